@@ -1,0 +1,60 @@
+//! Shared test harness for qtop's integration tests (`mod common;`).
+//!
+//! - `RedisServer`: a private redis-server per test (unix socket, optional
+//!   loopback TCP, no persistence), stopped on Drop.
+//! - `Resp`/`Conn`: a tiny independent RESP2 client for checking Redis state.
+//! - `spawn_node`/`run_node`/`NodeScript`: the real-BullMQ fixture scripts in
+//!   `tests/node/` (needs `npm ci --prefix tests/node`).
+//!
+//! Each test file uses a subset, hence the dead-code allowance; tests may
+//! unwrap/expect freely, hence the clippy allowances.
+#![allow(dead_code, unused_imports)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod node;
+mod redis_server;
+mod resp;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub use node::{
+    ensure_node_modules, node_dir, run_node, spawn_node, NodeChild, NodeScript, RUN_TIMEOUT,
+};
+pub use redis_server::{assert_pid_gone, RedisServer};
+pub use resp::{encode_command, read_reply, Conn, Resp};
+
+/// True while `pid` is a live process. A zombie (exited, not yet reaped)
+/// counts as dead: it holds no sockets and runs no code.
+pub fn pid_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state letter follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .map(|(_, rest)| !rest.starts_with('Z'))
+            .unwrap_or(true),
+        Err(_) => false,
+    }
+}
+
+/// Sends `SIG<name>` to `pid` with the `kill` command (the package forbids
+/// unsafe code, so no libc). Failures (process already gone) are ignored.
+pub fn signal(name: &str, pid: u32) {
+    let _ = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
+/// Polls `check` every 20 ms until it returns true; panics with `what`
+/// after `timeout`. For eventually-consistent assertions in tests.
+pub fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check() {
+        if Instant::now() > deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
