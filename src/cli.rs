@@ -1,0 +1,152 @@
+//! The command line. Global flags work before or after a subcommand.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "qtop",
+    version,
+    about = "top for job queues: live golden signals of BullMQ queues on Redis",
+    long_about = "top for job queues: a live terminal dashboard of BullMQ queues on Redis.\n\n\
+        With no subcommand qtop opens the dashboard against --redis (default redis://127.0.0.1:6379)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Redis URL: redis://[user:password@]host:port[/db], rediss://… (TLS), unix:///path/to/socket
+    #[arg(
+        long,
+        env = "REDIS_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub redis: Option<String>,
+
+    /// Key prefix of the queues (repeatable)
+    #[arg(
+        long = "prefix",
+        global = true,
+        value_name = "PREFIX",
+        default_value = "bull"
+    )]
+    pub prefixes: Vec<String>,
+
+    /// Watch only this queue (repeatable); without it, queues are discovered with SCAN
+    #[arg(long = "queue", global = true, value_name = "NAME")]
+    pub queues: Vec<String>,
+
+    /// Time between polls of Redis
+    #[arg(long, global = true, default_value = "1s", value_parser = parse_duration, value_name = "DURATION")]
+    pub interval: Duration,
+
+    /// Refuse every write to Redis (retry, delete, scaling commands)
+    #[arg(long, global = true, env = "QTOP_READ_ONLY")]
+    pub read_only: bool,
+
+    /// Skip TLS certificate verification (rediss:// only; prints a warning)
+    #[arg(long, global = true)]
+    pub insecure: bool,
+
+    /// Write logs to this file (qtop never logs to the terminal it draws on)
+    #[arg(long, global = true, env = "QTOP_LOG", value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+/// Where qtop looks when no --redis is given.
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+impl GlobalArgs {
+    pub fn redis_url(&self) -> &str {
+        self.redis.as_deref().unwrap_or(DEFAULT_REDIS_URL)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Poll, wait a window, poll again, print the golden signals and exit
+    Snapshot(SnapshotArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SnapshotArgs {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+    /// Time between the two polls that rates and latencies are measured over
+    #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
+    pub window: Duration,
+}
+
+/// Parse `500ms`, `5s`, `2m`, `1h`, `1.5s` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration (try 500ms, 5s, 2m, 1h)"))?;
+    let seconds = match unit.trim() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        other => {
+            return Err(format!(
+                "unknown unit '{other}' in '{text}' (use ms, s, m or h)"
+            ))
+        }
+    };
+    if !seconds.is_finite() || seconds < 0.0 || seconds > 365.0 * 86400.0 {
+        return Err(format!("'{text}' is out of range"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn global_flags_work_before_and_after_the_subcommand() {
+        for args in [
+            vec!["qtop", "--redis", "redis://h:1", "snapshot", "--json"],
+            vec!["qtop", "snapshot", "--json", "--redis", "redis://h:1"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(cli.global.redis.as_deref(), Some("redis://h:1"));
+            assert!(matches!(cli.command, Some(Command::Snapshot(ref s)) if s.json));
+        }
+    }
+
+    #[test]
+    fn prefix_defaults_to_bull_and_repeats() {
+        let cli = Cli::try_parse_from(["qtop", "snapshot"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.global.prefixes, vec!["bull"]);
+        let cli = Cli::try_parse_from(["qtop", "--prefix", "a", "--prefix", "b", "snapshot"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.global.prefixes, vec!["a", "b"]);
+    }
+}

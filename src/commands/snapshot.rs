@@ -1,0 +1,130 @@
+//! `qtop snapshot`: poll, wait the window, poll, print, exit.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+use crate::cli::{GlobalArgs, SnapshotArgs};
+use crate::model::snapshot::{snapshot_doc, SnapshotDoc};
+use crate::model::{PollReport, QueueHistory, QueueKey};
+use crate::source::{Poller, PollerConfig, RedisTarget};
+
+/// How often events are read during the window, so busy streams are not trimmed unread.
+const EVENTS_EVERY: Duration = Duration::from_millis(250);
+
+pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<()> {
+    let target = RedisTarget::parse(global.redis_url(), global.insecure)?;
+    let mut poller = Poller::new(target, poller_config(global));
+    poller.connect().await?;
+    let mut histories: BTreeMap<QueueKey, QueueHistory> = BTreeMap::new();
+    let first = poller.poll().await?;
+    record(&mut histories, &first);
+    let deadline = Instant::now() + args.window;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        tokio::time::sleep(left.min(EVENTS_EVERY)).await;
+        if Instant::now() < deadline {
+            poller.read_events().await?;
+        }
+    }
+    let last = poller.poll().await?;
+    record(&mut histories, &last);
+    let window_ms = (last.taken_at_ms - first.taken_at_ms).max(1);
+    let doc = snapshot_doc(&last, &histories, window_ms);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+    } else {
+        write_table(&mut out, &doc)?;
+    }
+    Ok(())
+}
+
+pub fn poller_config(global: &GlobalArgs) -> PollerConfig {
+    PollerConfig {
+        prefixes: global.prefixes.clone(),
+        queues: global.queues.clone(),
+        ..PollerConfig::default()
+    }
+}
+
+fn record(histories: &mut BTreeMap<QueueKey, QueueHistory>, report: &PollReport) {
+    for reading in &report.queues {
+        histories
+            .entry(reading.key.clone())
+            .or_insert_with(|| QueueHistory::new(1000, 3_600_000))
+            .record(reading, report.taken_at_ms);
+    }
+}
+
+fn write_table(out: &mut impl Write, doc: &SnapshotDoc) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "qtop snapshot {}  redis {}  window {:.1}s  poll {} round trips, {:.1} ms",
+        doc.taken_at, doc.redis.version, doc.window_s, doc.poll.round_trips, doc.poll.duration_ms
+    )?;
+    if doc.queues.is_empty() {
+        writeln!(
+            out,
+            "no BullMQ queues found (prefixes searched with SCAN; try --prefix)"
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<24} {:>8} {:>6} {:>7} {:>7} {:>7} {:>9} {:>8} {:>8} {:>8} {:>6} {:>8} {:>7}",
+        "QUEUE",
+        "WAITING",
+        "ACTIVE",
+        "DELAYED",
+        "PRIO",
+        "FAILED",
+        "COMPLETED",
+        "OLDEST",
+        "IN/S",
+        "DONE/S",
+        "ERR%",
+        "P99 MS",
+        "WORKERS"
+    )?;
+    for q in &doc.queues {
+        let name = if q.prefix == "bull" {
+            q.name.clone()
+        } else {
+            format!("{}:{}", q.prefix, q.name)
+        };
+        let name = if q.paused {
+            format!("{name} (paused)")
+        } else {
+            name
+        };
+        writeln!(
+            out,
+            "{:<24} {:>8} {:>6} {:>7} {:>7} {:>7} {:>9} {:>7.1}s {:>8.1} {:>8.1} {:>6.1} {:>8} {:>7}",
+            name,
+            q.counts.waiting,
+            q.counts.active,
+            q.counts.delayed,
+            q.counts.prioritized,
+            q.counts.failed,
+            q.counts.completed,
+            q.oldest_waiting_age_s,
+            q.rates.added_per_s,
+            q.rates.completed_per_s,
+            q.rates.error_rate * 100.0,
+            q.latency_ms.processing.p99,
+            q.workers,
+        )?;
+        for problem in &q.problems {
+            writeln!(out, "  ! {problem}")?;
+        }
+    }
+    match doc.workers_status {
+        "not_permitted" => writeln!(out, "workers: not permitted (the ACL forbids CLIENT LIST)")?,
+        "unavailable" => writeln!(out, "workers: unavailable")?,
+        _ => {}
+    }
+    Ok(())
+}

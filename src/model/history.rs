@@ -1,0 +1,170 @@
+//! What qtop remembers about one queue across readings: counters for rates, latency
+//! windows, and the latest gauges. Pure: time is passed in.
+
+use super::counts::QueueCounts;
+use super::latency::{LatencySummary, LatencyWindow};
+use super::rate::CounterSeries;
+use super::reading::{QueueReading, RateSource};
+
+/// How long counters are kept: the longest zoomable chart window.
+const COUNTER_KEEP_MS: i64 = 3_600_000;
+
+#[derive(Debug)]
+pub struct QueueHistory {
+    added: CounterSeries,
+    completed: CounterSeries,
+    failed: CounterSeries,
+    wait: LatencyWindow,
+    processing: LatencyWindow,
+    latest: Option<QueueReading>,
+    /// Most jobs seen active at once: a capacity estimate when workers do not say theirs.
+    pub max_active_seen: u64,
+}
+
+/// Golden signals of one queue over a window.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct QueueStats {
+    pub added_per_s: Option<f64>,
+    pub completed_per_s: Option<f64>,
+    pub failed_per_s: Option<f64>,
+    /// failed / (completed + failed) in the window; `None` when nothing finished.
+    pub error_rate: Option<f64>,
+    pub wait: LatencySummary,
+    pub processing: LatencySummary,
+}
+
+impl QueueHistory {
+    /// `latency_bucket_ms` and `latency_keep_ms` size the latency window (see [`LatencyWindow`]).
+    pub fn new(latency_bucket_ms: i64, latency_keep_ms: i64) -> Self {
+        Self {
+            added: CounterSeries::new(COUNTER_KEEP_MS),
+            completed: CounterSeries::new(COUNTER_KEEP_MS),
+            failed: CounterSeries::new(COUNTER_KEEP_MS),
+            wait: LatencyWindow::new(latency_bucket_ms, latency_keep_ms),
+            processing: LatencyWindow::new(latency_bucket_ms, latency_keep_ms),
+            latest: None,
+            max_active_seen: 0,
+        }
+    }
+
+    pub fn record(&mut self, reading: &QueueReading, t_ms: i64) {
+        self.added.push(t_ms, reading.totals.added);
+        self.completed.push(t_ms, reading.totals.completed);
+        self.failed.push(t_ms, reading.totals.failed);
+        for timing in &reading.timings {
+            if let Some(wait_ms) = timing.wait_ms {
+                self.wait.record(t_ms, wait_ms);
+            }
+            if let Some(processing_ms) = timing.processing_ms {
+                self.processing.record(t_ms, processing_ms);
+            }
+        }
+        if let Some(counts) = reading.counts {
+            self.max_active_seen = self.max_active_seen.max(counts.active);
+        }
+        self.latest = Some(reading.clone());
+    }
+
+    pub fn latest(&self) -> Option<&QueueReading> {
+        self.latest.as_ref()
+    }
+
+    pub fn counts(&self) -> Option<QueueCounts> {
+        self.latest.as_ref().and_then(|r| r.counts)
+    }
+
+    pub fn rate_source(&self) -> RateSource {
+        self.latest
+            .as_ref()
+            .map(|r| r.rate_source)
+            .unwrap_or_default()
+    }
+
+    /// Age in seconds of the oldest waiting job at `now_ms`; 0 when nothing waits.
+    pub fn oldest_waiting_age_s(&self, now_ms: i64) -> Option<f64> {
+        let reading = self.latest.as_ref()?;
+        let counts = reading.counts?;
+        if counts.waiting + counts.prioritized == 0 {
+            return Some(0.0);
+        }
+        let ts = reading.oldest_waiting_ts_ms?;
+        Some(((now_ms - ts).max(0)) as f64 / 1000.0)
+    }
+
+    pub fn stats(&self, now_ms: i64, window_ms: i64) -> QueueStats {
+        let completed = self.completed.increase(window_ms);
+        let failed = self.failed.increase(window_ms);
+        let error_rate = match (completed, failed) {
+            (Some(c), Some(f)) if c + f > 0 => Some(f as f64 / (c + f) as f64),
+            _ => None,
+        };
+        QueueStats {
+            added_per_s: self.added.rate_per_s(window_ms),
+            completed_per_s: self.completed.rate_per_s(window_ms),
+            failed_per_s: self.failed.rate_per_s(window_ms),
+            error_rate,
+            wait: self.wait.summary(now_ms, window_ms),
+            processing: self.processing.summary(now_ms, window_ms),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::reading::{EventTotals, JobTiming};
+
+    fn reading(added: u64, completed: u64, failed: u64, timings: Vec<JobTiming>) -> QueueReading {
+        QueueReading {
+            totals: EventTotals {
+                added,
+                completed,
+                failed,
+            },
+            timings,
+            counts: Some(QueueCounts::default()),
+            ..QueueReading::default()
+        }
+    }
+
+    #[test]
+    fn stats_over_a_window() {
+        let mut history = QueueHistory::new(1000, 60_000);
+        history.record(&reading(0, 0, 0, vec![]), 0);
+        let timing = JobTiming {
+            wait_ms: Some(20),
+            processing_ms: Some(100),
+        };
+        history.record(&reading(50, 36, 4, vec![timing; 40]), 2000);
+        let stats = history.stats(2000, 10_000);
+        assert_eq!(stats.added_per_s, Some(25.0));
+        assert_eq!(stats.completed_per_s, Some(18.0));
+        assert_eq!(stats.failed_per_s, Some(2.0));
+        assert_eq!(stats.error_rate, Some(0.1));
+        assert_eq!(stats.processing.count, 40);
+        assert_eq!(stats.wait.p99, 20);
+    }
+
+    #[test]
+    fn no_finished_jobs_means_no_error_rate() {
+        let mut history = QueueHistory::new(1000, 60_000);
+        history.record(&reading(0, 0, 0, vec![]), 0);
+        history.record(&reading(5, 0, 0, vec![]), 1000);
+        assert_eq!(history.stats(1000, 10_000).error_rate, None);
+    }
+
+    #[test]
+    fn oldest_wait_age_is_zero_when_nothing_waits() {
+        let mut history = QueueHistory::new(1000, 60_000);
+        let mut r = reading(0, 0, 0, vec![]);
+        r.oldest_waiting_ts_ms = Some(1_000);
+        history.record(&r, 0);
+        assert_eq!(history.oldest_waiting_age_s(5_000), Some(0.0));
+        r.counts = Some(QueueCounts {
+            waiting: 1,
+            ..QueueCounts::default()
+        });
+        history.record(&r, 1);
+        assert_eq!(history.oldest_waiting_age_s(5_000), Some(4.0));
+    }
+}

@@ -1,0 +1,21 @@
+//! Pure data: counts, rates from counters, latency windows, workers. No I/O; time is
+//! passed in, so everything here is tested with tables of cases.
+
+pub mod counts;
+pub mod heartbeat;
+pub mod history;
+pub mod latency;
+pub mod rate;
+pub mod reading;
+pub mod snapshot;
+pub mod workers;
+
+pub use counts::QueueCounts;
+pub use heartbeat::Heartbeat;
+pub use history::{QueueHistory, QueueStats};
+pub use latency::LatencySummary;
+pub use reading::{
+    EventTotals, JobTiming, PollReport, PollStats, QueueKey, QueueReading, RateSource,
+    WorkersReading,
+};
+pub use workers::{WorkerInfo, WorkerLibrary};

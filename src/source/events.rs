@@ -1,0 +1,354 @@
+//! Tailing the queues' `events` streams (bullmq-model.md §6) with one XREAD for all queues.
+//!
+//! Rates come from here because events survive `removeOnComplete`/`removeOnFail`, which
+//! delete the jobs themselves. A stream trimmed past qtop's last read is detected (its
+//! first entry is newer than the last one read) so the poller can fall back to count deltas.
+
+use std::collections::HashMap;
+
+use redis::Value;
+
+use super::value::{as_array, as_pairs, as_string};
+
+/// A stream entry id `ms-seq`, ordered numerically.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct StreamId {
+    pub ms: u64,
+    pub seq: u64,
+}
+
+impl StreamId {
+    pub fn parse(text: &str) -> Option<Self> {
+        let (ms, seq) = text.split_once('-')?;
+        Some(Self {
+            ms: ms.parse().ok()?,
+            seq: seq.parse().ok()?,
+        })
+    }
+
+    pub fn to_arg(self) -> String {
+        format!("{}-{}", self.ms, self.seq)
+    }
+}
+
+/// A finished job picked for latency measurement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FinishedJob {
+    pub job_id: String,
+    /// Timings from the events themselves, used when the job hash is already gone.
+    pub event_wait_ms: Option<u64>,
+    pub event_processing_ms: Option<u64>,
+}
+
+/// Most job start times remembered per queue for event-based timings; beyond it the map is
+/// cleared (timings then come from job hashes only).
+const MAX_TRACKED_JOBS: usize = 10_000;
+
+/// What one queue's stream told since the last poll.
+#[derive(Debug, Default)]
+pub struct StreamState {
+    /// Last entry read; `None` until the stream's position is known.
+    pub last_id: Option<StreamId>,
+    /// The key holds a stream (or nothing yet); a foreign type is left out of XREAD.
+    pub readable: bool,
+    /// Read entries on the previous tick: checked for trimming on the next one.
+    pub hot: bool,
+    pub added: u64,
+    pub completed: u64,
+    pub failed: u64,
+    /// Entries were lost to trimming since the last poll.
+    pub gap: bool,
+    /// Entries read since the last poll (marks the queue as changed).
+    pub entries: u64,
+    pub finished_seen: u64,
+    pub sample: Vec<FinishedJob>,
+    started: HashMap<String, (Option<u64>, Option<u64>)>,
+    rng: u64,
+}
+
+impl StreamState {
+    pub fn new(last_id: Option<StreamId>, readable: bool) -> Self {
+        Self {
+            last_id,
+            readable,
+            rng: 0x9E37_79B9_7F4A_7C15,
+            ..Self::default()
+        }
+    }
+
+    /// Clear the per-interval accumulators after a poll consumed them.
+    pub fn take_interval(&mut self) -> Interval {
+        let interval = Interval {
+            added: self.added,
+            completed: self.completed,
+            failed: self.failed,
+            gap: self.gap,
+            entries: self.entries,
+            finished_seen: self.finished_seen,
+            sample: std::mem::take(&mut self.sample),
+        };
+        self.added = 0;
+        self.completed = 0;
+        self.failed = 0;
+        self.gap = false;
+        self.entries = 0;
+        self.finished_seen = 0;
+        interval
+    }
+
+    /// Account one entry. `sample_size` bounds the finished jobs kept per interval
+    /// (reservoir sampling keeps the sample uniform however many jobs finish).
+    pub fn apply(&mut self, id: StreamId, fields: &[(String, String)], sample_size: usize) {
+        self.entries += 1;
+        self.last_id = Some(id);
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let Some(event) = field("event") else {
+            return;
+        };
+        let job_id = field("jobId").unwrap_or_default();
+        match event {
+            "added" => {
+                self.added += 1;
+                self.remember(job_id, |entry| entry.0 = Some(id.ms));
+            }
+            "active" => self.remember(job_id, |entry| entry.1 = Some(id.ms)),
+            "completed" => {
+                self.completed += 1;
+                self.finished(job_id, id.ms, sample_size);
+            }
+            "failed" => {
+                self.failed += 1;
+                self.finished(job_id, id.ms, sample_size);
+            }
+            _ => {}
+        }
+    }
+
+    fn remember(&mut self, job_id: &str, update: impl FnOnce(&mut (Option<u64>, Option<u64>))) {
+        if job_id.is_empty() {
+            return;
+        }
+        if self.started.len() >= MAX_TRACKED_JOBS && !self.started.contains_key(job_id) {
+            self.started.clear();
+        }
+        update(self.started.entry(job_id.to_string()).or_default());
+    }
+
+    fn finished(&mut self, job_id: &str, finished_ms: u64, sample_size: usize) {
+        if job_id.is_empty() {
+            return;
+        }
+        let (added_ms, active_ms) = self.started.remove(job_id).unwrap_or_default();
+        let job = FinishedJob {
+            job_id: job_id.to_string(),
+            event_wait_ms: added_ms.zip(active_ms).map(|(a, s)| s.saturating_sub(a)),
+            event_processing_ms: active_ms.map(|s| finished_ms.saturating_sub(s)),
+        };
+        self.finished_seen += 1;
+        if self.sample.len() < sample_size {
+            self.sample.push(job);
+        } else {
+            let slot = self.next_random() % self.finished_seen;
+            if let Some(kept) = self.sample.get_mut(slot as usize) {
+                *kept = job;
+            }
+        }
+    }
+
+    /// xorshift64: a uniform-enough choice for sampling; no crate needed.
+    fn next_random(&mut self) -> u64 {
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng = x;
+        x
+    }
+}
+
+/// The accumulators of one poll interval.
+#[derive(Debug, Default)]
+pub struct Interval {
+    pub added: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub gap: bool,
+    pub entries: u64,
+    pub finished_seen: u64,
+    pub sample: Vec<FinishedJob>,
+}
+
+/// One stream's entries from an XREAD reply: `(key, [(id, fields)])`.
+pub type StreamEntries = (String, Vec<(StreamId, Vec<(String, String)>)>);
+
+/// Parse an XREAD reply (RESP2 array or RESP3 map). Malformed parts are skipped.
+pub fn parse_xread(reply: &Value) -> Vec<StreamEntries> {
+    let Some(streams) = as_pairs_or_nested(reply) else {
+        return Vec::new();
+    };
+    streams
+        .into_iter()
+        .filter_map(|(key, entries)| {
+            let key = as_string(key)?;
+            Some((key, parse_entries(entries)))
+        })
+        .collect()
+}
+
+/// XREAD answers `[[key, entries], …]` in RESP2 and `{key: entries}` in RESP3.
+fn as_pairs_or_nested(reply: &Value) -> Option<Vec<(&Value, &Value)>> {
+    match reply {
+        Value::Map(_) => as_pairs(reply),
+        Value::Array(items) => Some(
+            items
+                .iter()
+                .filter_map(|item| match as_array(item) {
+                    Some([key, entries]) => Some((key, entries)),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// Parse the entries of XRANGE/XREAD: `[[id, [field, value, …]], …]`.
+pub fn parse_entries(value: &Value) -> Vec<(StreamId, Vec<(String, String)>)> {
+    let Some(items) = as_array(value) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            let [id, fields] = as_array(item)? else {
+                return None;
+            };
+            let id = StreamId::parse(&as_string(id)?)?;
+            let fields = as_pairs(fields)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(k, v)| Some((as_string(k)?, as_string(v)?)))
+                .collect();
+            Some((id, fields))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn id(ms: u64) -> StreamId {
+        StreamId { ms, seq: 0 }
+    }
+
+    #[test]
+    fn stream_ids_order_numerically() {
+        assert!(StreamId::parse("10-0") > StreamId::parse("9-5"));
+        assert!(StreamId::parse("10-10") > StreamId::parse("10-9"));
+        assert_eq!(StreamId::parse("garbage"), None);
+        assert_eq!(StreamId::parse("1-x"), None);
+    }
+
+    #[test]
+    fn events_are_counted_and_timed() {
+        let mut state = StreamState::new(None, true);
+        state.apply(id(1000), &fields(&[("event", "added"), ("jobId", "1")]), 10);
+        state.apply(
+            id(1000),
+            &fields(&[("event", "waiting"), ("jobId", "1")]),
+            10,
+        );
+        state.apply(
+            id(1250),
+            &fields(&[("event", "active"), ("jobId", "1")]),
+            10,
+        );
+        state.apply(
+            id(1400),
+            &fields(&[("event", "completed"), ("jobId", "1")]),
+            10,
+        );
+        state.apply(id(1500), &fields(&[("event", "added"), ("jobId", "2")]), 10);
+        state.apply(
+            id(1600),
+            &fields(&[("event", "failed"), ("jobId", "2")]),
+            10,
+        );
+        state.apply(id(1700), &fields(&[("no-event", "x")]), 10);
+        let interval = state.take_interval();
+        assert_eq!(
+            (interval.added, interval.completed, interval.failed),
+            (2, 1, 1)
+        );
+        assert_eq!(interval.entries, 7);
+        assert_eq!(interval.sample.len(), 2);
+        assert_eq!(interval.sample[0].event_wait_ms, Some(250));
+        assert_eq!(interval.sample[0].event_processing_ms, Some(150));
+        assert_eq!(interval.sample[1].event_processing_ms, None);
+        assert_eq!(state.take_interval().entries, 0);
+        assert_eq!(state.last_id, Some(id(1700)));
+    }
+
+    #[test]
+    fn the_sample_stays_bounded() {
+        let mut state = StreamState::new(None, true);
+        for n in 0..10_000u64 {
+            let job = n.to_string();
+            state.apply(
+                id(n),
+                &fields(&[("event", "completed"), ("jobId", &job)]),
+                50,
+            );
+        }
+        let interval = state.take_interval();
+        assert_eq!(interval.sample.len(), 50);
+        assert_eq!(interval.finished_seen, 10_000);
+        // Uniform sampling reaches beyond the first 50 jobs.
+        assert!(interval
+            .sample
+            .iter()
+            .any(|j| j.job_id.parse::<u64>().unwrap_or(0) > 5_000));
+    }
+
+    #[test]
+    fn xread_replies_parse_and_tolerate_garbage() {
+        let entry = |ms: &str, ev: &str| {
+            Value::Array(vec![
+                Value::BulkString(ms.as_bytes().to_vec()),
+                Value::Array(vec![
+                    Value::BulkString(b"event".to_vec()),
+                    Value::BulkString(ev.as_bytes().to_vec()),
+                ]),
+            ])
+        };
+        let reply = Value::Array(vec![
+            Value::Array(vec![
+                Value::BulkString(b"bull:q:events".to_vec()),
+                Value::Array(vec![
+                    entry("5-0", "added"),
+                    entry("bad", "added"),
+                    Value::Int(3),
+                ]),
+            ]),
+            Value::Int(9),
+        ]);
+        let parsed = parse_xread(&reply);
+        assert_eq!(parsed.len(), 1);
+        assert_eq!(parsed[0].0, "bull:q:events");
+        assert_eq!(parsed[0].1.len(), 1);
+        assert!(parse_xread(&Value::Nil).is_empty());
+    }
+}

@@ -1,0 +1,13 @@
+//! Redis: connection, discovery, pipelined polling, events tail, CLIENT LIST.
+//! Read-only by design; nothing here imports the UI.
+
+pub mod bullmq;
+pub mod client_list;
+pub mod connect;
+pub mod events;
+pub mod poller;
+pub mod value;
+pub mod workers;
+
+pub use connect::{ConnectError, RedisTarget};
+pub use poller::{Poller, PollerConfig};

@@ -1,0 +1,125 @@
+//! Workers from `CLIENT LIST`: BullMQ's only liveness signal is the connection itself
+//! (bullmq-model.md §5).
+
+use std::collections::BTreeMap;
+
+use super::bullmq::clients::{classify, ClientRole, NameForm};
+use super::client_list::ClientEntry;
+use crate::model::{WorkerInfo, WorkerLibrary};
+
+/// Worker names that qtop's own `qtop worker` processes use.
+pub const QTOP_WORKER_NAME_PREFIX: &str = "qtop-";
+
+/// One entry per worker instance. Node names only its blocking connection, so each named
+/// connection is a worker; Python names all of a worker's connections, so those are grouped
+/// by queue, worker name and client host.
+pub fn workers_from_clients(
+    clients: &[ClientEntry],
+    prefixes: &[String],
+    is_known_queue: impl Fn(&str, &str) -> bool,
+) -> Vec<WorkerInfo> {
+    let mut grouped: BTreeMap<(String, String, String, String), WorkerInfo> = BTreeMap::new();
+    for client in clients {
+        if client.name.is_empty() {
+            continue;
+        }
+        let Some(bull) = classify(&client.name, prefixes, &is_known_queue) else {
+            continue;
+        };
+        let ClientRole::Worker { name } = bull.role else {
+            continue;
+        };
+        let name = name.unwrap_or_default();
+        let library = match bull.form {
+            NameForm::Plain => WorkerLibrary::Python,
+            NameForm::Base64 if name.starts_with(QTOP_WORKER_NAME_PREFIX) => WorkerLibrary::Qtop,
+            NameForm::Base64 => WorkerLibrary::Node,
+        };
+        let group = match library {
+            WorkerLibrary::Python => host_of(&client.addr).to_string(),
+            _ => client.addr.clone(),
+        };
+        let key = (bull.prefix.clone(), bull.queue.clone(), name.clone(), group);
+        grouped
+            .entry(key)
+            .and_modify(|worker| {
+                worker.connections += 1;
+                worker.age_s = worker.age_s.max(client.age_s);
+                worker.idle_s = worker.idle_s.min(client.idle_s);
+            })
+            .or_insert_with(|| WorkerInfo {
+                prefix: bull.prefix,
+                queue: bull.queue,
+                name,
+                addr: client.addr.clone(),
+                age_s: client.age_s,
+                idle_s: client.idle_s,
+                library,
+                connections: 1,
+            });
+    }
+    grouped.into_values().collect()
+}
+
+/// `1.2.3.4:5678` → `1.2.3.4`, `[::1]:5678` → `[::1]`, a unix socket path stays whole.
+fn host_of(addr: &str) -> &str {
+    match addr.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => addr,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(name: &str, addr: &str, idle: u64) -> ClientEntry {
+        ClientEntry {
+            name: name.to_string(),
+            addr: addr.to_string(),
+            age_s: 10,
+            idle_s: idle,
+            ..ClientEntry::default()
+        }
+    }
+
+    #[test]
+    fn workers_are_grouped_per_instance() {
+        let clients = vec![
+            client("bull:ZGVtbw==:w:a", "127.0.0.1:1000", 0),
+            client("bull:ZGVtbw==:w:a", "127.0.0.1:1001", 2),
+            client("bull:ZGVtbw==:w:qtop-host-42", "127.0.0.1:1002", 1),
+            client("bull:ZGVtbw==:qe", "127.0.0.1:1003", 1),
+            client("bull:demo:w:py", "10.0.0.5:2000", 5),
+            client("bull:demo:w:py", "10.0.0.5:2001", 3),
+            client("bull:demo:w:py", "10.0.0.5:2002", 9),
+            client("unrelated", "127.0.0.1:1004", 0),
+            client("", "127.0.0.1:1005", 0),
+        ];
+        let prefixes = vec!["bull".to_string()];
+        let workers = workers_from_clients(&clients, &prefixes, |_, q| q == "demo");
+        assert_eq!(workers.len(), 4, "{workers:#?}");
+        let python: Vec<_> = workers
+            .iter()
+            .filter(|w| w.library == WorkerLibrary::Python)
+            .collect();
+        assert_eq!(python.len(), 1);
+        assert_eq!(python[0].connections, 3);
+        assert_eq!(python[0].idle_s, 3);
+        assert_eq!(
+            workers
+                .iter()
+                .filter(|w| w.library == WorkerLibrary::Qtop)
+                .count(),
+            1
+        );
+        assert!(workers.iter().all(|w| w.queue == "demo"));
+    }
+
+    #[test]
+    fn hosts_are_taken_from_addresses() {
+        assert_eq!(host_of("1.2.3.4:5678"), "1.2.3.4");
+        assert_eq!(host_of("[::1]:5678"), "[::1]");
+        assert_eq!(host_of("/tmp/redis.sock:0"), "/tmp/redis.sock");
+    }
+}
