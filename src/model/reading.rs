@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::counts::QueueCounts;
+use super::heartbeat::Heartbeat;
 use super::workers::WorkerInfo;
 
 /// Identity of a queue in a reading (prefix + name).
@@ -106,4 +107,6 @@ pub struct PollReport {
     pub poll: PollStats,
     pub queues: Vec<QueueReading>,
     pub workers: WorkersReading,
+    /// Heartbeats of qtop's own workers, per queue (alive or recently stale).
+    pub heartbeats: Vec<(QueueKey, Heartbeat)>,
 }

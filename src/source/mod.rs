@@ -6,8 +6,10 @@ pub mod client_list;
 pub mod connect;
 pub mod events;
 pub mod poller;
+pub mod task;
 pub mod value;
 pub mod workers;
 
 pub use connect::{ConnectError, RedisTarget};
 pub use poller::{Poller, PollerConfig};
+pub use task::{spawn_poller, SourceEvent};

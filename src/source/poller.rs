@@ -508,6 +508,7 @@ impl Poller {
             },
             queues: self.readings(),
             workers,
+            heartbeats: Vec::new(),
         };
         Ok(report)
     }
