@@ -156,7 +156,7 @@ impl RedisTarget {
     /// Turn a redis-rs error into one clear line.
     pub fn classify(&self, error: &RedisError) -> ConnectError {
         let at = self.display.clone();
-        let detail = self.scrub(&error.to_string());
+        let detail = one_line(&self.scrub(&error.to_string()));
         let lower = detail.to_lowercase();
         if error.is_connection_refusal() || lower.contains("connection refused") {
             return ConnectError::Refused(at);
@@ -195,6 +195,15 @@ impl RedisTarget {
             return ConnectError::Other(at, format!("connection lost ({detail})"));
         }
         ConnectError::Other(at, detail)
+    }
+}
+
+/// Error texts can span lines; an operator gets one line, of bounded length.
+fn one_line(text: &str) -> String {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match joined.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &joined[..cut]),
+        None => joined,
     }
 }
 
