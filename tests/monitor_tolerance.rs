@@ -158,3 +158,25 @@ fn explicit_queues_and_prefixes_restrict_the_view() {
     assert_eq!(names, ["c"]);
     assert_eq!(other_prefix["queues"][0]["prefix"], "app");
 }
+
+#[test]
+fn idle_queues_cost_next_to_nothing() {
+    let redis = RedisServer::start();
+    // 500 idle queues, each with an events stream, as BullMQ leaves them.
+    let mut conn = redis.conn();
+    for n in 0..500 {
+        let name = format!("bull:idle{n}");
+        conn.call(&["HSET", &format!("{name}:meta"), "version", "bullmq:6.7.0"])
+            .unwrap();
+        conn.call(&["XADD", &format!("{name}:events"), "*", "event", "drained"])
+            .unwrap();
+    }
+    let doc = snapshot_json(&redis.url(), &[], "1s");
+    assert_eq!(doc["queues"].as_array().unwrap().len(), 500);
+    let commands = doc["poll"]["commands"].as_u64().unwrap();
+    let round_trips = doc["poll"]["round_trips"].as_u64().unwrap();
+    // One XREAD, CLIENT LIST, and the refresh of one rotating tenth of the queues
+    // (15 commands each): far below reading every queue (500 × 15 = 7,500).
+    assert!(commands <= 2 + 50 * 15 + 10, "commands {commands}");
+    assert!(round_trips <= 3, "round trips {round_trips}");
+}

@@ -9,13 +9,13 @@ use anyhow::Result;
 use crate::cli::{GlobalArgs, SnapshotArgs};
 use crate::model::snapshot::{snapshot_doc, SnapshotDoc};
 use crate::model::{PollReport, QueueHistory, QueueKey};
-use crate::source::{Poller, PollerConfig, RedisTarget};
+use crate::source::{Poller, PollerConfig};
 
 /// How often events are read during the window, so busy streams are not trimmed unread.
 const EVENTS_EVERY: Duration = Duration::from_millis(250);
 
 pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<()> {
-    let target = RedisTarget::parse(global.redis_url(), global.insecure)?;
+    let target = global.target()?;
     let mut poller = Poller::new(target, poller_config(global));
     poller.connect().await?;
     let mut histories: BTreeMap<QueueKey, QueueHistory> = BTreeMap::new();
