@@ -3,6 +3,7 @@
 //! Layers: `source` reads Redis, `model` is pure data, `commands` are the non-interactive
 //! subcommands. The data side never imports a UI.
 
+pub mod actions;
 pub mod cli;
 pub mod commands;
 pub mod model;
@@ -20,6 +21,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
     match &cli.command {
         Some(Command::Snapshot(args)) => commands::snapshot::run(&cli.global, args).await,
+        Some(Command::Dlq(args)) => commands::dlq::run(&cli.global, args).await,
         None => anyhow::bail!("the dashboard is not built yet: use `qtop snapshot`"),
     }
 }

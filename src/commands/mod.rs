@@ -1,3 +1,5 @@
 //! One file per subcommand that runs without a terminal UI.
 
+pub mod dlq;
+mod dlq_export;
 pub mod snapshot;

@@ -2,6 +2,7 @@
 //! passed in, so everything here is tested with tables of cases.
 
 pub mod counts;
+pub mod failures;
 pub mod heartbeat;
 pub mod history;
 pub mod latency;

@@ -4,6 +4,7 @@
 pub mod bullmq;
 pub mod client_list;
 pub mod connect;
+pub mod dlq;
 pub mod events;
 pub mod poller;
 pub mod task;

@@ -30,8 +30,20 @@ impl Poller {
                 .filter(|q| self.queues.get(*q).is_some_and(|s| s.stream.hot))
                 .cloned()
                 .collect();
+            // First the trim check, then the read: a busy stream whose first entry is newer
+            // than our last read lost entries we never saw (BullMQ trims with MAXLEN ~).
+            // Checking before reading can only miss a trim in the instant between the two
+            // commands, never report one that did not happen; and it needs no MULTI, which
+            // a read-only ACL may forbid.
             let mut pipe = redis::pipe();
-            pipe.atomic();
+            for queue in &hot {
+                pipe.cmd("XRANGE")
+                    .arg(queue.events())
+                    .arg("-")
+                    .arg("+")
+                    .arg("COUNT")
+                    .arg(1);
+            }
             let mut xread = redis::cmd("XREAD");
             xread.arg("COUNT").arg(count).arg("STREAMS");
             for queue in &pending {
@@ -46,16 +58,6 @@ impl Poller {
                 xread.arg(last.to_arg());
             }
             pipe.add_command(xread);
-            // Atomic with the read: a busy stream's first entry newer than our last read
-            // means BullMQ trimmed entries we never saw.
-            for queue in &hot {
-                pipe.cmd("XRANGE")
-                    .arg(queue.events())
-                    .arg("-")
-                    .arg("+")
-                    .arg("COUNT")
-                    .arg(1);
-            }
             let replies = match self.run(&pipe).await {
                 Ok(replies) => replies,
                 Err(error) => {
@@ -66,7 +68,7 @@ impl Poller {
                     return Err(error);
                 }
             };
-            let Some(xread_reply) = replies.first() else {
+            let Some(xread_reply) = replies.last() else {
                 break;
             };
             if let Some(error) = server_error(xread_reply) {
@@ -75,7 +77,7 @@ impl Poller {
                 }
                 return Ok(());
             }
-            for (queue, first) in hot.iter().zip(replies.iter().skip(1)) {
+            for (queue, first) in hot.iter().zip(replies.iter()) {
                 let first_id = parse_entries(first).first().map(|(id, _)| *id);
                 if let Some(state) = self.queues.get_mut(queue) {
                     let last = state.stream.last_id.unwrap_or_default();
