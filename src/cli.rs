@@ -107,6 +107,20 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// Dead letters (the failed set): list, show, group, retry, delete, export
     Dlq(DlqArgs),
+    /// How many workers a queue needs: measure λ and S, apply M/M/c (Erlang C)
+    Advise(AdviseArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AdviseArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// How long to measure arrivals and service times
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    pub window: Duration,
+    /// The mean wait in queue to size the pool for
+    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "DURATION")]
+    pub target_wait: Duration,
 }
 
 #[derive(Debug, Clone, Args)]

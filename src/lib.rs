@@ -22,6 +22,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Some(Command::Snapshot(args)) => commands::snapshot::run(&cli.global, args).await,
         Some(Command::Dlq(args)) => commands::dlq::run(&cli.global, args).await,
+        Some(Command::Advise(args)) => commands::advise::run(&cli.global, args).await,
         None => anyhow::bail!("the dashboard is not built yet: use `qtop snapshot`"),
     }
 }

@@ -1,6 +1,8 @@
 //! Pure data: counts, rates from counters, latency windows, workers. No I/O; time is
 //! passed in, so everything here is tested with tables of cases.
 
+pub mod autoscale;
+pub mod capacity;
 pub mod counts;
 pub mod failures;
 pub mod heartbeat;
