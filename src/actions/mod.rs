@@ -4,6 +4,7 @@
 //! retried job is left exactly as BullMQ's own retry leaves it.
 
 pub mod dlq;
+pub mod scale_cmd;
 
 use bullmq::options::{QueueOptions, RedisConnectionOptions, TlsCerts};
 use bullmq::Queue;
