@@ -479,3 +479,59 @@ fn a_hundred_thousand_failed_jobs_page_without_loading_all() {
     let groups = qtop_json(&redis, &["--queue", "big", "dlq", "groups", "--json"]);
     assert_eq!(groups[0]["count"], 100_000);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_reader_serves_pages_details_and_groups() {
+    use qtop::source::bullmq::QueueId;
+    use qtop::source::dlq_task::{spawn_dlq_reader, DlqAnswer, DlqWant};
+    use qtop::source::RedisTarget;
+
+    let redis = failed_by_node();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let target = RedisTarget::parse(&redis.url(), false).unwrap();
+    let (task, want, mut answers) = spawn_dlq_reader(target, cancel.clone());
+    let queue = QueueId::new("bull", "billing");
+    want.send_replace(DlqWant {
+        seq: 1,
+        queue: Some(queue.clone()),
+        offset: 0,
+        limit: 2,
+        detail: None,
+        groups: true,
+    });
+    async fn next(answers: &mut tokio::sync::mpsc::Receiver<DlqAnswer>) -> DlqAnswer {
+        tokio::time::timeout(Duration::from_secs(10), answers.recv())
+            .await
+            .unwrap()
+            .unwrap()
+    }
+    let DlqAnswer::Page { seq, page, .. } = next(&mut answers).await else {
+        panic!("a page first")
+    };
+    assert_eq!((seq, page.total, page.jobs.len()), (1, 4, 2));
+    let first_id = page.jobs[0].id.clone();
+    let DlqAnswer::Groups {
+        groups, scanned, ..
+    } = next(&mut answers).await
+    else {
+        panic!("then groups")
+    };
+    assert_eq!((groups.len(), scanned), (1, 4));
+
+    want.send_replace(DlqWant {
+        seq: 1,
+        queue: Some(queue),
+        offset: 0,
+        limit: 2,
+        detail: Some(first_id.clone()),
+        groups: true,
+    });
+    let DlqAnswer::Detail { detail, .. } = next(&mut answers).await else {
+        panic!("only the detail is new")
+    };
+    let detail = detail.unwrap();
+    assert_eq!(detail.job.id, first_id);
+    assert_eq!(detail.stacktrace.len(), 3);
+    cancel.cancel();
+    task.await.unwrap();
+}
