@@ -29,7 +29,7 @@ use redis::{Pipeline, Value};
 use super::bullmq::keys::QueueId;
 use super::bullmq::read::{
     count_markers, parse_job_timing, parse_refresh, push_job_timing, push_marker_scan,
-    push_refresh, Refresh,
+    push_refresh, Refresh, RefreshPlan,
 };
 use super::connect::{ConnectError, RedisTarget};
 use super::events::{Interval, StreamState};
@@ -228,14 +228,17 @@ impl Poller {
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
         pipe.cmd("CLIENT").arg("LIST");
-        let mut layout: Vec<(QueueId, usize, bool)> = Vec::new();
+        let mut layout: Vec<(QueueId, RefreshPlan, usize, bool)> = Vec::new();
         for queue in &to_refresh {
-            let n = push_refresh(&mut pipe, queue);
-            let legacy = self.queues.get(queue).is_some_and(|s| s.legacy_markers);
+            let state = self.queues.get(queue);
+            let changed = intervals.get(queue).is_some_and(|i| i.entries > 0);
+            let plan = RefreshPlan::after(state.and_then(|s| s.refresh.as_ref()), changed);
+            let n = push_refresh(&mut pipe, queue, &plan);
+            let legacy = state.is_some_and(|s| s.legacy_markers);
             if legacy {
                 push_marker_scan(&mut pipe, queue);
             }
-            layout.push((queue.clone(), n, legacy));
+            layout.push((queue.clone(), plan, n, legacy));
         }
         let mut sampled: Vec<(QueueId, usize)> = Vec::new();
         for (queue, interval) in &intervals {
@@ -248,9 +251,10 @@ impl Poller {
         let mut cursor = replies.iter();
         let workers = self.parse_workers(cursor.next());
         self.remember_qtop_workers(&workers);
-        for (queue, n, legacy) in layout {
+        for (queue, plan, n, legacy) in layout {
             let chunk: Vec<Value> = cursor.by_ref().take(n).cloned().collect();
-            let mut refresh = parse_refresh(&queue, &chunk);
+            let previous = self.queues.get(&queue).and_then(|s| s.refresh.as_ref());
+            let mut refresh = parse_refresh(&queue, &plan, &chunk, previous);
             if legacy {
                 let markers = cursor.next().map(count_markers).unwrap_or(0);
                 refresh.counts.waiting = refresh.counts.waiting.saturating_sub(markers);
