@@ -53,6 +53,9 @@ pub struct StreamState {
     pub readable: bool,
     /// Read entries on the previous tick: checked for trimming on the next one.
     pub hot: bool,
+    /// A quiet stream just returned entries: whether BullMQ trimmed past this position
+    /// (our last read before them) is checked in the poll's next round trip.
+    pub check_trim_after: Option<StreamId>,
     pub added: u64,
     pub completed: u64,
     pub failed: u64,

@@ -1,4 +1,6 @@
-//! Tailing every queue's events stream with one atomic XREAD.
+//! Tailing the queues' events streams: one XREAD for all of them once per poll, and
+//! between polls one for the busy ones only. An XREAD costs Redis a lookup per stream named,
+//! so idle streams are named once per poll, not on every events tick.
 
 use std::collections::HashMap;
 
@@ -9,15 +11,25 @@ use crate::source::events::{parse_entries, parse_xread, StreamId};
 use crate::source::value::{as_string, server_error};
 
 impl Poller {
-    /// Read new events from every readable stream. Cheap enough to run several times per
-    /// poll interval, which keeps busy queues ahead of BullMQ's stream trimming.
+    /// Read new events from the busy streams (those that had entries on their last read).
+    /// Run several times per poll interval, it keeps busy queues ahead of BullMQ's stream
+    /// trimming while idle queues cost nothing.
     pub async fn read_events(&mut self) -> Result<(), ConnectError> {
+        self.read_streams(true).await
+    }
+
+    /// Read new events from every readable stream (once per poll).
+    pub async fn read_events_all(&mut self) -> Result<(), ConnectError> {
+        self.read_streams(false).await
+    }
+
+    async fn read_streams(&mut self, only_hot: bool) -> Result<(), ConnectError> {
         let count = self.config.xread_count;
         let sample = self.config.latency_sample;
         let mut pending: Vec<QueueId> = self
             .queues
             .iter()
-            .filter(|(_, s)| s.stream.readable)
+            .filter(|(_, s)| s.stream.readable && (!only_hot || s.stream.hot))
             .map(|(q, _)| q.clone())
             .collect();
         // A stream that returned a full batch has more: read it again, a bounded number of times.
@@ -96,6 +108,12 @@ impl Poller {
                 let Some(state) = self.queues.get_mut(&queue) else {
                     continue;
                 };
+                if !entries.is_empty() && !state.stream.hot {
+                    let before = state.stream.last_id.unwrap_or_default();
+                    if before != StreamId::default() {
+                        state.stream.check_trim_after.get_or_insert(before);
+                    }
+                }
                 state.stream.hot = !entries.is_empty();
                 let full = entries.len() >= count;
                 for (id, fields) in &entries {
