@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod demo;
 pub mod model;
 pub mod source;
 

@@ -1,0 +1,134 @@
+//! What a `qtop worker` does with one job attempt.
+//!
+//! The simulated job has a side effect (think "charge the card") that commits halfway
+//! through its work: the idempotency key is SET at that point. A failing attempt fails
+//! before the commit, so its retry is real work. A worker killed after the commit leaves the
+//! job in `active`; stalled recovery redelivers it, and the next worker finds the key and
+//! skips the work: a duplicate suppressed. That is the demo's point about at-least-once
+//! delivery.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use bullmq::Job;
+use redis::aio::ConnectionManager;
+use redis::AsyncCommands;
+use serde_json::json;
+
+use crate::source::bullmq::keys::QueueId;
+
+use super::beat::WorkerStats;
+use super::failure::{trace_entry, FailureRecorder};
+use super::job::{plan_attempt, DemoJobData, WorkDefaults};
+use super::random::Random;
+
+/// How long a done idempotency key is remembered.
+pub const IDEMPOTENCY_TTL_S: u64 = 3600;
+/// Field of the `qtop_stats` hash counting skipped duplicates.
+pub const DUPLICATES_FIELD: &str = "duplicates_suppressed";
+
+pub struct Processor {
+    pub queue: QueueId,
+    pub worker: String,
+    pub defaults: WorkDefaults,
+    pub conn: ConnectionManager,
+    pub stats: Arc<WorkerStats>,
+    pub recorder: FailureRecorder,
+    pub random: Mutex<Random>,
+}
+
+enum Outcome {
+    Done,
+    Duplicate,
+}
+
+impl Processor {
+    /// The processor given to the crate's `Worker`. Failures come back as
+    /// `ProcessingError`, so the crate retries with backoff or fails the job for good.
+    pub async fn process(self: Arc<Self>, job: Job) -> Result<serde_json::Value, bullmq::Error> {
+        let job_id = job.id().to_string();
+        let token = job.token().map(str::to_string);
+        let attempt = job.attempts_made() + 1;
+        let trace_limit = job.opts().stack_trace_limit;
+        let data = DemoJobData::from_value(job.data());
+        self.stats.start_job(&job_id);
+
+        // Defect 2 of the crate: a panicking processor wedges its job in `active` forever.
+        // The body runs in its own task, and a panic becomes an ordinary failure.
+        let body = tokio::spawn(Arc::clone(&self).attempt(data));
+        let result = match body.await {
+            Ok(result) => result,
+            Err(join) => Err(format!("processor panicked: {join}")),
+        };
+        self.stats.end_job(&job_id);
+
+        match result {
+            Ok(outcome) => {
+                let duplicate = matches!(outcome, Outcome::Duplicate);
+                if duplicate {
+                    self.stats.duplicates.fetch_add(1, Ordering::Relaxed);
+                }
+                self.stats.done.fetch_add(1, Ordering::Relaxed);
+                Ok(json!({ "worker": self.worker, "duplicate": duplicate }))
+            }
+            Err(reason) => {
+                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                let trace = trace_entry(&reason, &self.worker, &job_id, attempt);
+                let mut conn = self.conn.clone();
+                // Best effort: if Redis is unreachable the crate cannot fail the job either,
+                // and stalled recovery takes over.
+                let _ = self
+                    .recorder
+                    .record(
+                        &mut conn,
+                        &job_id,
+                        token.as_deref(),
+                        &reason,
+                        &trace,
+                        trace_limit,
+                    )
+                    .await;
+                Err(bullmq::Error::ProcessingError(reason))
+            }
+        }
+    }
+
+    async fn attempt(self: Arc<Self>, data: DemoJobData) -> Result<Outcome, String> {
+        let mut conn = self.conn.clone();
+        let done_key = data
+            .idempotency_key
+            .as_deref()
+            .map(|k| self.queue.idempotency(k));
+        if let Some(done_key) = &done_key {
+            let already: bool = conn.exists(done_key).await.map_err(redis_error)?;
+            if already {
+                let _: i64 = conn
+                    .hincr(self.queue.qtop_stats(), DUPLICATES_FIELD, 1)
+                    .await
+                    .map_err(redis_error)?;
+                return Ok(Outcome::Duplicate);
+            }
+        }
+        let plan = {
+            let mut random = self.random.lock().map_err(|_| "random source poisoned")?;
+            plan_attempt(&data, &self.defaults, &mut random)
+        };
+        let first_half = plan.duration / 2;
+        tokio::time::sleep(first_half).await;
+        if let Some(reason) = plan.failure {
+            return Err(reason);
+        }
+        if let Some(done_key) = &done_key {
+            let _: () = conn
+                .set_ex(done_key, &self.worker, IDEMPOTENCY_TTL_S)
+                .await
+                .map_err(redis_error)?;
+        }
+        tokio::time::sleep(plan.duration - first_half).await;
+        Ok(Outcome::Done)
+    }
+}
+
+fn redis_error(error: redis::RedisError) -> String {
+    format!("redis error: {error}")
+}
