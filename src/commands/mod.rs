@@ -1,3 +1,30 @@
 //! One file per subcommand that runs without a terminal UI.
 
+pub mod demo;
+pub mod produce;
 pub mod snapshot;
+pub mod worker;
+
+use anyhow::{bail, Result};
+
+use crate::cli::GlobalArgs;
+
+/// The queue a single-queue command works on: the first `--queue`.
+pub fn first_queue(global: &GlobalArgs, command: &str) -> Result<String> {
+    let Some(queue) = global.queues.first() else {
+        bail!("{command} needs a queue: pass --queue NAME");
+    };
+    if queue.is_empty() || queue.contains(':') {
+        bail!("invalid queue name '{queue}': BullMQ queue names are non-empty and contain no ':'");
+    }
+    Ok(queue.clone())
+}
+
+/// The first `--prefix` (default `bull`).
+pub fn first_prefix(global: &GlobalArgs) -> String {
+    global
+        .prefixes
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "bull".to_string())
+}
