@@ -121,7 +121,7 @@ pub struct ProduceArgs {
     #[arg(long, value_parser = parse_positive, value_name = "PER_S")]
     pub rate: Option<f64>,
     /// With --rate: stop after this long (adds round(rate × duration) jobs)
-    #[arg(long, requires = "rate", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, requires = "rate", conflicts_with = "count", value_parser = parse_duration, value_name = "DURATION")]
     pub duration: Option<Duration>,
     /// Put `work_ms` into each job (otherwise each worker uses its own --work-ms)
     #[arg(long, value_parser = parse_non_negative, value_name = "MS")]

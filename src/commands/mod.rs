@@ -14,10 +14,16 @@ pub fn first_queue(global: &GlobalArgs, command: &str) -> Result<String> {
     let Some(queue) = global.queues.first() else {
         bail!("{command} needs a queue: pass --queue NAME");
     };
+    check_queue_name(queue)?;
+    Ok(queue.clone())
+}
+
+/// BullMQ queue names are non-empty and contain no `:` (the Node Queue constructor throws).
+pub fn check_queue_name(queue: &str) -> Result<()> {
     if queue.is_empty() || queue.contains(':') {
         bail!("invalid queue name '{queue}': BullMQ queue names are non-empty and contain no ':'");
     }
-    Ok(queue.clone())
+    Ok(())
 }
 
 /// The first `--prefix` (default `bull`).

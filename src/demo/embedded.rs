@@ -4,34 +4,59 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use tempfile::TempDir;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(5);
 const STOP_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// redis-server has no "exit with my parent" option, so a small `sh` guard runs it: when the
+/// guard's stdin (a pipe from us) closes, also because we were SIGKILLed, it SIGTERMs Redis.
+/// `$1` is the log file; the rest are redis-server's arguments. First line out: Redis's pid.
+const GUARD_SCRIPT: &str = r#"log=$1; shift
+redis-server "$@" >"$log" 2>&1 </dev/null &
+pid=$!
+echo "$pid"
+read _ignored
+kill "$pid" 2>/dev/null
+wait "$pid"
+"#;
+
 pub struct EmbeddedRedis {
-    child: Option<Child>,
-    // Dropped after `child` is stopped (Drop below), so the socket dir outlives the server.
+    guard: Option<Child>,
+    /// Write end of the guard's stdin: dropping it stops Redis.
+    lifeline: Option<ChildStdin>,
+    pid: Option<u32>,
+    // Dropped after the server is stopped (Drop below), so the socket dir outlives it.
     dir: TempDir,
 }
 
 impl EmbeddedRedis {
     /// Start `redis-server` from PATH and wait until it answers PING.
     pub fn start() -> Result<Self> {
+        if find_on_path("redis-server").is_none() {
+            bail!(
+                "the demo runs its own private Redis and needs redis-server on PATH, which was \
+                 not found: install it (apt-get install redis-server, or brew install redis), \
+                 or pass --redis URL to use a Redis you already run"
+            );
+        }
         let dir = tempfile::Builder::new()
             .prefix("qtop-demo-redis-")
             .tempdir()
             .context("creating a temp dir for the demo's redis-server")?;
-        let log = File::create(dir.path().join("redis.log")).context("creating redis.log")?;
-        let log_err = log.try_clone().context("creating redis.log")?;
         let socket = dir.path().join("redis.sock");
-        let spawned = Command::new("redis-server")
+        let mut guard = Command::new("sh")
+            .arg("-c")
+            .arg(GUARD_SCRIPT)
+            .arg("qtop-redis-guard")
+            .arg(dir.path().join("redis.log"))
             .args(["--port", "0"])
             .arg("--unixsocket")
             .arg(&socket)
@@ -40,21 +65,24 @@ impl EmbeddedRedis {
             .arg("--dir")
             .arg(dir.path())
             .args(["--daemonize", "no"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log))
-            .stderr(Stdio::from(log_err))
-            .spawn();
-        let child = match spawned {
-            Ok(child) => child,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
-                "the demo needs redis-server on PATH to run its own private Redis, and none was \
-                 found: install it (apt-get install redis-server, or brew install redis), or pass \
-                 --redis URL to use a Redis you already run"
-            ),
-            Err(e) => return Err(anyhow!(e).context("starting redis-server")),
-        };
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            // Its own process group: a terminal's Ctrl-C goes to us, and we stop Redis last,
+            // after the workers that still need it.
+            .process_group(0)
+            .spawn()
+            .context("starting redis-server")?;
+        let pid = guard
+            .stdout
+            .take()
+            .and_then(|out| BufReader::new(out).lines().next())
+            .and_then(|line| line.ok())
+            .and_then(|line| line.trim().parse().ok());
         let mut server = Self {
-            child: Some(child),
+            lifeline: guard.stdin.take(),
+            guard: Some(guard),
+            pid,
             dir,
         };
         server.wait_ready()?;
@@ -70,33 +98,43 @@ impl EmbeddedRedis {
         self.dir.path().join("redis.sock")
     }
 
+    /// The redis-server's own pid (not the guard's), while it runs.
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
+        self.guard.as_ref().and(self.pid)
     }
 
-    /// `SHUTDOWN NOSAVE`, then SIGKILL if it lingers; always reaped. Idempotent.
+    /// `SHUTDOWN NOSAVE`, close the lifeline (the guard SIGTERMs Redis and exits), reap the
+    /// guard; SIGKILL both if they linger. Idempotent.
     pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else {
+        let Some(mut guard) = self.guard.take() else {
             return;
         };
         let _ = send_inline(&self.socket_path(), "SHUTDOWN NOSAVE");
+        self.lifeline = None;
         let deadline = Instant::now() + STOP_TIMEOUT;
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
+            if let Ok(Some(_)) = guard.try_wait() {
                 return;
             }
             sleep(Duration::from_millis(10));
         }
-        let _ = child.kill();
-        let _ = child.wait();
+        if let Some(pid) = self.pid {
+            // No libc (unsafe is forbidden): the kill(1) command.
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = guard.kill();
+        let _ = guard.wait();
     }
 
     fn wait_ready(&mut self) -> Result<()> {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    self.child = None;
+            if let Some(guard) = self.guard.as_mut() {
+                if let Ok(Some(status)) = guard.try_wait() {
+                    self.guard = None;
                     bail!(
                         "redis-server exited at startup ({status}): {}",
                         self.log_tail()
@@ -131,6 +169,18 @@ impl Drop for EmbeddedRedis {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The first executable `name` in PATH.
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| {
+            std::fs::metadata(candidate)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
 }
 
 /// One inline command on a fresh connection; the first reply line, if any.
@@ -177,5 +227,22 @@ mod tests {
         redis.stop();
         drop(redis);
         assert!(!dir.exists(), "temp dir left behind");
+    }
+
+    #[test]
+    fn a_lost_lifeline_stops_redis() {
+        let mut redis = match EmbeddedRedis::start() {
+            Ok(redis) => redis,
+            Err(e) => panic!("{e:#}"),
+        };
+        let pid = redis.pid().unwrap_or(0);
+        assert!(alive(pid));
+        // What happens when the demo process dies: the pipe closes.
+        redis.lifeline = None;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while alive(pid) && Instant::now() < deadline {
+            sleep(Duration::from_millis(20));
+        }
+        assert!(!alive(pid), "redis-server {pid} outlived its lifeline");
     }
 }

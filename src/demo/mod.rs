@@ -3,12 +3,16 @@
 //!
 //! Data side only: nothing here imports ratatui, crossterm or the UI.
 
+pub mod api;
 pub mod beat;
+pub mod child;
 pub mod embedded;
+pub mod engine;
 pub mod failure;
 pub mod job;
 pub mod lifeline;
 pub mod pace;
+pub mod pool;
 pub mod processor;
 pub mod producer;
 pub mod random;
@@ -21,8 +25,11 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::source::RedisTarget;
 
+pub use api::{DemoConfig, DemoEvent, DemoEventKind, DemoHandle, DemoStatus};
 pub use embedded::EmbeddedRedis;
+pub use engine::Demo;
 pub use job::{DemoJobData, WorkDist};
+pub use pool::{PoolConfig, PoolWorker, WorkerPool, WorkerState};
 pub use producer::ProducerSettings;
 
 /// How long a first connection may take before the command gives up with a clear error.

@@ -141,3 +141,48 @@ impl Producer {
         self.queue.close().await;
     }
 }
+
+/// Errors of the live producer are reported at most this often (Redis down = every tick).
+const ERROR_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The demo's live producer: paced by the current settings' rate (a new rate starts a new
+/// schedule, see `Pace`), plus bursts on request, until cancelled.
+pub async fn run_live(
+    mut producer: Producer,
+    mut settings: tokio::sync::watch::Receiver<ProducerSettings>,
+    mut bursts: tokio::sync::mpsc::UnboundedReceiver<u64>,
+    errors: tokio::sync::mpsc::UnboundedSender<String>,
+    cancel: tokio_util::sync::CancellationToken,
+) {
+    use std::time::Instant;
+    let mut pace = super::pace::Pace::new(Instant::now(), settings.borrow().rate_per_s, None);
+    let mut last_error: Option<Instant> = None;
+    loop {
+        let due = tokio::select! {
+            _ = cancel.cancelled() => break,
+            changed = settings.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                let rate = settings.borrow().rate_per_s;
+                if rate != pace.rate() {
+                    pace.set_rate(Instant::now(), rate);
+                }
+                0
+            }
+            Some(n) = bursts.recv() => n,
+            _ = tokio::time::sleep_until(pace.next_wake().into()) => pace.take_due(Instant::now()),
+        };
+        if due == 0 {
+            continue;
+        }
+        let current = settings.borrow().clone();
+        if let Err(error) = producer.add(due, &current).await {
+            if last_error.is_none_or(|at| at.elapsed() >= ERROR_EVERY) {
+                last_error = Some(Instant::now());
+                let _ = errors.send(format!("producer: {error:#}"));
+            }
+        }
+    }
+    producer.close().await;
+}
