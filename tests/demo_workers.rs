@@ -198,3 +198,39 @@ fn a_worker_stops_when_its_stdin_closes_and_fails_fast_without_redis() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_graceful_stop_finishes_the_jobs_in_hand_on_stop_or_sigterm() {
+    let redis = RedisServer::start();
+    let flags = [
+        "--concurrency",
+        "2",
+        "--work-ms",
+        "800",
+        "--work-dist",
+        "fixed",
+    ];
+    for how in ["stop line", "SIGTERM"] {
+        let queue = if how == "SIGTERM" { "term" } else { "stopline" };
+        let mut worker = QtopProcess::worker(&redis, queue, &flags);
+        qtop_run(&redis, &["--queue", queue, "produce", "--count", "2"]);
+        common::wait_until("2 active jobs", Duration::from_secs(5), || {
+            counts(&redis, queue).active == 2
+        });
+        let asked = Instant::now();
+        let status = if how == "SIGTERM" {
+            common::signal("TERM", worker.pid());
+            worker.wait_exit(EXIT_TIMEOUT)
+        } else {
+            worker.stop(EXIT_TIMEOUT)
+        };
+        assert!(status.success(), "{how}: {status} {}", worker.stderr());
+        let end = counts(&redis, queue);
+        assert_eq!((end.completed, end.active), (2, 0), "{how}: {end:?}");
+        assert!(
+            asked.elapsed() < Duration::from_secs(5),
+            "{how}: {:?}",
+            asked.elapsed()
+        );
+    }
+}

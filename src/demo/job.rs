@@ -97,6 +97,9 @@ pub struct WorkPlan {
 /// Exponential draws are capped at this many means, so one unlucky draw cannot hold a
 /// worker (and a graceful stop) for minutes.
 const EXP_CAP_MEANS: f64 = 20.0;
+/// No simulated job works longer than this, whatever its data says (`work_ms: 1e300` would
+/// not even fit a `Duration`).
+pub const MAX_WORK: Duration = Duration::from_secs(600);
 
 pub fn plan_attempt(data: &DemoJobData, defaults: &WorkDefaults, random: &mut Random) -> WorkPlan {
     let mean = data.work_ms.unwrap_or(defaults.work_ms).max(0.0);
@@ -113,7 +116,9 @@ pub fn plan_attempt(data: &DemoJobData, defaults: &WorkDefaults, random: &mut Ra
         None
     };
     WorkPlan {
-        duration: Duration::from_secs_f64(ms / 1000.0),
+        duration: Duration::try_from_secs_f64(ms / 1000.0)
+            .unwrap_or(MAX_WORK)
+            .min(MAX_WORK),
         failure,
     }
 }
@@ -202,6 +207,14 @@ mod tests {
         assert!(plan_attempt(&always, &DEFAULTS, &mut random)
             .failure
             .is_some());
+        let huge = DemoJobData {
+            work_ms: Some(1e300),
+            ..DemoJobData::default()
+        };
+        assert_eq!(
+            plan_attempt(&huge, &DEFAULTS, &mut random).duration,
+            MAX_WORK
+        );
         let exp = DemoJobData {
             work_dist: Some(WorkDist::Exp),
             ..DemoJobData::default()
