@@ -125,3 +125,19 @@ async fn status_line(
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    #[test]
+    fn the_demo_flags_default_to_the_engine_defaults() {
+        let cli = Cli::try_parse_from(["qtop", "demo"]).unwrap_or_else(|e| panic!("{e}"));
+        let Some(Command::Demo(args)) = &cli.command else {
+            panic!("not the demo command")
+        };
+        assert_eq!(demo_config(&cli.global, args), DemoConfig::default());
+    }
+}

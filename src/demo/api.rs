@@ -15,7 +15,7 @@ use super::producer::ProducerSettings;
 /// Rate steps of `rate_up`/`rate_down`.
 pub const RATE_STEP: f64 = 1.5;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DemoConfig {
     /// `None`: start a private redis-server (needs `redis-server` on PATH).
     pub redis_url: Option<String>,
@@ -29,6 +29,31 @@ pub struct DemoConfig {
     pub settings: ProducerSettings,
     /// The `qtop` binary to run workers with; `None`: this executable.
     pub qtop_exe: Option<PathBuf>,
+}
+
+impl Default for DemoConfig {
+    /// What `qtop demo` starts with and no flags: its own Redis, queue `bull:demo`, 2 workers
+    /// of concurrency 4 with short locks (a killed worker's jobs return in about 4 s), and
+    /// 40 jobs/s of about 50 ms each (exponential), 2% of attempts failing.
+    fn default() -> Self {
+        Self {
+            redis_url: None,
+            prefix: "bull".to_string(),
+            queue: "demo".to_string(),
+            initial_workers: 2,
+            concurrency: 4,
+            lock_duration: Duration::from_secs(4),
+            stalled_interval: Duration::from_secs(2),
+            settings: ProducerSettings {
+                rate_per_s: 40.0,
+                work_ms_mean: Some(50.0),
+                work_dist: Some(super::job::WorkDist::Exp),
+                fail_rate: Some(0.02),
+                ..ProducerSettings::default()
+            },
+            qtop_exe: None,
+        }
+    }
 }
 
 /// Something that happened, stamped with wall-clock milliseconds.
