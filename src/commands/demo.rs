@@ -53,13 +53,16 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<()> {
     let mut stop = stop_requests(false)?;
     let (demo, mut events) = Demo::start(config).await?;
     let status = demo.status();
+    let target = RedisTarget::parse(&status.redis_url, global.insecure)?;
+    // The display form: a --redis URL may carry a password.
     println!(
         "demo: queue {}:{} on {} (Ctrl-C to stop)",
-        status.prefix, status.queue, status.redis_url
+        status.prefix,
+        status.queue,
+        target.display()
     );
     let queue = QueueId::new(status.prefix.clone(), status.queue.clone());
-    let mut conn =
-        connect_checked(&RedisTarget::parse(&status.redis_url, global.insecure)?).await?;
+    let mut conn = connect_checked(&target).await?;
     let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {

@@ -98,8 +98,8 @@ pub struct Producer {
 }
 
 impl Producer {
-    /// Check the connection first (`connect_checked`): the crate itself waits long on a
-    /// dead Redis.
+    /// Callers check the connection first (`connect_checked`): on a dead Redis the crate
+    /// itself only fails after a long wait.
     pub async fn open(redis_url: &str, prefix: &str, queue: &str) -> Result<Self> {
         let options = QueueOptions::new()
             .connection(RedisConnectionOptions::new().url(redis_url))
