@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::api::{Command, DemoConfig, DemoEvent, DemoEventKind, DemoHandle, DemoStatus};
 use super::child::Exit;
 use super::embedded::EmbeddedRedis;
-use super::job::{WorkDefaults, WorkDist};
+use super::job::WorkDefaults;
 use super::pool::{PoolConfig, WorkerPool};
 use super::producer::{run_live, Producer, ProducerSettings};
 use super::{connect_checked, now_ms};
@@ -108,11 +108,11 @@ impl Demo {
     }
 }
 
-struct Engine {
+pub(super) struct Engine {
     embedded: Option<EmbeddedRedis>,
-    pool: WorkerPool,
-    settings: watch::Sender<ProducerSettings>,
-    bursts: mpsc::UnboundedSender<u64>,
+    pub(super) pool: WorkerPool,
+    pub(super) settings: watch::Sender<ProducerSettings>,
+    pub(super) bursts: mpsc::UnboundedSender<u64>,
     cancel: CancellationToken,
     producer_task: Option<tokio::task::JoinHandle<()>>,
     produced: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -150,85 +150,7 @@ impl Engine {
         }
     }
 
-    async fn apply(&mut self, command: Command) {
-        match command {
-            Command::SpawnWorker => {
-                if let Err(error) = self.spawn_worker().await {
-                    self.emit(DemoEventKind::Error {
-                        message: format!("{error:#}"),
-                    });
-                }
-            }
-            Command::StopWorker => {
-                if let Some(worker) = self.pool.stop_one() {
-                    self.emit(DemoEventKind::WorkerStopped { name: worker.name });
-                }
-            }
-            Command::KillWorker => {
-                if let Some(worker) = self.pool.kill_one() {
-                    self.emit(DemoEventKind::WorkerKilled {
-                        name: worker.name,
-                        pid: worker.pid,
-                    });
-                }
-            }
-            Command::SetRate(rate) => self.set_rate(rate),
-            Command::ScaleRate(factor) => {
-                let rate = scaled_rate(self.settings.borrow().rate_per_s, factor);
-                self.set_rate(rate);
-            }
-            Command::Burst(n) => {
-                let _ = self.bursts.send(n);
-                self.emit(DemoEventKind::Burst { n });
-            }
-            Command::SetWorkMs(ms) => {
-                let ms = if ms.is_finite() { ms.max(0.0) } else { 0.0 };
-                self.change(format!("work {ms:.0} ms per job"), |s| {
-                    s.work_ms_mean = Some(ms)
-                });
-            }
-            Command::ToggleWorkDist => {
-                let dist = self
-                    .settings
-                    .borrow()
-                    .work_dist
-                    .unwrap_or_default()
-                    .toggled();
-                let words = match dist {
-                    WorkDist::Fixed => "work times fixed",
-                    WorkDist::Exp => "work times exponential",
-                };
-                self.change(words.to_string(), |s| s.work_dist = Some(dist));
-            }
-            Command::SetFailRate(p) => {
-                let p = if p.is_finite() {
-                    p.clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
-                self.change(format!("failure rate {:.0}%", p * 100.0), |s| {
-                    s.fail_rate = Some(p)
-                });
-            }
-            Command::TogglePoison => {
-                let on = !self.settings.borrow().poison;
-                let words = if on {
-                    "poison jobs on"
-                } else {
-                    "poison jobs off"
-                };
-                self.change(words.to_string(), |s| s.poison = on);
-            }
-            Command::SetConcurrency(n) => {
-                self.pool.set_concurrency(n);
-                let n = self.pool.concurrency();
-                self.change(format!("concurrency {n} for new workers"), |_| {});
-            }
-            Command::Shutdown(_) => {}
-        }
-    }
-
-    async fn spawn_worker(&mut self) -> Result<()> {
+    pub(super) async fn spawn_worker(&mut self) -> Result<()> {
         let worker = self.pool.spawn().await?;
         self.emit(DemoEventKind::WorkerSpawned {
             name: worker.name,
@@ -248,28 +170,11 @@ impl Engine {
         });
     }
 
-    fn set_rate(&mut self, rate: f64) {
-        let rate = if rate.is_finite() { rate.max(0.0) } else { 0.0 };
-        self.settings.send_modify(|s| s.rate_per_s = rate);
-        self.emit(DemoEventKind::RateChanged { rate });
-    }
-
-    fn change(&mut self, change: String, edit: impl FnOnce(&mut ProducerSettings)) {
-        self.settings.send_modify(edit);
-        let settings = self.settings.borrow().clone();
-        let concurrency = self.pool.concurrency();
-        self.emit(DemoEventKind::SettingsChanged {
-            settings,
-            concurrency,
-            change,
-        });
-    }
-
     fn produced(&self) -> u64 {
         self.produced.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    fn emit(&self, kind: DemoEventKind) {
+    pub(super) fn emit(&self, kind: DemoEventKind) {
         // A UI that stops reading must not stall the engine: drop events when full.
         let _ = self.events.try_send(DemoEvent {
             at_ms: now_ms(),
@@ -307,35 +212,5 @@ impl Engine {
         let total = self.produced();
         self.emit(DemoEventKind::Produced { total });
         self.publish();
-    }
-}
-
-/// One `rate_up`/`rate_down` step: ×factor, from 0 up to 1 job/s, below 1 job/s down to 0;
-/// rounded to 0.1 so repeated steps read well.
-pub fn scaled_rate(rate: f64, factor: f64) -> f64 {
-    let next = if rate <= 0.0 && factor > 1.0 {
-        1.0
-    } else {
-        rate * factor
-    };
-    if next < 1.0 && factor < 1.0 {
-        0.0
-    } else {
-        (next * 10.0).round() / 10.0
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rate_steps() {
-        assert_eq!(scaled_rate(0.0, 1.5), 1.0);
-        assert_eq!(scaled_rate(1.0, 1.5), 1.5);
-        assert_eq!(scaled_rate(40.0, 1.5), 60.0);
-        assert_eq!(scaled_rate(60.0, 1.0 / 1.5), 40.0);
-        assert_eq!(scaled_rate(1.2, 1.0 / 1.5), 0.0);
-        assert_eq!(scaled_rate(0.0, 1.0 / 1.5), 0.0);
     }
 }

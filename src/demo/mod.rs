@@ -6,6 +6,7 @@
 pub mod api;
 pub mod beat;
 pub mod child;
+mod control;
 pub mod embedded;
 pub mod engine;
 pub mod failure;
