@@ -202,3 +202,66 @@ async fn backlog_grows_then_drains_and_shutdown_leaves_nothing() {
         "timestamps in order"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pool_stops_gracefully_kills_and_cleans_up_when_dropped() {
+    use qtop::demo::job::WorkDefaults;
+    use qtop::demo::{PoolConfig, WorkerPool, WorkerState};
+
+    let redis = common::RedisServer::start();
+    let mut pool = WorkerPool::new(PoolConfig {
+        exe: PathBuf::from(env!("CARGO_BIN_EXE_qtop")),
+        redis_url: redis.url(),
+        prefix: "bull".into(),
+        queue: "pool".into(),
+        concurrency: 2,
+        lock_duration: Duration::from_secs(2),
+        stalled_interval: Duration::from_secs(1),
+        defaults: WorkDefaults {
+            work_ms: 10.0,
+            work_dist: WorkDist::Fixed,
+            fail_rate: 0.0,
+        },
+    });
+    let mut pids = Vec::new();
+    for _ in 0..3 {
+        let worker = pool.spawn().await.unwrap();
+        assert!(worker.name.starts_with("qtop-") && pid_alive(worker.pid));
+        pids.push(worker.pid);
+    }
+    assert_eq!(pool.len(), 3);
+
+    let stopped = pool.stop_one().unwrap();
+    assert_eq!(
+        (stopped.pid, stopped.state),
+        (pids[2], WorkerState::Stopping)
+    );
+    assert_eq!(pool.len(), 2, "a stopping worker no longer counts");
+    let exit = tokio::time::timeout(Duration::from_secs(10), pool.next_exit())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((exit.pid, exit.code), (pids[2], Some(0)), "{exit:?}");
+
+    let killed = pool.kill_one().unwrap();
+    assert_eq!(killed.pid, pids[0], "the oldest is killed");
+    let exit = tokio::time::timeout(Duration::from_secs(10), pool.next_exit())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((exit.pid, exit.code), (pids[0], None), "{exit:?}");
+
+    // Changing concurrency applies to new workers only.
+    pool.set_concurrency(5);
+    let newer = pool.spawn().await.unwrap();
+    let concurrencies: Vec<u32> = pool.workers().iter().map(|w| w.concurrency).collect();
+    assert_eq!(concurrencies, vec![2, 5]);
+
+    // Dropped without a shutdown: the survivors still stop (stdin closes, then SIGKILL).
+    drop(pool);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while [pids[1], newer.pid].iter().any(|p| pid_alive(*p)) {
+        assert!(Instant::now() < deadline, "workers outlived their pool");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
