@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use bullmq::options::RedisConnectionOptions;
+use bullmq::worker::WorkerEvent;
 use bullmq::{Job, Worker, WorkerOptions};
 
 use crate::source::bullmq::keys::QueueId;
@@ -107,9 +108,17 @@ pub async fn run_worker(config: WorkerConfig) -> Result<()> {
     let worker = Arc::new(start_worker(&config, processor).await?);
 
     // Defect 1 of the crate: its event channel is unbounded and grows forever unless read.
+    // Errors go to stderr (the demo pool keeps the tail for its error reports).
     let events = tokio::spawn({
         let worker = Arc::clone(&worker);
-        async move { while worker.next_event().await.is_some() {} }
+        let name = config.name.clone();
+        async move {
+            while let Some(event) = worker.next_event().await {
+                if let WorkerEvent::Error(message) = event {
+                    eprintln!("qtop worker {name}: {message}");
+                }
+            }
+        }
     });
     let identity = Identity {
         worker: config.name.clone(),
