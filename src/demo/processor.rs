@@ -53,13 +53,7 @@ impl Processor {
         let data = DemoJobData::from_value(job.data());
         self.stats.start_job(&job_id);
 
-        // Defect 2 of the crate: a panicking processor wedges its job in `active` forever.
-        // The body runs in its own task, and a panic becomes an ordinary failure.
-        let body = tokio::spawn(Arc::clone(&self).attempt(data));
-        let result = match body.await {
-            Ok(result) => result,
-            Err(join) => Err(format!("processor panicked: {join}")),
-        };
+        let result = isolated(Arc::clone(&self).attempt(data)).await;
         self.stats.end_job(&job_id);
 
         match result {
@@ -129,6 +123,18 @@ impl Processor {
     }
 }
 
+/// Defect 2 of the crate: a panicking processor wedges its job in `active` forever (its lock
+/// keeps being renewed). So a processor body runs in its own task, and a panic there becomes
+/// an ordinary failure that BullMQ retries or fails.
+pub async fn isolated<T: Send + 'static>(
+    body: impl std::future::Future<Output = Result<T, String>> + Send + 'static,
+) -> Result<T, String> {
+    match tokio::spawn(body).await {
+        Ok(result) => result,
+        Err(join) => Err(format!("processor panicked: {join}")),
+    }
+}
+
 /// Simulated work. Zero work is no sleep at all: tokio's timer has millisecond ticks, so even
 /// `sleep(0)` would cost each job up to a millisecond per call.
 async fn work(duration: std::time::Duration) {
@@ -139,4 +145,27 @@ async fn work(duration: std::time::Duration) {
 
 fn redis_error(error: redis::RedisError) -> String {
     format!("redis error: {error}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_becomes_a_failure() {
+        assert_eq!(isolated(async { Ok::<_, String>(7) }).await, Ok(7));
+        assert_eq!(
+            isolated(async { Err::<u8, _>("no".to_string()) }).await,
+            Err("no".into())
+        );
+        let result = isolated(async {
+            if std::hint::black_box(true) {
+                panic!("bug in a processor");
+            }
+            Ok::<u8, String>(0)
+        })
+        .await;
+        let message = result.err().unwrap_or_default();
+        assert!(message.starts_with("processor panicked"), "{message}");
+    }
 }
