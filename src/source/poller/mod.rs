@@ -28,8 +28,8 @@ use redis::{Pipeline, Value};
 
 use super::bullmq::keys::QueueId;
 use super::bullmq::read::{
-    count_markers, parse_job_timing, parse_refresh, push_job_timing, push_marker_scan,
-    push_refresh, Refresh, RefreshPlan,
+    count_markers, parse_job_timing, parse_refresh, push_first_event, push_job_timing,
+    push_marker_scan, push_refresh, Refresh, RefreshPlan,
 };
 use super::connect::{ConnectError, RedisTarget};
 use super::events::{parse_entries, Interval, StreamId, StreamState};
@@ -243,12 +243,7 @@ impl Poller {
         let mut trim_checks: Vec<(QueueId, StreamId)> = Vec::new();
         for (queue, state) in self.queues.iter_mut() {
             if let Some(after) = state.stream.check_trim_after.take() {
-                pipe.cmd("XRANGE")
-                    .arg(queue.events())
-                    .arg("-")
-                    .arg("+")
-                    .arg("COUNT")
-                    .arg(1);
+                push_first_event(&mut pipe, queue);
                 trim_checks.push((queue.clone(), after));
             }
         }

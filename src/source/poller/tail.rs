@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use super::Poller;
 use crate::source::bullmq::keys::QueueId;
+use crate::source::bullmq::read::push_first_event;
 use crate::source::connect::ConnectError;
 use crate::source::events::{parse_entries, parse_xread, StreamId};
 use crate::source::value::{as_string, server_error};
@@ -49,12 +50,7 @@ impl Poller {
             // a read-only ACL may forbid.
             let mut pipe = redis::pipe();
             for queue in &hot {
-                pipe.cmd("XRANGE")
-                    .arg(queue.events())
-                    .arg("-")
-                    .arg("+")
-                    .arg("COUNT")
-                    .arg(1);
+                push_first_event(&mut pipe, queue);
             }
             let mut xread = redis::cmd("XREAD");
             xread.arg("COUNT").arg(count).arg("STREAMS");
@@ -94,7 +90,7 @@ impl Poller {
                 if let Some(state) = self.queues.get_mut(queue) {
                     let last = state.stream.last_id.unwrap_or_default();
                     if first_id.is_some_and(|first| first > last) && last != StreamId::default() {
-                        state.stream.gap = true;
+                        state.stream.pending.gap = true;
                     }
                 }
             }
