@@ -21,7 +21,8 @@ use qtop::source::{spawn_poller, Poller, PollerConfig, RedisTarget, SourceEvent}
 use redis::aio::MultiplexedConnection;
 use tokio_util::sync::CancellationToken;
 
-const PHASE: Duration = Duration::from_secs(10);
+const PHASE: Duration = Duration::from_secs(8);
+const ROUNDS: usize = 2;
 const WARMUP: Duration = Duration::from_secs(2);
 /// Jobs per second on each busy queue.
 const BUSY_RATE: u64 = 10;
@@ -41,22 +42,6 @@ for i = 1, n do
   end
 end
 return n
-"#;
-
-/// One job's whole life on a queue, in BullMQ's layout and events: added, active,
-/// completed (jobs kept in `completed`, as with default options).
-const CYCLE: &str = r#"
-local q = KEYS[1]
-local now = ARGV[1]
-local id = redis.call('INCR', q .. 'id')
-redis.call('HSET', q .. id, 'name', 'job', 'data', '{}', 'opts', '{}', 'timestamp', now,
-  'processedOn', now, 'finishedOn', now, 'atm', '1', 'returnvalue', 'null')
-redis.call('XADD', q .. 'events', 'MAXLEN', '~', '10000', '*', 'event', 'added', 'jobId', id, 'name', 'job')
-redis.call('XADD', q .. 'events', 'MAXLEN', '~', '10000', '*', 'event', 'waiting', 'jobId', id)
-redis.call('XADD', q .. 'events', 'MAXLEN', '~', '10000', '*', 'event', 'active', 'jobId', id, 'prev', 'waiting')
-redis.call('ZADD', q .. 'completed', now, id)
-redis.call('XADD', q .. 'events', 'MAXLEN', '~', '10000', '*', 'event', 'completed', 'jobId', id, 'returnvalue', 'null', 'prev', 'active')
-return id
 "#;
 
 struct Sample {
@@ -87,6 +72,48 @@ async fn sample(conn: &mut MultiplexedConnection) -> Sample {
     }
 }
 
+/// With QTOP_BENCH_STATS set: which commands took Redis's time during a qtop phase.
+fn print_commandstats(
+    n: u64,
+    before: &std::collections::HashMap<String, (f64, f64)>,
+    after: &std::collections::HashMap<String, (f64, f64)>,
+) {
+    let mut rows: Vec<(String, f64, f64)> = after
+        .iter()
+        .map(|(name, (calls, usec))| {
+            let (c0, u0) = before.get(name).copied().unwrap_or((0.0, 0.0));
+            (name.clone(), calls - c0, usec - u0)
+        })
+        .filter(|(_, calls, _)| *calls > 0.0)
+        .collect();
+    rows.sort_by(|a, b| b.2.total_cmp(&a.2));
+    for (name, calls, usec) in rows.iter().take(12) {
+        eprintln!("  {n}: {name:<22} {calls:>8.0} calls {usec:>10.0} µs (load + qtop)");
+    }
+}
+
+/// `INFO commandstats`: command → (calls, µs).
+async fn commandstats(
+    conn: &mut MultiplexedConnection,
+) -> std::collections::HashMap<String, (f64, f64)> {
+    let text: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(conn)
+        .await
+        .unwrap();
+    text.lines()
+        .filter_map(|line| {
+            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let field = |key: &str| {
+                rest.split(',')
+                    .find_map(|kv| kv.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
+                    .and_then(|v| v.parse::<f64>().ok())
+            };
+            Some((name.to_string(), (field("calls")?, field("usec")?)))
+        })
+        .collect()
+}
+
 /// Redis CPU (ms per second) and commands per second over one phase.
 async fn measure(conn: &mut MultiplexedConnection) -> (f64, f64) {
     tokio::time::sleep(WARMUP).await;
@@ -102,21 +129,65 @@ async fn measure(conn: &mut MultiplexedConnection) -> (f64, f64) {
     )
 }
 
-/// The busy 1 %: BUSY_RATE job lifecycles per second on each.
+/// The busy 1 %: BUSY_RATE job lifecycles per second on each, written as BullMQ writes
+/// them (a job hash; added, waiting, active and completed events; the completed set), in
+/// plain pipelined commands so the load's own cost is small and steady.
 fn start_load(url: String, busy: u64, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let client = redis::Client::open(url.as_str()).unwrap();
         let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-        let script = redis::Script::new(CYCLE);
         let mut tick = tokio::time::interval(Duration::from_millis(1000 / BUSY_RATE));
+        let mut next_id = 1000u64;
         while !cancel.is_cancelled() {
             tick.tick().await;
-            let now = chrono::Utc::now().timestamp_millis().to_string();
+            let now = chrono::Utc::now().timestamp_millis();
+            let mut pipe = redis::pipe();
             for i in 1..=busy {
-                let key = format!("bull:q{i}:");
-                let _: redis::RedisResult<i64> =
-                    script.key(&key).arg(&now).invoke_async(&mut conn).await;
+                next_id += 1;
+                let (q, id) = (format!("bull:q{i}:"), next_id.to_string());
+                pipe.cmd("INCR").arg(format!("{q}id")).ignore();
+                pipe.cmd("HSET")
+                    .arg(format!("{q}{id}"))
+                    .arg(
+                        &[
+                            ("name", "job".to_string()),
+                            ("data", "{}".to_string()),
+                            ("opts", "{}".to_string()),
+                            ("timestamp", now.to_string()),
+                            ("processedOn", now.to_string()),
+                            ("finishedOn", (now + 5).to_string()),
+                            ("atm", "1".to_string()),
+                        ][..],
+                    )
+                    .ignore();
+                for (event, prev) in [
+                    ("added", ""),
+                    ("waiting", ""),
+                    ("active", "waiting"),
+                    ("completed", "active"),
+                ] {
+                    let mut xadd = redis::cmd("XADD");
+                    xadd.arg(format!("{q}events"))
+                        .arg("MAXLEN")
+                        .arg("~")
+                        .arg(10000)
+                        .arg("*")
+                        .arg("event")
+                        .arg(event)
+                        .arg("jobId")
+                        .arg(&id);
+                    if !prev.is_empty() {
+                        xadd.arg("prev").arg(prev);
+                    }
+                    pipe.add_command(xadd).ignore();
+                }
+                pipe.cmd("ZADD")
+                    .arg(format!("{q}completed"))
+                    .arg(now)
+                    .arg(&id)
+                    .ignore();
             }
+            let _: redis::RedisResult<()> = pipe.query_async(&mut conn).await;
         }
     })
 }
@@ -152,42 +223,61 @@ async fn run_size(n: u64) {
     let cancel = CancellationToken::new();
     let load = start_load(url.clone(), busy, cancel.clone());
 
-    let (load_cpu, load_cmds) = measure(&mut conn).await;
-
-    // qtop: the dashboard's own poller task at 1 s.
+    // Two rounds of (load only, qtop, node), alternating, so drift in the machine's load
+    // hits all three alike; each figure is the mean of its two phases.
     let target = RedisTarget::parse(&url, false).unwrap();
-    let qtop_cancel = CancellationToken::new();
-    let (task, mut rx) = spawn_poller(
-        target.clone(),
-        PollerConfig::default(),
-        Duration::from_secs(1),
-        qtop_cancel.clone(),
-    );
-    let reports = tokio::spawn(async move {
-        let mut last = None;
-        while let Some(event) = rx.recv().await {
-            if let SourceEvent::Report(report) = event {
-                last = Some((
-                    report.poll.round_trips,
-                    report.poll.commands,
-                    report.poll.duration_ms,
-                ));
-            }
-        }
-        last
-    });
-    let (qtop_cpu, qtop_cmds) = measure(&mut conn).await;
-    qtop_cancel.cancel();
-    let _ = task.await;
-    let last_poll = reports.await.unwrap_or(None);
+    let (mut load_runs, mut qtop_runs, mut node_runs) = (Vec::new(), Vec::new(), Vec::new());
+    let mut last_poll = None;
+    for _round in 0..ROUNDS {
+        load_runs.push(measure(&mut conn).await);
 
-    // Node: getJobCounts for every queue each second.
-    let mut node = NodeScript::new("counts_loop.js")
-        .args(["--redis", &url])
-        .spawn();
-    node.wait_for_line("READY", Duration::from_secs(120));
-    let (node_cpu, node_cmds) = measure(&mut conn).await;
-    node.stop(Duration::from_secs(30));
+        // qtop: the dashboard's own poller task at 1 s.
+        let qtop_cancel = CancellationToken::new();
+        let (task, mut rx) = spawn_poller(
+            target.clone(),
+            PollerConfig::default(),
+            Duration::from_secs(1),
+            qtop_cancel.clone(),
+        );
+        let reports = tokio::spawn(async move {
+            let mut last = None;
+            while let Some(event) = rx.recv().await {
+                if let SourceEvent::Report(report) = event {
+                    last = Some((
+                        report.poll.round_trips,
+                        report.poll.commands,
+                        report.poll.duration_ms,
+                    ));
+                }
+            }
+            last
+        });
+        let stats_before = commandstats(&mut conn).await;
+        qtop_runs.push(measure(&mut conn).await);
+        if std::env::var_os("QTOP_BENCH_STATS").is_some() {
+            print_commandstats(n, &stats_before, &commandstats(&mut conn).await);
+        }
+        qtop_cancel.cancel();
+        let _ = task.await;
+        last_poll = reports.await.unwrap_or(None).or(last_poll);
+
+        // Node: getJobCounts for every queue each second.
+        let mut node = NodeScript::new("counts_loop.js")
+            .args(["--redis", &url])
+            .spawn();
+        node.wait_for_line("READY", Duration::from_secs(120));
+        node_runs.push(measure(&mut conn).await);
+        node.stop(Duration::from_secs(60));
+    }
+    let mean = |runs: &[(f64, f64)]| {
+        let k = runs.len().max(1) as f64;
+        (
+            runs.iter().map(|r| r.0).sum::<f64>() / k,
+            runs.iter().map(|r| r.1).sum::<f64>() / k,
+        )
+    };
+    let ((load_cpu, load_cmds), (qtop_cpu, qtop_cmds), (node_cpu, node_cmds)) =
+        (mean(&load_runs), mean(&qtop_runs), mean(&node_runs));
 
     cancel.cancel();
     let _ = load.await;

@@ -285,7 +285,15 @@ impl Poller {
                 at += 1;
                 refresh.counts.waiting = refresh.counts.waiting.saturating_sub(markers);
             }
-            state.force_refresh = refresh.saw_markers && !state.legacy_markers;
+            // A quiet queue whose counts moved changed without events (a manual edit, a
+            // lost event): read it whole next time.
+            let quiet = plan != RefreshPlan::FULL && state.interval.entries == 0;
+            let moved = quiet
+                && state
+                    .refresh
+                    .as_ref()
+                    .is_some_and(|prev| prev.counts != refresh.counts);
+            state.force_refresh = moved || (refresh.saw_markers && !state.legacy_markers);
             state.legacy_markers |= refresh.saw_markers;
             let interval = std::mem::take(&mut state.interval);
             apply_rates(state, &interval, Some(&refresh));
