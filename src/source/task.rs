@@ -136,6 +136,10 @@ async fn connected_loop(
                 if let Err(error) = poller.read_events().await {
                     return Some(error.to_string());
                 }
+                // Periodic discovery runs a SCAN step at a time, between polls.
+                if let Err(error) = poller.discovery_step().await {
+                    return Some(error.to_string());
+                }
             }
         }
     }

@@ -8,43 +8,84 @@ use crate::source::connect::ConnectError;
 use crate::source::events::{parse_entries, StreamId, StreamState};
 use crate::source::value::as_string;
 
+/// A discovery pass in progress: which prefix, where its SCAN is, what it found so far.
+#[derive(Debug, Default)]
+pub(super) struct ScanCycle {
+    prefix: usize,
+    cursor: u64,
+    found: Vec<QueueId>,
+}
+
+/// Keys examined per SCAN call.
+const SCAN_COUNT: u64 = 1000;
+
 impl Poller {
+    /// Find every queue now (SCAN, never KEYS) and start tailing the new ones from their
+    /// current end. Used at (re)connection; later passes run a step at a time.
     pub async fn discover(&mut self) -> Result<(), ConnectError> {
-        let mut found: Vec<QueueId> = Vec::new();
-        if self.config.queues.is_empty() {
-            for prefix in self.config.prefixes.clone() {
-                let pattern = discovery_pattern(&prefix);
-                let mut cursor: u64 = 0;
-                loop {
-                    let mut conn = self.conn()?;
-                    let scanned: Result<(u64, Vec<Vec<u8>>), _> = redis::cmd("SCAN")
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(&pattern)
-                        .arg("COUNT")
-                        .arg(1000)
-                        .query_async(&mut conn)
-                        .await;
-                    let (next, keys) = scanned.map_err(|e| self.target.classify(&e))?;
-                    for key in keys {
-                        let key = String::from_utf8_lossy(&key);
-                        if let Some(queue) = queue_from_key(&prefix, &key) {
-                            found.push(queue);
-                        }
-                    }
-                    cursor = next;
-                    if cursor == 0 {
-                        break;
-                    }
-                }
+        let mut cycle = ScanCycle::default();
+        while !self.scan_step(&mut cycle).await? {}
+        self.finish_cycle(cycle).await
+    }
+
+    /// Advance a periodic discovery pass by one SCAN call (called between polls), so a
+    /// large keyspace is scanned at a steady, small cost instead of in bursts.
+    pub async fn discovery_step(&mut self) -> Result<(), ConnectError> {
+        if self.cycle.is_none() {
+            let due = self
+                .last_discovery
+                .is_none_or(|at| at.elapsed() >= self.config.discovery_every);
+            if !due {
+                return Ok(());
             }
+            self.cycle = Some(ScanCycle::default());
+        }
+        let mut cycle = self.cycle.take().unwrap_or_default();
+        if self.scan_step(&mut cycle).await? {
+            self.finish_cycle(cycle).await
         } else {
+            self.cycle = Some(cycle);
+            Ok(())
+        }
+    }
+
+    /// One SCAN call; true when the pass is complete.
+    async fn scan_step(&mut self, cycle: &mut ScanCycle) -> Result<bool, ConnectError> {
+        if !self.config.queues.is_empty() {
             for prefix in &self.config.prefixes {
                 for name in &self.config.queues {
-                    found.push(QueueId::new(prefix.clone(), name.clone()));
+                    cycle.found.push(QueueId::new(prefix.clone(), name.clone()));
                 }
             }
+            return Ok(true);
         }
+        let Some(prefix) = self.config.prefixes.get(cycle.prefix).cloned() else {
+            return Ok(true);
+        };
+        let mut conn = self.conn()?;
+        let scanned: Result<(u64, Vec<Vec<u8>>), _> = redis::cmd("SCAN")
+            .arg(cycle.cursor)
+            .arg("MATCH")
+            .arg(discovery_pattern(&prefix))
+            .arg("COUNT")
+            .arg(SCAN_COUNT)
+            .query_async(&mut conn)
+            .await;
+        let (next, keys) = scanned.map_err(|e| self.target.classify(&e))?;
+        for key in keys {
+            if let Some(queue) = queue_from_key(&prefix, &String::from_utf8_lossy(&key)) {
+                cycle.found.push(queue);
+            }
+        }
+        cycle.cursor = next;
+        if next == 0 {
+            cycle.prefix += 1;
+        }
+        Ok(cycle.prefix >= self.config.prefixes.len())
+    }
+
+    async fn finish_cycle(&mut self, cycle: ScanCycle) -> Result<(), ConnectError> {
+        let mut found = cycle.found;
         found.sort();
         found.dedup();
         let new: Vec<QueueId> = found

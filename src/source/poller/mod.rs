@@ -59,7 +59,7 @@ impl Default for PollerConfig {
         Self {
             prefixes: vec!["bull".to_string()],
             queues: Vec::new(),
-            discovery_every: Duration::from_secs(30),
+            discovery_every: Duration::from_secs(60),
             reconcile_every: 30,
             latency_sample: 256,
             xread_count: 2000,
@@ -107,6 +107,8 @@ pub struct Poller {
     cost: Cost,
     next_slot: u64,
     qtop_workers: HashMap<(QueueId, String), Instant>,
+    /// A periodic discovery pass in progress (advanced between polls).
+    cycle: Option<discovery::ScanCycle>,
 }
 
 impl Poller {
@@ -122,6 +124,7 @@ impl Poller {
             cost: Cost::default(),
             next_slot: 0,
             qtop_workers: HashMap::new(),
+            cycle: None,
         }
     }
 
@@ -163,6 +166,7 @@ impl Poller {
             .await;
         self.conn = Some(conn);
         self.last_discovery = None;
+        self.cycle = None;
         Ok(())
     }
 
@@ -198,10 +202,7 @@ impl Poller {
         if self.conn.is_none() {
             self.connect().await?;
         }
-        let discovery_due = self
-            .last_discovery
-            .is_none_or(|at| at.elapsed() >= self.config.discovery_every);
-        if discovery_due {
+        if self.last_discovery.is_none() {
             self.discover().await?;
         }
         // Discovery is periodic background work: its cost is not part of the poll's.
