@@ -59,6 +59,18 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub insecure: bool,
 
+    /// CA certificate (PEM) to verify the server with, instead of the system's roots
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+
+    /// Client certificate (PEM) for mutual TLS; goes with --tls-key
+    #[arg(long, global = true, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// Client private key (PEM) for mutual TLS; goes with --tls-cert
+    #[arg(long, global = true, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
     /// Write logs to this file (qtop never logs to the terminal it draws on)
     #[arg(long, global = true, env = "QTOP_LOG", value_name = "FILE")]
     pub log_file: Option<PathBuf>,
@@ -79,6 +91,24 @@ pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
 impl GlobalArgs {
     pub fn redis_url(&self) -> &str {
         self.redis.as_deref().unwrap_or(DEFAULT_REDIS_URL)
+    }
+
+    /// The Redis target these flags describe (URL, TLS options).
+    pub fn target(&self) -> Result<crate::source::RedisTarget, crate::source::ConnectError> {
+        self.target_for(self.redis_url())
+    }
+
+    /// The same TLS options applied to another URL (the demo's embedded server, say).
+    pub fn target_for(
+        &self,
+        url: &str,
+    ) -> Result<crate::source::RedisTarget, crate::source::ConnectError> {
+        let tls = crate::source::connect::TlsFiles {
+            ca: self.tls_ca.clone(),
+            cert: self.tls_cert.clone(),
+            key: self.tls_key.clone(),
+        };
+        crate::source::RedisTarget::parse(url, self.insecure)?.with_tls_files(tls)
     }
 }
 

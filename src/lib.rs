@@ -18,8 +18,18 @@ use cli::{Cli, Command};
 
 /// Run qtop as the command line asks.
 pub async fn run(cli: Cli) -> Result<()> {
+    install_tls_provider();
+    if cli.global.insecure && cli.global.redis_url().starts_with("rediss://") {
+        eprintln!("qtop: warning: --insecure: the Redis server's TLS certificate is NOT verified");
+    }
     match &cli.command {
         Some(Command::Snapshot(args)) => commands::snapshot::run(&cli.global, args).await,
         None => runtime::run(&cli.global, &cli.dashboard).await,
     }
+}
+
+/// rustls needs one process-wide crypto provider; qtop uses ring. Installing twice (tests
+/// call `run` repeatedly) is harmless, so the result is ignored.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -9,13 +9,13 @@ use anyhow::Result;
 use crate::cli::{GlobalArgs, SnapshotArgs};
 use crate::model::snapshot::{snapshot_doc, SnapshotDoc};
 use crate::model::{PollReport, QueueHistory, QueueKey};
-use crate::source::{Poller, PollerConfig, RedisTarget};
+use crate::source::{Poller, PollerConfig};
 
 /// How often events are read during the window, so busy streams are not trimmed unread.
 const EVENTS_EVERY: Duration = Duration::from_millis(250);
 
 pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<()> {
-    let target = RedisTarget::parse(global.redis_url(), global.insecure)?;
+    let target = global.target()?;
     let mut poller = Poller::new(target, poller_config(global));
     poller.connect().await?;
     let mut histories: BTreeMap<QueueKey, QueueHistory> = BTreeMap::new();
@@ -70,8 +70,18 @@ fn write_table(out: &mut impl Write, doc: &SnapshotDoc) -> std::io::Result<()> {
             out,
             "no BullMQ queues found (prefixes searched with SCAN; try --prefix)"
         )?;
-        return Ok(());
+    } else {
+        write_queues(out, doc)?;
     }
+    match doc.workers_status {
+        "not_permitted" => writeln!(out, "workers: not permitted (the ACL forbids CLIENT LIST)")?,
+        "unavailable" => writeln!(out, "workers: unavailable")?,
+        _ => {}
+    }
+    Ok(())
+}
+
+fn write_queues(out: &mut impl Write, doc: &SnapshotDoc) -> std::io::Result<()> {
     writeln!(
         out,
         "{:<24} {:>8} {:>6} {:>7} {:>7} {:>7} {:>9} {:>8} {:>8} {:>8} {:>6} {:>8} {:>7}",
@@ -120,11 +130,6 @@ fn write_table(out: &mut impl Write, doc: &SnapshotDoc) -> std::io::Result<()> {
         for problem in &q.problems {
             writeln!(out, "  ! {problem}")?;
         }
-    }
-    match doc.workers_status {
-        "not_permitted" => writeln!(out, "workers: not permitted (the ACL forbids CLIENT LIST)")?,
-        "unavailable" => writeln!(out, "workers: unavailable")?,
-        _ => {}
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Connecting to Redis: URL handling, password redaction, and one clear line per failure.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
@@ -13,6 +14,15 @@ pub struct RedisTarget {
     display: String,
     secret: Option<String>,
     insecure: bool,
+    tls: Option<redis::TlsCertificates>,
+}
+
+/// PEM files for TLS: a CA to verify the server with, and a client certificate and key.
+#[derive(Clone, Debug, Default)]
+pub struct TlsFiles {
+    pub ca: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
 }
 
 impl fmt::Debug for RedisTarget {
@@ -97,9 +107,36 @@ impl RedisTarget {
             display,
             secret,
             insecure,
+            tls: None,
         };
         target.client()?;
         Ok(target)
+    }
+
+    /// Use these certificate files (read now, so a wrong path fails before connecting).
+    pub fn with_tls_files(mut self, files: TlsFiles) -> Result<Self, ConnectError> {
+        if files.ca.is_none() && files.cert.is_none() {
+            return Ok(self);
+        }
+        let read = |path: &PathBuf| {
+            std::fs::read(path).map_err(|e| {
+                ConnectError::InvalidUrl(format!("cannot read {}: {e}", path.display()))
+            })
+        };
+        let root_cert = files.ca.as_ref().map(read).transpose()?;
+        let client_tls = match (&files.cert, &files.key) {
+            (Some(cert), Some(key)) => Some(redis::ClientTlsConfig {
+                client_cert: read(cert)?,
+                client_key: read(key)?,
+            }),
+            _ => None,
+        };
+        self.tls = Some(redis::TlsCertificates {
+            client_tls,
+            root_cert,
+        });
+        self.client()?;
+        Ok(self)
     }
 
     /// The URL with any password replaced by `***`: the only form ever shown.
@@ -117,7 +154,11 @@ impl RedisTarget {
         } else {
             self.url.clone()
         };
-        Client::open(url.as_str()).map_err(|e| {
+        let built = match &self.tls {
+            Some(certs) => Client::build_with_tls(url.as_str(), certs.clone()),
+            None => Client::open(url.as_str()),
+        };
+        built.map_err(|e| {
             ConnectError::InvalidUrl(format!("{} ({})", self.display, self.scrub(&e.to_string())))
         })
     }
@@ -156,7 +197,7 @@ impl RedisTarget {
     /// Turn a redis-rs error into one clear line.
     pub fn classify(&self, error: &RedisError) -> ConnectError {
         let at = self.display.clone();
-        let detail = self.scrub(&error.to_string());
+        let detail = one_line(&self.scrub(&error.to_string()));
         let lower = detail.to_lowercase();
         if error.is_connection_refusal() || lower.contains("connection refused") {
             return ConnectError::Refused(at);
@@ -195,6 +236,15 @@ impl RedisTarget {
             return ConnectError::Other(at, format!("connection lost ({detail})"));
         }
         ConnectError::Other(at, detail)
+    }
+}
+
+/// Error texts can span lines; an operator gets one line, of bounded length.
+fn one_line(text: &str) -> String {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match joined.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &joined[..cut]),
+        None => joined,
     }
 }
 

@@ -30,8 +30,8 @@ use super::events::{parse_entries, parse_xread, Interval, StreamId, StreamState}
 use super::value::{as_i64, as_string, server_error};
 use super::workers::workers_from_clients;
 use crate::model::{
-    EventTotals, JobTiming, PollReport, PollStats, QueueCounts, QueueKey, QueueReading, RateSource,
-    WorkersReading,
+    EventTotals, Heartbeat, JobTiming, PollReport, PollStats, QueueCounts, QueueKey, QueueReading,
+    RateSource, WorkerLibrary, WorkersReading,
 };
 
 /// What to watch and how hard.
@@ -74,6 +74,8 @@ struct QueueState {
     created_ms: HashMap<String, i64>,
     unlocked_active: u64,
     legacy_markers: bool,
+    /// Re-read on the next poll whatever the events say (a marker scan is now due).
+    force_refresh: bool,
     slot: u64,
     timings: Vec<JobTiming>,
     finished_in_interval: u64,
@@ -96,6 +98,7 @@ pub struct Poller {
     poll_index: u64,
     cost: Cost,
     next_slot: u64,
+    qtop_workers: HashMap<(QueueId, String), Instant>,
 }
 
 impl Poller {
@@ -110,6 +113,7 @@ impl Poller {
             poll_index: 0,
             cost: Cost::default(),
             next_slot: 0,
+            qtop_workers: HashMap::new(),
         }
     }
 
@@ -423,6 +427,7 @@ impl Poller {
             .iter()
             .filter(|(q, s)| {
                 s.refresh.is_none()
+                    || s.force_refresh
                     || intervals.get(*q).is_some_and(|i| i.entries > 0)
                     || s.slot % self.config.reconcile_every.max(1)
                         == self.poll_index % self.config.reconcile_every.max(1)
@@ -453,6 +458,7 @@ impl Poller {
         let replies = self.run(&pipe).await?;
         let mut cursor = replies.iter();
         let workers = self.parse_workers(cursor.next());
+        self.remember_qtop_workers(&workers);
         for (queue, n, legacy) in layout {
             let chunk: Vec<Value> = cursor.by_ref().take(n).cloned().collect();
             let mut refresh = parse_refresh(&queue, &chunk);
@@ -462,6 +468,7 @@ impl Poller {
             }
             let interval = intervals.entry(queue.clone()).or_default();
             if let Some(state) = self.queues.get_mut(&queue) {
+                state.force_refresh = refresh.saw_markers && !state.legacy_markers;
                 state.legacy_markers |= refresh.saw_markers;
                 apply_rates(state, interval, Some(&refresh));
                 state.refresh = Some(refresh);
@@ -496,7 +503,7 @@ impl Poller {
         }
 
         // Round trip 3 (only when needed): creation times of new oldest candidates, locks.
-        self.check_oldest_and_locks(&to_refresh).await?;
+        let heartbeats = self.third_round_trip(&to_refresh).await?;
 
         let report = PollReport {
             taken_at_ms: chrono::Utc::now().timestamp_millis(),
@@ -508,7 +515,7 @@ impl Poller {
             },
             queues: self.readings(),
             workers,
-            heartbeats: Vec::new(),
+            heartbeats,
         };
         Ok(report)
     }
@@ -532,10 +539,33 @@ impl Poller {
         WorkersReading::Listed(workers_from_clients(&clients, &self.config.prefixes, known))
     }
 
-    async fn check_oldest_and_locks(&mut self, refreshed: &[QueueId]) -> Result<(), ConnectError> {
+    /// qtop workers seen in CLIENT LIST are remembered for a minute, so a killed one still
+    /// shows (stale) while its heartbeat key lives, then vanishes.
+    fn remember_qtop_workers(&mut self, workers: &WorkersReading) {
+        let now = Instant::now();
+        for worker in workers.listed() {
+            if worker.library == WorkerLibrary::Qtop {
+                let queue = QueueId::new(worker.prefix.clone(), worker.queue.clone());
+                self.qtop_workers.insert((queue, worker.name.clone()), now);
+            }
+        }
+        self.qtop_workers
+            .retain(|_, seen| now.duration_since(*seen) < QTOP_WORKER_MEMORY);
+    }
+
+    /// Round trip 3, only when needed: creation times of newly seen oldest-waiting jobs,
+    /// locks of active jobs, and heartbeats of qtop workers.
+    async fn third_round_trip(
+        &mut self,
+        refreshed: &[QueueId],
+    ) -> Result<Vec<(QueueKey, Heartbeat)>, ConnectError> {
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
         let mut asks: Vec<(QueueId, Ask)> = Vec::new();
+        for (queue, worker) in self.qtop_workers.keys() {
+            pipe.cmd("GET").arg(queue.heartbeat(worker));
+            asks.push((queue.clone(), Ask::Heartbeat));
+        }
         for queue in refreshed {
             let Some(state) = self.queues.get_mut(queue) else {
                 continue;
@@ -558,11 +588,23 @@ impl Poller {
                 asks.push((queue.clone(), Ask::Lock));
             }
         }
+        let mut heartbeats = Vec::new();
         if asks.is_empty() {
-            return Ok(());
+            return Ok(heartbeats);
         }
         let replies = self.run(&pipe).await?;
         for ((queue, ask), reply) in asks.into_iter().zip(replies.iter()) {
+            if let Ask::Heartbeat = ask {
+                // An expired key is a vanished worker; a foreign value is skipped.
+                if let Some(beat) = as_string(reply).and_then(|text| Heartbeat::parse(&text)) {
+                    let key = QueueKey {
+                        prefix: queue.prefix.clone(),
+                        name: queue.name.clone(),
+                    };
+                    heartbeats.push((key, beat));
+                }
+                continue;
+            }
             let Some(state) = self.queues.get_mut(&queue) else {
                 continue;
             };
@@ -578,9 +620,10 @@ impl Poller {
                         state.unlocked_active += 1;
                     }
                 }
+                Ask::Heartbeat => {}
             }
         }
-        Ok(())
+        Ok(heartbeats)
     }
 
     fn readings(&self) -> Vec<QueueReading> {
@@ -612,7 +655,11 @@ impl Poller {
 enum Ask {
     Created(String),
     Lock,
+    Heartbeat,
 }
+
+/// How long a qtop worker that left CLIENT LIST is still looked up.
+const QTOP_WORKER_MEMORY: Duration = Duration::from_secs(60);
 
 /// Add an interval's events to the cumulative totals, or, when the stream was trimmed past
 /// our last read, an estimate from the counts instead:

@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod node;
+mod qtop;
 mod redis_server;
 mod resp;
 
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 pub use node::{
     ensure_node_modules, node_dir, run_node, spawn_node, NodeChild, NodeScript, RUN_TIMEOUT,
 };
+pub use qtop::{qtop_bin, queue, run_qtop, snapshot_json};
 pub use redis_server::{assert_pid_gone, RedisServer};
 pub use resp::{encode_command, read_reply, Conn, Resp};
 

@@ -23,12 +23,54 @@ pub fn node_dir() -> PathBuf {
         .join("node")
 }
 
-/// Panics with the fix if the fixtures' npm packages are not installed.
+/// Installs the fixtures' pinned npm packages (`npm ci`, from the lockfile) the first time
+/// a test needs them, so `cargo test` alone works on a machine with Node and npm. A lock
+/// directory keeps parallel test processes from installing at the same time.
 pub fn ensure_node_modules() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
     let dir = node_dir();
-    if !dir.join("node_modules").join("bullmq").is_dir() {
+    let installed = || {
+        dir.join("node_modules")
+            .join("bullmq")
+            .join("package.json")
+            .is_file()
+    };
+    INSTALL.call_once(|| {
+        if installed() {
+            return;
+        }
+        let lock = dir.join(".npm-install.lock");
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while std::fs::create_dir(&lock).is_err() {
+            if Instant::now() > deadline {
+                panic!("waited 5 min for {} to go away", lock.display());
+            }
+            sleep(Duration::from_millis(200));
+        }
+        let result = if installed() {
+            None
+        } else {
+            Some(
+                Command::new("npm")
+                    .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+                    .arg(&dir)
+                    .output(),
+            )
+        };
+        let _ = std::fs::remove_dir(&lock);
+        match result {
+            None => {}
+            Some(Ok(out)) if out.status.success() => {}
+            Some(Ok(out)) => panic!(
+                "`npm ci --prefix tests/node` failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Some(Err(e)) => panic!("cannot run npm (install Node.js and npm): {e}"),
+        }
+    });
+    if !installed() {
         panic!(
-            "{}/node_modules is missing: run `npm ci --prefix tests/node` first",
+            "{}/node_modules is missing: run `npm ci --prefix tests/node`",
             dir.display()
         );
     }

@@ -6,7 +6,7 @@
 //   node load.js --redis URL --queue Q --rate R --duration S
 //                [--work-ms M] [--fail-rate P] [--concurrency C]
 //                [--worker-name N] [--remove-on-complete] [--no-worker]
-//                [--prefix bull] [--seed K]
+//                [--prefix bull] [--seed K] [--max-len-events N]
 //
 // stdout protocol (one line each):
 //   ADDED <n>      when the last job has been added
@@ -48,6 +48,7 @@ function parseConfig(argv) {
     removeOnComplete: args['remove-on-complete'] === true,
     withWorker: args['no-worker'] !== true,
     seed: args.seed !== undefined ? numberArg(args, 'seed') : undefined,
+    maxLenEvents: args['max-len-events'] !== undefined ? numberArg(args, 'max-len-events', { min: 1 }) : undefined,
   };
 }
 
@@ -106,7 +107,11 @@ async function produce(queue, cfg) {
 async function main() {
   const cfg = parseConfig(process.argv.slice(2));
   const started = Date.now();
-  const queue = new Queue(cfg.queue, { connection: cfg.connection, prefix: cfg.prefix });
+  const queueOpts = { connection: cfg.connection, prefix: cfg.prefix };
+  // A short events stream makes BullMQ trim it fast: used to test qtop's trim fallback.
+  if (cfg.maxLenEvents) queueOpts.streams = { events: { maxLen: cfg.maxLenEvents } };
+  const queue = new Queue(cfg.queue, queueOpts);
+  await queue.waitUntilReady();
   queue.on('error', (err) => console.error(`[queue] ${err && err.message}`));
   const tally = { completed: 0, failed: 0 };
   const worker = cfg.withWorker ? startWorker(cfg, tally) : null;

@@ -120,7 +120,8 @@ mod tests {
 
     #[test]
     fn names_of_every_client_library_are_recognised() {
-        let cases: [(&str, Option<(&str, &str, ClientRole, NameForm)>); 9] = [
+        type Expected<'a> = Option<(&'a str, &'a str, ClientRole, NameForm)>;
+        let cases: [(&str, Expected); 9] = [
             (
                 "bull:ZGVtbw==:w:w1",
                 Some((

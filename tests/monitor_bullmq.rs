@@ -1,0 +1,238 @@
+//! The monitor against queues written by the real `bullmq` npm package: qtop's counts must
+//! equal BullMQ's own `getJobCounts`, and its rates the true rates of a known load.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{queue, snapshot_json, NodeScript, RedisServer};
+use serde_json::Value;
+
+const STATES: [(&str, &str); 6] = [
+    ("active", "active"),
+    ("prioritized", "prioritized"),
+    ("delayed", "delayed"),
+    ("completed", "completed"),
+    ("failed", "failed"),
+    ("waiting_children", "waiting-children"),
+];
+
+#[test]
+fn counts_equal_bullmq_get_job_counts_in_every_state() {
+    let redis = RedisServer::start();
+    let mut scenario = NodeScript::new("scenario.js")
+        .args(["--redis", &redis.url()])
+        .spawn();
+    let bull = scenario.wait_for_json("READY", Duration::from_secs(60));
+    let doc = snapshot_json(&redis.url(), &[], "1s");
+
+    for name in [
+        "emails",
+        "emails-children",
+        "billing",
+        "paused-q",
+        "ephemeral",
+        "reports",
+    ] {
+        let ours = queue(&doc, name);
+        let theirs = &bull[name];
+        // BullMQ 6 counts the legacy paused list separately; qtop folds it into waiting.
+        let waiting = theirs["waiting"].as_u64().unwrap() + theirs["paused"].as_u64().unwrap();
+        assert_eq!(
+            ours["counts"]["waiting"].as_u64(),
+            Some(waiting),
+            "{name} waiting"
+        );
+        for (our_state, their_state) in STATES {
+            assert_eq!(
+                ours["counts"][our_state], theirs[their_state],
+                "{name} {our_state}: qtop {ours:#} vs bullmq {theirs:#}"
+            );
+        }
+        assert_eq!(ours["paused"], theirs["isPaused"], "{name} paused");
+        assert_eq!(ours["library"], "bullmq:6.7.0", "{name} library");
+        assert!(ours["problems"].as_array().unwrap().is_empty(), "{name}");
+    }
+
+    // The held job is locked by a live worker, and that worker is listed.
+    let reports = queue(&doc, "reports");
+    assert_eq!(reports["unlocked_active"], 0);
+    assert_eq!(reports["workers"], 1);
+    let worker = doc["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["queue"] == "reports")
+        .expect("reports worker listed");
+    assert_eq!(worker["name"], "w-reports");
+    assert_eq!(worker["library"], "node");
+    assert_eq!(worker["prefix"], "bull");
+    assert!(worker["addr"].as_str().is_some_and(|a| !a.is_empty()));
+
+    // Jobs have waited since the scenario added them; a queue with nothing waiting is 0.
+    assert!(
+        queue(&doc, "emails")["oldest_waiting_age_s"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    assert_eq!(queue(&doc, "billing")["oldest_waiting_age_s"], 0.0);
+    assert_eq!(
+        doc["redis"]["version"].as_str().map(|v| v.starts_with('7')),
+        Some(true)
+    );
+    assert!(doc["poll"]["round_trips"].as_u64().unwrap() >= 2);
+    assert!(doc["taken_at"].as_str().unwrap().contains('T'));
+
+    assert!(scenario.stop(Duration::from_secs(30)).success());
+}
+
+#[test]
+fn an_active_job_whose_lock_expired_is_reported_unlocked() {
+    let redis = RedisServer::start();
+    let mut scenario = NodeScript::new("scenario.js")
+        .args(["--redis", &redis.url()])
+        .spawn();
+    scenario.wait_for_json("READY", Duration::from_secs(60));
+    // What a SIGKILLed worker leaves behind: the job in `active`, its lock gone.
+    let active = redis.cmd(&["LRANGE", "bull:reports:active", "0", "-1"]);
+    let job_id = active.lines().next().expect("an active job").to_string();
+    redis.cmd(&["DEL", &format!("bull:reports:{job_id}:lock")]);
+    let doc = snapshot_json(&redis.url(), &[], "0s");
+    assert_eq!(queue(&doc, "reports")["unlocked_active"], 1);
+    scenario.kill();
+}
+
+/// Mean of `field` in `rates` must be within `tolerance` (relative) of `expected`.
+fn assert_rate(doc: &Value, name: &str, field: &str, expected: f64, tolerance: f64) {
+    let got = queue(doc, name)["rates"][field].as_f64().unwrap();
+    assert!(
+        (got - expected).abs() <= expected * tolerance,
+        "{name} {field}: {got} vs expected {expected} (±{}%)",
+        tolerance * 100.0
+    );
+}
+
+#[test]
+fn rates_match_a_load_of_known_rate_even_when_jobs_are_removed() {
+    let redis = RedisServer::start();
+    // 40 jobs/s for 8 s on each queue; one keeps its jobs, one removes them on completion.
+    let mut kept = NodeScript::new("load.js")
+        .args([
+            "--redis",
+            &redis.url(),
+            "--queue",
+            "kept",
+            "--rate",
+            "40",
+            "--duration",
+            "8",
+        ])
+        .args(["--work-ms", "5", "--concurrency", "4"])
+        .spawn();
+    let mut removed = NodeScript::new("load.js")
+        .args([
+            "--redis",
+            &redis.url(),
+            "--queue",
+            "removed",
+            "--rate",
+            "40",
+            "--duration",
+            "8",
+        ])
+        .args([
+            "--work-ms",
+            "5",
+            "--concurrency",
+            "4",
+            "--remove-on-complete",
+        ])
+        .spawn();
+    std::thread::sleep(Duration::from_millis(1500));
+    let doc = snapshot_json(&redis.url(), &[], "4s");
+    for name in ["kept", "removed"] {
+        assert_rate(&doc, name, "added_per_s", 40.0, 0.1);
+        assert_rate(&doc, name, "completed_per_s", 40.0, 0.15);
+        assert_eq!(queue(&doc, name)["rates"]["failed_per_s"], 0.0);
+        assert_eq!(queue(&doc, name)["rates"]["source"], "events");
+        let processing = &queue(&doc, name)["latency_ms"]["processing"];
+        assert!(
+            processing["count"].as_u64().unwrap() > 50,
+            "{name}: {processing}"
+        );
+        // The processor sleeps 5 ms: processing time is at least that, and not absurd.
+        assert!(
+            processing["p50"].as_u64().unwrap() >= 5,
+            "{name}: {processing}"
+        );
+        assert!(
+            processing["p50"].as_u64().unwrap() < 200,
+            "{name}: {processing}"
+        );
+    }
+    // Removed jobs leave no trace in `completed`, yet their rate was measured.
+    assert_eq!(queue(&doc, "removed")["counts"]["completed"], 0);
+    kept.wait_for_line("DONE", Duration::from_secs(60));
+    removed.wait_for_line("DONE", Duration::from_secs(60));
+}
+
+#[test]
+fn error_rate_counts_final_failures() {
+    let redis = RedisServer::start();
+    let mut load = NodeScript::new("load.js")
+        .args([
+            "--redis",
+            &redis.url(),
+            "--queue",
+            "flaky",
+            "--rate",
+            "50",
+            "--duration",
+            "7",
+        ])
+        .args(["--fail-rate", "0.5", "--seed", "7", "--concurrency", "2"])
+        .spawn();
+    std::thread::sleep(Duration::from_millis(1500));
+    let doc = snapshot_json(&redis.url(), &[], "4s");
+    let flaky = queue(&doc, "flaky");
+    let completed = flaky["rates"]["completed_per_s"].as_f64().unwrap();
+    let failed = flaky["rates"]["failed_per_s"].as_f64().unwrap();
+    let error_rate = flaky["rates"]["error_rate"].as_f64().unwrap();
+    assert!((completed + failed - 50.0).abs() <= 7.5, "{flaky:#}");
+    assert!(
+        (error_rate - failed / (completed + failed)).abs() < 0.02,
+        "{flaky:#}"
+    );
+    // About 200 jobs at p = 0.5: the failure share is far from 0 and from 1.
+    assert!((0.3..=0.7).contains(&error_rate), "{flaky:#}");
+    load.wait_for_line("DONE", Duration::from_secs(60));
+}
+
+#[test]
+fn a_trimmed_events_stream_falls_back_to_count_deltas() {
+    let redis = RedisServer::start();
+    // A 20-entry stream at ~4 events per job and 200 jobs/s is trimmed between reads.
+    let mut load = NodeScript::new("load.js")
+        .args([
+            "--redis",
+            &redis.url(),
+            "--queue",
+            "short",
+            "--rate",
+            "200",
+            "--duration",
+            "7",
+        ])
+        .args(["--concurrency", "8", "--max-len-events", "20"])
+        .spawn();
+    std::thread::sleep(Duration::from_millis(1500));
+    let doc = snapshot_json(&redis.url(), &[], "4s");
+    let short = queue(&doc, "short");
+    assert_eq!(short["rates"]["source"], "count_deltas", "{short:#}");
+    assert_rate(&doc, "short", "added_per_s", 200.0, 0.1);
+    assert_rate(&doc, "short", "completed_per_s", 200.0, 0.15);
+    load.wait_for_line("DONE", Duration::from_secs(60));
+}
