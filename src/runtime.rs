@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::{Action, App, Effect};
 use crate::cli::{DashboardArgs, GlobalArgs};
 use crate::commands::snapshot::poller_config;
-use crate::source::{spawn_poller, RedisTarget, SourceEvent};
+use crate::source::{spawn_poller, SourceEvent};
 use crate::ui;
 
 /// How long quitting waits for the poller task to stop.
@@ -42,7 +42,7 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<()> {
              for a one-off reading use `qtop snapshot` (or `qtop snapshot --json`)"
         );
     }
-    let target = RedisTarget::parse(global.redis_url(), global.insecure)?;
+    let target = global.target()?;
     let cancel = CancellationToken::new();
     let (poller, source) = spawn_poller(
         target.clone(),

@@ -70,11 +70,7 @@ impl ChartKind {
 }
 
 /// Contiguous runs of `(x seconds before now, y)` for one line.
-pub fn segments(
-    window: &Window,
-    now_ms: i64,
-    read: ReadPoint,
-) -> Vec<Vec<(f64, f64)>> {
+pub fn segments(window: &Window, now_ms: i64, read: ReadPoint) -> Vec<Vec<(f64, f64)>> {
     let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
     let mut current: Vec<(f64, f64)> = Vec::new();
     for (i, point) in window.points.iter().enumerate() {
