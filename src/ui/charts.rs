@@ -28,12 +28,12 @@ pub enum ChartKind {
 }
 
 impl ChartKind {
-    /// What the chart is about, after its line names in the title.
+    /// What the chart is about, before its line names in the title.
     fn subject(self) -> &'static str {
         match self {
-            ChartKind::Backlog => "jobs",
+            ChartKind::Backlog => "",
             ChartKind::Throughput => "jobs/s",
-            ChartKind::Errors => "% failed",
+            ChartKind::Errors => "",
             ChartKind::WaitLatency => "wait",
             ChartKind::ProcessingLatency => "processing",
         }
@@ -52,9 +52,9 @@ impl ChartKind {
             ],
             ChartKind::Throughput => vec![
                 ("in", |p| p.added_per_s.map(f64::from)),
-                ("vs out", |p| p.completed_per_s.map(f64::from)),
+                ("out", |p| p.completed_per_s.map(f64::from)),
             ],
-            ChartKind::Errors => vec![("error rate", |p| p.error_rate.map(|e| e as f64 * 100.0))],
+            ChartKind::Errors => vec![("error %", |p| p.error_rate.map(|e| e as f64 * 100.0))],
             ChartKind::WaitLatency => vec![
                 ("p50", |p| p.wait_ms.map(|l| l.p50 as f64)),
                 ("p90", |p| p.wait_ms.map(|l| l.p90 as f64)),
@@ -144,6 +144,9 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, kind: ChartKind)
     let empty = all.iter().all(Vec::is_empty);
     // The title doubles as the legend: each line's name in its colour.
     let mut title: Vec<Span> = vec![Span::raw(" ")];
+    if !kind.subject().is_empty() {
+        title.push(Span::styled(format!("{} ", kind.subject()), theme.title()));
+    }
     for (index, (name, _)) in lines.iter().enumerate() {
         if index > 0 {
             title.push(Span::raw(" "));
@@ -153,11 +156,11 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, kind: ChartKind)
             theme.line(index).add_modifier(Modifier::BOLD),
         ));
     }
+    // The window first: it must survive narrow titles.
     let rest = format!(
-        " {} · {} · {}{} ",
-        kind.subject(),
-        label,
+        " · {} · {}{} ",
         format::window(window_ms),
+        label,
         if empty { " · no data" } else { "" }
     );
     let room =

@@ -96,15 +96,15 @@ pub fn layout(app: &App, (width, height): (u16, u16)) -> Areas {
     };
     if width >= WIDE {
         let [charts, workers] =
-            Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
                 .areas(rest);
         areas.charts = Some(charts);
         areas.workers = Some(workers);
     } else {
         let workers_height = if focused {
-            6
+            7
         } else {
-            (rest.height / 3).clamp(4, 8)
+            (rest.height * 2 / 5).clamp(4, 12)
         };
         let [charts, workers] = Layout::vertical([
             Constraint::Min(0),

@@ -241,7 +241,7 @@ pub fn summary(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let mut spans = vec![
         Span::styled(row.label(), theme.title()),
         Span::raw(format!(
-            "  waiting {}  active {}  delayed {}  prioritized {}  failed {}  completed {}",
+            "  waiting {}  active {}  delayed {}  prio {}  failed {}  done {}",
             c.waiting, c.active, c.delayed, c.prioritized, c.failed, c.completed
         )),
     ];
@@ -250,7 +250,7 @@ pub fn summary(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
     let second = vec![
         Span::raw(format!(
-            "oldest wait {}  in {}/s  out {}/s  errors {}%  p99 {}  workers {}",
+            "oldest {}  in {}/s  out {}/s  err {}%  p99 {}  workers {}",
             row.oldest_wait_s.map_or("-".into(), format::age_s),
             format::rate(row.added_per_s),
             format::rate(row.completed_per_s),

@@ -103,7 +103,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let warnings = warnings(app, theme);
-    let warn_height = (warnings.len() as u16).min(inner.height.saturating_sub(2));
+    // Warnings first, but always room for the list's header and one worker.
+    let warn_height = (warnings.len() as u16).min(inner.height.saturating_sub(2).max(1));
     let [warn_area, list_area] =
         Layout::vertical([Constraint::Length(warn_height), Constraint::Min(0)]).areas(inner);
     frame.render_widget(Paragraph::new(warnings), warn_area);
@@ -117,9 +118,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         return;
     }
     let now = app.view_now_ms();
+    let columns = fitting_columns(list_area.width);
     let header = Row::new(
-        ["NAME", "QUEUE", "ADDR", "AGE", "IDLE", "LIB", "HEARTBEAT"]
-            .map(|t| Cell::from(Span::styled(t, theme.title()))),
+        columns
+            .iter()
+            .map(|c| Cell::from(Span::styled(c.title(), theme.title()))),
     );
     let height = list_area.height.saturating_sub(1) as usize;
     let table_rows = rows
@@ -130,38 +133,120 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .map(|(i, r)| {
             let mut style = match r.health {
                 WorkerHealth::Ok => Style::default(),
-                WorkerHealth::Stale => theme.warn(),
+                WorkerHealth::Stale => theme.warn().add_modifier(Modifier::BOLD),
                 WorkerHealth::Vanished => theme.dim().add_modifier(Modifier::CROSSED_OUT),
             };
             if focused && i == app.worker_selected {
                 style = style.patch(theme.selected(true));
             }
-            let name = match (r.name.is_empty(), r.health) {
-                (_, WorkerHealth::Vanished) => format!("{} (gone)", display_name(r)),
-                (_, WorkerHealth::Stale) => format!("{} (stale)", display_name(r)),
-                _ => display_name(r),
-            };
-            Row::new(vec![
-                Cell::from(name),
-                Cell::from(queue_label(&r.key)),
-                Cell::from(r.addr.clone()),
-                Cell::from(r.age_s.map_or("-".into(), |s| format::age_s(s as f64))),
-                Cell::from(r.idle_s.map_or("-".into(), |s| format::age_s(s as f64))),
-                Cell::from(r.library.label()),
-                Cell::from(heartbeat_text(r, now)),
-            ])
-            .style(style)
+            Row::new(columns.iter().map(|c| Cell::from(c.text(r, now)))).style(style)
         });
-    let widths = [
-        Constraint::Min(10),
-        Constraint::Min(8),
-        Constraint::Length(21),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Min(0),
-    ];
-    frame.render_widget(Table::new(table_rows, widths).header(header), list_area);
+    let widths = columns.iter().map(|c| match c.width() {
+        0 => Constraint::Min(8),
+        w => Constraint::Length(w),
+    });
+    frame.render_widget(
+        Table::new(table_rows, widths)
+            .header(header)
+            .flex(ratatui::layout::Flex::Start),
+        list_area,
+    );
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WorkerColumn {
+    Name,
+    State,
+    Queue,
+    Addr,
+    Age,
+    Idle,
+    Lib,
+    Heartbeat,
+}
+
+/// Display order; `PRIORITY` says which go first when the pane is narrow.
+const ORDER: [WorkerColumn; 8] = [
+    WorkerColumn::Name,
+    WorkerColumn::State,
+    WorkerColumn::Queue,
+    WorkerColumn::Addr,
+    WorkerColumn::Age,
+    WorkerColumn::Idle,
+    WorkerColumn::Lib,
+    WorkerColumn::Heartbeat,
+];
+const PRIORITY: [WorkerColumn; 8] = [
+    WorkerColumn::Name,
+    WorkerColumn::State,
+    WorkerColumn::Queue,
+    WorkerColumn::Lib,
+    WorkerColumn::Heartbeat,
+    WorkerColumn::Idle,
+    WorkerColumn::Age,
+    WorkerColumn::Addr,
+];
+
+impl WorkerColumn {
+    fn title(self) -> &'static str {
+        match self {
+            WorkerColumn::Name => "NAME",
+            WorkerColumn::State => "STATE",
+            WorkerColumn::Queue => "QUEUE",
+            WorkerColumn::Addr => "ADDR",
+            WorkerColumn::Age => "AGE",
+            WorkerColumn::Idle => "IDLE",
+            WorkerColumn::Lib => "LIB",
+            WorkerColumn::Heartbeat => "HEARTBEAT",
+        }
+    }
+
+    /// Fixed width, or 0 for the column that takes the rest.
+    fn width(self) -> u16 {
+        match self {
+            WorkerColumn::Name => 12,
+            WorkerColumn::State => 5,
+            WorkerColumn::Queue => 11,
+            WorkerColumn::Addr => 18,
+            WorkerColumn::Age | WorkerColumn::Idle => 6,
+            WorkerColumn::Lib => 6,
+            WorkerColumn::Heartbeat => 0,
+        }
+    }
+
+    fn text(self, row: &WorkerRow, now_ms: i64) -> String {
+        match self {
+            WorkerColumn::Name => display_name(row),
+            WorkerColumn::State => match row.health {
+                WorkerHealth::Ok => "ok".into(),
+                WorkerHealth::Stale => "stale".into(),
+                WorkerHealth::Vanished => "gone".into(),
+            },
+            WorkerColumn::Queue => queue_label(&row.key),
+            WorkerColumn::Addr => row.addr.clone(),
+            WorkerColumn::Age => row.age_s.map_or("-".into(), |s| format::age_s(s as f64)),
+            WorkerColumn::Idle => row.idle_s.map_or("-".into(), |s| format::age_s(s as f64)),
+            WorkerColumn::Lib => row.library.label().into(),
+            WorkerColumn::Heartbeat => heartbeat_text(row, now_ms),
+        }
+    }
+}
+
+/// The columns that fit in `width`, in display order; the heartbeat wants about 24.
+fn fitting_columns(width: u16) -> Vec<WorkerColumn> {
+    let mut chosen = Vec::new();
+    let mut used = 0u16;
+    for column in PRIORITY {
+        let w = match column.width() {
+            0 => 24,
+            w => w,
+        } + 1;
+        if used + w <= width || chosen.is_empty() {
+            used += w;
+            chosen.push(column);
+        }
+    }
+    ORDER.into_iter().filter(|c| chosen.contains(c)).collect()
 }
 
 fn display_name(row: &WorkerRow) -> String {
