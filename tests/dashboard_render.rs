@@ -118,7 +118,10 @@ fn the_password_is_never_drawn() {
 #[test]
 fn every_small_size_renders_without_panicking() {
     let states: Vec<(&str, App)> = vec![
-        ("empty", App::new("redis://x:1", Duration::from_secs(1), T0_MS)),
+        (
+            "empty",
+            App::new("redis://x:1", Duration::from_secs(1), T0_MS),
+        ),
         ("busy", app_after(30)),
         ("queue", {
             let mut app = app_after(30);
@@ -136,7 +139,11 @@ fn every_small_size_renders_without_panicking() {
             for height in 1..=12u16 {
                 app.update(Action::Resize(width, height));
                 let screen = render_to_string(&app, width, height);
-                assert_eq!(screen.lines().count(), height as usize, "{name} {width}x{height}");
+                assert_eq!(
+                    screen.lines().count(),
+                    height as usize,
+                    "{name} {width}x{height}"
+                );
             }
         }
         // And a few odd ones beyond.

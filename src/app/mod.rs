@@ -2,6 +2,17 @@
 //!
 //! Data arrives as `Action::Source` (from the poller task) and time as `Action::Tick`, so
 //! everything here runs without a terminal, Redis or a real clock, and is tested that way.
+//!
+//! # Extending (dead letters, the demo)
+//! - A new screen is a `Mode` variant, a `Command` to open it, bindings in a keymap layer
+//!   (`ui::keymap`) whose `modes` name it, a pane file in `ui/` placed by `ui::layout`.
+//!   Help and the status bar follow from the bindings.
+//! - Work for a task is an `Effect` variant returned by `update`; `runtime` runs it (send
+//!   to the task's channel; for on-demand fetches keep only the newest request). Results
+//!   come back as a new `Action` variant from one more `select!` arm in `runtime`.
+//! - The demo's keys (`[ ] b + - k`): `app.keymap = Keymap::dashboard().with_layer(DEMO)`
+//!   with `Command::Demo(..)` bindings; its `+`/`-` then win over zoom, which stays on
+//!   `z`/`Z`.
 
 #[doc(hidden)]
 pub mod fixtures;

@@ -179,7 +179,7 @@ fn cmp_opt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
 
 fn compare(column: Column, a: &QueueRow, b: &QueueRow) -> Ordering {
     match column {
-        Column::Name => a.label().cmp(&b.label()),
+        Column::Name => a.key.cmp(&b.key),
         Column::Waiting => cmp_opt(count(a, |c| c.waiting), count(b, |c| c.waiting)),
         Column::Active => cmp_opt(count(a, |c| c.active), count(b, |c| c.active)),
         Column::Delayed => cmp_opt(count(a, |c| c.delayed), count(b, |c| c.delayed)),
@@ -214,7 +214,8 @@ pub fn visible(rows: &[QueueRow], filter: &str, sort: Sort) -> Vec<usize> {
         } else {
             primary
         };
-        primary.then_with(|| ra.label().cmp(&rb.label()))
+        // By key, not label: no allocation per comparison with 10,000 queues.
+        primary.then_with(|| ra.key.cmp(&rb.key))
     });
     indices
 }

@@ -68,6 +68,7 @@ pub struct Point {
     /// `None` when no rate is known (first reading, after a gap, a counter reset).
     pub added_per_s: Option<f32>,
     pub completed_per_s: Option<f32>,
+    pub failed_per_s: Option<f32>,
     /// failed / (completed + failed); `None` when nothing finished.
     pub error_rate: Option<f32>,
     pub wait_ms: Option<Percentiles>,
@@ -153,6 +154,7 @@ impl Acc {
             active: self.active as f32,
             added_per_s: self.rates.as_ref().and_then(|d| rate(d.added, d)),
             completed_per_s: self.rates.as_ref().and_then(|d| rate(d.completed, d)),
+            failed_per_s: self.rates.as_ref().and_then(|d| rate(d.failed, d)),
             error_rate: self
                 .rates
                 .filter(|_| finished > 0)
@@ -364,6 +366,44 @@ impl Series {
     }
 }
 
+/// Rates and error rate as trailing means over up to `k` buckets, never across a gap:
+/// per-second counts jitter with poll timing, and a chart of raw buckets is mostly noise.
+/// The error rate is Σfailed / Σfinished over those buckets, not a mean of ratios.
+pub fn smoothed(points: &[Option<Point>], k: usize) -> Vec<Option<Point>> {
+    let k = k.max(1);
+    let mut out = Vec::with_capacity(points.len());
+    for (i, point) in points.iter().enumerate() {
+        let Some(point) = point else {
+            out.push(None);
+            continue;
+        };
+        let recent: Vec<&Point> = points[..=i]
+            .iter()
+            .rev()
+            .take(k)
+            .map_while(Option::as_ref)
+            .collect();
+        let mean = |read: fn(&Point) -> Option<f32>| {
+            let values: Vec<f32> = recent.iter().filter_map(|p| read(p)).collect();
+            (!values.is_empty()).then(|| values.iter().sum::<f32>() / values.len() as f32)
+        };
+        let (failed, finished) = recent.iter().fold((0.0f32, 0.0f32), |(f, n), p| {
+            match (p.failed_per_s, p.completed_per_s) {
+                (Some(failed), Some(done)) => (f + failed, n + failed + done),
+                _ => (f, n),
+            }
+        });
+        out.push(Some(Point {
+            added_per_s: mean(|p| p.added_per_s),
+            completed_per_s: mean(|p| p.completed_per_s),
+            failed_per_s: mean(|p| p.failed_per_s),
+            error_rate: (finished > 0.0).then(|| failed / finished),
+            ..*point
+        }));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -529,6 +569,27 @@ mod tests {
         assert!(s.coarse.runs.len() <= 360);
         // 100 busy queues must fit comfortably in a 25 MB process.
         assert!(s.approx_bytes() < 80_000, "{}", s.approx_bytes());
+    }
+
+    #[test]
+    fn smoothing_averages_within_segments_only() {
+        let p = |added: f32, completed: f32, failed: f32| {
+            Some(Point {
+                added_per_s: Some(added),
+                completed_per_s: Some(completed),
+                failed_per_s: Some(failed),
+                ..Point::default()
+            })
+        };
+        let points = vec![p(10.0, 9.0, 1.0), p(20.0, 0.0, 0.0), None, p(4.0, 3.0, 1.0)];
+        let s = smoothed(&points, 5);
+        assert_eq!(s[0].and_then(|p| p.added_per_s), Some(10.0));
+        assert_eq!(s[1].and_then(|p| p.added_per_s), Some(15.0));
+        assert_eq!(s[1].and_then(|p| p.error_rate), Some(0.1));
+        assert_eq!(s[2], None);
+        // After the gap, nothing from before it.
+        assert_eq!(s[3].and_then(|p| p.added_per_s), Some(4.0));
+        assert_eq!(s[3].and_then(|p| p.error_rate), Some(0.25));
     }
 
     #[test]

@@ -13,7 +13,10 @@ use ratatui::Frame;
 use super::format;
 use super::theme::Theme;
 use crate::app::{App, Mode};
-use crate::model::series::{Point, Window};
+use crate::model::series::{smoothed, Point, Window};
+
+/// Rate charts show trailing means over this long when buckets are shorter.
+const SMOOTH_MS: i64 = 5_000;
 
 /// How a chart line reads its value from a bucket.
 type ReadPoint = fn(&Point) -> Option<f64>;
@@ -103,7 +106,13 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, kind: ChartKind)
     let (series, label) = app.chart_series();
     let window_ms = app.window_ms();
     let now = app.view_now_ms();
-    let window = series.window(now, window_ms);
+    let mut window = series.window(now, window_ms);
+    // Rates from 1-second buckets jitter with poll timing; chart them as 5 s means.
+    let smooth_over = (SMOOTH_MS / window.step_ms.max(1)).max(1) as usize;
+    let smoothing = smooth_over > 1 && matches!(kind, ChartKind::Throughput | ChartKind::Errors);
+    if smoothing {
+        window.points = smoothed(&window.points, smooth_over);
+    }
     let lines = kind.lines();
     let all: Vec<Vec<Vec<(f64, f64)>>> = lines
         .iter()
@@ -158,8 +167,9 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, kind: ChartKind)
     }
     // The window first: it must survive narrow titles.
     let rest = format!(
-        " · {} · {}{} ",
+        " · {}{} · {}{} ",
         format::window(window_ms),
+        if smoothing { " avg 5s" } else { "" },
         label,
         if empty { " · no data" } else { "" }
     );

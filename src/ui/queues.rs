@@ -34,9 +34,9 @@ const PRIORITY: [Column; 14] = [
 
 const NAME_MIN: u16 = 10;
 
-fn width(column: Column) -> u16 {
+fn width(column: Column, name_width: u16) -> u16 {
     match column {
-        Column::Name => NAME_MIN,
+        Column::Name => name_width,
         Column::Paused => 5,
         Column::Workers => 4,
         Column::ErrorRate | Column::Active => 5,
@@ -45,12 +45,13 @@ fn width(column: Column) -> u16 {
     }
 }
 
-/// The columns that fit in `inner_width`, in display order.
-pub fn fitting_columns(inner_width: u16) -> Vec<Column> {
+/// The columns that fit in `inner_width`, in display order, with names `name_width` wide
+/// (a readable name beats the least important numbers).
+pub fn fitting_columns(inner_width: u16, name_width: u16) -> Vec<Column> {
     let mut chosen: Vec<Column> = Vec::new();
     let mut used: u16 = 0;
     for column in PRIORITY {
-        let w = width(column) + u16::from(!chosen.is_empty());
+        let w = width(column, name_width) + u16::from(!chosen.is_empty());
         if used + w > inner_width && !chosen.is_empty() {
             continue;
         }
@@ -159,7 +160,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             theme.title(),
         ));
     let inner_width = area.width.saturating_sub(2);
-    let columns = fitting_columns(inner_width);
+    // Names as wide as the longest (within reason), never narrower than NAME_MIN.
+    let longest = app
+        .visible
+        .iter()
+        .filter_map(|&i| app.view.rows.get(i))
+        .map(|r| r.label().chars().count() as u16 + 2)
+        .max()
+        .unwrap_or(NAME_MIN);
+    let wanted_name = longest.clamp(NAME_MIN, 32);
+    let columns = fitting_columns(inner_width, wanted_name);
     if app.visible.is_empty() {
         let text = if app.view.rows.is_empty() {
             "no BullMQ queues found (queues are discovered with SCAN; try --prefix or --queue)"
@@ -200,30 +210,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             }
             Some(Row::new(columns.iter().map(|&c| cell(row, c, theme))).style(style))
         });
-    // The name column is as wide as the longest name (within reason); the rest of the
-    // width is left over on the right rather than stretching the numbers apart.
+    // Spare width is left on the right rather than stretching the numbers apart.
     let others: u16 = columns
         .iter()
         .filter(|&&c| c != Column::Name)
-        .map(|&c| width(c) + 1)
+        .map(|&c| width(c, 0) + 1)
         .sum();
-    let longest = app
-        .visible
+    let name_width = wanted_name.min(inner_width.saturating_sub(others).max(NAME_MIN));
+    let widths = columns
         .iter()
-        .filter_map(|&i| app.view.rows.get(i))
-        .map(|r| r.label().chars().count() as u16 + 2)
-        .max()
-        .unwrap_or(NAME_MIN);
-    let name_width = longest
-        .clamp(NAME_MIN, 40)
-        .min(inner_width.saturating_sub(others).max(NAME_MIN));
-    let widths = columns.iter().map(|&c| {
-        if c == Column::Name {
-            Constraint::Length(name_width)
-        } else {
-            Constraint::Length(width(c))
-        }
-    });
+        .map(|&c| Constraint::Length(width(c, name_width)));
     let table = Table::new(rows, widths)
         .header(header)
         .block(block)

@@ -53,9 +53,9 @@ fn warnings(app: &App, theme: Theme) -> Vec<Line<'static>> {
             let backlog = r.counts.map_or(0, |c| c.backlog());
             Line::from(Span::styled(
                 format!(
-                    "⚠ {}: {} jobs waiting, nobody is consuming this queue",
+                    "⚠ {}: {backlog} job{} waiting, nobody is consuming this queue",
                     r.label(),
-                    backlog
+                    if backlog == 1 { "" } else { "s" }
                 ),
                 theme.bad(),
             ))
