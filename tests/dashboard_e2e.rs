@@ -134,7 +134,7 @@ fn dashboard_shows_real_bullmq_queues_help_and_quits_cleanly() {
         .spawn();
     scenario.wait_for_line("READY", Duration::from_secs(60));
 
-    let tmux = Tmux::start(100, 30, &qtop_command(&redis.url()));
+    let tmux = Tmux::start(120, 30, &qtop_command(&redis.url()));
     let screen = tmux.wait_for("the queues table", |s| {
         ["emails", "billing", "paused-q", "reports"]
             .iter()
