@@ -153,3 +153,35 @@ fn every_small_size_renders_without_panicking() {
         }
     }
 }
+
+fn draw(app: &App, width: u16, height: u16) -> ratatui::buffer::Buffer {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let mut terminal = ratatui::Terminal::new(backend).unwrap_or_else(|e| panic!("{e}"));
+    terminal
+        .draw(|frame| qtop::ui::render(frame, app))
+        .unwrap_or_else(|e| panic!("{e}"));
+    terminal.backend().buffer().clone()
+}
+
+#[test]
+fn no_color_means_no_colour_and_colour_means_the_16_basic_ones() {
+    use ratatui::style::Color;
+    let mut app = sized(app_after(120), 160, 48);
+    app.color = false;
+    let plain = draw(&app, 160, 48);
+    assert!(
+        plain
+            .content()
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+        "a colour was drawn with NO_COLOR"
+    );
+    app.color = true;
+    let coloured = draw(&app, 160, 48);
+    let basic = |c: Color| !matches!(c, Color::Rgb(..) | Color::Indexed(_));
+    assert!(coloured
+        .content()
+        .iter()
+        .all(|c| basic(c.fg) && basic(c.bg)));
+    assert!(coloured.content().iter().any(|c| c.fg == Color::Red));
+}
