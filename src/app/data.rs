@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::rows::{self, QueueRow, RATE_WINDOW_MS};
+use super::rows::{self, QueueRow, LATENCY_BUCKET_MS, RATE_WINDOW_MS};
 use super::workers::WorkersView;
 use super::{App, Connection, Tracked, View};
 use crate::model::series::{Sample, Series};
@@ -45,7 +45,8 @@ impl App {
         }
         self.last_poll = Some(report.poll.clone());
         self.has_data = true;
-        let counter_keep = RATE_WINDOW_MS.max(3 * self.interval.as_millis() as i64) + 5_000;
+        // Histories only feed the table's short window; the charts have their own series.
+        let keep = self.rate_window_ms() + LATENCY_BUCKET_MS;
         let mut total = Sample {
             t_ms: t,
             backlog: 0,
@@ -60,7 +61,7 @@ impl App {
                 .tracked
                 .entry(reading.key.clone())
                 .or_insert_with(|| Tracked {
-                    history: QueueHistory::new(5_000, 65_000).with_counter_keep(counter_keep),
+                    history: QueueHistory::new(LATENCY_BUCKET_MS, keep).with_counter_keep(keep),
                     series: Series::new(&config),
                 });
             tracked.history.record(reading, t);

@@ -5,10 +5,12 @@ use std::cmp::Ordering;
 
 use crate::model::{QueueCounts, QueueHistory, QueueKey, QueueReading};
 
-/// Rates in the table are means over this long (or three polls, if longer).
+/// Rates and p99 in the table cover this long (or three polls, if longer): "now", while
+/// the charts give the history. One window means one `stats` call per queue per report,
+/// which keeps 10,000 queues cheap (each call merges latency histograms).
 pub const RATE_WINDOW_MS: i64 = 10_000;
-/// Latency percentiles in the table cover this long.
-pub const LATENCY_WINDOW_MS: i64 = 60_000;
+/// Latency buckets of the table's histories: a 10 s window merges three of them.
+pub const LATENCY_BUCKET_MS: i64 = 5_000;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueRow {
@@ -36,7 +38,6 @@ impl QueueRow {
         workers: usize,
     ) -> Self {
         let rates = history.stats(now_ms, rate_window_ms);
-        let latency = history.stats(now_ms, LATENCY_WINDOW_MS);
         let growing = match (rates.added_per_s, rates.completed_per_s) {
             (Some(added), Some(done)) => {
                 let failed = rates.failed_per_s.unwrap_or(0.0);
@@ -53,7 +54,7 @@ impl QueueRow {
             added_per_s: rates.added_per_s,
             completed_per_s: rates.completed_per_s,
             error_rate: rates.error_rate,
-            p99_processing_ms: (latency.processing.count > 0).then_some(latency.processing.p99),
+            p99_processing_ms: (rates.processing.count > 0).then_some(rates.processing.p99),
             workers,
             growing,
             problems: reading.problems.len(),
