@@ -52,7 +52,7 @@ pub struct GlobalArgs {
     pub interval: Duration,
 
     /// Refuse every write to Redis (retry, delete, scaling commands)
-    #[arg(long, global = true, env = "QTOP_READ_ONLY")]
+    #[arg(long, global = true, env = "QTOP_READ_ONLY", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
     pub read_only: bool,
 
     /// Skip TLS certificate verification (rediss:// only; prints a warning)
@@ -116,6 +116,97 @@ impl GlobalArgs {
 pub enum Command {
     /// Poll, wait a window, poll again, print the golden signals and exit
     Snapshot(SnapshotArgs),
+    /// Dead letters (the failed set): list, show, group, retry, delete, export
+    Dlq(DlqArgs),
+    /// How many workers a queue needs: measure λ and S, apply M/M/c (Erlang C)
+    Advise(AdviseArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AdviseArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// How long to measure arrivals and service times
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    pub window: Duration,
+    /// The mean wait in queue to size the pool for
+    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "DURATION")]
+    pub target_wait: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DlqArgs {
+    #[command(subcommand)]
+    pub action: DlqAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum DlqAction {
+    /// Failed jobs, newest first
+    List {
+        #[arg(long)]
+        json: bool,
+        /// How many jobs
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+        /// Skip this many of the newest
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+    },
+    /// One failed job: data, options, reason, every stack trace, attempts, timestamps
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+        /// Load payloads of any size (default: up to 1 MiB each)
+        #[arg(long)]
+        full: bool,
+    },
+    /// Failure groups: reasons with their varying parts (numbers, ids, quotes) taken out
+    Groups {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move failed jobs back to wait, as BullMQ's own retry does
+    Retry {
+        #[command(flatten)]
+        selector: Selector,
+        /// Confirm a bulk retry without asking
+        #[arg(long, short = 'y')]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete failed jobs with everything they left in Redis
+    Delete {
+        #[command(flatten)]
+        selector: Selector,
+        /// Confirm without asking
+        #[arg(long, short = 'y')]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every failed job as JSON lines (all fields, stack traces included)
+    Export {
+        /// Write to this file instead of stdout
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Which failed jobs an action applies to: ids, one group, or all.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+pub struct Selector {
+    /// Job ids
+    pub ids: Vec<String>,
+    /// Every job of a failure group (its id from `qtop dlq groups`, or its reason)
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Every failed job of the queue
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Clone, Args)]

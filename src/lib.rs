@@ -4,6 +4,7 @@
 //! subcommands; `app`, `ui` and `runtime` are the dashboard. The data side never imports
 //! the UI.
 
+pub mod actions;
 pub mod app;
 pub mod cli;
 pub mod commands;
@@ -24,6 +25,8 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
     match &cli.command {
         Some(Command::Snapshot(args)) => commands::snapshot::run(&cli.global, args).await,
+        Some(Command::Dlq(args)) => commands::dlq::run(&cli.global, args).await,
+        Some(Command::Advise(args)) => commands::advise::run(&cli.global, args).await,
         None => runtime::run(&cli.global, &cli.dashboard).await,
     }
 }

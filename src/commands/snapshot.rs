@@ -15,13 +15,34 @@ use crate::source::{Poller, PollerConfig};
 const EVENTS_EVERY: Duration = Duration::from_millis(250);
 
 pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<()> {
+    let measured = measure(global, args.window).await?;
+    let doc = snapshot_doc(&measured.last, &measured.histories, measured.window_ms);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+    } else {
+        write_table(&mut out, &doc)?;
+    }
+    Ok(())
+}
+
+/// Two polls `window` apart, with events read in between, and what they add up to.
+pub struct Measured {
+    pub last: PollReport,
+    pub histories: BTreeMap<QueueKey, QueueHistory>,
+    pub window_ms: i64,
+}
+
+/// Poll, wait the window (reading events so busy streams are not trimmed unread), poll.
+pub async fn measure(global: &GlobalArgs, window: Duration) -> Result<Measured> {
     let target = global.target()?;
     let mut poller = Poller::new(target, poller_config(global));
     poller.connect().await?;
     let mut histories: BTreeMap<QueueKey, QueueHistory> = BTreeMap::new();
     let first = poller.poll().await?;
     record(&mut histories, &first);
-    let deadline = Instant::now() + args.window;
+    let deadline = Instant::now() + window;
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         tokio::time::sleep(left.min(EVENTS_EVERY)).await;
         if Instant::now() < deadline {
@@ -31,15 +52,11 @@ pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<()> {
     let last = poller.poll().await?;
     record(&mut histories, &last);
     let window_ms = (last.taken_at_ms - first.taken_at_ms).max(1);
-    let doc = snapshot_doc(&last, &histories, window_ms);
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &doc)?;
-        writeln!(out)?;
-    } else {
-        write_table(&mut out, &doc)?;
-    }
-    Ok(())
+    Ok(Measured {
+        last,
+        histories,
+        window_ms,
+    })
 }
 
 pub fn poller_config(global: &GlobalArgs) -> PollerConfig {

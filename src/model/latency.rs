@@ -15,9 +15,11 @@ const MAX_TRACKED_MS: u64 = 86_400_000;
 const SIGFIG: u8 = 2;
 
 /// Percentiles of one latency, in milliseconds. Field names are part of the JSON contract.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct LatencySummary {
     pub count: u64,
+    /// Mean in ms (the advisor's service time).
+    pub mean: f64,
     pub p50: u64,
     pub p90: u64,
     pub p99: u64,
@@ -94,6 +96,7 @@ fn summarize(histogram: &Histogram<u32>) -> LatencySummary {
     }
     LatencySummary {
         count: histogram.len(),
+        mean: (histogram.mean() * 10.0).round() / 10.0,
         p50: histogram.value_at_quantile(0.50),
         p90: histogram.value_at_quantile(0.90),
         p99: histogram.value_at_quantile(0.99),

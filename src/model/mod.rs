@@ -1,7 +1,10 @@
 //! Pure data: counts, rates from counters, latency windows, workers. No I/O; time is
 //! passed in, so everything here is tested with tables of cases.
 
+pub mod autoscale;
+pub mod capacity;
 pub mod counts;
+pub mod failures;
 pub mod heartbeat;
 pub mod history;
 pub mod latency;

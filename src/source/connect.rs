@@ -148,12 +148,22 @@ impl RedisTarget {
         self.url.starts_with("rediss://")
     }
 
-    pub fn client(&self) -> Result<Client, ConnectError> {
-        let url = if self.insecure && self.is_tls() && !self.url.contains('#') {
+    /// The URL to hand to a client library, secret included (never display it).
+    pub fn connection_url(&self) -> String {
+        if self.insecure && self.is_tls() && !self.url.contains('#') {
             format!("{}#insecure", self.url)
         } else {
             self.url.clone()
-        };
+        }
+    }
+
+    /// Certificates given with --tls-ca/--tls-cert/--tls-key, if any.
+    pub fn tls_certificates(&self) -> Option<&redis::TlsCertificates> {
+        self.tls.as_ref()
+    }
+
+    pub fn client(&self) -> Result<Client, ConnectError> {
+        let url = self.connection_url();
         let built = match &self.tls {
             Some(certs) => Client::build_with_tls(url.as_str(), certs.clone()),
             None => Client::open(url.as_str()),

@@ -4,6 +4,8 @@
 pub mod bullmq;
 pub mod client_list;
 pub mod connect;
+pub mod dlq;
+pub mod dlq_task;
 pub mod events;
 pub mod poller;
 pub mod task;

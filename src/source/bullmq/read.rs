@@ -11,11 +11,64 @@ use crate::source::value::{as_array, as_i64, as_string, server_error};
 /// At most this many active jobs have their locks checked per refresh.
 pub const LOCK_CHECK_MAX: isize = 200;
 
-/// Commands appended by [`push_refresh`], in order.
-const REFRESH_COMMANDS: usize = 15;
+/// The counts every refresh reads: what `getJobCounts` reads, plus the meta hash and the
+/// job-id counter.
+const BASE_COMMANDS: usize = 10;
+
+/// Which optional reads a refresh includes. What the previous refresh found decides, so a
+/// reconciliation of an idle queue sends little more than the counts themselves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefreshPlan {
+    /// The head (right end) of `wait`: candidates for the oldest waiting job.
+    pub wait_head: bool,
+    /// The next prioritized job.
+    pub prioritized_head: bool,
+    /// The head of a legacy `paused` list.
+    pub paused_head: bool,
+    /// Ids of active jobs, for the lock check.
+    pub active_ids: bool,
+}
+
+impl RefreshPlan {
+    /// Everything: for a queue never read, or one whose events say it changed.
+    pub const FULL: Self = Self {
+        wait_head: true,
+        prioritized_head: true,
+        paused_head: true,
+        active_ids: true,
+    };
+
+    /// What is worth reading given the previous refresh (`None`: never read).
+    pub fn after(previous: Option<&Refresh>, changed: bool) -> Self {
+        let Some(prev) = previous else {
+            return Self::FULL;
+        };
+        if changed {
+            return Self {
+                paused_head: prev.legacy_paused > 0,
+                ..Self::FULL
+            };
+        }
+        Self {
+            wait_head: prev.counts.waiting > 0,
+            prioritized_head: prev.counts.prioritized > 0,
+            paused_head: prev.legacy_paused > 0,
+            active_ids: prev.counts.active > 0,
+        }
+    }
+
+    fn optional(&self) -> [bool; 4] {
+        [
+            self.wait_head,
+            self.prioritized_head,
+            self.paused_head,
+            self.active_ids,
+        ]
+    }
+}
 
 /// Append a queue's refresh commands; returns how many were added.
-pub fn push_refresh(pipe: &mut Pipeline, queue: &QueueId) -> usize {
+pub fn push_refresh(pipe: &mut Pipeline, queue: &QueueId, plan: &RefreshPlan) -> usize {
     pipe.cmd("LLEN").arg(queue.wait());
     pipe.cmd("LLEN").arg(queue.paused());
     pipe.cmd("LLEN").arg(queue.active());
@@ -30,17 +83,24 @@ pub fn push_refresh(pipe: &mut Pipeline, queue: &QueueId) -> usize {
         .arg("version")
         .arg("library");
     pipe.cmd("GET").arg(queue.id_counter());
-    // The head of `wait` (next to run, oldest for FIFO jobs) is its right end; LIFO jobs go
-    // to the left end. Three from each end so legacy `0:` markers can be skipped.
-    pipe.cmd("LRANGE").arg(queue.wait()).arg(-3).arg(-1);
-    pipe.cmd("LRANGE").arg(queue.wait()).arg(0).arg(2);
-    pipe.cmd("ZRANGE").arg(queue.prioritized()).arg(0).arg(0);
-    pipe.cmd("LRANGE").arg(queue.paused()).arg(-3).arg(-1);
-    pipe.cmd("LRANGE")
-        .arg(queue.active())
-        .arg(0)
-        .arg(LOCK_CHECK_MAX - 1);
-    REFRESH_COMMANDS
+    // The head of `wait` (next to run, the oldest FIFO job) is its right end; LIFO jobs
+    // are pushed there too, so three are read, which also skips legacy `0:` markers.
+    if plan.wait_head {
+        pipe.cmd("LRANGE").arg(queue.wait()).arg(-3).arg(-1);
+    }
+    if plan.prioritized_head {
+        pipe.cmd("ZRANGE").arg(queue.prioritized()).arg(0).arg(0);
+    }
+    if plan.paused_head {
+        pipe.cmd("LRANGE").arg(queue.paused()).arg(-3).arg(-1);
+    }
+    if plan.active_ids {
+        pipe.cmd("LRANGE")
+            .arg(queue.active())
+            .arg(0)
+            .arg(LOCK_CHECK_MAX - 1);
+    }
+    BASE_COMMANDS + plan.optional().iter().filter(|included| **included).count()
 }
 
 /// Append the command that counts legacy `0:` markers in the first 1000 `wait` entries
@@ -62,11 +122,19 @@ pub struct Refresh {
     pub active_ids: Vec<String>,
     /// The wait list holds legacy `0:` markers at its ends.
     pub saw_markers: bool,
+    /// Length of a legacy (≤ v5) `paused` list (included in `counts.waiting`).
+    pub legacy_paused: u64,
     pub problems: Vec<String>,
 }
 
-/// Parse the replies of [`push_refresh`] (exactly `REFRESH_COMMANDS` values).
-pub fn parse_refresh(queue: &QueueId, replies: &[Value]) -> Refresh {
+/// Parse the replies of [`push_refresh`] made with the same `plan`. Reads the plan left
+/// out keep what `previous` found (a queue that did not change still has it).
+pub fn parse_refresh(
+    queue: &QueueId,
+    plan: &RefreshPlan,
+    replies: &[Value],
+    previous: Option<&Refresh>,
+) -> Refresh {
     let mut refresh = Refresh::default();
     let mut count = |index: usize, what: &str| -> u64 {
         let Some(value) = replies.get(index) else {
@@ -88,6 +156,7 @@ pub fn parse_refresh(queue: &QueueId, replies: &[Value]) -> Refresh {
     let completed = count(5, "completed");
     let failed = count(6, "failed");
     let waiting_children = count(7, "waiting-children");
+    refresh.legacy_paused = legacy_paused;
     refresh.counts = QueueCounts {
         waiting: wait + legacy_paused,
         active,
@@ -113,19 +182,43 @@ pub fn parse_refresh(queue: &QueueId, replies: &[Value]) -> Refresh {
         }
     }
     refresh.id_counter = replies.get(9).and_then(as_i64);
-    for index in 10..=13 {
-        let ids = list_of_strings(replies.get(index));
+    let mut next = BASE_COMMANDS;
+    let mut take = |included: bool| -> Option<Vec<String>> {
+        included.then(|| {
+            let ids = list_of_strings(replies.get(next));
+            next += 1;
+            ids
+        })
+    };
+    let heads = [
+        take(plan.wait_head),
+        take(plan.prioritized_head),
+        take(plan.paused_head),
+    ];
+    let active = take(plan.active_ids);
+    for ids in heads.into_iter().flatten() {
         refresh.saw_markers |= ids.iter().any(|id| is_marker(id));
         refresh
             .oldest_candidates
             .extend(ids.into_iter().filter(|id| !is_marker(id)));
     }
+    // Heads not read this time: the queue did not change there, keep what was found.
+    if let Some(prev) = previous {
+        let skipped_heads = !plan.wait_head || !plan.prioritized_head || !plan.paused_head;
+        if skipped_heads && refresh.counts.waiting + refresh.counts.prioritized > 0 {
+            refresh
+                .oldest_candidates
+                .extend(prev.oldest_candidates.iter().cloned());
+        }
+        if !plan.active_ids && refresh.counts.active > 0 {
+            refresh.active_ids = prev.active_ids.clone();
+        }
+    }
     refresh.oldest_candidates.sort();
     refresh.oldest_candidates.dedup();
-    refresh.active_ids = list_of_strings(replies.get(14))
-        .into_iter()
-        .filter(|id| !is_marker(id))
-        .collect();
+    if let Some(ids) = active {
+        refresh.active_ids = ids.into_iter().filter(|id| !is_marker(id)).collect();
+    }
     refresh
 }
 
@@ -200,13 +293,12 @@ mod tests {
             Value::Int(1),
             Value::Array(vec![bulk("1"), bulk("bullmq:6.7.0"), Value::Nil]),
             bulk("131"),
-            list(&["9", "8", "7"]),
-            list(&["11", "10", "0:0"]),
+            list(&["9", "0:0", "7"]),
             list(&["p1"]),
             list(&["legacy"]),
             list(&["20", "21"]),
         ];
-        let refresh = parse_refresh(&queue, &replies);
+        let refresh = parse_refresh(&queue, &RefreshPlan::FULL, &replies, None);
         assert_eq!(refresh.counts.waiting, 6);
         assert_eq!(refresh.counts.backlog(), 13);
         assert!(refresh.paused);
@@ -220,9 +312,42 @@ mod tests {
     }
 
     #[test]
+    fn an_idle_queue_reads_only_what_it_has() {
+        let previous = Refresh {
+            counts: QueueCounts {
+                waiting: 3,
+                ..QueueCounts::default()
+            },
+            oldest_candidates: vec!["1".into()],
+            ..Refresh::default()
+        };
+        let plan = RefreshPlan::after(Some(&previous), false);
+        assert_eq!(
+            plan,
+            RefreshPlan {
+                wait_head: true,
+                prioritized_head: false,
+                paused_head: false,
+                active_ids: false
+            }
+        );
+        let mut pipe = redis::pipe();
+        assert_eq!(
+            push_refresh(&mut pipe, &QueueId::new("bull", "q"), &plan),
+            11
+        );
+        assert_eq!(RefreshPlan::after(None, false), RefreshPlan::FULL);
+    }
+
+    #[test]
     fn garbage_and_short_replies_do_not_panic() {
         let queue = QueueId::new("bull", "q");
-        let refresh = parse_refresh(&queue, &[bulk("not a number"), Value::Nil]);
+        let refresh = parse_refresh(
+            &queue,
+            &RefreshPlan::FULL,
+            &[bulk("not a number"), Value::Nil],
+            None,
+        );
         assert_eq!(refresh.counts, QueueCounts::default());
         assert!(!refresh.paused);
     }

@@ -1,0 +1,188 @@
+//! `qtop advise`: measure a queue over a window and size its worker pool (M/M/c).
+
+use std::io::Write;
+
+use anyhow::{bail, Result};
+use serde::Serialize;
+
+use super::snapshot::{measure, Measured};
+use crate::cli::{AdviseArgs, GlobalArgs};
+use crate::model::capacity::{advise, Advice, AdvisorInputs};
+use crate::model::{Heartbeat, PollReport, QueueHistory, QueueKey};
+
+/// One queue's advice. `queue` plus the [`Advice`] fields: a JSON contract.
+#[derive(Debug, Serialize)]
+pub struct QueueAdvice {
+    pub queue: String,
+    pub prefix: String,
+    #[serde(flatten)]
+    pub advice: Advice,
+}
+
+pub async fn run(global: &GlobalArgs, args: &AdviseArgs) -> Result<()> {
+    let measured = measure(global, args.window).await?;
+    let target_wait_ms = args.target_wait.as_secs_f64() * 1000.0;
+    let advices = advise_all(&measured, target_wait_ms);
+    if advices.is_empty() {
+        bail!("no BullMQ queues found to advise on (check --queue and --prefix)");
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        // One queue asked for: one object; otherwise an array.
+        if global.queues.len() == 1 && advices.len() == 1 {
+            serde_json::to_writer_pretty(&mut out, &advices[0])?;
+        } else {
+            serde_json::to_writer_pretty(&mut out, &advices)?;
+        }
+        writeln!(out)?;
+        return Ok(());
+    }
+    for advice in &advices {
+        write_advice(&mut out, advice)?;
+    }
+    Ok(())
+}
+
+pub fn advise_all(measured: &Measured, target_wait_ms: f64) -> Vec<QueueAdvice> {
+    let now = measured.last.taken_at_ms;
+    measured
+        .last
+        .queues
+        .iter()
+        .filter_map(|reading| {
+            let history = measured.histories.get(&reading.key)?;
+            let inputs = inputs_for(
+                &measured.last,
+                &reading.key,
+                history,
+                now,
+                measured.window_ms,
+                target_wait_ms,
+            );
+            Some(QueueAdvice {
+                queue: reading.key.name.clone(),
+                prefix: reading.key.prefix.clone(),
+                advice: advise(&inputs),
+            })
+        })
+        .collect()
+}
+
+/// The advisor's inputs for one queue, from what was measured.
+pub fn inputs_for(
+    report: &PollReport,
+    key: &QueueKey,
+    history: &QueueHistory,
+    now_ms: i64,
+    window_ms: i64,
+    target_wait_ms: f64,
+) -> AdvisorInputs {
+    let stats = history.stats(now_ms, window_ms);
+    let (capacity, capacity_estimated) = capacity_of(report, key, history, now_ms);
+    AdvisorInputs {
+        arrival_per_s: stats.added_per_s.unwrap_or(0.0),
+        service_time_ms: stats.processing.mean,
+        capacity,
+        capacity_estimated,
+        backlog: history.counts().map(|c| c.backlog()).unwrap_or(0),
+        samples: stats.processing.count,
+        target_wait_ms,
+    }
+}
+
+/// Job slots: what live qtop workers declare in their heartbeats; otherwise (Node or
+/// Python workers, whose concurrency Redis does not show) the most jobs seen active at
+/// once, and at least one per connected worker, flagged as an estimate.
+fn capacity_of(
+    report: &PollReport,
+    key: &QueueKey,
+    history: &QueueHistory,
+    now_ms: i64,
+) -> (u64, bool) {
+    let declared: Vec<&Heartbeat> = report
+        .heartbeats
+        .iter()
+        .filter(|(k, beat)| k == key && !beat.is_stale(now_ms))
+        .map(|(_, beat)| beat)
+        .collect();
+    let listed = report
+        .workers
+        .listed()
+        .iter()
+        .filter(|w| w.prefix == key.prefix && w.queue == key.name)
+        .count() as u64;
+    if !declared.is_empty() && declared.len() as u64 >= listed {
+        return (
+            declared
+                .iter()
+                .map(|b| u64::from(b.concurrency.max(1)))
+                .sum(),
+            false,
+        );
+    }
+    (history.max_active_seen.max(listed), true)
+}
+
+fn write_advice(out: &mut impl Write, q: &QueueAdvice) -> std::io::Result<()> {
+    let a = &q.advice;
+    let ms = |v: Option<f64>| {
+        v.map_or("never (grows without bound)".to_string(), |v| {
+            format!("{v:.0} ms")
+        })
+    };
+    writeln!(out, "{}:{}", q.prefix, q.queue)?;
+    writeln!(out, "  arrivals λ        {:.2} jobs/s", a.arrival_per_s)?;
+    writeln!(
+        out,
+        "  service time S    {:.1} ms (μ = {:.2} jobs/s per slot)",
+        a.service_time_ms,
+        if a.service_time_ms > 0.0 {
+            1000.0 / a.service_time_ms
+        } else {
+            0.0
+        }
+    )?;
+    writeln!(
+        out,
+        "  capacity c        {} slots{}",
+        a.capacity,
+        if a.capacity_estimated {
+            " (estimated)"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(out, "  utilisation ρ     {:.0} %", a.utilisation * 100.0)?;
+    writeln!(out, "  P(wait)           {:.1} %", a.p_wait * 100.0)?;
+    writeln!(out, "  expected wait     {}", ms(a.expected_wait_ms))?;
+    match a.recommended_capacity {
+        Some(c) => writeln!(
+            out,
+            "  recommended c     {c} slots for a wait ≤ {:.0} ms",
+            a.target_wait_ms
+        )?,
+        None => writeln!(
+            out,
+            "  recommended c     unknown (no service time measured)"
+        )?,
+    }
+    let drain = a
+        .drain_time_s
+        .map_or("never at this capacity".to_string(), |s| {
+            format!("{s:.1} s")
+        });
+    writeln!(
+        out,
+        "  backlog           {} jobs, drains in {drain}",
+        a.backlog
+    )?;
+    writeln!(
+        out,
+        "  KEDA would run    {} replicas ({} jobs per replica)",
+        a.keda_replicas, a.keda_jobs_per_replica
+    )?;
+    for warning in &a.warnings {
+        writeln!(out, "  ! {warning}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,435 @@
+//! `qtop dlq …`: the dead-letter set (BullMQ's `failed`) from the command line.
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use redis::aio::MultiplexedConnection;
+
+use crate::actions::{self, Writer};
+use crate::cli::{DlqAction, DlqArgs, GlobalArgs, Selector};
+use crate::model::failures::{group_failures, matches_group, FailedJob, Payload};
+use crate::source::bullmq::QueueId;
+use crate::source::dlq::{self, DEFAULT_MAX_PAYLOAD};
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+const BATCH: u64 = 1000;
+
+pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<()> {
+    let queue = the_queue(global)?;
+    let target = global.target()?;
+    // Refuse a write before touching Redis at all.
+    let writer = match &args.action {
+        DlqAction::Retry { .. } => Some(Writer::new(
+            target.clone(),
+            global.read_only,
+            "retry failed jobs",
+        )?),
+        DlqAction::Delete { .. } => Some(Writer::new(
+            target.clone(),
+            global.read_only,
+            "delete failed jobs",
+        )?),
+        _ => None,
+    };
+    let mut conn = target.connect(TIMEOUT).await?;
+    match (&args.action, writer) {
+        (
+            DlqAction::List {
+                json,
+                limit,
+                offset,
+            },
+            _,
+        ) => list(&mut conn, &queue, *json, *limit, *offset).await,
+        (DlqAction::Show { id, json, full }, _) => show(&mut conn, &queue, id, *json, *full).await,
+        (DlqAction::Groups { json }, _) => groups(&mut conn, &queue, *json).await,
+        (
+            DlqAction::Retry {
+                selector,
+                yes,
+                json,
+            },
+            Some(writer),
+        ) => {
+            act(
+                &mut conn,
+                &writer,
+                &queue,
+                selector,
+                *yes,
+                *json,
+                Act::Retry,
+            )
+            .await
+        }
+        (
+            DlqAction::Delete {
+                selector,
+                yes,
+                json,
+            },
+            Some(writer),
+        ) => {
+            act(
+                &mut conn,
+                &writer,
+                &queue,
+                selector,
+                *yes,
+                *json,
+                Act::Delete,
+            )
+            .await
+        }
+        (DlqAction::Export { out }, _) => export(&mut conn, &queue, out.as_deref()).await,
+        (DlqAction::Retry { .. } | DlqAction::Delete { .. }, None) => {
+            bail!("internal: a write without a writer")
+        }
+    }
+}
+
+/// `dlq` works on exactly one queue: the first `--queue` under the first `--prefix`.
+fn the_queue(global: &GlobalArgs) -> Result<QueueId> {
+    let Some(name) = global.queues.first() else {
+        bail!("qtop dlq needs a queue: --queue NAME");
+    };
+    if global.queues.len() > 1 {
+        bail!(
+            "qtop dlq works on one queue at a time; got --queue {}",
+            global.queues.join(", --queue ")
+        );
+    }
+    let prefix = global
+        .prefixes
+        .first()
+        .map(String::as_str)
+        .unwrap_or("bull");
+    Ok(QueueId::new(prefix, name.as_str()))
+}
+
+async fn list(
+    conn: &mut MultiplexedConnection,
+    queue: &QueueId,
+    json: bool,
+    limit: u64,
+    offset: u64,
+) -> Result<()> {
+    let page = dlq::failed_page(conn, queue, offset, limit).await?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &page.jobs)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} failed jobs in {queue}; showing {} from #{}",
+        page.total,
+        page.jobs.len(),
+        offset + 1
+    )?;
+    writeln!(
+        out,
+        "{:<12} {:<16} {:<20} {:>8}  REASON",
+        "ID", "NAME", "FAILED AT", "ATTEMPTS"
+    )?;
+    for job in &page.jobs {
+        writeln!(
+            out,
+            "{:<12} {:<16} {:<20} {:>8}  {}",
+            clip(&job.id, 12),
+            clip(&job.name, 16),
+            local_time(job.finished_on),
+            job.attempts_made,
+            clip(job.reason_line(), 100)
+        )?;
+    }
+    Ok(())
+}
+
+async fn show(
+    conn: &mut MultiplexedConnection,
+    queue: &QueueId,
+    id: &str,
+    json: bool,
+    full: bool,
+) -> Result<()> {
+    let max = if full { u64::MAX } else { DEFAULT_MAX_PAYLOAD };
+    let Some(detail) = dlq::failed_detail(conn, queue, id, max).await? else {
+        bail!("job {id} is not in the failed set of {queue}");
+    };
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &detail)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let job = &detail.job;
+    writeln!(out, "job {} ({}) in {queue}", job.id, job.name)?;
+    writeln!(out, "failed at   {}", local_time(job.finished_on))?;
+    writeln!(out, "created     {}", local_time(job.timestamp))?;
+    writeln!(out, "started     {}", local_time(job.processed_on))?;
+    writeln!(
+        out,
+        "attempts    {} made, {} started, {} stalls",
+        job.attempts_made,
+        detail
+            .attempts_started
+            .map_or("?".into(), |n| n.to_string()),
+        detail.stalled_count.unwrap_or(0)
+    )?;
+    if let Some(worker) = &detail.processed_by {
+        writeln!(out, "worker      {worker}")?;
+    }
+    writeln!(out, "reason      {}", job.failed_reason)?;
+    writeln!(out, "data        {}", payload_text(&detail.data))?;
+    writeln!(out, "opts        {}", payload_text(&detail.opts))?;
+    for (n, trace) in detail.stacktrace.iter().enumerate() {
+        writeln!(
+            out,
+            "stack trace {} of {}:\n{trace}",
+            n + 1,
+            detail.stacktrace.len()
+        )?;
+    }
+    if detail.stacktrace_unreadable {
+        writeln!(out, "stack trace: unreadable (not a JSON array of strings)")?;
+    }
+    for line in &detail.logs {
+        writeln!(out, "log         {line}")?;
+    }
+    Ok(())
+}
+
+/// Pretty JSON, raw text, or a note on what was not loaded.
+pub fn payload_text(payload: &Payload) -> String {
+    match payload {
+        Payload::Missing => "(none)".to_string(),
+        Payload::Json { text } => serde_json::from_str::<serde_json::Value>(text)
+            .and_then(|v| serde_json::to_string_pretty(&v))
+            .unwrap_or_else(|_| text.clone()),
+        Payload::Raw { text } => format!("(not JSON) {text}"),
+        Payload::TooLarge { bytes } => format!("({bytes} bytes: not loaded; --full loads it)"),
+    }
+}
+
+async fn all_failed(conn: &mut MultiplexedConnection, queue: &QueueId) -> Result<Vec<FailedJob>> {
+    let mut jobs = Vec::new();
+    dlq::scan_failed(conn, queue, BATCH, |page| {
+        jobs.extend_from_slice(page);
+        true
+    })
+    .await?;
+    Ok(jobs)
+}
+
+async fn groups(conn: &mut MultiplexedConnection, queue: &QueueId, json: bool) -> Result<()> {
+    let jobs = all_failed(conn, queue).await?;
+    let groups = group_failures(&jobs);
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &groups)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} failed jobs in {queue}, {} groups",
+        jobs.len(),
+        groups.len()
+    )?;
+    writeln!(
+        out,
+        "{:<8} {:>7} {:<20} {:<20}  REASON",
+        "GROUP", "COUNT", "FIRST", "LAST"
+    )?;
+    for group in &groups {
+        writeln!(
+            out,
+            "{:<8} {:>7} {:<20} {:<20}  {}",
+            group.id,
+            group.count,
+            local_time(group.first_seen),
+            local_time(group.last_seen),
+            clip(&group.reason, 100)
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Act {
+    Retry,
+    Delete,
+}
+
+impl Act {
+    fn verb(self) -> &'static str {
+        match self {
+            Self::Retry => "retry",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+async fn act(
+    conn: &mut MultiplexedConnection,
+    writer: &Writer,
+    queue: &QueueId,
+    selector: &Selector,
+    yes: bool,
+    json: bool,
+    what: Act,
+) -> Result<()> {
+    let verb = what.verb();
+    if selector.all {
+        let total: u64 = redis::cmd("ZCARD")
+            .arg(queue.failed())
+            .query_async(conn)
+            .await?;
+        confirm(
+            &format!("{verb} all {total} failed jobs of {queue}"),
+            yes,
+            total > 0,
+        )?;
+        let done = match what {
+            Act::Retry => actions::dlq::retry_all(writer, queue).await?,
+            Act::Delete => actions::dlq::delete_all(writer, queue).await?,
+        };
+        let outcome = actions::dlq::Outcome {
+            requested: total,
+            done,
+            skipped: Vec::new(),
+        };
+        return report(&outcome, verb, json);
+    }
+    let ids: Vec<String> = match &selector.group {
+        Some(group) => all_failed(conn, queue)
+            .await?
+            .into_iter()
+            .filter(|job| matches_group(group, &job.failed_reason))
+            .map(|job| job.id)
+            .collect(),
+        None => selector.ids.clone(),
+    };
+    if ids.is_empty() {
+        bail!("no failed jobs match: give job ids, --group ID (see `qtop dlq groups`) or --all");
+    }
+    // One retry is an ordinary action; several, or any delete, is confirmed first.
+    let needs_confirmation = ids.len() > 1 || matches!(what, Act::Delete);
+    if needs_confirmation {
+        confirm(
+            &format!("{verb} {} failed jobs of {queue}", ids.len()),
+            yes,
+            true,
+        )?;
+    }
+    let outcome = match what {
+        Act::Retry => actions::dlq::retry_jobs(writer, queue, &ids).await?,
+        Act::Delete => actions::dlq::delete_jobs(writer, queue, &ids).await?,
+    };
+    report(&outcome, verb, json)?;
+    if !outcome.skipped.is_empty() {
+        bail!(
+            "{} of {} jobs were not {verb}d",
+            outcome.skipped.len(),
+            outcome.requested
+        );
+    }
+    Ok(())
+}
+
+fn report(outcome: &actions::dlq::Outcome, verb: &str, json: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, outcome)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{verb}d {} of {} jobs",
+            outcome.done, outcome.requested
+        )?;
+        for skipped in &outcome.skipped {
+            writeln!(out, "  skipped {}: {}", skipped.id, skipped.reason)?;
+        }
+    }
+    Ok(())
+}
+
+/// Ask on the terminal, or require `--yes` when there is none (scripts).
+fn confirm(question: &str, yes: bool, needed: bool) -> Result<()> {
+    if yes || !needed {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("not confirmed: {question}? Pass --yes to confirm without a terminal");
+    }
+    eprint!("{question}? [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        bail!("cancelled: nothing changed")
+    }
+}
+
+async fn export(
+    conn: &mut MultiplexedConnection,
+    queue: &QueueId,
+    out: Option<&std::path::Path>,
+) -> Result<()> {
+    let mut sink: Box<dyn Write> = match out {
+        Some(path) => Box::new(BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut offset = 0;
+    let mut written = 0u64;
+    loop {
+        let page = dlq::failed_page(conn, queue, offset, BATCH).await?;
+        if page.jobs.is_empty() {
+            break;
+        }
+        offset += page.jobs.len() as u64;
+        let ids: Vec<String> = page.jobs.iter().map(|j| j.id.clone()).collect();
+        let hashes = dlq::job_hashes(conn, queue, &ids).await?;
+        for (job, fields) in page.jobs.iter().zip(hashes) {
+            serde_json::to_writer(&mut sink, &super::dlq_export::export_line(job, &fields))?;
+            writeln!(sink)?;
+            written += 1;
+        }
+        if offset >= page.total {
+            break;
+        }
+    }
+    sink.flush()?;
+    eprintln!("exported {written} failed jobs of {queue}");
+    Ok(())
+}
+
+/// The first line of `text`, at most `width` characters (an ellipsis marks a cut).
+fn clip(text: &str, width: usize) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    if line.chars().count() <= width {
+        return line.to_string();
+    }
+    let kept: String = line.chars().take(width.saturating_sub(1)).collect();
+    format!("{kept}…")
+}
+
+/// Epoch ms as local time, or `-`.
+pub fn local_time(ms: Option<i64>) -> String {
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|| "-".to_string())
+}

@@ -1,0 +1,305 @@
+//! The capacity advisor: size a worker pool with queueing theory (M/M/c, Erlang C) from
+//! measured signals, and compare with what KEDA's Redis list scaler would do.
+
+use serde::Serialize;
+
+/// What the advisor measured and how far to trust it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct AdvisorInputs {
+    /// λ: arrivals per second.
+    pub arrival_per_s: f64,
+    /// S: mean processing time of one job, in ms.
+    pub service_time_ms: f64,
+    /// c: job slots (workers × concurrency).
+    pub capacity: u64,
+    /// `true` when c is the most jobs seen active at once, not what workers declared.
+    pub capacity_estimated: bool,
+    /// Jobs waiting to start (waiting + prioritized + due delayed are counted by the caller).
+    pub backlog: u64,
+    /// Jobs whose processing time was measured.
+    pub samples: u64,
+    pub target_wait_ms: f64,
+}
+
+/// The advisor's answer. JSON field names are a contract (`qtop advise --json`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Advice {
+    pub arrival_per_s: f64,
+    pub service_time_ms: f64,
+    pub capacity: u64,
+    pub capacity_estimated: bool,
+    /// ρ = λ / (c·μ); ≥ 1 means the queue grows without bound.
+    pub utilisation: f64,
+    /// Erlang C: probability that a job waits at all (1 when saturated).
+    pub p_wait: f64,
+    /// Mean wait in the queue, ms; `None` when saturated (it grows without bound).
+    pub expected_wait_ms: Option<f64>,
+    /// Mean jobs waiting; `None` when saturated.
+    pub expected_queue_length: Option<f64>,
+    /// The smallest c whose expected wait meets the target; `None` without a service time.
+    pub recommended_capacity: Option<u64>,
+    pub backlog: u64,
+    /// backlog / (c·μ − λ), s; `None` when the backlog never drains (c·μ ≤ λ).
+    pub drain_time_s: Option<f64>,
+    /// KEDA's Redis list scaler: ceil(backlog / jobs per replica).
+    pub keda_replicas: u64,
+    pub keda_jobs_per_replica: u64,
+    pub target_wait_ms: f64,
+    /// Why the figures may not be trustworthy; empty when they are.
+    pub warnings: Vec<String>,
+}
+
+/// Fewer measured jobs than this make the service time a guess.
+pub const MIN_SAMPLES: u64 = 30;
+/// KEDA's default `listLength` target.
+pub const KEDA_DEFAULT_JOBS_PER_REPLICA: u64 = 5;
+/// The recommendation search stops here.
+const MAX_CAPACITY: u64 = 100_000;
+
+/// Erlang C: probability of waiting in an M/M/c queue with offered load `a = λ/μ` Erlangs.
+/// Uses the Erlang B recursion, stable for large c. 1 when `a ≥ c` (saturated).
+pub fn erlang_c(c: u64, a: f64) -> f64 {
+    if c == 0 || !a.is_finite() || a >= c as f64 {
+        return 1.0;
+    }
+    if a <= 0.0 {
+        return 0.0;
+    }
+    let mut b = 1.0;
+    for k in 1..=c {
+        b = a * b / (k as f64 + a * b);
+    }
+    let c = c as f64;
+    c * b / (c - a * (1.0 - b))
+}
+
+/// Mean wait in queue (ms) for M/M/c: C / (cμ − λ); `None` when saturated.
+pub fn expected_wait_ms(c: u64, arrival_per_s: f64, service_time_ms: f64) -> Option<f64> {
+    if service_time_ms <= 0.0 {
+        return Some(0.0);
+    }
+    let mu = 1000.0 / service_time_ms;
+    let spare = c as f64 * mu - arrival_per_s;
+    if spare <= 0.0 {
+        return None;
+    }
+    Some(erlang_c(c, arrival_per_s / mu) / spare * 1000.0)
+}
+
+/// The smallest c ≥ 1 whose expected wait is at most `target_wait_ms`.
+pub fn recommended_capacity(
+    arrival_per_s: f64,
+    service_time_ms: f64,
+    target_wait_ms: f64,
+) -> Option<u64> {
+    if service_time_ms <= 0.0 || !arrival_per_s.is_finite() {
+        return None;
+    }
+    let a = arrival_per_s * service_time_ms / 1000.0;
+    // Below ⌈a⌉ the queue is saturated: start the search there.
+    let start = (a.floor() as u64 + 1).max(1);
+    (start..=MAX_CAPACITY).find(|&c| {
+        expected_wait_ms(c, arrival_per_s, service_time_ms).is_some_and(|w| w <= target_wait_ms)
+    })
+}
+
+pub fn advise(inputs: &AdvisorInputs) -> Advice {
+    let AdvisorInputs {
+        arrival_per_s: lambda,
+        service_time_ms: s,
+        capacity: c,
+        ..
+    } = *inputs;
+    let mu = if s > 0.0 { 1000.0 / s } else { f64::INFINITY };
+    let service_rate = c as f64 * mu;
+    let utilisation = if service_rate > 0.0 {
+        lambda / service_rate
+    } else if lambda > 0.0 {
+        f64::INFINITY
+    } else {
+        0.0
+    };
+    let wait = expected_wait_ms(c, lambda, s).filter(|_| c > 0);
+    let spare = service_rate - lambda;
+    let drain_time_s = if inputs.backlog == 0 {
+        Some(0.0)
+    } else if spare > 0.0 && spare.is_finite() {
+        Some(inputs.backlog as f64 / spare)
+    } else {
+        None
+    };
+    let mut warnings = Vec::new();
+    if inputs.samples < MIN_SAMPLES {
+        warnings.push(format!(
+            "only {} jobs measured (need {MIN_SAMPLES}): the service time is a guess",
+            inputs.samples
+        ));
+    }
+    if lambda <= 0.0 {
+        warnings.push("no arrivals in the window".to_string());
+    }
+    if inputs.capacity_estimated {
+        warnings.push("capacity estimated from the most jobs seen active at once".to_string());
+    }
+    if c == 0 {
+        warnings.push("no capacity: nobody is consuming this queue".to_string());
+    }
+    Advice {
+        arrival_per_s: lambda,
+        service_time_ms: s,
+        capacity: c,
+        capacity_estimated: inputs.capacity_estimated,
+        utilisation,
+        p_wait: if c == 0 {
+            1.0
+        } else {
+            erlang_c(c, if mu.is_finite() { lambda / mu } else { 0.0 })
+        },
+        expected_wait_ms: wait,
+        expected_queue_length: wait.map(|w| lambda * w / 1000.0),
+        recommended_capacity: recommended_capacity(lambda, s, inputs.target_wait_ms),
+        backlog: inputs.backlog,
+        drain_time_s,
+        keda_replicas: inputs.backlog.div_ceil(KEDA_DEFAULT_JOBS_PER_REPLICA),
+        keda_jobs_per_replica: KEDA_DEFAULT_JOBS_PER_REPLICA,
+        target_wait_ms: inputs.target_wait_ms,
+        warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn erlang_c_matches_published_values() {
+        // (c, a, P(wait)): M/M/1 gives ρ; the others are textbook and call-centre table values.
+        let cases = [
+            (1, 0.5, 0.5),
+            (2, 1.0, 1.0 / 3.0),
+            (3, 2.0, 4.0 / 9.0),
+            (2, 1.5, 0.642857),
+            (11, 10.0, 0.682118),
+            (12, 10.0, 0.449388),
+            (20, 15.0, 0.160429),
+        ];
+        for (c, a, expected) in cases {
+            let got = erlang_c(c, a);
+            assert!(
+                (got - expected).abs() < 1e-5,
+                "C({c}, {a}) = {got}, expected {expected}"
+            );
+        }
+        assert_eq!(erlang_c(3, 3.0), 1.0);
+        assert_eq!(erlang_c(0, 1.0), 1.0);
+        assert_eq!(erlang_c(4, 0.0), 0.0);
+    }
+
+    #[test]
+    fn waits_and_recommendations() {
+        // M/M/1, λ = 5/s, S = 100 ms: ρ = 0.5, Wq = ρ/(μ−λ) = 0.5/5 s = 100 ms.
+        let wait = expected_wait_ms(1, 5.0, 100.0).unwrap_or(f64::NAN);
+        assert!((wait - 100.0).abs() < 1e-9, "{wait}");
+        assert_eq!(expected_wait_ms(1, 10.0, 100.0), None, "saturated");
+        // 100/s at 50 ms needs more than 5 slots; the first c meeting 10 ms is the answer.
+        let c = recommended_capacity(100.0, 50.0, 10.0).unwrap_or(0);
+        assert!(c > 5);
+        assert!(expected_wait_ms(c, 100.0, 50.0).unwrap_or(f64::MAX) <= 10.0);
+        assert!(expected_wait_ms(c - 1, 100.0, 50.0).is_none_or(|w| w > 10.0));
+    }
+
+    #[test]
+    fn advice_says_when_the_backlog_never_drains() {
+        let inputs = AdvisorInputs {
+            arrival_per_s: 100.0,
+            service_time_ms: 50.0,
+            capacity: 4,
+            backlog: 1000,
+            samples: 500,
+            target_wait_ms: 2000.0,
+            ..AdvisorInputs::default()
+        };
+        let advice = advise(&inputs);
+        // 4 slots × 20/s = 80/s < 100/s.
+        assert!((advice.utilisation - 1.25).abs() < 1e-9);
+        assert_eq!(advice.drain_time_s, None);
+        assert_eq!(advice.expected_wait_ms, None);
+        assert_eq!(advice.p_wait, 1.0);
+        assert!(advice.recommended_capacity.unwrap_or(0) >= 6);
+        assert_eq!(advice.keda_replicas, 200);
+        assert!(advice.warnings.is_empty());
+
+        let more = advise(&AdvisorInputs {
+            capacity: 10,
+            ..inputs.clone()
+        });
+        // 10 × 20/s − 100/s = 100/s spare: 1000 jobs drain in 10 s.
+        assert_eq!(more.drain_time_s, Some(10.0));
+        assert!(more.utilisation < 1.0);
+    }
+
+    #[test]
+    fn thin_inputs_are_flagged() {
+        let advice = advise(&AdvisorInputs {
+            samples: 3,
+            capacity_estimated: true,
+            ..AdvisorInputs::default()
+        });
+        assert_eq!(advice.warnings.len(), 4, "{:?}", advice.warnings);
+    }
+
+    /// A seeded discrete-event simulation of M/M/c: exponential arrivals and services,
+    /// c servers, FIFO. Returns (share of jobs that waited, mean wait in s).
+    fn simulate(c: usize, lambda: f64, mu: f64, jobs: usize, seed: u64) -> (f64, f64) {
+        let mut state = seed;
+        let mut uniform = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut exp = |rate: f64| -(1.0 - uniform()).ln() / rate;
+        let mut free_at = vec![0.0f64; c];
+        let (mut t, mut waited, mut total_wait) = (0.0, 0usize, 0.0);
+        for _ in 0..jobs {
+            t += exp(lambda);
+            let (slot, &free) = free_at
+                .iter()
+                .enumerate()
+                .min_by(|a, b| a.1.total_cmp(b.1))
+                .unwrap_or((0, &0.0));
+            let start = free.max(t);
+            if start > t {
+                waited += 1;
+                total_wait += start - t;
+            }
+            free_at[slot] = start + exp(mu);
+        }
+        (waited as f64 / jobs as f64, total_wait / jobs as f64)
+    }
+
+    #[test]
+    fn the_model_agrees_with_a_simulated_queue() {
+        for (c, lambda, mu) in [(1, 8.0, 10.0), (4, 30.0, 10.0), (10, 85.0, 10.0)] {
+            let (p_wait, mean_wait_s) = simulate(c, lambda, mu, 400_000, 42 + c as u64);
+            let advice = advise(&AdvisorInputs {
+                arrival_per_s: lambda,
+                service_time_ms: 1000.0 / mu,
+                capacity: c as u64,
+                samples: 1000,
+                target_wait_ms: 1000.0,
+                ..AdvisorInputs::default()
+            });
+            let expected_wait = advice.expected_wait_ms.unwrap_or(f64::NAN) / 1000.0;
+            assert!(
+                (p_wait - advice.p_wait).abs() < 0.02,
+                "c={c}: P(wait) sim {p_wait} vs {}",
+                advice.p_wait
+            );
+            assert!(
+                (mean_wait_s - expected_wait).abs() < 0.1 * expected_wait,
+                "c={c}: wait sim {mean_wait_s} vs {expected_wait}"
+            );
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Workers from CLIENT LIST, and the third round trip: creation times of the oldest
+//! waiting jobs, locks of active jobs, heartbeats of qtop workers.
+
+use std::time::{Duration, Instant};
+
+use redis::Value;
+
+use super::Poller;
+use crate::model::{Heartbeat, QueueKey, WorkerLibrary, WorkersReading};
+use crate::source::bullmq::keys::QueueId;
+use crate::source::client_list::parse_client_list;
+use crate::source::connect::ConnectError;
+use crate::source::value::{as_i64, as_string, server_error};
+use crate::source::workers::workers_from_clients;
+
+impl Poller {
+    /// Worker entries from the CLIENT LIST reply, or why there are none.
+    pub(super) fn parse_workers(&self, reply: Option<&Value>) -> WorkersReading {
+        let Some(reply) = reply else {
+            return WorkersReading::Unavailable("no reply".into());
+        };
+        if let Some(error) = server_error(reply) {
+            if error.starts_with("NOPERM") {
+                return WorkersReading::NotPermitted;
+            }
+            return WorkersReading::Unavailable(error);
+        }
+        let text = as_string(reply).unwrap_or_default();
+        let clients = parse_client_list(&text);
+        let known = |prefix: &str, name: &str| {
+            self.queues
+                .contains_key(&QueueId::new(prefix.to_string(), name.to_string()))
+        };
+        WorkersReading::Listed(workers_from_clients(&clients, &self.config.prefixes, known))
+    }
+
+    /// qtop workers seen in CLIENT LIST are remembered for a minute, so a killed one still
+    /// shows (stale) while its heartbeat key lives, then vanishes.
+    pub(super) fn remember_qtop_workers(&mut self, workers: &WorkersReading) {
+        let now = Instant::now();
+        for worker in workers.listed() {
+            if worker.library == WorkerLibrary::Qtop {
+                let queue = QueueId::new(worker.prefix.clone(), worker.queue.clone());
+                self.qtop_workers.insert((queue, worker.name.clone()), now);
+            }
+        }
+        self.qtop_workers
+            .retain(|_, seen| now.duration_since(*seen) < QTOP_WORKER_MEMORY);
+    }
+
+    /// Round trip 3, only when needed: creation times of newly seen oldest-waiting jobs,
+    /// locks of active jobs, and heartbeats of qtop workers.
+    pub(super) async fn third_round_trip(
+        &mut self,
+        refreshed: &[QueueId],
+    ) -> Result<Vec<(QueueKey, Heartbeat)>, ConnectError> {
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        let mut asks: Vec<(QueueId, Ask)> = Vec::new();
+        for (queue, worker) in self.qtop_workers.keys() {
+            pipe.cmd("GET").arg(queue.heartbeat(worker));
+            asks.push((queue.clone(), Ask::Heartbeat));
+        }
+        for queue in refreshed {
+            let Some(state) = self.queues.get_mut(queue) else {
+                continue;
+            };
+            let Some(refresh) = &state.refresh else {
+                continue;
+            };
+            state
+                .created_ms
+                .retain(|id, _| refresh.oldest_candidates.contains(id));
+            for id in &refresh.oldest_candidates {
+                if !state.created_ms.contains_key(id) {
+                    pipe.cmd("HGET").arg(queue.job(id)).arg("timestamp");
+                    asks.push((queue.clone(), Ask::Created(id.clone())));
+                }
+            }
+            state.unlocked_active = 0;
+            for id in &refresh.active_ids {
+                pipe.cmd("EXISTS").arg(queue.lock(id));
+                asks.push((queue.clone(), Ask::Lock));
+            }
+        }
+        let mut heartbeats = Vec::new();
+        if asks.is_empty() {
+            return Ok(heartbeats);
+        }
+        let replies = self.run(&pipe).await?;
+        for ((queue, ask), reply) in asks.into_iter().zip(replies.iter()) {
+            if let Ask::Heartbeat = ask {
+                // An expired key is a vanished worker; a foreign value is skipped.
+                if let Some(beat) = as_string(reply).and_then(|text| Heartbeat::parse(&text)) {
+                    let key = QueueKey {
+                        prefix: queue.prefix.clone(),
+                        name: queue.name.clone(),
+                    };
+                    heartbeats.push((key, beat));
+                }
+                continue;
+            }
+            let Some(state) = self.queues.get_mut(&queue) else {
+                continue;
+            };
+            match ask {
+                Ask::Created(id) => {
+                    // A job without a readable timestamp cannot be dated; it is skipped.
+                    if let Some(ts) = as_i64(reply) {
+                        state.created_ms.insert(id, ts);
+                    }
+                }
+                Ask::Lock => {
+                    if as_i64(reply) == Some(0) {
+                        state.unlocked_active += 1;
+                    }
+                }
+                Ask::Heartbeat => {}
+            }
+        }
+        Ok(heartbeats)
+    }
+}
+
+enum Ask {
+    Created(String),
+    Lock,
+    Heartbeat,
+}
+
+/// How long a qtop worker that left CLIENT LIST is still looked up.
+const QTOP_WORKER_MEMORY: Duration = Duration::from_secs(60);

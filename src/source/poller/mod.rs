@@ -1,0 +1,341 @@
+//! The poller: discovers queues, tails their events and refreshes their counts, in a small
+//! constant number of pipelined round trips however many queues there are.
+//!
+//! One poll:
+//! 1. `XREAD` over every queue's events stream (one command; idle streams answer nothing),
+//!    atomically with a trim check on streams that were busy;
+//! 2. one pipeline: `CLIENT LIST`, the refresh commands of the queues that changed (events
+//!    say which) plus a rotating slice of all queues (reconciliation), and the timing fields
+//!    of a bounded sample of jobs that finished;
+//! 3. only when needed, one pipeline for the creation times of newly seen oldest jobs and
+//!    the locks of active jobs.
+//!
+//! Idle queues therefore cost next to nothing, and every queue is still re-read at least
+//! every `reconcile_every` polls.
+
+mod discovery;
+mod extras;
+mod rates;
+
+use rates::apply_rates;
+mod tail;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use redis::aio::MultiplexedConnection;
+use redis::{Pipeline, Value};
+
+use super::bullmq::keys::QueueId;
+use super::bullmq::read::{
+    count_markers, parse_job_timing, parse_refresh, push_job_timing, push_marker_scan,
+    push_refresh, Refresh, RefreshPlan,
+};
+use super::connect::{ConnectError, RedisTarget};
+use super::events::{Interval, StreamState};
+use crate::model::{
+    EventTotals, JobTiming, PollReport, PollStats, QueueKey, QueueReading, RateSource,
+};
+
+/// What to watch and how hard.
+#[derive(Clone, Debug)]
+pub struct PollerConfig {
+    pub prefixes: Vec<String>,
+    /// Explicit queue names: no discovery when given.
+    pub queues: Vec<String>,
+    pub discovery_every: Duration,
+    /// Every queue is fully re-read at least once per this many polls.
+    pub reconcile_every: u64,
+    /// Finished jobs timed per queue per poll.
+    pub latency_sample: usize,
+    /// Entries read per stream per XREAD.
+    pub xread_count: usize,
+    pub timeout: Duration,
+}
+
+impl Default for PollerConfig {
+    fn default() -> Self {
+        Self {
+            prefixes: vec!["bull".to_string()],
+            queues: Vec::new(),
+            discovery_every: Duration::from_secs(30),
+            reconcile_every: 10,
+            latency_sample: 256,
+            xread_count: 2000,
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct QueueState {
+    stream: StreamState,
+    refresh: Option<Refresh>,
+    totals: EventTotals,
+    rate_source: RateSource,
+    /// Creation times of the current oldest-waiting candidates.
+    created_ms: HashMap<String, i64>,
+    unlocked_active: u64,
+    legacy_markers: bool,
+    /// Re-read on the next poll whatever the events say (a marker scan is now due).
+    force_refresh: bool,
+    slot: u64,
+    timings: Vec<JobTiming>,
+    finished_in_interval: u64,
+}
+
+/// Round trips and commands since the last report.
+#[derive(Debug, Default)]
+struct Cost {
+    round_trips: u32,
+    commands: u64,
+}
+
+pub struct Poller {
+    target: RedisTarget,
+    config: PollerConfig,
+    conn: Option<MultiplexedConnection>,
+    queues: BTreeMap<QueueId, QueueState>,
+    redis_version: String,
+    last_discovery: Option<Instant>,
+    poll_index: u64,
+    cost: Cost,
+    next_slot: u64,
+    qtop_workers: HashMap<(QueueId, String), Instant>,
+}
+
+impl Poller {
+    pub fn new(target: RedisTarget, config: PollerConfig) -> Self {
+        Self {
+            target,
+            config,
+            conn: None,
+            queues: BTreeMap::new(),
+            redis_version: String::new(),
+            last_discovery: None,
+            poll_index: 0,
+            cost: Cost::default(),
+            next_slot: 0,
+            qtop_workers: HashMap::new(),
+        }
+    }
+
+    pub fn target(&self) -> &RedisTarget {
+        &self.target
+    }
+
+    pub fn redis_version(&self) -> &str {
+        &self.redis_version
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    pub fn queue_ids(&self) -> impl Iterator<Item = &QueueId> {
+        self.queues.keys()
+    }
+
+    /// Connect (or reconnect), read the server version and name the connection.
+    pub async fn connect(&mut self) -> Result<(), ConnectError> {
+        let mut conn = self.target.connect(self.config.timeout).await?;
+        let info: String = redis::cmd("INFO")
+            .arg("server")
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| self.target.classify(&e))?;
+        self.redis_version = info
+            .lines()
+            .find_map(|line| line.strip_prefix("redis_version:"))
+            .unwrap_or("unknown")
+            .trim()
+            .to_string();
+        // Lets operators see qtop in CLIENT LIST; an ACL that forbids it is no problem.
+        let _: Result<Value, _> = redis::cmd("CLIENT")
+            .arg("SETNAME")
+            .arg("qtop:monitor")
+            .query_async(&mut conn)
+            .await;
+        self.conn = Some(conn);
+        self.last_discovery = None;
+        Ok(())
+    }
+
+    /// Drop the connection after an error so the next call reconnects.
+    pub fn disconnect(&mut self) {
+        self.conn = None;
+    }
+
+    fn conn(&mut self) -> Result<MultiplexedConnection, ConnectError> {
+        self.conn.clone().ok_or_else(|| {
+            ConnectError::Other(self.target.display().to_string(), "not connected".into())
+        })
+    }
+
+    async fn run(&mut self, pipe: &Pipeline) -> Result<Vec<Value>, ConnectError> {
+        let mut conn = self.conn()?;
+        self.cost.round_trips += 1;
+        self.cost.commands += pipe.len() as u64;
+        match pipe.query_async::<Vec<Value>>(&mut conn).await {
+            Ok(values) => Ok(values),
+            Err(e) => {
+                let error = self.target.classify(&e);
+                if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() {
+                    self.disconnect();
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Find queues (SCAN, never KEYS) and start tailing the new ones from their current end.
+    /// One full poll. Reconnects and rediscovers as needed.
+    pub async fn poll(&mut self) -> Result<PollReport, ConnectError> {
+        if self.conn.is_none() {
+            self.connect().await?;
+        }
+        let discovery_due = self
+            .last_discovery
+            .is_none_or(|at| at.elapsed() >= self.config.discovery_every);
+        if discovery_due {
+            self.discover().await?;
+        }
+        // Discovery is periodic background work: its cost is not part of the poll's.
+        self.cost = Cost::default();
+        let poll_started = Instant::now();
+        self.read_events().await?;
+        self.poll_index += 1;
+
+        let mut intervals: HashMap<QueueId, Interval> = self
+            .queues
+            .iter_mut()
+            .map(|(q, s)| (q.clone(), s.stream.take_interval()))
+            .collect();
+        let to_refresh: Vec<QueueId> = self
+            .queues
+            .iter()
+            .filter(|(q, s)| {
+                s.refresh.is_none()
+                    || s.force_refresh
+                    || intervals.get(*q).is_some_and(|i| i.entries > 0)
+                    || s.slot % self.config.reconcile_every.max(1)
+                        == self.poll_index % self.config.reconcile_every.max(1)
+            })
+            .map(|(q, _)| q.clone())
+            .collect();
+
+        // Round trip 2: workers, refreshes, timing sample.
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        pipe.cmd("CLIENT").arg("LIST");
+        let mut layout: Vec<(QueueId, RefreshPlan, usize, bool)> = Vec::new();
+        for queue in &to_refresh {
+            let state = self.queues.get(queue);
+            let changed = intervals.get(queue).is_some_and(|i| i.entries > 0);
+            let plan = RefreshPlan::after(state.and_then(|s| s.refresh.as_ref()), changed);
+            let n = push_refresh(&mut pipe, queue, &plan);
+            let legacy = state.is_some_and(|s| s.legacy_markers);
+            if legacy {
+                push_marker_scan(&mut pipe, queue);
+            }
+            layout.push((queue.clone(), plan, n, legacy));
+        }
+        let mut sampled: Vec<(QueueId, usize)> = Vec::new();
+        for (queue, interval) in &intervals {
+            for (index, job) in interval.sample.iter().enumerate() {
+                push_job_timing(&mut pipe, queue, &job.job_id);
+                sampled.push((queue.clone(), index));
+            }
+        }
+        let replies = self.run(&pipe).await?;
+        let mut cursor = replies.iter();
+        let workers = self.parse_workers(cursor.next());
+        self.remember_qtop_workers(&workers);
+        for (queue, plan, n, legacy) in layout {
+            let chunk: Vec<Value> = cursor.by_ref().take(n).cloned().collect();
+            let previous = self.queues.get(&queue).and_then(|s| s.refresh.as_ref());
+            let mut refresh = parse_refresh(&queue, &plan, &chunk, previous);
+            if legacy {
+                let markers = cursor.next().map(count_markers).unwrap_or(0);
+                refresh.counts.waiting = refresh.counts.waiting.saturating_sub(markers);
+            }
+            let interval = intervals.entry(queue.clone()).or_default();
+            if let Some(state) = self.queues.get_mut(&queue) {
+                state.force_refresh = refresh.saw_markers && !state.legacy_markers;
+                state.legacy_markers |= refresh.saw_markers;
+                apply_rates(state, interval, Some(&refresh));
+                state.refresh = Some(refresh);
+            }
+        }
+        for (queue, interval) in intervals.iter_mut() {
+            if let Some(state) = self.queues.get_mut(queue) {
+                if !to_refresh.contains(queue) {
+                    apply_rates(state, interval, None);
+                }
+                state.timings.clear();
+                state.finished_in_interval = interval.finished_seen;
+            }
+        }
+        for ((queue, index), reply) in sampled.into_iter().zip(cursor) {
+            let Some(job) = intervals.get(&queue).and_then(|i| i.sample.get(index)) else {
+                continue;
+            };
+            let timing = match parse_job_timing(reply) {
+                Some((wait_ms, processing_ms)) => JobTiming {
+                    wait_ms,
+                    processing_ms,
+                },
+                None => JobTiming {
+                    wait_ms: job.event_wait_ms,
+                    processing_ms: job.event_processing_ms,
+                },
+            };
+            if let Some(state) = self.queues.get_mut(&queue) {
+                state.timings.push(timing);
+            }
+        }
+
+        // Round trip 3 (only when needed): creation times of new oldest candidates, locks.
+        let heartbeats = self.third_round_trip(&to_refresh).await?;
+
+        let report = PollReport {
+            taken_at_ms: chrono::Utc::now().timestamp_millis(),
+            redis_version: self.redis_version.clone(),
+            poll: PollStats {
+                round_trips: self.cost.round_trips,
+                duration_ms: poll_started.elapsed().as_secs_f64() * 1000.0,
+                commands: self.cost.commands,
+            },
+            queues: self.readings(),
+            workers,
+            heartbeats,
+        };
+        Ok(report)
+    }
+
+    /// What the poller knows of each queue now.
+    fn readings(&self) -> Vec<QueueReading> {
+        self.queues
+            .iter()
+            .map(|(queue, state)| {
+                let refresh = state.refresh.as_ref();
+                QueueReading {
+                    key: QueueKey {
+                        prefix: queue.prefix.clone(),
+                        name: queue.name.clone(),
+                    },
+                    counts: refresh.map(|r| r.counts),
+                    paused: refresh.is_some_and(|r| r.paused),
+                    oldest_waiting_ts_ms: state.created_ms.values().min().copied(),
+                    unlocked_active: state.unlocked_active,
+                    totals: state.totals,
+                    rate_source: state.rate_source,
+                    timings: state.timings.clone(),
+                    finished_in_interval: state.finished_in_interval,
+                    library: refresh.and_then(|r| r.library.clone()),
+                    problems: refresh.map(|r| r.problems.clone()).unwrap_or_default(),
+                }
+            })
+            .collect()
+    }
+}
