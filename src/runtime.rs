@@ -18,7 +18,7 @@ use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
 };
 use crossterm::{cursor, execute};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use tokio::sync::mpsc;
@@ -101,7 +101,11 @@ async fn event_loop(
                 actions.push(Action::Tick(now_ms()));
             }
         }
-        // Drain whatever else is already waiting, so a burst costs one frame.
+        // Drain whatever else is already waiting, so a burst (a wheel spin, reports queued
+        // behind a slow frame) costs one frame.
+        while let Some(Some(Ok(event))) = input.next().now_or_never() {
+            actions.extend(action_for(event));
+        }
         while let Ok(event) = source.try_recv() {
             actions.push(Action::Source(event));
         }
