@@ -65,8 +65,9 @@ pub fn banner(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let Connection::Disconnected { error, retry_at_ms } = &app.connection else {
         return;
     };
+    // The countdown first: the error can be long and is cut to the width.
     let text = format!(
-        " ✖ Redis unreachable: {error} — {} · showing the last data, history kept ",
+        " ✖ Redis unreachable, {} · last data shown, history kept · {error} ",
         countdown(app, *retry_at_ms)
     );
     frame.render_widget(

@@ -17,9 +17,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         spans.push(Span::raw(format!("{}▏", app.filter)));
         spans.push(Span::raw("  "));
     }
+    // Whole key/label pairs only: a pair that does not fit is left out, not cut.
+    let width = area.width as usize;
+    let mut used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     for (key, label) in app.keymap.status(app.mode) {
-        spans.push(Span::styled(format!(" {key} "), theme.key()));
-        spans.push(Span::raw(format!(" {label} ")));
+        let key = format!(" {key} ");
+        let label = format!(" {label} ");
+        let needed = key.chars().count() + label.chars().count();
+        if used + needed > width {
+            break;
+        }
+        used += needed;
+        spans.push(Span::styled(key, theme.key()));
+        spans.push(Span::raw(label));
     }
     let mut right = format!(
         " sort {}{}  window {}",
@@ -30,8 +40,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     if !app.filter.is_empty() && app.mode != Mode::Filter {
         right = format!(" /{}{right}", app.filter);
     }
-    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
-    let width = area.width as usize;
     if used + right.chars().count() < width {
         spans.push(Span::raw(" ".repeat(width - used - right.chars().count())));
         spans.push(Span::styled(right, theme.dim()));
