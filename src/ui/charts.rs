@@ -130,7 +130,8 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, kind: ChartKind)
         (max_y * 1.1).max(1.0)
     };
     let mut datasets = Vec::new();
-    for (index, segs) in all.iter().enumerate() {
+    // Last line first, so the first (p50, in, backlog) is drawn on top and stays visible.
+    for (index, segs) in all.iter().enumerate().rev() {
         // Without colour, lines differ by their dots.
         let marker = if theme.color {
             Marker::Braille
