@@ -64,14 +64,18 @@ shot() { # name cols rows title
   fi
   echo "assets/$1.{ansi,svg} written"
 }
-keys() { tmux -L "$tmux_socket" send-keys -t 0 "$@"; sleep 1.5; }
+# One key at a time: Esc followed at once by another key reads as Alt+key.
+keys() {
+  for key in "$@"; do tmux -L "$tmux_socket" send-keys -t 0 "$key"; sleep 0.4; done
+  sleep 1.5
+}
 
 shot dashboard-200x50 200 50 "qtop — 200×50"
 keys s s s s s s s s # WAIT → IN/s: the busiest queues first
 shot dashboard-busiest-200x50 200 50 "qtop — sorted by arrivals/s"
 keys g Enter
 shot queue-200x50 200 50 "qtop — one queue focused (Enter)"
-keys Escape '?'
+keys Escape '?'  # sent apart by keys(): together they would read as Alt+?
 shot help-200x50 200 50 "qtop — help (?), built from the keymap"
 keys Escape
 tmux -L "$tmux_socket" resize-window -t 0 -x 80 -y 24

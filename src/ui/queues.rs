@@ -259,7 +259,11 @@ pub fn summary(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             Span::styled("  nobody is consuming this queue", theme.bad())
         } else if row.unlocked_active > 0 {
             Span::styled(
-                format!("  {} active jobs without a lock", row.unlocked_active),
+                format!(
+                    "  {} active job{} without a lock",
+                    row.unlocked_active,
+                    if row.unlocked_active == 1 { "" } else { "s" }
+                ),
                 theme.bad(),
             )
         } else {
