@@ -120,6 +120,12 @@ pub enum Command {
     Dlq(DlqArgs),
     /// How many workers a queue needs: measure λ and S, apply M/M/c (Erlang C)
     Advise(AdviseArgs),
+    /// Run a demo worker: a real BullMQ worker that simulates work (first --queue)
+    Worker(WorkerArgs),
+    /// Add demo jobs to a queue (first --queue): a fixed count, or paced at a rate
+    Produce(ProduceArgs),
+    /// Run the demo: a private Redis, a live producer and a pool of `qtop worker` processes
+    Demo(DemoArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -210,6 +216,91 @@ pub struct Selector {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// Jobs processed at once
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub concurrency: u32,
+    /// Mean simulated work per job, unless the job's data says (`work_ms`)
+    #[arg(long, default_value_t = 50.0, value_parser = parse_non_negative, value_name = "MS")]
+    pub work_ms: f64,
+    /// Distribution of work times around the mean, unless the job's data says (`work_dist`)
+    #[arg(long, value_enum, default_value_t = crate::demo::WorkDist::Exp)]
+    pub work_dist: crate::demo::WorkDist,
+    /// Probability that an attempt fails, unless the job's data says (`fail_rate`)
+    #[arg(long, default_value_t = 0.0, value_parser = parse_probability, value_name = "P")]
+    pub fail_rate: f64,
+    /// Lock duration: a crashed worker's jobs are recovered after about this long
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub lock_duration: Duration,
+    /// Time between stalled-job checks
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub stalled_interval: Duration,
+    /// Worker name (`qtop-` is put in front if missing); default qtop-<host>-<pid>
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Do not stop on stdin EOF (stdin from /dev/null is ignored anyway)
+    #[arg(long)]
+    pub ignore_stdin: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("amount").required(true).args(["count", "rate"])))]
+pub struct ProduceArgs {
+    /// Add this many jobs at once (in batches of 1000)
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// Add jobs at this rate per second, until --duration or Ctrl-C
+    #[arg(long, value_parser = parse_positive, value_name = "PER_S")]
+    pub rate: Option<f64>,
+    /// With --rate: stop after this long (adds round(rate × duration) jobs)
+    #[arg(long, requires = "rate", conflicts_with = "count", value_parser = parse_duration, value_name = "DURATION")]
+    pub duration: Option<Duration>,
+    /// Put `work_ms` into each job (otherwise each worker uses its own --work-ms)
+    #[arg(long, value_parser = parse_non_negative, value_name = "MS")]
+    pub work_ms: Option<f64>,
+    /// Put `fail_rate` into each job (otherwise each worker uses its own --fail-rate)
+    #[arg(long, value_parser = parse_probability, value_name = "P")]
+    pub fail_rate: Option<f64>,
+    /// Attempts per job before it lands in `failed`
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub attempts: u32,
+    /// Exponential backoff base between attempts (0: retry at once)
+    #[arg(long, default_value_t = 200)]
+    pub backoff_ms: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// No screen: print one status line per second (for scripts and CI)
+    #[arg(long)]
+    pub headless: bool,
+    /// Stop after this long (default: until Ctrl-C or SIGTERM)
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub duration: Option<Duration>,
+    /// Worker processes at the start
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=64))]
+    pub workers: u32,
+    /// Concurrency of each worker
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub concurrency: u32,
+    /// Jobs added per second at the start
+    #[arg(long, default_value_t = 40.0, value_parser = parse_non_negative, value_name = "PER_S")]
+    pub rate: f64,
+    /// Mean simulated work per job at the start
+    #[arg(long, default_value_t = 50.0, value_parser = parse_non_negative, value_name = "MS")]
+    pub work_ms: f64,
+    /// Probability that an attempt fails at the start
+    #[arg(long, default_value_t = 0.02, value_parser = parse_probability, value_name = "P")]
+    pub fail_rate: f64,
+    /// Lock duration of the demo's workers (short, so a killed worker's jobs come back fast)
+    #[arg(long, default_value = "4s", value_parser = parse_duration, value_name = "DURATION")]
+    pub lock_duration: Duration,
+    /// Stalled-check interval of the demo's workers
+    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "DURATION")]
+    pub stalled_interval: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct SnapshotArgs {
     /// Print JSON instead of a table
     #[arg(long)]
@@ -217,6 +308,45 @@ pub struct SnapshotArgs {
     /// Time between the two polls that rates and latencies are measured over
     #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
     pub window: Duration,
+}
+
+fn parse_number(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number"))?;
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(format!("'{text}' is not a finite number"))
+    }
+}
+
+/// A number ≥ 0.
+pub fn parse_non_negative(text: &str) -> Result<f64, String> {
+    let value = parse_number(text)?;
+    if value < 0.0 {
+        return Err(format!("'{text}' must not be negative"));
+    }
+    Ok(value)
+}
+
+/// A number > 0.
+pub fn parse_positive(text: &str) -> Result<f64, String> {
+    let value = parse_number(text)?;
+    if value <= 0.0 {
+        return Err(format!("'{text}' must be greater than 0"));
+    }
+    Ok(value)
+}
+
+/// A probability in [0, 1].
+pub fn parse_probability(text: &str) -> Result<f64, String> {
+    let value = parse_number(text)?;
+    if !(0.0..=1.0).contains(&value) {
+        return Err(format!("'{text}' must be between 0 and 1"));
+    }
+    Ok(value)
 }
 
 /// Parse `500ms`, `5s`, `2m`, `1h`, `1.5s` or a bare number of seconds.
@@ -281,6 +411,47 @@ mod tests {
         assert_eq!(cli.dashboard.fps, 30);
         assert!(Cli::try_parse_from(["qtop", "--fps", "0"]).is_err());
         assert!(Cli::try_parse_from(["qtop", "--fps", "500"]).is_err());
+    }
+
+    #[test]
+    fn demo_subcommands_parse() {
+        let cli = Cli::try_parse_from([
+            "qtop",
+            "--queue",
+            "q",
+            "worker",
+            "--concurrency",
+            "4",
+            "--work-dist",
+            "fixed",
+            "--fail-rate",
+            "0.5",
+            "--lock-duration",
+            "2s",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let Some(Command::Worker(args)) = cli.command else {
+            panic!("not a worker command")
+        };
+        assert_eq!(args.concurrency, 4);
+        assert_eq!(args.lock_duration, Duration::from_secs(2));
+        assert_eq!(cli.global.queues, vec!["q"]);
+        for bad in [
+            vec!["qtop", "produce"],
+            vec!["qtop", "produce", "--count", "1", "--rate", "2"],
+            vec!["qtop", "produce", "--count", "1", "--duration", "2s"],
+            vec!["qtop", "produce", "--rate", "0"],
+            vec!["qtop", "worker", "--fail-rate", "1.5"],
+            vec!["qtop", "worker", "--concurrency", "0"],
+        ] {
+            assert!(
+                Cli::try_parse_from(&bad).is_err(),
+                "{bad:?} should be refused"
+            );
+        }
+        let cli = Cli::try_parse_from(["qtop", "produce", "--rate", "5", "--duration", "2s"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(cli.command, Some(Command::Produce(ref p)) if p.rate == Some(5.0)));
     }
 
     #[test]

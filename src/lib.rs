@@ -1,13 +1,14 @@
 //! qtop: `top` for job queues. The library behind the `qtop` binary.
 //!
-//! Layers: `source` reads Redis, `model` is pure data, `commands` are the non-interactive
-//! subcommands; `app`, `ui` and `runtime` are the dashboard. The data side never imports
-//! the UI.
+//! Layers: `source` reads Redis, `model` is pure data, `demo` runs the demo's Redis, producer
+//! and worker processes, `commands` are the non-interactive subcommands; `app`, `ui` and
+//! `runtime` are the dashboard. The data side never imports the UI.
 
 pub mod actions;
 pub mod app;
 pub mod cli;
 pub mod commands;
+pub mod demo;
 pub mod model;
 pub mod runtime;
 pub mod source;
@@ -27,6 +28,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Snapshot(args)) => commands::snapshot::run(&cli.global, args).await,
         Some(Command::Dlq(args)) => commands::dlq::run(&cli.global, args).await,
         Some(Command::Advise(args)) => commands::advise::run(&cli.global, args).await,
+        Some(Command::Worker(args)) => commands::worker::run(&cli.global, args).await,
+        Some(Command::Produce(args)) => commands::produce::run(&cli.global, args).await,
+        Some(Command::Demo(args)) => commands::demo::run(&cli.global, args).await,
         None => runtime::run(&cli.global, &cli.dashboard).await,
     }
 }

@@ -89,23 +89,16 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<()> {
     }
 }
 
-/// `dlq` works on exactly one queue: the first `--queue` under the first `--prefix`.
+/// `dlq` works on exactly one queue: the `--queue` under the first `--prefix`.
 fn the_queue(global: &GlobalArgs) -> Result<QueueId> {
-    let Some(name) = global.queues.first() else {
-        bail!("qtop dlq needs a queue: --queue NAME");
-    };
     if global.queues.len() > 1 {
         bail!(
             "qtop dlq works on one queue at a time; got --queue {}",
             global.queues.join(", --queue ")
         );
     }
-    let prefix = global
-        .prefixes
-        .first()
-        .map(String::as_str)
-        .unwrap_or("bull");
-    Ok(QueueId::new(prefix, name.as_str()))
+    let name = super::first_queue(global, "qtop dlq")?;
+    Ok(QueueId::new(super::first_prefix(global), name))
 }
 
 async fn list(

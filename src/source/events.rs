@@ -53,15 +53,11 @@ pub struct StreamState {
     pub readable: bool,
     /// Read entries on the previous tick: checked for trimming on the next one.
     pub hot: bool,
-    pub added: u64,
-    pub completed: u64,
-    pub failed: u64,
-    /// Entries were lost to trimming since the last poll.
-    pub gap: bool,
-    /// Entries read since the last poll (marks the queue as changed).
-    pub entries: u64,
-    pub finished_seen: u64,
-    pub sample: Vec<FinishedJob>,
+    /// A quiet stream just returned entries: whether BullMQ trimmed past this position
+    /// (our last read before them) is checked in the poll's next round trip.
+    pub check_trim_after: Option<StreamId>,
+    /// What was read since the last poll.
+    pub pending: Interval,
     started: HashMap<String, (Option<u64>, Option<u64>)>,
     rng: u64,
 }
@@ -76,30 +72,15 @@ impl StreamState {
         }
     }
 
-    /// Clear the per-interval accumulators after a poll consumed them.
+    /// Hand over what was read since the last poll, and start counting anew.
     pub fn take_interval(&mut self) -> Interval {
-        let interval = Interval {
-            added: self.added,
-            completed: self.completed,
-            failed: self.failed,
-            gap: self.gap,
-            entries: self.entries,
-            finished_seen: self.finished_seen,
-            sample: std::mem::take(&mut self.sample),
-        };
-        self.added = 0;
-        self.completed = 0;
-        self.failed = 0;
-        self.gap = false;
-        self.entries = 0;
-        self.finished_seen = 0;
-        interval
+        std::mem::take(&mut self.pending)
     }
 
     /// Account one entry. `sample_size` bounds the finished jobs kept per interval
     /// (reservoir sampling keeps the sample uniform however many jobs finish).
     pub fn apply(&mut self, id: StreamId, fields: &[(String, String)], sample_size: usize) {
-        self.entries += 1;
+        self.pending.entries += 1;
         self.last_id = Some(id);
         let field = |name: &str| {
             fields
@@ -113,16 +94,16 @@ impl StreamState {
         let job_id = field("jobId").unwrap_or_default();
         match event {
             "added" => {
-                self.added += 1;
+                self.pending.added += 1;
                 self.remember(job_id, |entry| entry.0 = Some(id.ms));
             }
             "active" => self.remember(job_id, |entry| entry.1 = Some(id.ms)),
             "completed" => {
-                self.completed += 1;
+                self.pending.completed += 1;
                 self.finished(job_id, id.ms, sample_size);
             }
             "failed" => {
-                self.failed += 1;
+                self.pending.failed += 1;
                 self.finished(job_id, id.ms, sample_size);
             }
             _ => {}
@@ -149,12 +130,12 @@ impl StreamState {
             event_wait_ms: added_ms.zip(active_ms).map(|(a, s)| s.saturating_sub(a)),
             event_processing_ms: active_ms.map(|s| finished_ms.saturating_sub(s)),
         };
-        self.finished_seen += 1;
-        if self.sample.len() < sample_size {
-            self.sample.push(job);
+        self.pending.finished_seen += 1;
+        if self.pending.sample.len() < sample_size {
+            self.pending.sample.push(job);
         } else {
-            let slot = self.next_random() % self.finished_seen;
-            if let Some(kept) = self.sample.get_mut(slot as usize) {
+            let slot = self.next_random() % self.pending.finished_seen;
+            if let Some(kept) = self.pending.sample.get_mut(slot as usize) {
                 *kept = job;
             }
         }

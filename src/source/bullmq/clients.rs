@@ -118,9 +118,11 @@ mod tests {
         prefix == "bull" && ["demo", "emails"].contains(&name)
     }
 
+    /// prefix, queue, role, form
+    type Expected<'a> = Option<(&'a str, &'a str, ClientRole, NameForm)>;
+
     #[test]
     fn names_of_every_client_library_are_recognised() {
-        type Expected<'a> = Option<(&'a str, &'a str, ClientRole, NameForm)>;
         let cases: [(&str, Expected); 9] = [
             (
                 "bull:ZGVtbw==:w:w1",

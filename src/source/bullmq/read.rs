@@ -242,6 +242,17 @@ fn list_of_strings(value: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Append `XRANGE <events> - + COUNT 1`: the stream's first entry, which tells whether
+/// BullMQ trimmed past a position.
+pub fn push_first_event(pipe: &mut Pipeline, queue: &QueueId) {
+    pipe.cmd("XRANGE")
+        .arg(queue.events())
+        .arg("-")
+        .arg("+")
+        .arg("COUNT")
+        .arg(1);
+}
+
 /// Append `HMGET <job> timestamp processedOn finishedOn` for a finished job.
 pub fn push_job_timing(pipe: &mut Pipeline, queue: &QueueId, job_id: &str) {
     pipe.cmd("HMGET")

@@ -52,7 +52,6 @@ impl Poller {
     /// locks of active jobs, and heartbeats of qtop workers.
     pub(super) async fn third_round_trip(
         &mut self,
-        refreshed: &[QueueId],
     ) -> Result<Vec<(QueueKey, Heartbeat)>, ConnectError> {
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
@@ -61,10 +60,10 @@ impl Poller {
             pipe.cmd("GET").arg(queue.heartbeat(worker));
             asks.push((queue.clone(), Ask::Heartbeat));
         }
-        for queue in refreshed {
-            let Some(state) = self.queues.get_mut(queue) else {
+        for (queue, state) in self.queues.iter_mut() {
+            if !state.refreshing {
                 continue;
-            };
+            }
             let Some(refresh) = &state.refresh else {
                 continue;
             };

@@ -28,11 +28,11 @@ use redis::{Pipeline, Value};
 
 use super::bullmq::keys::QueueId;
 use super::bullmq::read::{
-    count_markers, parse_job_timing, parse_refresh, push_job_timing, push_marker_scan,
-    push_refresh, Refresh, RefreshPlan,
+    count_markers, parse_job_timing, parse_refresh, push_first_event, push_job_timing,
+    push_marker_scan, push_refresh, Refresh, RefreshPlan,
 };
 use super::connect::{ConnectError, RedisTarget};
-use super::events::{Interval, StreamState};
+use super::events::{parse_entries, Interval, StreamId, StreamState};
 use crate::model::{
     EventTotals, JobTiming, PollReport, PollStats, QueueKey, QueueReading, RateSource,
 };
@@ -44,7 +44,8 @@ pub struct PollerConfig {
     /// Explicit queue names: no discovery when given.
     pub queues: Vec<String>,
     pub discovery_every: Duration,
-    /// Every queue is fully re-read at least once per this many polls.
+    /// Every queue is fully re-read at least once per this many polls (events say which
+    /// queues changed; reconciliation catches what events cannot, like a lock expiring).
     pub reconcile_every: u64,
     /// Finished jobs timed per queue per poll.
     pub latency_sample: usize,
@@ -59,7 +60,7 @@ impl Default for PollerConfig {
             prefixes: vec!["bull".to_string()],
             queues: Vec::new(),
             discovery_every: Duration::from_secs(30),
-            reconcile_every: 10,
+            reconcile_every: 30,
             latency_sample: 256,
             xread_count: 2000,
             timeout: Duration::from_secs(5),
@@ -80,6 +81,10 @@ struct QueueState {
     /// Re-read on the next poll whatever the events say (a marker scan is now due).
     force_refresh: bool,
     slot: u64,
+    /// What the events said since the last poll (taken at the start of each poll).
+    interval: Interval,
+    /// Re-read in the current poll.
+    refreshing: bool,
     timings: Vec<JobTiming>,
     finished_in_interval: u64,
 }
@@ -188,7 +193,6 @@ impl Poller {
         }
     }
 
-    /// Find queues (SCAN, never KEYS) and start tailing the new ones from their current end.
     /// One full poll. Reconnects and rediscovers as needed.
     pub async fn poll(&mut self) -> Result<PollReport, ConnectError> {
         if self.conn.is_none() {
@@ -203,83 +207,120 @@ impl Poller {
         // Discovery is periodic background work: its cost is not part of the poll's.
         self.cost = Cost::default();
         let poll_started = Instant::now();
-        self.read_events().await?;
+        self.read_events_all().await?;
         self.poll_index += 1;
 
-        let mut intervals: HashMap<QueueId, Interval> = self
-            .queues
-            .iter_mut()
-            .map(|(q, s)| (q.clone(), s.stream.take_interval()))
-            .collect();
-        let to_refresh: Vec<QueueId> = self
-            .queues
-            .iter()
-            .filter(|(q, s)| {
-                s.refresh.is_none()
-                    || s.force_refresh
-                    || intervals.get(*q).is_some_and(|i| i.entries > 0)
-                    || s.slot % self.config.reconcile_every.max(1)
-                        == self.poll_index % self.config.reconcile_every.max(1)
-            })
-            .map(|(q, _)| q.clone())
-            .collect();
+        // Which queues to re-read: never read, changed (their events say so), or due for
+        // reconciliation (a rotating slice).
+        let every = self.config.reconcile_every.max(1);
+        let turn = self.poll_index % every;
+        for state in self.queues.values_mut() {
+            state.interval = state.stream.take_interval();
+            state.refreshing = state.refresh.is_none()
+                || state.force_refresh
+                || state.interval.entries > 0
+                || state.slot % every == turn;
+        }
 
         // Round trip 2: workers, refreshes, timing sample.
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
         pipe.cmd("CLIENT").arg("LIST");
         let mut layout: Vec<(QueueId, RefreshPlan, usize, bool)> = Vec::new();
-        for queue in &to_refresh {
-            let state = self.queues.get(queue);
-            let changed = intervals.get(queue).is_some_and(|i| i.entries > 0);
-            let plan = RefreshPlan::after(state.and_then(|s| s.refresh.as_ref()), changed);
-            let n = push_refresh(&mut pipe, queue, &plan);
-            let legacy = state.is_some_and(|s| s.legacy_markers);
-            if legacy {
-                push_marker_scan(&mut pipe, queue);
-            }
-            layout.push((queue.clone(), plan, n, legacy));
-        }
         let mut sampled: Vec<(QueueId, usize)> = Vec::new();
-        for (queue, interval) in &intervals {
-            for (index, job) in interval.sample.iter().enumerate() {
+        for (queue, state) in &self.queues {
+            if state.refreshing {
+                let plan = RefreshPlan::after(state.refresh.as_ref(), state.interval.entries > 0);
+                let n = push_refresh(&mut pipe, queue, &plan);
+                if state.legacy_markers {
+                    push_marker_scan(&mut pipe, queue);
+                }
+                layout.push((queue.clone(), plan, n, state.legacy_markers));
+            }
+        }
+        // A stream that woke up since its last read may have been trimmed past it: its
+        // first entry tells (checked after the read, which can only err towards a gap).
+        let mut trim_checks: Vec<(QueueId, StreamId)> = Vec::new();
+        for (queue, state) in self.queues.iter_mut() {
+            if let Some(after) = state.stream.check_trim_after.take() {
+                push_first_event(&mut pipe, queue);
+                trim_checks.push((queue.clone(), after));
+            }
+        }
+        for (queue, state) in &self.queues {
+            for (index, job) in state.interval.sample.iter().enumerate() {
                 push_job_timing(&mut pipe, queue, &job.job_id);
                 sampled.push((queue.clone(), index));
             }
         }
         let replies = self.run(&pipe).await?;
-        let mut cursor = replies.iter();
-        let workers = self.parse_workers(cursor.next());
+        let workers = self.parse_workers(replies.first());
         self.remember_qtop_workers(&workers);
-        for (queue, plan, n, legacy) in layout {
-            let chunk: Vec<Value> = cursor.by_ref().take(n).cloned().collect();
-            let previous = self.queues.get(&queue).and_then(|s| s.refresh.as_ref());
-            let mut refresh = parse_refresh(&queue, &plan, &chunk, previous);
-            if legacy {
-                let markers = cursor.next().map(count_markers).unwrap_or(0);
-                refresh.counts.waiting = refresh.counts.waiting.saturating_sub(markers);
-            }
-            let interval = intervals.entry(queue.clone()).or_default();
-            if let Some(state) = self.queues.get_mut(&queue) {
-                state.force_refresh = refresh.saw_markers && !state.legacy_markers;
-                state.legacy_markers |= refresh.saw_markers;
-                apply_rates(state, interval, Some(&refresh));
-                state.refresh = Some(refresh);
-            }
-        }
-        for (queue, interval) in intervals.iter_mut() {
+        let mut at = 1;
+        let refresh_replies: usize = layout
+            .iter()
+            .map(|(_, _, n, legacy)| n + usize::from(*legacy))
+            .sum();
+        let checks_at = 1 + refresh_replies;
+        for (i, (queue, after)) in trim_checks.iter().enumerate() {
+            let first = replies
+                .get(checks_at + i)
+                .map(parse_entries)
+                .and_then(|entries| entries.first().map(|(id, _)| *id));
             if let Some(state) = self.queues.get_mut(queue) {
-                if !to_refresh.contains(queue) {
-                    apply_rates(state, interval, None);
+                if first.is_some_and(|first| first > *after) {
+                    state.interval.gap = true;
                 }
-                state.timings.clear();
-                state.finished_in_interval = interval.finished_seen;
             }
         }
-        for ((queue, index), reply) in sampled.into_iter().zip(cursor) {
-            let Some(job) = intervals.get(&queue).and_then(|i| i.sample.get(index)) else {
+        for (queue, plan, n, legacy) in layout {
+            let chunk = replies.get(at..at + n).unwrap_or_default();
+            at += n;
+            let Some(state) = self.queues.get_mut(&queue) else {
                 continue;
             };
+            let mut refresh = parse_refresh(&queue, &plan, chunk, state.refresh.as_ref());
+            if legacy {
+                let markers = replies.get(at).map(count_markers).unwrap_or(0);
+                at += 1;
+                refresh.counts.waiting = refresh.counts.waiting.saturating_sub(markers);
+            }
+            // A quiet queue whose counts moved changed without events (a manual edit, a
+            // lost event): read it whole next time.
+            let quiet = plan != RefreshPlan::FULL && state.interval.entries == 0;
+            let moved = quiet
+                && state
+                    .refresh
+                    .as_ref()
+                    .is_some_and(|prev| prev.counts != refresh.counts);
+            state.force_refresh = moved || (refresh.saw_markers && !state.legacy_markers);
+            state.legacy_markers |= refresh.saw_markers;
+            let interval = std::mem::take(&mut state.interval);
+            apply_rates(state, &interval, Some(&refresh));
+            state.interval = interval;
+            state.refresh = Some(refresh);
+        }
+        for state in self.queues.values_mut() {
+            if !state.refreshing {
+                let interval = std::mem::take(&mut state.interval);
+                apply_rates(state, &interval, None);
+                state.interval = interval;
+            }
+            state.timings.clear();
+            state.finished_in_interval = state.interval.finished_seen;
+        }
+        at += trim_checks.len();
+        for ((queue, index), reply) in sampled
+            .into_iter()
+            .zip(replies.get(at..).unwrap_or_default())
+        {
+            let Some(state) = self.queues.get_mut(&queue) else {
+                continue;
+            };
+            let Some(job) = state.interval.sample.get(index) else {
+                continue;
+            };
+            // The job hash is the truth; a job already deleted is timed from its events.
             let timing = match parse_job_timing(reply) {
                 Some((wait_ms, processing_ms)) => JobTiming {
                     wait_ms,
@@ -290,13 +331,12 @@ impl Poller {
                     processing_ms: job.event_processing_ms,
                 },
             };
-            if let Some(state) = self.queues.get_mut(&queue) {
-                state.timings.push(timing);
-            }
+            state.timings.push(timing);
         }
 
-        // Round trip 3 (only when needed): creation times of new oldest candidates, locks.
-        let heartbeats = self.third_round_trip(&to_refresh).await?;
+        // Round trip 3 (only when needed): creation times of new oldest candidates, locks,
+        // heartbeats.
+        let heartbeats = self.third_round_trip().await?;
 
         let report = PollReport {
             taken_at_ms: chrono::Utc::now().timestamp_millis(),

@@ -1,23 +1,36 @@
-//! Tailing every queue's events stream with one atomic XREAD.
+//! Tailing the queues' events streams: one XREAD for all of them once per poll, and
+//! between polls one for the busy ones only. An XREAD costs Redis a lookup per stream named,
+//! so idle streams are named once per poll, not on every events tick.
 
 use std::collections::HashMap;
 
 use super::Poller;
 use crate::source::bullmq::keys::QueueId;
+use crate::source::bullmq::read::push_first_event;
 use crate::source::connect::ConnectError;
 use crate::source::events::{parse_entries, parse_xread, StreamId};
 use crate::source::value::{as_string, server_error};
 
 impl Poller {
-    /// Read new events from every readable stream. Cheap enough to run several times per
-    /// poll interval, which keeps busy queues ahead of BullMQ's stream trimming.
+    /// Read new events from the busy streams (those that had entries on their last read).
+    /// Run several times per poll interval, it keeps busy queues ahead of BullMQ's stream
+    /// trimming while idle queues cost nothing.
     pub async fn read_events(&mut self) -> Result<(), ConnectError> {
+        self.read_streams(true).await
+    }
+
+    /// Read new events from every readable stream (once per poll).
+    pub async fn read_events_all(&mut self) -> Result<(), ConnectError> {
+        self.read_streams(false).await
+    }
+
+    async fn read_streams(&mut self, only_hot: bool) -> Result<(), ConnectError> {
         let count = self.config.xread_count;
         let sample = self.config.latency_sample;
         let mut pending: Vec<QueueId> = self
             .queues
             .iter()
-            .filter(|(_, s)| s.stream.readable)
+            .filter(|(_, s)| s.stream.readable && (!only_hot || s.stream.hot))
             .map(|(q, _)| q.clone())
             .collect();
         // A stream that returned a full batch has more: read it again, a bounded number of times.
@@ -37,12 +50,7 @@ impl Poller {
             // a read-only ACL may forbid.
             let mut pipe = redis::pipe();
             for queue in &hot {
-                pipe.cmd("XRANGE")
-                    .arg(queue.events())
-                    .arg("-")
-                    .arg("+")
-                    .arg("COUNT")
-                    .arg(1);
+                push_first_event(&mut pipe, queue);
             }
             let mut xread = redis::cmd("XREAD");
             xread.arg("COUNT").arg(count).arg("STREAMS");
@@ -82,7 +90,7 @@ impl Poller {
                 if let Some(state) = self.queues.get_mut(queue) {
                     let last = state.stream.last_id.unwrap_or_default();
                     if first_id.is_some_and(|first| first > last) && last != StreamId::default() {
-                        state.stream.gap = true;
+                        state.stream.pending.gap = true;
                     }
                 }
             }
@@ -96,6 +104,12 @@ impl Poller {
                 let Some(state) = self.queues.get_mut(&queue) else {
                     continue;
                 };
+                if !entries.is_empty() && !state.stream.hot {
+                    let before = state.stream.last_id.unwrap_or_default();
+                    if before != StreamId::default() {
+                        state.stream.check_trim_after.get_or_insert(before);
+                    }
+                }
                 state.stream.hot = !entries.is_empty();
                 let full = entries.len() >= count;
                 for (id, fields) in &entries {

@@ -1,0 +1,364 @@
+//! What monitoring costs Redis: qtop's poller vs the Node `bullmq` package's
+//! `Queue.getJobCounts` for every queue each second, on the same private redis-server,
+//! with 10 … 10,000 queues of which 1 % are busy. Prints figures; asserts nothing.
+//!
+//!     cargo bench --bench monitor_cost                 # all sizes
+//!     cargo bench --bench monitor_cost -- 1000         # one size
+//!
+//! Per size: a phase with only the load, one with qtop polling at 1 s, one with the Node
+//! loop; each monitor's cost is its phase minus the load-only phase. Redis CPU comes from
+//! `INFO cpu` (user + sys), commands from `INFO stats`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{NodeScript, RedisServer};
+use qtop::source::{spawn_poller, Poller, PollerConfig, RedisTarget, SourceEvent};
+use redis::aio::MultiplexedConnection;
+use tokio_util::sync::CancellationToken;
+
+const PHASE: Duration = Duration::from_secs(8);
+const ROUNDS: usize = 2;
+const WARMUP: Duration = Duration::from_secs(2);
+/// Jobs per second on each busy queue.
+const BUSY_RATE: u64 = 10;
+
+/// Creates `n` queues as BullMQ leaves them: meta, an events stream, an id counter and
+/// five waiting jobs each.
+const SETUP: &str = r#"
+local n = tonumber(ARGV[1])
+for i = 1, n do
+  local q = 'bull:q' .. i .. ':'
+  redis.call('HSET', q .. 'meta', 'opts.maxLenEvents', '10000', 'version', 'bullmq:6.7.0')
+  redis.call('XADD', q .. 'events', 'MAXLEN', '~', '10000', '*', 'event', 'drained')
+  redis.call('SET', q .. 'id', '5')
+  for j = 1, 5 do
+    redis.call('HSET', q .. j, 'name', 'job', 'data', '{}', 'opts', '{}', 'timestamp', ARGV[2])
+    redis.call('LPUSH', q .. 'wait', j)
+  end
+end
+return n
+"#;
+
+struct Sample {
+    cpu_s: f64,
+    commands: u64,
+}
+
+async fn sample(conn: &mut MultiplexedConnection) -> Sample {
+    let cpu: String = redis::cmd("INFO")
+        .arg("cpu")
+        .query_async(conn)
+        .await
+        .unwrap();
+    let stats: String = redis::cmd("INFO")
+        .arg("stats")
+        .query_async(conn)
+        .await
+        .unwrap();
+    let field = |text: &str, name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    Sample {
+        cpu_s: field(&cpu, "used_cpu_user") + field(&cpu, "used_cpu_sys"),
+        commands: field(&stats, "total_commands_processed") as u64,
+    }
+}
+
+/// With QTOP_BENCH_STATS set: which commands took Redis's time during a qtop phase.
+fn print_commandstats(
+    n: u64,
+    before: &std::collections::HashMap<String, (f64, f64)>,
+    after: &std::collections::HashMap<String, (f64, f64)>,
+) {
+    let mut rows: Vec<(String, f64, f64)> = after
+        .iter()
+        .map(|(name, (calls, usec))| {
+            let (c0, u0) = before.get(name).copied().unwrap_or((0.0, 0.0));
+            (name.clone(), calls - c0, usec - u0)
+        })
+        .filter(|(_, calls, _)| *calls > 0.0)
+        .collect();
+    rows.sort_by(|a, b| b.2.total_cmp(&a.2));
+    for (name, calls, usec) in rows.iter().take(12) {
+        eprintln!("  {n}: {name:<22} {calls:>8.0} calls {usec:>10.0} µs (load + qtop)");
+    }
+}
+
+/// `INFO commandstats`: command → (calls, µs).
+async fn commandstats(
+    conn: &mut MultiplexedConnection,
+) -> std::collections::HashMap<String, (f64, f64)> {
+    let text: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(conn)
+        .await
+        .unwrap();
+    text.lines()
+        .filter_map(|line| {
+            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let field = |key: &str| {
+                rest.split(',')
+                    .find_map(|kv| kv.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
+                    .and_then(|v| v.parse::<f64>().ok())
+            };
+            Some((name.to_string(), (field("calls")?, field("usec")?)))
+        })
+        .collect()
+}
+
+/// Redis CPU (ms per second) and commands per second over one phase.
+async fn measure(conn: &mut MultiplexedConnection) -> (f64, f64) {
+    tokio::time::sleep(WARMUP).await;
+    let before = sample(conn).await;
+    let started = Instant::now();
+    tokio::time::sleep(PHASE).await;
+    let after = sample(conn).await;
+    let secs = started.elapsed().as_secs_f64();
+    // The two INFO calls of the sample itself are negligible.
+    (
+        (after.cpu_s - before.cpu_s) * 1000.0 / secs,
+        (after.commands - before.commands) as f64 / secs,
+    )
+}
+
+/// The busy 1 %: BUSY_RATE job lifecycles per second on each, written as BullMQ writes
+/// them (a job hash; added, waiting, active and completed events; the completed set), in
+/// plain pipelined commands so the load's own cost is small and steady.
+fn start_load(url: String, busy: u64, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let client = redis::Client::open(url.as_str()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let mut tick = tokio::time::interval(Duration::from_millis(1000 / BUSY_RATE));
+        let mut next_id = 1000u64;
+        while !cancel.is_cancelled() {
+            tick.tick().await;
+            let now = chrono::Utc::now().timestamp_millis();
+            let mut pipe = redis::pipe();
+            for i in 1..=busy {
+                next_id += 1;
+                let (q, id) = (format!("bull:q{i}:"), next_id.to_string());
+                pipe.cmd("INCR").arg(format!("{q}id")).ignore();
+                pipe.cmd("HSET")
+                    .arg(format!("{q}{id}"))
+                    .arg(
+                        &[
+                            ("name", "job".to_string()),
+                            ("data", "{}".to_string()),
+                            ("opts", "{}".to_string()),
+                            ("timestamp", now.to_string()),
+                            ("processedOn", now.to_string()),
+                            ("finishedOn", (now + 5).to_string()),
+                            ("atm", "1".to_string()),
+                        ][..],
+                    )
+                    .ignore();
+                for (event, prev) in [
+                    ("added", ""),
+                    ("waiting", ""),
+                    ("active", "waiting"),
+                    ("completed", "active"),
+                ] {
+                    let mut xadd = redis::cmd("XADD");
+                    xadd.arg(format!("{q}events"))
+                        .arg("MAXLEN")
+                        .arg("~")
+                        .arg(10000)
+                        .arg("*")
+                        .arg("event")
+                        .arg(event)
+                        .arg("jobId")
+                        .arg(&id);
+                    if !prev.is_empty() {
+                        xadd.arg("prev").arg(prev);
+                    }
+                    pipe.add_command(xadd).ignore();
+                }
+                pipe.cmd("ZADD")
+                    .arg(format!("{q}completed"))
+                    .arg(now)
+                    .arg(&id)
+                    .ignore();
+            }
+            let _: redis::RedisResult<()> = pipe.query_async(&mut conn).await;
+        }
+    })
+}
+
+async fn median_ms<F, Fut>(runs: usize, mut f: F) -> f64
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        f().await;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    times[runs / 2]
+}
+
+async fn run_size(n: u64) {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let now = chrono::Utc::now().timestamp_millis().to_string();
+    let _: i64 = redis::Script::new(SETUP)
+        .arg(n)
+        .arg(&now)
+        .invoke_async(&mut conn)
+        .await
+        .unwrap();
+    let busy = (n / 100).max(1);
+    let cancel = CancellationToken::new();
+    let load = start_load(url.clone(), busy, cancel.clone());
+
+    // Two rounds of (load only, qtop, node), alternating, so drift in the machine's load
+    // hits all three alike; each figure is the mean of its two phases.
+    let target = RedisTarget::parse(&url, false).unwrap();
+    let (mut load_runs, mut qtop_runs, mut node_runs) = (Vec::new(), Vec::new(), Vec::new());
+    let mut last_poll = None;
+    for _round in 0..ROUNDS {
+        load_runs.push(measure(&mut conn).await);
+
+        // qtop: the dashboard's own poller task at 1 s.
+        let qtop_cancel = CancellationToken::new();
+        let (task, mut rx) = spawn_poller(
+            target.clone(),
+            PollerConfig::default(),
+            Duration::from_secs(1),
+            qtop_cancel.clone(),
+        );
+        let reports = tokio::spawn(async move {
+            let mut last = None;
+            while let Some(event) = rx.recv().await {
+                if let SourceEvent::Report(report) = event {
+                    last = Some((
+                        report.poll.round_trips,
+                        report.poll.commands,
+                        report.poll.duration_ms,
+                    ));
+                }
+            }
+            last
+        });
+        let stats_before = commandstats(&mut conn).await;
+        qtop_runs.push(measure(&mut conn).await);
+        if std::env::var_os("QTOP_BENCH_STATS").is_some() {
+            print_commandstats(n, &stats_before, &commandstats(&mut conn).await);
+        }
+        qtop_cancel.cancel();
+        let _ = task.await;
+        last_poll = reports.await.unwrap_or(None).or(last_poll);
+
+        // Node: getJobCounts for every queue each second.
+        let mut node = NodeScript::new("counts_loop.js")
+            .args(["--redis", &url])
+            .spawn();
+        node.wait_for_line("READY", Duration::from_secs(120));
+        node_runs.push(measure(&mut conn).await);
+        node.stop(Duration::from_secs(60));
+    }
+    let mean = |runs: &[(f64, f64)]| {
+        let k = runs.len().max(1) as f64;
+        (
+            runs.iter().map(|r| r.0).sum::<f64>() / k,
+            runs.iter().map(|r| r.1).sum::<f64>() / k,
+        )
+    };
+    let ((load_cpu, load_cmds), (qtop_cpu, qtop_cmds), (node_cpu, node_cmds)) =
+        (mean(&load_runs), mean(&qtop_runs), mean(&node_runs));
+
+    cancel.cancel();
+    let _ = load.await;
+
+    // A full reconciliation (every queue re-read) vs the raw floor: the same LLEN/ZCARD
+    // commands in one pipeline.
+    let mut poller = Poller::new(
+        target,
+        PollerConfig {
+            reconcile_every: 1,
+            ..PollerConfig::default()
+        },
+    );
+    poller.connect().await.unwrap();
+    poller.poll().await.unwrap();
+    let mut poll_times = Vec::new();
+    for _ in 0..9 {
+        let started = Instant::now();
+        poller.poll().await.unwrap();
+        poll_times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    poll_times.sort_by(f64::total_cmp);
+    let full_poll = poll_times[poll_times.len() / 2];
+    let floor = median_ms(9, || {
+        let mut conn = conn.clone();
+        async move {
+            let mut pipe = redis::pipe();
+            for i in 1..=n {
+                let q = format!("bull:q{i}:");
+                for list in ["wait", "paused", "active"] {
+                    pipe.cmd("LLEN").arg(format!("{q}{list}"));
+                }
+                for set in [
+                    "prioritized",
+                    "delayed",
+                    "completed",
+                    "failed",
+                    "waiting-children",
+                ] {
+                    pipe.cmd("ZCARD").arg(format!("{q}{set}"));
+                }
+            }
+            let _: Vec<redis::Value> = pipe.query_async(&mut conn).await.unwrap();
+        }
+    })
+    .await;
+
+    let qtop_cost = (qtop_cpu - load_cpu).max(0.0);
+    let node_cost = (node_cpu - load_cpu).max(0.0);
+    println!(
+        "| {n:>6} | {busy:>4} | {load_cpu:>7.1} | {qtop_cost:>9.2} | {node_cost:>9.2} | {ratio:>6} | {:>9.0} | {:>9.0} | {poll} | {full_poll:>8.2} | {floor:>8.2} | {:>5.2} |",
+        (qtop_cmds - load_cmds).max(0.0),
+        (node_cmds - load_cmds).max(0.0),
+        full_poll / floor,
+        ratio = if qtop_cost > 0.0 { format!("{:.0}×", node_cost / qtop_cost) } else { "∞".to_string() },
+        poll = last_poll.map_or("-".to_string(), |(rt, cmds, ms)| format!("{rt} rt, {cmds} cmds, {ms:.1} ms")),
+    );
+}
+
+fn main() {
+    let sizes: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![10, 100, 1000, 10_000]
+    } else {
+        sizes
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    println!(
+        "Redis cost of monitoring (1 % of queues busy at {BUSY_RATE} jobs/s each; phases of {}s)",
+        PHASE.as_secs()
+    );
+    println!("| queues | busy | load ms/s | qtop ms/s | node ms/s | node/qtop | qtop cmd/s | node cmd/s | qtop steady poll | full poll ms | floor ms | ratio |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
+    for n in sizes {
+        runtime.block_on(run_size(n));
+    }
+}
