@@ -16,6 +16,8 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -72,6 +74,15 @@ pub struct GlobalArgs {
     /// Write logs to this file (qtop never logs to the terminal it draws on)
     #[arg(long, global = true, env = "QTOP_LOG", value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+}
+
+/// Settings of the interactive dashboard (`qtop` with no subcommand).
+#[derive(Debug, Clone, Args)]
+pub struct DashboardArgs {
+    /// Most frames drawn per second (the data tick is --interval; frames are drawn only when
+    /// something changed)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=60), value_name = "N")]
+    pub fps: u16,
 }
 
 /// Where qtop looks when no --redis is given.
@@ -390,6 +401,16 @@ mod tests {
             assert_eq!(cli.global.redis.as_deref(), Some("redis://h:1"));
             assert!(matches!(cli.command, Some(Command::Snapshot(ref s)) if s.json));
         }
+    }
+
+    #[test]
+    fn fps_defaults_to_10_and_is_bounded() {
+        let cli = Cli::try_parse_from(["qtop"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.dashboard.fps, 10);
+        let cli = Cli::try_parse_from(["qtop", "--fps", "30"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.dashboard.fps, 30);
+        assert!(Cli::try_parse_from(["qtop", "--fps", "0"]).is_err());
+        assert!(Cli::try_parse_from(["qtop", "--fps", "500"]).is_err());
     }
 
     #[test]

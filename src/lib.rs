@@ -1,15 +1,18 @@
 //! qtop: `top` for job queues. The library behind the `qtop` binary.
 //!
 //! Layers: `source` reads Redis, `model` is pure data, `demo` runs the demo's Redis, producer
-//! and worker processes, `commands` are the non-interactive subcommands. The data side never
-//! imports a UI.
+//! and worker processes, `commands` are the non-interactive subcommands; `app`, `ui` and
+//! `runtime` are the dashboard. The data side never imports the UI.
 
 pub mod actions;
+pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod demo;
 pub mod model;
+pub mod runtime;
 pub mod source;
+pub mod ui;
 
 use anyhow::Result;
 
@@ -28,7 +31,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Worker(args)) => commands::worker::run(&cli.global, args).await,
         Some(Command::Produce(args)) => commands::produce::run(&cli.global, args).await,
         Some(Command::Demo(args)) => commands::demo::run(&cli.global, args).await,
-        None => anyhow::bail!("the dashboard is not built yet: use `qtop snapshot`"),
+        None => runtime::run(&cli.global, &cli.dashboard).await,
     }
 }
 

@@ -47,6 +47,16 @@ impl QueueHistory {
         }
     }
 
+    /// Keep counter samples for `keep_ms` instead of the hour: the dashboard charts from
+    /// `model::series` and needs only its short table window here, which keeps the cost of
+    /// thousands of idle queues (one sample per poll each) small.
+    pub fn with_counter_keep(mut self, keep_ms: i64) -> Self {
+        self.added = CounterSeries::new(keep_ms);
+        self.completed = CounterSeries::new(keep_ms);
+        self.failed = CounterSeries::new(keep_ms);
+        self
+    }
+
     pub fn record(&mut self, reading: &QueueReading, t_ms: i64) {
         self.added.push(t_ms, reading.totals.added);
         self.completed.push(t_ms, reading.totals.completed);

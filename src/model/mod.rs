@@ -10,6 +10,7 @@ pub mod history;
 pub mod latency;
 pub mod rate;
 pub mod reading;
+pub mod series;
 pub mod snapshot;
 pub mod workers;
 

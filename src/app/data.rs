@@ -1,0 +1,136 @@
+//! Poller events: `update`'s half for data. Statistics are computed here once per report,
+//! never per frame.
+
+use std::collections::BTreeSet;
+
+use super::rows::{self, QueueRow, LATENCY_BUCKET_MS, RATE_WINDOW_MS};
+use super::workers::WorkersView;
+use super::{App, Connection, Tracked, View};
+use crate::model::series::{Sample, Series};
+use crate::model::{PollReport, QueueHistory, QueueKey};
+use crate::source::SourceEvent;
+
+impl App {
+    pub(super) fn on_source(&mut self, event: SourceEvent) {
+        match event {
+            SourceEvent::Connecting { attempt } => {
+                // Keep the disconnected banner (with its error) while retrying.
+                if !matches!(self.connection, Connection::Disconnected { .. }) {
+                    self.connection = Connection::Connecting { attempt };
+                }
+            }
+            SourceEvent::Connected { redis_version } => {
+                self.connection = Connection::Connected;
+                self.redis_version = Some(redis_version);
+            }
+            SourceEvent::Report(report) => self.on_report(&report),
+            SourceEvent::Disconnected { error, retry_in } => {
+                self.connection = Connection::Disconnected {
+                    error,
+                    retry_at_ms: self.now_ms + retry_in.as_millis() as i64,
+                };
+                for tracked in self.tracked.values_mut() {
+                    tracked.series.mark_gap();
+                }
+                self.total.mark_gap();
+            }
+        }
+    }
+
+    fn on_report(&mut self, report: &PollReport) {
+        let t = report.taken_at_ms;
+        self.connection = Connection::Connected;
+        if !report.redis_version.is_empty() {
+            self.redis_version = Some(report.redis_version.clone());
+        }
+        self.last_poll = Some(report.poll.clone());
+        self.has_data = true;
+        // Histories only feed the table's short window; the charts have their own series.
+        let keep = self.rate_window_ms() + LATENCY_BUCKET_MS;
+        let mut total = Sample {
+            t_ms: t,
+            backlog: 0,
+            active: 0,
+            totals: Default::default(),
+            timings: &[],
+        };
+        let mut all_timings = Vec::new();
+        for reading in &report.queues {
+            let config = self.series_config;
+            let tracked = self
+                .tracked
+                .entry(reading.key.clone())
+                .or_insert_with(|| Tracked {
+                    history: QueueHistory::new(LATENCY_BUCKET_MS, keep).with_counter_keep(keep),
+                    series: Series::new(&config),
+                });
+            tracked.history.record(reading, t);
+            let counts = reading.counts.unwrap_or_default();
+            let sample = Sample {
+                t_ms: t,
+                backlog: counts.backlog(),
+                active: counts.active,
+                totals: reading.totals,
+                timings: &reading.timings,
+            };
+            tracked.series.record(sample);
+            total.backlog += sample.backlog;
+            total.active += sample.active;
+            total.totals.added += reading.totals.added;
+            total.totals.completed += reading.totals.completed;
+            total.totals.failed += reading.totals.failed;
+            all_timings.extend_from_slice(&reading.timings);
+        }
+        total.timings = &all_timings;
+        self.total.record(total);
+        // Queues the poller no longer reports are gone (obliterated): forget them.
+        if self.tracked.len() != report.queues.len() {
+            let present: BTreeSet<&QueueKey> = report.queues.iter().map(|r| &r.key).collect();
+            self.tracked.retain(|k, _| present.contains(k));
+        }
+        self.latest_workers = WorkersView::next(&self.latest_workers, report);
+        self.latest_taken_at_ms = t;
+        if self.frozen_at_ms.is_none() {
+            self.rebuild_view();
+        }
+    }
+
+    fn rate_window_ms(&self) -> i64 {
+        RATE_WINDOW_MS.max(3 * self.interval.as_millis() as i64)
+    }
+
+    /// Recompute the table and workers from the latest data (once per report, not per frame).
+    pub(super) fn rebuild_view(&mut self) {
+        let now = self.latest_taken_at_ms;
+        let window = self.rate_window_ms();
+        let rows = self
+            .tracked
+            .iter()
+            .filter_map(|(key, t)| {
+                let reading = t.history.latest()?;
+                let workers = self.latest_workers.count_for(key);
+                Some(QueueRow::build(reading, &t.history, now, window, workers))
+            })
+            .collect();
+        self.view = View {
+            rows,
+            workers: self.latest_workers.clone(),
+            taken_at_ms: now,
+        };
+        self.refilter();
+    }
+
+    /// Re-apply filter and sort; keep the selection on the same queue when it is still
+    /// shown, else move it to the first row.
+    pub(super) fn refilter(&mut self) {
+        self.visible = rows::visible(&self.view.rows, &self.filter, self.sort);
+        if self.selected_index().is_none() {
+            self.selected = self
+                .visible
+                .first()
+                .and_then(|&i| self.view.rows.get(i))
+                .map(|r| r.key.clone());
+        }
+        self.keep_selection_visible();
+    }
+}

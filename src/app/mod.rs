@@ -1,0 +1,259 @@
+//! The dashboard's state and the one place it changes: `App::update(action) -> effects`.
+//!
+//! Data arrives as `Action::Source` (from the poller task) and time as `Action::Tick`, so
+//! everything here runs without a terminal, Redis or a real clock, and is tested that way.
+//!
+//! # Extending (dead letters, the demo)
+//! - A new screen is a `Mode` variant, a `Command` to open it, bindings in a keymap layer
+//!   (`ui::keymap`) whose `modes` name it, a pane file in `ui/` placed by `ui::layout`.
+//!   Help and the status bar follow from the bindings.
+//! - Work for a task is an `Effect` variant returned by `update`; `runtime` runs it (send
+//!   to the task's channel; for on-demand fetches keep only the newest request). Results
+//!   come back as a new `Action` variant from one more `select!` arm in `runtime`.
+//! - The demo's keys (`[ ] b + - k`): `app.keymap = Keymap::dashboard().with_layer(DEMO)`
+//!   with `Command::Demo(..)` bindings; its `+`/`-` then win over zoom, which stays on
+//!   `z`/`Z`.
+
+mod data;
+#[doc(hidden)]
+pub mod fixtures;
+mod input;
+pub mod rows;
+pub mod workers;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use crate::model::series::{Series, SeriesConfig};
+use crate::model::{PollStats, QueueHistory, QueueKey};
+use crate::source::SourceEvent;
+use crate::ui::keymap::Keymap;
+use rows::{QueueRow, Sort};
+use workers::WorkersView;
+
+/// Which screen (or overlay) has the keyboard. New screens (dead letters, confirm
+/// dialogs, the demo's panes) are new variants here plus bindings in the keymap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Queues table, charts and workers.
+    Dashboard,
+    /// One queue focused: its charts large and its workers.
+    Queue,
+    /// Typing a filter; other keys go to the text.
+    Filter,
+    Help,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    Queues,
+    Workers,
+}
+
+/// What a key can ask for. The keymap maps keys to these; `Copy` so keymap tables are
+/// `const`. Extensions add variants (e.g. `Demo(DemoCommand)`, `DeadLetters`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    Quit,
+    Help,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    NextPane,
+    PrevPane,
+    Focus,
+    Back,
+    Filter,
+    ClearFilter,
+    FilterAccept,
+    FilterCancel,
+    FilterBackspace,
+    CycleSort,
+    ReverseSort,
+    ToggleAllQueues,
+    ZoomIn,
+    ZoomOut,
+    Freeze,
+}
+
+#[derive(Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Command(Command),
+    Source(SourceEvent),
+    /// Wall-clock time, ms since the epoch.
+    Tick(i64),
+    Resize(u16, u16),
+}
+
+/// Work for the event loop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    Quit,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Connection {
+    Connecting { attempt: u32 },
+    Connected,
+    Disconnected { error: String, retry_at_ms: i64 },
+}
+
+/// Chart windows `+`/`-` step through.
+pub const ZOOMS_MS: [i64; 5] = [60_000, 300_000, 900_000, 1_800_000, 3_600_000];
+
+struct Tracked {
+    history: QueueHistory,
+    series: Series,
+}
+
+/// The derived picture the screen draws: rebuilt on each report unless frozen.
+#[derive(Clone, Debug, Default)]
+pub struct View {
+    pub rows: Vec<QueueRow>,
+    pub workers: WorkersView,
+    pub taken_at_ms: i64,
+}
+
+pub struct App {
+    pub target: String,
+    pub interval: Duration,
+    pub keymap: Keymap,
+    pub color: bool,
+    pub mode: Mode,
+    /// Where Help and Filter return to.
+    pub back: Mode,
+    pub focus: Pane,
+    pub connection: Connection,
+    pub redis_version: Option<String>,
+    pub last_poll: Option<PollStats>,
+    pub now_ms: i64,
+    pub size: (u16, u16),
+    pub zoom: usize,
+    pub frozen_at_ms: Option<i64>,
+    pub filter: String,
+    pub sort: Sort,
+    pub chart_all: bool,
+    pub selected: Option<QueueKey>,
+    pub table_offset: usize,
+    pub worker_selected: usize,
+    pub worker_offset: usize,
+    pub view: View,
+    /// Indices into `view.rows`, filtered and sorted.
+    pub visible: Vec<usize>,
+    pub has_data: bool,
+    series_config: SeriesConfig,
+    tracked: BTreeMap<QueueKey, Tracked>,
+    total: Series,
+    /// Always current, even while frozen, so vanished workers are tracked correctly.
+    latest_workers: WorkersView,
+    latest_taken_at_ms: i64,
+}
+
+impl App {
+    pub fn new(target: impl Into<String>, interval: Duration, now_ms: i64) -> Self {
+        let series_config = SeriesConfig::for_interval(interval.as_millis() as i64);
+        Self {
+            target: target.into(),
+            interval,
+            keymap: Keymap::dashboard(),
+            color: true,
+            mode: Mode::Dashboard,
+            back: Mode::Dashboard,
+            focus: Pane::Queues,
+            connection: Connection::Connecting { attempt: 1 },
+            redis_version: None,
+            last_poll: None,
+            now_ms,
+            size: (80, 24),
+            zoom: 1,
+            frozen_at_ms: None,
+            filter: String::new(),
+            sort: Sort::default(),
+            chart_all: false,
+            selected: None,
+            table_offset: 0,
+            worker_selected: 0,
+            worker_offset: 0,
+            view: View::default(),
+            visible: Vec::new(),
+            has_data: false,
+            total: Series::new(&series_config),
+            series_config,
+            tracked: BTreeMap::new(),
+            latest_workers: WorkersView::default(),
+            latest_taken_at_ms: now_ms,
+        }
+    }
+
+    pub fn window_ms(&self) -> i64 {
+        ZOOMS_MS.get(self.zoom).copied().unwrap_or(300_000)
+    }
+
+    /// The instant the charts end at: the freeze time, or now.
+    pub fn view_now_ms(&self) -> i64 {
+        self.frozen_at_ms.unwrap_or(self.now_ms)
+    }
+
+    pub fn selected_row(&self) -> Option<&QueueRow> {
+        let key = self.selected.as_ref()?;
+        self.view.rows.iter().find(|r| &r.key == key)
+    }
+
+    pub fn selected_index(&self) -> Option<usize> {
+        let key = self.selected.as_ref()?;
+        self.visible
+            .iter()
+            .position(|&i| self.view.rows.get(i).is_some_and(|r| &r.key == key))
+    }
+
+    /// The series the charts show: the selected queue's, or all queues summed.
+    pub fn chart_series(&self) -> (&Series, String) {
+        let focused = self.mode == Mode::Queue || self.back == Mode::Queue;
+        if !self.chart_all || focused {
+            if let Some(key) = &self.selected {
+                if let Some(t) = self.tracked.get(key) {
+                    return (&t.series, rows::queue_label(key));
+                }
+            }
+        }
+        (&self.total, "all queues".to_string())
+    }
+
+    /// Workers the pane lists: all, or the focused queue's.
+    pub fn worker_rows(&self) -> Vec<&workers::WorkerRow> {
+        let only = (self.mode == Mode::Queue || self.back == Mode::Queue)
+            .then_some(self.selected.as_ref())
+            .flatten();
+        self.view
+            .workers
+            .rows
+            .iter()
+            .filter(|r| only.is_none_or(|k| &r.key == k))
+            .collect()
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Key(key) => return self.on_key(key),
+            Action::Mouse(mouse) => self.on_mouse(mouse),
+            Action::Command(command) => return self.on_command(command),
+            Action::Source(event) => self.on_source(event),
+            Action::Tick(now_ms) => self.now_ms = now_ms,
+            Action::Resize(w, h) => {
+                self.size = (w, h);
+                self.keep_selection_visible();
+            }
+        }
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,244 @@
+//! The workers pane as data: connections from `CLIENT LIST`, qtop heartbeats matched to
+//! them, and workers that went away kept for a while so their disappearance is visible.
+
+use crate::model::{Heartbeat, PollReport, QueueKey, WorkerInfo, WorkerLibrary, WorkersReading};
+
+/// A worker connection idle this long while its queue has nothing active is probably
+/// stuck: an idle BullMQ worker re-issues its blocking pop every few seconds. (A busy Node
+/// worker's named connection idles legitimately: it only blocks when the queue is empty.)
+pub const STALE_IDLE_S: u64 = 60;
+/// How long a vanished worker stays in the pane.
+pub const VANISHED_KEEP_MS: i64 = 60_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkerHealth {
+    Ok,
+    Stale,
+    Vanished,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkerRow {
+    pub key: QueueKey,
+    pub name: String,
+    pub addr: String,
+    pub age_s: Option<u64>,
+    pub idle_s: Option<u64>,
+    pub library: WorkerLibrary,
+    pub connections: u32,
+    pub heartbeat: Option<Heartbeat>,
+    pub health: WorkerHealth,
+    pub last_seen_ms: i64,
+}
+
+impl WorkerRow {
+    fn identity(&self) -> (&QueueKey, &str, &str) {
+        (&self.key, &self.name, &self.addr)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum WorkersStatus {
+    #[default]
+    Listed,
+    NotPermitted,
+    Unavailable(String),
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WorkersView {
+    pub status: WorkersStatus,
+    pub rows: Vec<WorkerRow>,
+}
+
+fn from_info(
+    info: &WorkerInfo,
+    heartbeat: Option<&Heartbeat>,
+    queue_active: u64,
+    now_ms: i64,
+) -> WorkerRow {
+    let stale_beat = heartbeat.is_some_and(|h| h.is_stale(now_ms));
+    let stuck = info.idle_s >= STALE_IDLE_S && queue_active == 0;
+    let health = if stale_beat || stuck {
+        WorkerHealth::Stale
+    } else {
+        WorkerHealth::Ok
+    };
+    WorkerRow {
+        key: QueueKey {
+            prefix: info.prefix.clone(),
+            name: info.queue.clone(),
+        },
+        name: info.name.clone(),
+        addr: info.addr.clone(),
+        age_s: Some(info.age_s),
+        idle_s: Some(info.idle_s),
+        library: info.library,
+        connections: info.connections,
+        heartbeat: heartbeat.cloned(),
+        health,
+        last_seen_ms: now_ms,
+    }
+}
+
+fn from_heartbeat(key: &QueueKey, beat: &Heartbeat, now_ms: i64) -> WorkerRow {
+    WorkerRow {
+        key: key.clone(),
+        name: beat.worker.clone(),
+        addr: format!("{} pid {}", beat.host, beat.pid),
+        age_s: (beat.started_ms > 0).then(|| ((now_ms - beat.started_ms).max(0) / 1000) as u64),
+        idle_s: None,
+        library: WorkerLibrary::Qtop,
+        connections: 0,
+        heartbeat: Some(beat.clone()),
+        health: if beat.is_stale(now_ms) {
+            WorkerHealth::Stale
+        } else {
+            WorkerHealth::Ok
+        },
+        last_seen_ms: now_ms,
+    }
+}
+
+impl WorkersView {
+    /// The view after `report`, given the previous one (for workers that vanished).
+    pub fn next(previous: &WorkersView, report: &PollReport) -> WorkersView {
+        let now_ms = report.taken_at_ms;
+        let status = match &report.workers {
+            WorkersReading::Listed(_) => WorkersStatus::Listed,
+            WorkersReading::NotPermitted => WorkersStatus::NotPermitted,
+            WorkersReading::Unavailable(why) => WorkersStatus::Unavailable(why.clone()),
+        };
+        let beat_for = |info: &WorkerInfo| {
+            report
+                .heartbeats
+                .iter()
+                .find(|(k, h)| {
+                    k.prefix == info.prefix && k.name == info.queue && h.worker == info.name
+                })
+                .map(|(_, h)| h)
+        };
+        let active_in = |info: &WorkerInfo| {
+            report
+                .queues
+                .iter()
+                .find(|q| q.key.prefix == info.prefix && q.key.name == info.queue)
+                .and_then(|q| q.counts)
+                .map_or(0, |c| c.active)
+        };
+        let mut rows: Vec<WorkerRow> = report
+            .workers
+            .listed()
+            .iter()
+            .map(|info| from_info(info, beat_for(info), active_in(info), now_ms))
+            .collect();
+        // qtop workers whose connection CLIENT LIST did not show (or could not list).
+        for (key, beat) in &report.heartbeats {
+            if !rows.iter().any(|r| &r.key == key && r.name == beat.worker) {
+                rows.push(from_heartbeat(key, beat, now_ms));
+            }
+        }
+        // Only when listing worked: a failed CLIENT LIST says nothing about who left.
+        if status == WorkersStatus::Listed {
+            for old in &previous.rows {
+                let gone = !rows.iter().any(|r| r.identity() == old.identity());
+                if gone && now_ms - old.last_seen_ms <= VANISHED_KEEP_MS {
+                    rows.push(WorkerRow {
+                        health: WorkerHealth::Vanished,
+                        ..old.clone()
+                    });
+                }
+            }
+        }
+        rows.sort_by(|a, b| {
+            (&a.key, &a.name, &a.addr, a.health == WorkerHealth::Vanished).cmp(&(
+                &b.key,
+                &b.name,
+                &b.addr,
+                b.health == WorkerHealth::Vanished,
+            ))
+        });
+        WorkersView { status, rows }
+    }
+
+    pub fn count_for(&self, key: &QueueKey) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| &r.key == key && r.health != WorkerHealth::Vanished)
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(name: &str, idle_s: u64) -> WorkerInfo {
+        WorkerInfo {
+            prefix: "bull".into(),
+            queue: "q".into(),
+            name: name.into(),
+            addr: "127.0.0.1:5000".into(),
+            age_s: 100,
+            idle_s,
+            library: WorkerLibrary::Node,
+            connections: 2,
+        }
+    }
+
+    fn report(t: i64, workers: Vec<WorkerInfo>) -> PollReport {
+        PollReport {
+            taken_at_ms: t,
+            workers: WorkersReading::Listed(workers),
+            ..PollReport::default()
+        }
+    }
+
+    #[test]
+    fn stale_and_vanished_workers_are_marked_then_forgotten() {
+        let v1 = WorkersView::next(
+            &WorkersView::default(),
+            &report(0, vec![info("a", 1), info("b", 600)]),
+        );
+        let health: Vec<_> = v1.rows.iter().map(|r| r.health).collect();
+        assert_eq!(health, vec![WorkerHealth::Ok, WorkerHealth::Stale]);
+        let v2 = WorkersView::next(&v1, &report(1000, vec![info("b", 601)]));
+        assert_eq!(v2.rows[0].name, "a");
+        assert_eq!(v2.rows[0].health, WorkerHealth::Vanished);
+        assert_eq!(v2.count_for(&v2.rows[0].key), 1);
+        let v3 = WorkersView::next(&v2, &report(61_001, vec![info("b", 601)]));
+        assert_eq!(v3.rows.len(), 1);
+    }
+
+    #[test]
+    fn heartbeats_attach_to_their_connection_or_stand_alone() {
+        let key = QueueKey {
+            prefix: "bull".into(),
+            name: "q".into(),
+        };
+        let beat = |worker: &str, last: i64| Heartbeat {
+            worker: worker.into(),
+            concurrency: 4,
+            last_beat_ms: last,
+            beat_ms: 1000,
+            ..Heartbeat::default()
+        };
+        let mut r = report(
+            10_000,
+            vec![WorkerInfo {
+                library: WorkerLibrary::Qtop,
+                ..info("qtop-h-1", 0)
+            }],
+        );
+        r.heartbeats = vec![
+            (key.clone(), beat("qtop-h-1", 9_500)),
+            (key, beat("qtop-h-2", 1_000)),
+        ];
+        let v = WorkersView::next(&WorkersView::default(), &r);
+        assert_eq!(v.rows.len(), 2);
+        assert_eq!(v.rows[0].heartbeat.as_ref().map(|h| h.concurrency), Some(4));
+        assert_eq!(v.rows[0].health, WorkerHealth::Ok);
+        assert_eq!(v.rows[1].health, WorkerHealth::Stale);
+        assert_eq!(v.rows[1].library, WorkerLibrary::Qtop);
+    }
+}

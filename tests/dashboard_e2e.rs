@@ -1,0 +1,205 @@
+//! The real `qtop` binary in a real pseudo-terminal (tmux), against a private redis-server
+//! filled by real BullMQ (`tests/node/scenario.js`): the queues and their counts appear,
+//! `?` opens help, `q` and Ctrl-C exit 0 and leave the alternate screen.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{qtop_bin, run_qtop, NodeScript, RedisServer};
+
+const SCREEN_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A private tmux server running one command in a fixed-size window; killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(width: u16, height: u16, command: &str) -> Tmux {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let socket = format!(
+            "qtop-e2e-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let tmux = Tmux { socket };
+        let output = tmux.run(&[
+            "new-session",
+            "-d",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            command,
+        ]);
+        assert!(
+            output.status.success(),
+            "tmux new-session failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("-f")
+            .arg("/dev/null")
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run tmux ({e}); is it installed?"))
+    }
+
+    fn send(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "0"];
+        args.extend_from_slice(keys);
+        assert!(self.run(&args).status.success(), "send-keys {keys:?}");
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "0"]).stdout).into_owned()
+    }
+
+    fn alternate_screen_on(&self) -> bool {
+        let out = self.run(&["display-message", "-p", "-t", "0", "#{alternate_on}"]);
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    /// Wait until the screen satisfies `check`; panic with the screen if it never does.
+    fn wait_for(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + SCREEN_TIMEOUT;
+        loop {
+            let screen = self.screen();
+            if check(&screen) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; the screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+/// qtop in the pane, then its exit status printed on the normal screen, then a pause so
+/// the pane stays around to be read.
+fn qtop_command(url: &str) -> String {
+    format!(
+        "env -u REDIS_URL NO_COLOR= '{}' --redis '{url}' --interval 500ms; echo QTOP_EXIT=$?; sleep 60",
+        qtop_bin()
+    )
+}
+
+/// Each queue row of the table as `column title → cell`, keyed by queue name.
+fn table(screen: &str) -> HashMap<String, HashMap<String, String>> {
+    let cells = |line: &str| -> Vec<String> {
+        line.trim_matches(|c| c == '│' || c == ' ')
+            .split_whitespace()
+            .map(|s| s.trim_end_matches(['↓', '↑']).to_string())
+            .collect()
+    };
+    let mut lines = screen.lines().skip_while(|l| !l.contains("QUEUE"));
+    let Some(header) = lines.next() else {
+        return HashMap::new();
+    };
+    let titles = cells(header);
+    lines
+        .take_while(|l| l.starts_with('│'))
+        .map(|l| {
+            let row = cells(l);
+            let name = row.first().cloned().unwrap_or_default();
+            (name, titles.iter().cloned().zip(row).collect())
+        })
+        .collect()
+}
+
+#[test]
+fn dashboard_shows_real_bullmq_queues_help_and_quits_cleanly() {
+    let redis = RedisServer::start();
+    let mut scenario = NodeScript::new("scenario.js")
+        .args(["--redis", &redis.url()])
+        .spawn();
+    scenario.wait_for_line("READY", Duration::from_secs(60));
+
+    let tmux = Tmux::start(120, 30, &qtop_command(&redis.url()));
+    let screen = tmux.wait_for("the queues table", |s| {
+        ["emails", "billing", "paused-q", "reports"]
+            .iter()
+            .all(|q| s.contains(&format!("│{q} ")))
+    });
+    assert!(tmux.alternate_screen_on());
+    assert!(screen.contains("● connected"), "{screen}");
+    let rows = table(&screen);
+    let cell = |queue: &str, column: &str| {
+        rows.get(queue)
+            .and_then(|r| r.get(column))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {column} for {queue} in:\n{screen}"))
+    };
+    assert_eq!(cell("emails", "WAIT"), "5");
+    assert_eq!(cell("emails", "DELAY"), "3");
+    assert_eq!(cell("emails", "PRIO"), "4");
+    assert_eq!(cell("emails", "WRK"), "0"); // shown as "0 !": nobody consumes it
+    assert_eq!(cell("billing", "FAIL"), "4");
+    assert_eq!(cell("billing", "DONE"), "2");
+    assert_eq!(cell("reports", "ACT"), "1");
+    assert_eq!(cell("reports", "DONE"), "6");
+    assert_eq!(cell("reports", "WRK"), "1");
+    assert_eq!(cell("paused-q", "PAUSE"), "yes");
+    assert!(
+        screen.contains("emails: 13 jobs waiting, nobody is consuming this queue")
+            || screen.contains("emails: 12 jobs waiting"),
+        "{screen}"
+    );
+
+    tmux.send(&["?"]);
+    let help = tmux.wait_for("the help overlay", |s| s.contains("keys — dashboard"));
+    assert!(help.contains("quit") && help.contains("zoom in"), "{help}");
+    tmux.send(&["Escape"]);
+    tmux.wait_for("help to close", |s| !s.contains("keys — dashboard"));
+
+    tmux.send(&["q"]);
+    let after = tmux.wait_for("qtop to exit", |s| s.contains("QTOP_EXIT="));
+    assert!(after.contains("QTOP_EXIT=0"), "{after}");
+    assert!(!tmux.alternate_screen_on(), "still on the alternate screen");
+    // The dashboard is gone from the normal screen: only the shell's line is there.
+    assert!(!after.contains("queues ("), "{after}");
+    scenario.stop(Duration::from_secs(30));
+}
+
+#[test]
+fn unreachable_redis_shows_a_splash_and_ctrl_c_quits() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("unix://{}/nobody.sock", dir.path().display());
+    let tmux = Tmux::start(80, 24, &qtop_command(&url));
+    let screen = tmux.wait_for("the splash", |s| s.contains("cannot reach"));
+    assert!(screen.contains("retrying"), "{screen}");
+    // Never a table of zeros before the first data.
+    assert!(!screen.contains("QUEUE"), "{screen}");
+    tmux.send(&["C-c"]);
+    let after = tmux.wait_for("qtop to exit", |s| s.contains("QTOP_EXIT="));
+    assert!(after.contains("QTOP_EXIT=0"), "{after}");
+    assert!(!tmux.alternate_screen_on());
+}
+
+#[test]
+fn without_a_terminal_it_points_to_snapshot_and_fails() {
+    let output = run_qtop(&["--redis", "redis://127.0.0.1:1"], Duration::from_secs(20));
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("qtop snapshot"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
