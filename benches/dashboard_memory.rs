@@ -1,11 +1,10 @@
-//! Memory budgets of the dashboard's state, measured as the RSS of this test process
-//! (each integration test file is its own process; the two tests run one after the
-//! other, see `serial`).
+//! The dashboard's own footprint: RSS of this process after feeding the real `App` an
+//! hour of one-second readings of 100 busy queues (goal ≤ 25 MB), and with 10,000 idle
+//! queues (report handling time, memory growth), plus render time per frame at 200×50
+//! (goal ≤ 2 ms). Prints figures; asserts nothing.
 //!
-//! - 100 busy queues for an hour of one-second readings stay within 25 MB;
-//! - 10,000 idle queues are survivable, and a report of them is handled quickly.
+//!     cargo bench --bench dashboard_memory
 
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use qtop::app::{Action, App};
@@ -13,8 +12,6 @@ use qtop::model::{
     EventTotals, JobTiming, PollReport, QueueCounts, QueueKey, QueueReading, WorkersReading,
 };
 use qtop::source::SourceEvent;
-
-static SERIAL: Mutex<()> = Mutex::new(());
 
 fn vm_rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -79,9 +76,7 @@ fn report(t_ms: i64, n: u64, queues: usize, busy: bool) -> PollReport {
     }
 }
 
-#[test]
-fn a_hundred_busy_queues_for_an_hour_stay_within_25_mb() {
-    let _serial = SERIAL.lock();
+fn a_hundred_busy_queues_for_an_hour() {
     let t0 = 1_795_856_400_000i64;
     let mut app = App::new("redis://x:1", Duration::from_secs(1), t0);
     app.update(Action::Resize(200, 50));
@@ -94,16 +89,25 @@ fn a_hundred_busy_queues_for_an_hour_stay_within_25_mb() {
         )))));
     }
     let rss_mb = vm_rss_kb() as f64 / 1024.0;
-    eprintln!("100 busy queues after an hour: RSS {rss_mb:.1} MB");
-    assert!(rss_mb < 25.0, "RSS {rss_mb:.1} MB");
-    // The charts still draw the whole hour.
-    let screen = qtop::ui::render_to_string(&app, 200, 50);
-    assert!(screen.contains("queue-00000"));
+    println!("100 busy queues after an hour of 1 s readings: RSS {rss_mb:.1} MB (goal ≤ 25 MB)");
+    // Render time per frame at 200×50: the whole screen, charts included.
+    let mut times: Vec<f64> = (0..200)
+        .map(|_| {
+            let started = Instant::now();
+            let screen = qtop::ui::render_to_string(&app, 200, 50);
+            std::hint::black_box(screen);
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    println!(
+        "render at 200×50 (to a test buffer, plus its text): median {:.3} ms, p99 {:.3} ms (goal ≤ 2 ms)",
+        times[times.len() / 2],
+        times[times.len() * 99 / 100]
+    );
 }
 
-#[test]
-fn ten_thousand_idle_queues_are_cheap_enough() {
-    let _serial = SERIAL.lock();
+fn ten_thousand_idle_queues() {
     let t0 = 1_795_856_400_000i64;
     let mut app = App::new("redis://x:1", Duration::from_secs(1), t0);
     app.update(Action::Resize(200, 50));
@@ -117,10 +121,11 @@ fn ten_thousand_idle_queues_are_cheap_enough() {
         slowest = slowest.max(started.elapsed());
     }
     let grown_mb = vm_rss_kb().saturating_sub(before) as f64 / 1024.0;
-    eprintln!("10,000 idle queues: +{grown_mb:.1} MB, slowest report {slowest:?}");
-    assert!(grown_mb < 80.0, "+{grown_mb:.1} MB");
-    // Generous: unoptimised test builds on a busy 2-core machine.
-    assert!(slowest < Duration::from_secs(2), "{slowest:?}");
-    let screen = qtop::ui::render_to_string(&app, 200, 50);
-    assert!(screen.contains("queues (10000)"), "{screen}");
+    println!("10,000 idle queues: RSS +{grown_mb:.1} MB, slowest report handled in {slowest:?}");
+}
+
+fn main() {
+    // The busy hour first: RSS only grows, so the smaller figure must come first.
+    a_hundred_busy_queues_for_an_hour();
+    ten_thousand_idle_queues();
 }
