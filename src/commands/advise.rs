@@ -7,8 +7,9 @@ use serde::Serialize;
 
 use super::snapshot::{measure, Measured};
 use crate::cli::{AdviseArgs, GlobalArgs};
+use crate::model::advisor::inputs_from;
 use crate::model::capacity::{advise, Advice, AdvisorInputs};
-use crate::model::{Heartbeat, PollReport, QueueHistory, QueueKey};
+use crate::model::{PollReport, QueueHistory, QueueKey};
 
 /// One queue's advice. `queue` plus the [`Advice`] fields: a JSON contract.
 #[derive(Debug, Serialize)]
@@ -77,50 +78,25 @@ pub fn inputs_for(
     window_ms: i64,
     target_wait_ms: f64,
 ) -> AdvisorInputs {
-    let stats = history.stats(now_ms, window_ms);
-    let (capacity, capacity_estimated) = capacity_of(report, key, history, now_ms);
-    AdvisorInputs {
-        arrival_per_s: stats.added_per_s.unwrap_or(0.0),
-        service_time_ms: stats.processing.mean,
-        capacity,
-        capacity_estimated,
-        backlog: history.counts().map(|c| c.backlog()).unwrap_or(0),
-        samples: stats.processing.count,
+    inputs_from(
+        &report.heartbeats,
+        listed_for(report, key),
+        key,
+        history,
+        now_ms,
+        window_ms,
         target_wait_ms,
-    }
+    )
 }
 
-/// Job slots: what live qtop workers declare in their heartbeats; otherwise (Node or
-/// Python workers, whose concurrency Redis does not show) the most jobs seen active at
-/// once, and at least one per connected worker, flagged as an estimate.
-fn capacity_of(
-    report: &PollReport,
-    key: &QueueKey,
-    history: &QueueHistory,
-    now_ms: i64,
-) -> (u64, bool) {
-    let declared: Vec<&Heartbeat> = report
-        .heartbeats
-        .iter()
-        .filter(|(k, beat)| k == key && !beat.is_stale(now_ms))
-        .map(|(_, beat)| beat)
-        .collect();
-    let listed = report
+/// BullMQ connections of `key`'s workers in `report`.
+pub fn listed_for(report: &PollReport, key: &QueueKey) -> u64 {
+    report
         .workers
         .listed()
         .iter()
         .filter(|w| w.prefix == key.prefix && w.queue == key.name)
-        .count() as u64;
-    if !declared.is_empty() && declared.len() as u64 >= listed {
-        return (
-            declared
-                .iter()
-                .map(|b| u64::from(b.concurrency.max(1)))
-                .sum(),
-            false,
-        );
-    }
-    (history.max_active_seen.max(listed), true)
+        .count() as u64
 }
 
 fn write_advice(out: &mut impl Write, q: &QueueAdvice) -> std::io::Result<()> {

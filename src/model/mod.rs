@@ -1,6 +1,7 @@
 //! Pure data: counts, rates from counters, latency windows, workers. No I/O; time is
 //! passed in, so everything here is tested with tables of cases.
 
+pub mod advisor;
 pub mod autoscale;
 pub mod capacity;
 pub mod counts;
