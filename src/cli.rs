@@ -74,6 +74,12 @@ pub struct GlobalArgs {
     /// Write logs to this file (qtop never logs to the terminal it draws on)
     #[arg(long, global = true, env = "QTOP_LOG", value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+
+    /// A command that scales your workers, run without a shell with {n} replaced by the
+    /// worker count: offered by the dashboard's advisor (after a confirmation) and run on
+    /// each of the demo's autoscale decisions. Never with --read-only
+    #[arg(long, global = true, env = "QTOP_SCALE_CMD", value_name = "'CMD {n}'", value_parser = parse_scale_cmd)]
+    pub scale_cmd: Option<crate::actions::scale_cmd::ScaleCommand>,
 }
 
 /// Settings of the interactive dashboard (`qtop` with no subcommand).
@@ -83,6 +89,9 @@ pub struct DashboardArgs {
     /// something changed)
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=60), value_name = "N")]
     pub fps: u16,
+    /// The mean wait in queue the advisor panel sizes the pool for (`t`/`T` halve/double it)
+    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "DURATION")]
+    pub target_wait: Duration,
 }
 
 /// Where qtop looks when no --redis is given.
@@ -298,6 +307,9 @@ pub struct DemoArgs {
     /// Stalled-check interval of the demo's workers
     #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "DURATION")]
     pub stalled_interval: Duration,
+    /// The mean wait in queue the advisor panel sizes the pool for (default 2s)
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub target_wait: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -347,6 +359,10 @@ pub fn parse_probability(text: &str) -> Result<f64, String> {
         return Err(format!("'{text}' must be between 0 and 1"));
     }
     Ok(value)
+}
+
+fn parse_scale_cmd(text: &str) -> Result<crate::actions::scale_cmd::ScaleCommand, String> {
+    crate::actions::scale_cmd::ScaleCommand::parse(text)
 }
 
 /// Parse `500ms`, `5s`, `2m`, `1h`, `1.5s` or a bare number of seconds.

@@ -30,7 +30,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Advise(args)) => commands::advise::run(&cli.global, args).await,
         Some(Command::Worker(args)) => commands::worker::run(&cli.global, args).await,
         Some(Command::Produce(args)) => commands::produce::run(&cli.global, args).await,
-        Some(Command::Demo(args)) => commands::demo::run(&cli.global, args).await,
+        Some(Command::Demo(args)) => commands::demo::run(&cli.global, &cli.dashboard, args).await,
         None => runtime::run(&cli.global, &cli.dashboard).await,
     }
 }

@@ -38,6 +38,21 @@ impl ScaleCommand {
             .collect()
     }
 
+    /// The command line for `workers` as a person reads it (words with spaces quoted).
+    pub fn display(&self, workers: u32) -> String {
+        self.argv(workers)
+            .iter()
+            .map(|word| {
+                if word.is_empty() || word.contains(char::is_whitespace) {
+                    format!("'{word}'")
+                } else {
+                    word.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// Run it for `workers` (refused in read-only mode); returns the exit code and the
     /// first line of its output, for the event log.
     pub async fn run(

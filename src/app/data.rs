@@ -5,13 +5,13 @@ use std::collections::BTreeSet;
 
 use super::rows::{self, QueueRow, LATENCY_BUCKET_MS, RATE_WINDOW_MS};
 use super::workers::WorkersView;
-use super::{App, Connection, Tracked, View};
+use super::{App, Connection, Effect, Tracked, View};
 use crate::model::series::{Sample, Series};
 use crate::model::{PollReport, QueueHistory, QueueKey};
 use crate::source::SourceEvent;
 
 impl App {
-    pub(super) fn on_source(&mut self, event: SourceEvent) {
+    pub(super) fn on_source(&mut self, event: SourceEvent) -> Vec<Effect> {
         match event {
             SourceEvent::Connecting { attempt } => {
                 // Keep the disconnected banner (with its error) while retrying.
@@ -23,7 +23,10 @@ impl App {
                 self.connection = Connection::Connected;
                 self.redis_version = Some(redis_version);
             }
-            SourceEvent::Report(report) => self.on_report(&report),
+            SourceEvent::Report(report) => {
+                self.on_report(&report);
+                return self.autoscale(report.taken_at_ms);
+            }
             SourceEvent::Disconnected { error, retry_in } => {
                 self.connection = Connection::Disconnected {
                     error,
@@ -35,6 +38,7 @@ impl App {
                 self.total.mark_gap();
             }
         }
+        Vec::new()
     }
 
     fn on_report(&mut self, report: &PollReport) {
@@ -89,13 +93,14 @@ impl App {
             self.tracked.retain(|k, _| present.contains(k));
         }
         self.latest_workers = WorkersView::next(&self.latest_workers, report);
+        self.heartbeats.clone_from(&report.heartbeats);
         self.latest_taken_at_ms = t;
         if self.frozen_at_ms.is_none() {
             self.rebuild_view();
         }
     }
 
-    fn rate_window_ms(&self) -> i64 {
+    pub(super) fn rate_window_ms(&self) -> i64 {
         RATE_WINDOW_MS.max(3 * self.interval.as_millis() as i64)
     }
 
@@ -124,6 +129,15 @@ impl App {
     /// shown, else move it to the first row.
     pub(super) fn refilter(&mut self) {
         self.visible = rows::visible(&self.view.rows, &self.filter, self.sort);
+        let preferred_shown = self.preferred.as_ref().is_some_and(|p| {
+            self.visible
+                .iter()
+                .any(|&i| self.view.rows.get(i).is_some_and(|r| &r.key == p))
+        });
+        if preferred_shown {
+            // Once: from now on the user's selection is kept.
+            self.selected = self.preferred.take();
+        }
         if self.selected_index().is_none() {
             self.selected = self
                 .visible

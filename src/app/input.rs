@@ -93,6 +93,13 @@ impl App {
             Command::ToggleAllQueues => self.chart_all = !self.chart_all,
             Command::ZoomIn => self.zoom = self.zoom.saturating_sub(1),
             Command::ZoomOut => self.zoom = (self.zoom + 1).min(ZOOMS_MS.len() - 1),
+            Command::ToggleAdvisor
+            | Command::TargetWaitDown
+            | Command::TargetWaitUp
+            | Command::ApplyScale
+            | Command::ConfirmYes
+            | Command::ConfirmNo => return self.on_advisor_command(command),
+            Command::Demo(command) => return self.on_demo_command(command),
             Command::Freeze => {
                 self.frozen_at_ms = match self.frozen_at_ms {
                     Some(_) => None,

@@ -10,11 +10,15 @@
 //! - Work for a task is an `Effect` variant returned by `update`; `runtime` runs it (send
 //!   to the task's channel; for on-demand fetches keep only the newest request). Results
 //!   come back as a new `Action` variant from one more `select!` arm in `runtime`.
-//! - The demo's keys (`[ ] b + - k`): `app.keymap = Keymap::dashboard().with_layer(DEMO)`
-//!   with `Command::Demo(..)` bindings; its `+`/`-` then win over zoom, which stays on
-//!   `z`/`Z`.
+//! - The demo (`qtop demo`): `app.demo = Some(DemoState)` and
+//!   `app.keymap = Keymap::dashboard().with_layer(DEMO)` with `Command::Demo(..)` bindings;
+//!   its `+`/`-` then win over zoom, which stays on `z`/`Z`. Keys become `Effect::Demo`,
+//!   the engine's status and events come back as `Action::Demo*`.
 
+pub mod advisor;
+pub mod confirm;
 mod data;
+pub mod demo;
 #[doc(hidden)]
 pub mod fixtures;
 mod input;
@@ -30,6 +34,8 @@ use crate::model::series::{Series, SeriesConfig};
 use crate::model::{PollStats, QueueHistory, QueueKey};
 use crate::source::SourceEvent;
 use crate::ui::keymap::Keymap;
+use confirm::Confirm;
+use demo::{DemoCommand, DemoOp, DemoState, EventLog};
 use rows::{QueueRow, Sort};
 use workers::WorkersView;
 
@@ -44,6 +50,8 @@ pub enum Mode {
     /// Typing a filter; other keys go to the text.
     Filter,
     Help,
+    /// A yes/no question (`app.confirm`) has the keyboard.
+    Confirm,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +87,16 @@ pub enum Command {
     ZoomIn,
     ZoomOut,
     Freeze,
+    /// The advisor panel on / off.
+    ToggleAdvisor,
+    /// Halve / double the advisor's target wait.
+    TargetWaitDown,
+    TargetWaitUp,
+    /// Offer to run --scale-cmd with the advisor's recommendation (asks first).
+    ApplyScale,
+    ConfirmYes,
+    ConfirmNo,
+    Demo(DemoCommand),
 }
 
 #[derive(Debug)]
@@ -90,12 +108,27 @@ pub enum Action {
     /// Wall-clock time, ms since the epoch.
     Tick(i64),
     Resize(u16, u16),
+    /// The demo engine's latest status.
+    DemoStatus(Box<crate::demo::DemoStatus>),
+    DemoEvent(crate::demo::DemoEvent),
+    /// `duplicates_suppressed` of the demo queue.
+    DemoDuplicates(u64),
+    /// A --scale-cmd run ended: exit code and first output line, or why it could not run.
+    ScaleCmdDone {
+        workers: u32,
+        result: Result<(Option<i32>, String), String>,
+    },
 }
 
 /// Work for the event loop.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     Quit,
+    Demo(DemoOp),
+    /// Run --scale-cmd with n = `workers`, in the background.
+    RunScaleCmd {
+        workers: u32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,6 +187,19 @@ pub struct App {
     /// Always current, even while frozen, so vanished workers are tracked correctly.
     latest_workers: WorkersView,
     latest_taken_at_ms: i64,
+    /// The last report's qtop heartbeats: the advisor's declared capacity.
+    heartbeats: Vec<(QueueKey, crate::model::Heartbeat)>,
+    /// Selected when it appears, until the user selects something else (the demo queue).
+    pub preferred: Option<QueueKey>,
+    pub advisor_shown: bool,
+    pub target_wait_ms: f64,
+    /// --scale-cmd, if given (the runtime runs it; the advisor offers it).
+    pub scale_cmd: Option<crate::actions::scale_cmd::ScaleCommand>,
+    pub read_only: bool,
+    pub confirm: Option<Confirm>,
+    /// Set in `qtop demo`.
+    pub demo: Option<DemoState>,
+    pub log: EventLog,
 }
 
 impl App {
@@ -189,6 +235,15 @@ impl App {
             tracked: BTreeMap::new(),
             latest_workers: WorkersView::default(),
             latest_taken_at_ms: now_ms,
+            heartbeats: Vec::new(),
+            preferred: None,
+            advisor_shown: true,
+            target_wait_ms: 2_000.0,
+            scale_cmd: None,
+            read_only: false,
+            confirm: None,
+            demo: None,
+            log: EventLog::default(),
         }
     }
 
@@ -244,7 +299,38 @@ impl App {
             Action::Key(key) => return self.on_key(key),
             Action::Mouse(mouse) => self.on_mouse(mouse),
             Action::Command(command) => return self.on_command(command),
-            Action::Source(event) => self.on_source(event),
+            Action::Source(event) => return self.on_source(event),
+            Action::DemoStatus(status) => {
+                if let Some(demo) = &mut self.demo {
+                    demo.status = Some(*status);
+                }
+            }
+            Action::DemoEvent(event) => {
+                let line = self.demo.as_mut().and_then(|d| d.on_event(&event));
+                if let Some(line) = line {
+                    self.log.push(event.at_ms, line);
+                }
+            }
+            Action::DemoDuplicates(n) => {
+                if let Some(demo) = &mut self.demo {
+                    demo.duplicates = Some(n);
+                }
+            }
+            Action::ScaleCmdDone { workers, result } => {
+                let line = match result {
+                    Ok((code, first)) => format!(
+                        "scale-cmd n={workers}: exit {}{}",
+                        code.map_or("by signal".to_string(), |c| c.to_string()),
+                        if first.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" · {first}")
+                        }
+                    ),
+                    Err(error) => format!("scale-cmd n={workers}: {error}"),
+                };
+                self.log.push(self.now_ms, line);
+            }
             Action::Tick(now_ms) => self.now_ms = now_ms,
             Action::Resize(w, h) => {
                 self.size = (w, h);

@@ -1,13 +1,13 @@
-//! `qtop demo`: the dashboard screen belongs to the UI; `--headless` runs the engine alone
-//! and prints one status line per second (for scripts and CI).
+//! `qtop demo`: the dashboard with the demo (`runtime::run_demo`); `--headless` runs the
+//! engine alone and prints one status line per second (for scripts and CI).
 
 use std::io::Write;
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use redis::aio::ConnectionManager;
 
-use crate::cli::{DemoArgs, GlobalArgs};
+use crate::cli::{DashboardArgs, DemoArgs, GlobalArgs};
 use crate::demo::lifeline::stop_requests;
 use crate::demo::{connect_checked, Demo, DemoConfig, ProducerSettings, WorkDist};
 use crate::source::bullmq::keys::QueueId;
@@ -43,9 +43,9 @@ pub fn demo_config(global: &GlobalArgs, args: &DemoArgs) -> DemoConfig {
     }
 }
 
-pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<()> {
+pub async fn run(global: &GlobalArgs, dashboard: &DashboardArgs, args: &DemoArgs) -> Result<()> {
     if !args.headless {
-        bail!("the demo screen is not built yet: use `qtop demo --headless`");
+        return crate::runtime::run_demo(global, dashboard, args).await;
     }
     let config = demo_config(global, args);
     super::check_queue_name(&config.queue)?;

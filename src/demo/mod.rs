@@ -17,6 +17,7 @@ pub mod pool;
 pub mod processor;
 pub mod producer;
 pub mod random;
+pub mod scale;
 pub mod worker;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1,34 +1,42 @@
-//! The one event loop of the dashboard.
+//! The one event loop of the dashboard (and of `qtop demo`, which adds its engine).
 //!
 //! ```text
 //! poller task ──SourceEvent──┐
-//! terminal   ───key/mouse────┼─▶ select! { input, source, frame tick, cancel }
-//!                            │      event → Action → App::update → effects
-//!                            └──── frame due and dirty → terminal.draw(|f| ui::render(f, &app))
+//! demo engine ──DemoEvent, status──┤
+//! background tasks ──Action──┼─▶ select! { input, source, demo, tasks, signals, frame tick }
+//! terminal   ───key/mouse────┘      event → Action → App::update → effects → tasks
+//!                                   frame due and dirty → terminal.draw(|f| ui::render(f, &app))
 //! ```
 //! Every pending event is drained before a frame is drawn; a frame is drawn only when
-//! something changed, or once a second so countdowns and ages move.
+//! something changed, or once a second so countdowns and ages move. Effects never block
+//! the loop: they queue a command for the demo engine or spawn a task whose result comes
+//! back as an `Action`.
 
-use std::io::{self, IsTerminal, Stdout, Write};
+mod demo;
+mod tasks;
+mod terminal;
+
+use std::io::{self, IsTerminal, Stdout};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyEventKind};
-use crossterm::terminal::{
-    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
-};
-use crossterm::{cursor, execute};
+use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures_util::{FutureExt, StreamExt};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
-use tokio::sync::mpsc;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{Action, App, Effect};
 use crate::cli::{DashboardArgs, GlobalArgs};
 use crate::commands::snapshot::poller_config;
-use crate::source::{spawn_poller, SourceEvent};
+use crate::demo::{DemoEvent, DemoStatus};
+use crate::source::{spawn_poller, RedisTarget, SourceEvent};
 use crate::ui;
+pub use demo::run_demo;
+use tasks::Tasks;
+use terminal::TerminalGuard;
 
 /// How long quitting waits for the poller task to stop.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
@@ -36,31 +44,66 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 const IDLE_REDRAW: Duration = Duration::from_secs(1);
 
 pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<()> {
-    if !io::stdout().is_terminal() {
-        anyhow::bail!(
-            "the dashboard needs a terminal, and stdout is not one; \
-             for a one-off reading use `qtop snapshot` (or `qtop snapshot --json`)"
-        );
-    }
+    require_terminal("for a one-off reading use `qtop snapshot` (or `qtop snapshot --json`)")?;
     let target = global.target()?;
+    let app = new_app(global, args, &target);
+    let tasks = Tasks::new(global);
+    dashboard(global, args, target, app, tasks, None).await
+}
+
+fn require_terminal(hint: &str) -> Result<()> {
+    if !io::stdout().is_terminal() {
+        anyhow::bail!("the dashboard needs a terminal, and stdout is not one; {hint}");
+    }
+    Ok(())
+}
+
+fn new_app(global: &GlobalArgs, args: &DashboardArgs, target: &RedisTarget) -> App {
+    let mut app = App::new(target.display(), global.interval, now_ms());
+    app.color = ui::theme::Theme::color_from_env();
+    app.target_wait_ms = args.target_wait.as_secs_f64() * 1000.0;
+    app.read_only = global.read_only;
+    app.scale_cmd = global.scale_cmd.clone();
+    app
+}
+
+/// The demo engine's outputs, for the loop.
+struct DemoFeeds {
+    events: mpsc::Receiver<DemoEvent>,
+    status: watch::Receiver<DemoStatus>,
+}
+
+/// Poll `target`, draw `app`, run effects with `tasks`, until quit, a signal or an error.
+/// The terminal is restored before this returns.
+async fn dashboard(
+    global: &GlobalArgs,
+    args: &DashboardArgs,
+    target: RedisTarget,
+    mut app: App,
+    mut tasks: Tasks,
+    demo: Option<DemoFeeds>,
+) -> Result<()> {
     let cancel = CancellationToken::new();
     let (poller, source) = spawn_poller(
-        target.clone(),
+        target,
         poller_config(global),
         global.interval,
         cancel.clone(),
     );
-    let mut app = App::new(target.display(), global.interval, now_ms());
-    app.color = ui::theme::Theme::color_from_env();
-
     let result = {
         let mut guard = TerminalGuard::enter()?;
         let size = guard.terminal.size()?;
         app.update(Action::Resize(size.width, size.height));
-        event_loop(&mut guard.terminal, &mut app, source, args.fps, &cancel).await
+        let inputs = Inputs {
+            source,
+            demo,
+            fps: args.fps,
+        };
+        event_loop(&mut guard.terminal, &mut app, inputs, &mut tasks, &cancel).await
         // The guard drops here: the terminal is restored before anything is printed.
     };
     cancel.cancel();
+    tasks.cancel();
     // The poller only sleeps or awaits Redis; it ends at the next await.
     let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, poller).await;
     result
@@ -70,13 +113,32 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+struct Inputs {
+    source: mpsc::Receiver<SourceEvent>,
+    demo: Option<DemoFeeds>,
+    fps: u16,
+}
+
 async fn event_loop(
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     app: &mut App,
-    mut source: mpsc::Receiver<SourceEvent>,
-    fps: u16,
+    inputs: Inputs,
+    tasks: &mut Tasks,
     cancel: &CancellationToken,
 ) -> Result<()> {
+    let Inputs {
+        mut source,
+        demo,
+        fps,
+    } = inputs;
+    let (mut demo_events, mut demo_status) = match demo {
+        Some(feeds) => (Some(feeds.events), Some(feeds.status)),
+        None => (None, None),
+    };
+    // Quit on SIGTERM and SIGHUP (the terminal went away) like on `q`: the caller cleans up.
+    let mut terminate = signal(SignalKind::terminate()).context("installing SIGTERM")?;
+    let mut hangup = signal(SignalKind::hangup()).context("installing SIGHUP")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing SIGINT")?;
     let mut input = EventStream::new();
     let frame_every = Duration::from_secs_f64(1.0 / f64::from(fps.clamp(1, 60)));
     let mut frames = tokio::time::interval(frame_every);
@@ -84,10 +146,17 @@ async fn event_loop(
     let mut dirty = true;
     let mut last_draw = Instant::now();
     let mut source_open = true;
+    if let Some(status) = &demo_status {
+        let first = status.borrow().clone();
+        app.update(Action::DemoStatus(Box::new(first)));
+    }
     loop {
         let mut actions: Vec<Action> = Vec::new();
         tokio::select! {
             _ = cancel.cancelled() => return Ok(()),
+            _ = terminate.recv() => return Ok(()),
+            _ = hangup.recv() => return Ok(()),
+            _ = interrupt.recv() => return Ok(()),
             event = input.next() => match event {
                 Some(Ok(event)) => actions.extend(action_for(event)),
                 Some(Err(error)) => return Err(error).context("reading the terminal"),
@@ -97,6 +166,11 @@ async fn event_loop(
                 Some(event) => actions.push(Action::Source(event)),
                 None => source_open = false,
             },
+            Some(event) = recv_opt(&mut demo_events) => actions.push(Action::DemoEvent(event)),
+            Some(status) = changed_opt(&mut demo_status) => {
+                actions.push(Action::DemoStatus(Box::new(status)));
+            }
+            Some(action) = tasks.results.recv() => actions.push(action),
             _ = frames.tick() => {
                 actions.push(Action::Tick(now_ms()));
             }
@@ -109,11 +183,18 @@ async fn event_loop(
         while let Ok(event) = source.try_recv() {
             actions.push(Action::Source(event));
         }
+        if let Some(events) = &mut demo_events {
+            while let Ok(event) = events.try_recv() {
+                actions.push(Action::DemoEvent(event));
+            }
+        }
         for action in actions {
             let is_tick = matches!(action, Action::Tick(_));
-            // Effects that start work (demo, dead letters) will be run here.
-            if app.update(action).contains(&Effect::Quit) {
-                return Ok(());
+            for effect in app.update(action) {
+                if effect == Effect::Quit {
+                    return Ok(());
+                }
+                tasks.run(effect);
             }
             dirty |= !is_tick;
         }
@@ -127,6 +208,34 @@ async fn event_loop(
     }
 }
 
+/// The next item of an optional channel; pending forever without one or once it closed.
+async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    match rx {
+        Some(channel) => match channel.recv().await {
+            Some(item) => Some(item),
+            None => {
+                *rx = None;
+                std::future::pending().await
+            }
+        },
+        None => std::future::pending().await,
+    }
+}
+
+/// The next value of an optional watch; pending forever without one or once it closed.
+async fn changed_opt<T: Clone>(rx: &mut Option<watch::Receiver<T>>) -> Option<T> {
+    match rx {
+        Some(watch) => match watch.changed().await {
+            Ok(()) => Some(watch.borrow_and_update().clone()),
+            Err(_) => {
+                *rx = None;
+                std::future::pending().await
+            }
+        },
+        None => std::future::pending().await,
+    }
+}
+
 fn action_for(event: Event) -> Option<Action> {
     match event {
         // Key releases and repeats (kitty protocol) are not presses.
@@ -134,55 +243,5 @@ fn action_for(event: Event) -> Option<Action> {
         Event::Mouse(mouse) => Some(Action::Mouse(mouse)),
         Event::Resize(w, h) => Some(Action::Resize(w, h)),
         _ => None,
-    }
-}
-
-/// Raw mode, alternate screen and mouse capture for as long as it lives; restored on
-/// drop, and by a panic hook (chained to the previous one) if something panics first.
-struct TerminalGuard {
-    terminal: Terminal<CrosstermBackend<Stdout>>,
-}
-
-fn restore() {
-    let _ = disable_raw_mode();
-    let mut stdout = io::stdout();
-    let _ = execute!(
-        stdout,
-        DisableMouseCapture,
-        LeaveAlternateScreen,
-        cursor::Show
-    );
-    let _ = stdout.flush();
-}
-
-impl TerminalGuard {
-    fn enter() -> Result<Self> {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            restore();
-            previous(info);
-        }));
-        enable_raw_mode().context("switching the terminal to raw mode")?;
-        let mut stdout = io::stdout();
-        if let Err(error) = execute!(stdout, EnterAlternateScreen, EnableMouseCapture) {
-            restore();
-            return Err(error).context("entering the alternate screen");
-        }
-        match Terminal::new(CrosstermBackend::new(stdout)) {
-            Ok(mut terminal) => {
-                let _ = terminal.hide_cursor();
-                Ok(Self { terminal })
-            }
-            Err(error) => {
-                restore();
-                Err(error).context("starting the terminal")
-            }
-        }
-    }
-}
-
-impl Drop for TerminalGuard {
-    fn drop(&mut self) {
-        restore();
     }
 }

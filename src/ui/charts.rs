@@ -178,6 +178,13 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, kind: ChartKind)
         (area.width as usize).saturating_sub(2 + title.iter().map(|s| s.width()).sum::<usize>());
     title.push(Span::styled(format::fit(&rest, room), theme.dim()));
     let window_s = window_ms as f64 / 1000.0;
+    let top_label = y_label(kind, top);
+    let first_x_label = format!("-{}", format::window(window_ms));
+    let graph = super::markers::graph_area(
+        Block::default().borders(Borders::ALL).inner(area),
+        top_label.chars().count().max(1) as u16,
+        first_x_label.chars().count() as u16,
+    );
     let chart = Chart::new(datasets)
         .block(
             Block::default()
@@ -189,19 +196,23 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, kind: ChartKind)
             Axis::default()
                 .bounds([-window_s, 0.0])
                 .style(theme.dim())
-                .labels([
-                    Span::raw(format!("-{}", format::window(window_ms))),
-                    Span::raw("now"),
-                ]),
+                .labels([Span::raw(first_x_label), Span::raw("now")]),
         )
         .y_axis(
             Axis::default()
                 .bounds([0.0, top])
                 .style(theme.dim())
-                .labels([Span::raw("0"), Span::raw(y_label(kind, top))]),
+                .labels([Span::raw("0"), Span::raw(top_label)]),
         )
         .legend_position(None);
     frame.render_widget(chart, area);
+    // Demo events as vertical markers where they help read the lines: backlog and rates.
+    if let (Some(demo), Some(graph)) = (&app.demo, graph) {
+        if matches!(kind, ChartKind::Backlog | ChartKind::Throughput) {
+            let markers = demo.markers.iter();
+            super::markers::draw(frame.buffer_mut(), graph, markers, now, window_ms, theme);
+        }
+    }
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {

@@ -66,5 +66,6 @@ pub fn mode_name(mode: Mode) -> &'static str {
         Mode::Queue => "queue",
         Mode::Filter => "filter",
         Mode::Help => "help",
+        Mode::Confirm => "confirm",
     }
 }

@@ -9,6 +9,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+pub use super::keymap_layers::{ADVISOR, DEMO};
 use crate::app::{Command, Mode};
 
 /// A key as bindings name it. Shift is ignored for characters (`?` and `Z` arrive with or
@@ -19,18 +20,18 @@ pub struct Key {
     pub mods: KeyModifiers,
 }
 
-const fn key(code: KeyCode) -> Key {
+pub(super) const fn key(code: KeyCode) -> Key {
     Key {
         code,
         mods: KeyModifiers::NONE,
     }
 }
 
-const fn ch(c: char) -> Key {
+pub(super) const fn ch(c: char) -> Key {
     key(KeyCode::Char(c))
 }
 
-const fn ctrl(c: char) -> Key {
+pub(super) const fn ctrl(c: char) -> Key {
     Key {
         code: KeyCode::Char(c),
         mods: KeyModifiers::CONTROL,
@@ -275,7 +276,9 @@ impl Default for Keymap {
 
 impl Keymap {
     pub fn dashboard() -> Self {
-        Self { layers: vec![BASE] }
+        Self {
+            layers: vec![BASE, super::keymap_layers::ADVISOR],
+        }
     }
 
     /// Put `layer` in front: its bindings win over the existing ones for the same key.

@@ -14,14 +14,21 @@
 //! └ status bar: the current mode's keys (from the keymap) ──────────────────────┘
 //! ```
 //! Queue mode (Enter) swaps the table for a one-line summary and shows five charts (wait
-//! and processing latency apart). Below 40×12 only the header, table and status remain;
+//! and processing latency apart), and the advisor panel (`A`): beside the workers under the
+//! charts, or above the workers on wide terminals. `qtop demo` adds its strip (status line
+//! and newest events) above the status bar. Below 40×12 only the header, table and status remain;
 //! nothing here panics at any size, 1×1 included.
 
+pub mod advisor;
 pub mod charts;
+pub mod confirm;
+pub mod demo;
 pub mod format;
 pub mod header;
 pub mod help;
 pub mod keymap;
+pub mod keymap_layers;
+pub mod markers;
 pub mod queues;
 pub mod splash;
 pub mod status;
@@ -43,6 +50,10 @@ pub struct Areas {
     pub summary: Option<Rect>,
     pub charts: Option<Rect>,
     pub workers: Option<Rect>,
+    /// The advisor panel (queue view, while shown).
+    pub advisor: Option<Rect>,
+    /// The demo's status line and event log (`qtop demo`).
+    pub demo: Option<Rect>,
     pub status: Rect,
 }
 
@@ -55,16 +66,26 @@ pub fn layout(app: &App, (width, height): (u16, u16)) -> Areas {
     let area = Rect::new(0, 0, width, height);
     let banner_lines =
         u16::from(matches!(app.connection, Connection::Disconnected { .. }) && app.has_data);
-    let [header, banner, body, status] = Layout::vertical([
+    // The demo strip: its status line and the newest events, more of them when tall.
+    let demo_lines = match (app.demo.is_some(), height) {
+        (false, _) => 0,
+        (true, h) if h >= 40 => 4,
+        (true, h) if h >= SMALL.1 => 2,
+        (true, h) if h >= 4 => 1,
+        _ => 0,
+    };
+    let [header, banner, body, demo, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(banner_lines),
         Constraint::Min(0),
+        Constraint::Length(demo_lines),
         Constraint::Length(1),
     ])
     .areas(area);
     let mut areas = Areas {
         header,
         banner: (banner.height > 0).then_some(banner),
+        demo: (demo.height > 0).then_some(demo),
         status,
         ..Areas::default()
     };
@@ -72,7 +93,8 @@ pub fn layout(app: &App, (width, height): (u16, u16)) -> Areas {
         return areas;
     }
     let small = width < SMALL.0 || height < SMALL.1;
-    let focused = app.mode == Mode::Queue || (app.mode == Mode::Help && app.back == Mode::Queue);
+    let focused = app.mode == Mode::Queue
+        || (matches!(app.mode, Mode::Help | Mode::Confirm) && app.back == Mode::Queue);
     if small {
         if focused {
             areas.summary = Some(body);
@@ -94,11 +116,35 @@ pub fn layout(app: &App, (width, height): (u16, u16)) -> Areas {
         areas.table = Some(top);
         rest
     };
+    let advisor = focused && app.advisor_shown;
+    let advisor_height = advisor::WANTED_LINES + 2;
     if width >= WIDE {
-        let [charts, workers] =
+        let [charts, right] =
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
                 .areas(rest);
         areas.charts = Some(charts);
+        if advisor {
+            let [top, workers] =
+                Layout::vertical([Constraint::Length(advisor_height), Constraint::Min(0)])
+                    .areas(right);
+            areas.advisor = Some(top);
+            areas.workers = (workers.height >= 3).then_some(workers);
+        } else {
+            areas.workers = Some(right);
+        }
+    } else if advisor {
+        // Advisor and workers side by side under the charts.
+        let bottom_height = advisor_height.min(rest.height / 2).max(4);
+        let [charts, bottom] = Layout::vertical([
+            Constraint::Min(0),
+            Constraint::Length(bottom_height.min(rest.height)),
+        ])
+        .areas(rest);
+        let [left, workers] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(bottom);
+        areas.charts = (charts.height >= 4).then_some(charts);
+        areas.advisor = Some(left);
         areas.workers = Some(workers);
     } else {
         let workers_height = if focused {
@@ -150,9 +196,18 @@ pub fn render(frame: &mut Frame, app: &App) {
         if let Some(workers) = areas.workers {
             workers::render(frame, workers, app, theme);
         }
+        if let Some(panel) = areas.advisor {
+            advisor::render(frame, panel, app, theme);
+        }
+    }
+    if let Some(strip) = areas.demo {
+        demo::render(frame, strip, app, theme);
     }
     if app.mode == Mode::Help {
         help::render(frame, area, app, theme);
+    }
+    if app.mode == Mode::Confirm {
+        confirm::render(frame, area, app, theme);
     }
 }
 

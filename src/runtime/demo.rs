@@ -1,0 +1,77 @@
+//! `qtop demo` with a screen: start the engine (its own redis-server unless --redis), watch
+//! its Redis with the same dashboard plus the demo's key layer, strip and markers, and shut
+//! it all down on every way out: `q`, Ctrl-C, SIGTERM, SIGHUP, an error. On a panic the
+//! engine's drop guards and the workers' stdin lifelines do the same.
+
+use std::time::Duration;
+
+use anyhow::Result;
+
+use super::tasks::Tasks;
+use super::{dashboard, new_app, require_terminal, DemoFeeds};
+use crate::cli::{DashboardArgs, DemoArgs, GlobalArgs};
+use crate::commands::demo::demo_config;
+use crate::demo::Demo;
+use crate::model::QueueKey;
+use crate::source::bullmq::keys::QueueId;
+
+/// Stopping workers (grace, then SIGKILL) and redis-server takes a few seconds at most.
+const DEMO_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub async fn run_demo(
+    global: &GlobalArgs,
+    dashboard_args: &DashboardArgs,
+    args: &DemoArgs,
+) -> Result<()> {
+    require_terminal("run `qtop demo --headless` for one status line per second")?;
+    let config = demo_config(global, args);
+    crate::commands::check_queue_name(&config.queue)?;
+    eprintln!(
+        "qtop demo: starting {} and {} worker{}…",
+        if config.redis_url.is_some() {
+            "the producer"
+        } else {
+            "redis-server, the producer"
+        },
+        config.initial_workers,
+        if config.initial_workers == 1 { "" } else { "s" }
+    );
+    let (handle, events) = Demo::start(config).await?;
+    let result = async {
+        let status = handle.status();
+        let target = global.target_for(&status.redis_url)?;
+        let mut dashboard_args = dashboard_args.clone();
+        if let Some(wait) = args.target_wait {
+            dashboard_args.target_wait = wait;
+        }
+        let mut app = new_app(global, &dashboard_args, &target);
+        app.enable_demo(QueueKey {
+            prefix: status.prefix.clone(),
+            name: status.queue.clone(),
+        });
+        let tasks = Tasks::new(global).with_demo(handle.clone());
+        tasks.watch_duplicates(
+            target.clone(),
+            QueueId::new(status.prefix.clone(), status.queue.clone()),
+        );
+        let feeds = DemoFeeds {
+            events,
+            status: handle.watch_status(),
+        };
+        dashboard(global, &dashboard_args, target, app, tasks, Some(feeds)).await
+    }
+    .await;
+    // The terminal is restored by now; say what is happening while the workers stop.
+    eprintln!("qtop demo: stopping the workers and redis-server…");
+    if tokio::time::timeout(DEMO_SHUTDOWN_TIMEOUT, handle.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!("qtop demo: shutdown timed out; remaining processes are killed on exit");
+    }
+    eprintln!(
+        "qtop demo: stopped, {} jobs produced",
+        handle.status().produced
+    );
+    result
+}

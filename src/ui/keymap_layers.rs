@@ -1,0 +1,156 @@
+//! Key layers beyond the base dashboard: the advisor and its confirmation (always on), and
+//! the demo's (`qtop demo`), which sits in front and takes `+ - k a` from the base layer.
+
+use crossterm::event::KeyCode;
+
+use super::keymap::{ch, ctrl, key, Binding};
+use crate::app::demo::DemoCommand;
+use crate::app::{Command, Mode};
+
+const BROWSE: &[Mode] = &[Mode::Dashboard, Mode::Queue];
+
+/// The advisor panel, --scale-cmd and its yes/no question.
+pub const ADVISOR: &[Binding] = &[
+    Binding {
+        keys: &[ch('A')],
+        command: Command::ToggleAdvisor,
+        modes: BROWSE,
+        help: "advisor panel on / off (queue view)",
+        status: None,
+    },
+    Binding {
+        keys: &[ch('t')],
+        command: Command::TargetWaitDown,
+        modes: BROWSE,
+        help: "advisor: halve the target wait",
+        status: None,
+    },
+    Binding {
+        keys: &[ch('T')],
+        command: Command::TargetWaitUp,
+        modes: BROWSE,
+        help: "advisor: double the target wait",
+        status: None,
+    },
+    Binding {
+        keys: &[ch('!')],
+        command: Command::ApplyScale,
+        modes: BROWSE,
+        help: "advisor: run --scale-cmd with the recommended workers (asks first)",
+        status: None,
+    },
+    Binding {
+        keys: &[ch('y'), key(KeyCode::Enter)],
+        command: Command::ConfirmYes,
+        modes: &[Mode::Confirm],
+        help: "yes, run it",
+        status: Some("yes"),
+    },
+    Binding {
+        keys: &[ch('n'), key(KeyCode::Esc), ch('q')],
+        command: Command::ConfirmNo,
+        modes: &[Mode::Confirm],
+        help: "no",
+        status: Some("no"),
+    },
+    Binding {
+        keys: &[ctrl('c')],
+        command: Command::Quit,
+        modes: &[Mode::Confirm],
+        help: "quit",
+        status: None,
+    },
+];
+
+const fn demo(
+    keys: &'static [super::keymap::Key],
+    command: DemoCommand,
+    help: &'static str,
+    status: Option<&'static str>,
+) -> Binding {
+    Binding {
+        keys,
+        command: Command::Demo(command),
+        modes: BROWSE,
+        help,
+        status,
+    }
+}
+
+/// `qtop demo`'s keys, in front of the dashboard's. Zoom stays on `z`/`Z`, selection on
+/// the arrows, and the all-queues chart toggle moves from `a` to `v`.
+pub const DEMO: &[Binding] = &[
+    demo(
+        &[ch(']')],
+        DemoCommand::RateUp,
+        "demo: arrival rate × 1.5",
+        Some("rate"),
+    ),
+    demo(
+        &[ch('[')],
+        DemoCommand::RateDown,
+        "demo: arrival rate ÷ 1.5",
+        None,
+    ),
+    demo(
+        &[ch('b')],
+        DemoCommand::Burst,
+        "demo: burst of 500 jobs",
+        None,
+    ),
+    demo(
+        &[ch('+')],
+        DemoCommand::SpawnWorker,
+        "demo: start a worker",
+        Some("worker"),
+    ),
+    demo(
+        &[ch('-')],
+        DemoCommand::StopWorker,
+        "demo: stop a worker gracefully",
+        None,
+    ),
+    demo(
+        &[ch('k')],
+        DemoCommand::KillWorker,
+        "demo: SIGKILL a worker mid-job",
+        Some("kill"),
+    ),
+    demo(
+        &[ch('f')],
+        DemoCommand::CycleFailRate,
+        "demo: failure rate 0 → 2 → 10 → 30 %",
+        None,
+    ),
+    demo(
+        &[ch('x')],
+        DemoCommand::TogglePoison,
+        "demo: poison jobs on / off",
+        None,
+    ),
+    demo(
+        &[ch('c')],
+        DemoCommand::CycleConcurrency,
+        "demo: concurrency of new workers 1 → 2 → 4 → 8 → 16",
+        None,
+    ),
+    demo(
+        &[ch('w')],
+        DemoCommand::CycleWorkTime,
+        "demo: work time of new jobs 20 → 50 → 100 → 200 → 500 ms",
+        None,
+    ),
+    demo(
+        &[ch('a')],
+        DemoCommand::ToggleAutoscale,
+        "demo: autoscaler on / off",
+        Some("autoscale"),
+    ),
+    Binding {
+        keys: &[ch('v')],
+        command: Command::ToggleAllQueues,
+        modes: BROWSE,
+        help: "charts: selected queue / all queues",
+        status: None,
+    },
+];
