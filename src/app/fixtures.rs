@@ -176,3 +176,75 @@ pub fn app_after(readings: u64) -> App {
     }
     app
 }
+
+/// What the demo engine reports in the demo fixtures: 2 workers of concurrency 4 on
+/// `thumbnails` (the queue whose backlog grows).
+pub fn demo_status() -> crate::demo::DemoStatus {
+    use crate::demo::{DemoConfig, PoolWorker, WorkerState};
+    let worker = |n: u32| PoolWorker {
+        name: format!("qtop-h-{n}"),
+        pid: n,
+        state: WorkerState::Running,
+        concurrency: 4,
+    };
+    crate::demo::DemoStatus {
+        redis_url: "unix:///tmp/qtop-demo-x/redis.sock".into(),
+        prefix: "bull".into(),
+        queue: "thumbnails".into(),
+        redis_pid: Some(100),
+        workers: vec![worker(101), worker(102)],
+        concurrency: 4,
+        settings: DemoConfig::default().settings,
+        produced: 4_000,
+        started_ms: T0_MS,
+        stopped: false,
+    }
+}
+
+/// `qtop demo`'s dashboard after `readings` reports (at least 60), with a worker started 50 s
+/// before the last one, a rate change at 30 s and a kill at 10 s.
+pub fn demo_app_after(readings: u64) -> App {
+    use crate::demo::{DemoEvent, DemoEventKind};
+    let mut app = App::new(
+        "unix:///tmp/qtop-demo-x/redis.sock",
+        Duration::from_secs(1),
+        T0_MS,
+    );
+    app.enable_demo(key("thumbnails"));
+    app.update(Action::DemoStatus(Box::new(demo_status())));
+    app.update(Action::Source(SourceEvent::Connected {
+        redis_version: "7.2.4".into(),
+    }));
+    let events = [
+        (
+            50,
+            DemoEventKind::WorkerSpawned {
+                name: "qtop-h-102".into(),
+                pid: 102,
+            },
+        ),
+        (30, DemoEventKind::RateChanged { rate: 60.0 }),
+        (
+            10,
+            DemoEventKind::WorkerKilled {
+                name: "qtop-h-101".into(),
+                pid: 101,
+            },
+        ),
+    ];
+    for n in 0..readings {
+        let t = T0_MS + n as i64 * 1000;
+        app.update(Action::Tick(t));
+        app.update(Action::Source(SourceEvent::Report(Box::new(report(n)))));
+        for (before, kind) in &events {
+            if n + before == readings {
+                app.update(Action::DemoEvent(DemoEvent {
+                    at_ms: t + 500,
+                    kind: kind.clone(),
+                }));
+            }
+        }
+    }
+    app.update(Action::DemoDuplicates(3));
+    app
+}

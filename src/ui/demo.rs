@@ -43,9 +43,10 @@ pub fn status_text(demo: &DemoState, width: usize) -> String {
     if long.chars().count() <= width {
         return long;
     }
+    // Autoscale first: it is what a presenter toggles and must never be cut.
     format!(
-        "{rate}/s · {workers}w new c{} · {work} · fail {fail}% · poison {poison} · \
-         made {produced} · dups {dups} · auto {autoscale}",
+        "auto {autoscale} · {rate}/s · {workers}w new c{} · {work} · fail {fail}% · \
+         poison {poison} · made {produced} · dups {dups}",
         status.concurrency
     )
 }
