@@ -70,12 +70,18 @@ fn advisor_confirm_160x48() {
 
 #[test]
 fn demo_help_lists_the_demo_keys_80x24() {
-    let mut app = sized(demo_app_after(60), 80, 40);
+    let mut app = sized(demo_app_after(60), 80, 24);
     press(&mut app, KeyCode::Char('?'));
-    let screen = render_to_string(&app, 80, 40);
-    for text in ["demo: start a worker", "demo: autoscaler on / off", "z ="] {
+    let screen = render_to_string(&app, 80, 24);
+    for text in [
+        "demo: start a worker",
+        "demo: autoscaler on / off",
+        "z =",
+        "Esc or ? closes this help",
+    ] {
         assert!(screen.contains(text), "{text}:\n{screen}");
     }
+    insta::assert_snapshot!(screen);
 }
 
 #[test]

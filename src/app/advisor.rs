@@ -82,6 +82,45 @@ impl App {
         })
     }
 
+    /// What the demo engine and the background tasks report.
+    pub(super) fn on_task_result(&mut self, action: super::Action) {
+        use super::Action;
+        match action {
+            Action::DemoStatus(status) => {
+                if let Some(demo) = &mut self.demo {
+                    demo.status = Some(*status);
+                }
+            }
+            Action::DemoEvent(event) => {
+                let line = self.demo.as_mut().and_then(|d| d.on_event(&event));
+                if let Some(line) = line {
+                    self.log.push(event.at_ms, line);
+                }
+            }
+            Action::DemoDuplicates(n) => {
+                if let Some(demo) = &mut self.demo {
+                    demo.duplicates = Some(n);
+                }
+            }
+            Action::ScaleCmdDone { workers, result } => {
+                let line = match result {
+                    Ok((code, first)) => format!(
+                        "scale-cmd n={workers}: exit {}{}",
+                        code.map_or("by signal".to_string(), |c| c.to_string()),
+                        if first.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" · {first}")
+                        }
+                    ),
+                    Err(error) => format!("scale-cmd n={workers}: {error}"),
+                };
+                self.log.push(self.now_ms, line);
+            }
+            _ => {}
+        }
+    }
+
     pub(super) fn on_advisor_command(&mut self, command: super::Command) -> Vec<Effect> {
         use super::Command;
         match command {

@@ -247,6 +247,12 @@ impl App {
         }
     }
 
+    /// Whether the screen shows one queue: queue mode, or an overlay opened from it.
+    pub fn queue_view(&self) -> bool {
+        self.mode == Mode::Queue
+            || (matches!(self.mode, Mode::Help | Mode::Confirm) && self.back == Mode::Queue)
+    }
+
     pub fn window_ms(&self) -> i64 {
         ZOOMS_MS.get(self.zoom).copied().unwrap_or(300_000)
     }
@@ -300,42 +306,15 @@ impl App {
             Action::Mouse(mouse) => self.on_mouse(mouse),
             Action::Command(command) => return self.on_command(command),
             Action::Source(event) => return self.on_source(event),
-            Action::DemoStatus(status) => {
-                if let Some(demo) = &mut self.demo {
-                    demo.status = Some(*status);
-                }
-            }
-            Action::DemoEvent(event) => {
-                let line = self.demo.as_mut().and_then(|d| d.on_event(&event));
-                if let Some(line) = line {
-                    self.log.push(event.at_ms, line);
-                }
-            }
-            Action::DemoDuplicates(n) => {
-                if let Some(demo) = &mut self.demo {
-                    demo.duplicates = Some(n);
-                }
-            }
-            Action::ScaleCmdDone { workers, result } => {
-                let line = match result {
-                    Ok((code, first)) => format!(
-                        "scale-cmd n={workers}: exit {}{}",
-                        code.map_or("by signal".to_string(), |c| c.to_string()),
-                        if first.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" · {first}")
-                        }
-                    ),
-                    Err(error) => format!("scale-cmd n={workers}: {error}"),
-                };
-                self.log.push(self.now_ms, line);
-            }
             Action::Tick(now_ms) => self.now_ms = now_ms,
             Action::Resize(w, h) => {
                 self.size = (w, h);
                 self.keep_selection_visible();
             }
+            action @ (Action::DemoStatus(_)
+            | Action::DemoEvent(_)
+            | Action::DemoDuplicates(_)
+            | Action::ScaleCmdDone { .. }) => self.on_task_result(action),
         }
         Vec::new()
     }

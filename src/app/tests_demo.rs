@@ -15,6 +15,13 @@ fn press(app: &mut App, c: char) -> Vec<Effect> {
     )))
 }
 
+fn enter(app: &mut App) {
+    app.update(Action::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+}
+
 fn demo_op(app: &mut App, c: char) -> DemoOp {
     match press(app, c).as_slice() {
         [Effect::Demo(op)] => op.clone(),
@@ -152,7 +159,11 @@ fn the_autoscaler_scales_the_growing_demo_queue_and_runs_the_scale_cmd() {
 #[test]
 fn t_and_big_t_halve_and_double_the_target_wait_within_bounds() {
     let mut app = app_after(5);
+    // The advisor's keys are the queue view's, where its panel is.
+    assert!(press(&mut app, 't').is_empty());
     assert_eq!(app.target_wait_ms, 2_000.0);
+    enter(&mut app);
+    assert_eq!(app.mode, Mode::Queue);
     press(&mut app, 't');
     assert_eq!(app.target_wait_ms, 1_000.0);
     press(&mut app, 'T');
@@ -182,8 +193,9 @@ fn the_advisor_reads_arrivals_service_time_backlog_and_estimates_partial_capacit
 #[test]
 fn scale_cmd_is_refused_in_read_only_and_without_one() {
     let mut app = app_after(30);
+    enter(&mut app);
     assert!(press(&mut app, '!').is_empty());
-    assert_eq!(app.mode, Mode::Dashboard);
+    assert_eq!(app.mode, Mode::Queue);
     assert!(app
         .log
         .lines
@@ -192,7 +204,7 @@ fn scale_cmd_is_refused_in_read_only_and_without_one() {
     app.scale_cmd = ScaleCommand::parse("kubectl scale --replicas={n}").ok();
     app.read_only = true;
     assert!(press(&mut app, '!').is_empty());
-    assert_eq!(app.mode, Mode::Dashboard);
+    assert_eq!(app.mode, Mode::Queue);
     assert!(app.confirm.is_none());
     assert!(app.log.lines.iter().any(|l| l.text.contains("read-only")));
 }

@@ -12,7 +12,7 @@ use ratatui::Frame;
 
 use super::format;
 use super::theme::Theme;
-use crate::app::{App, Mode};
+use crate::app::App;
 use crate::model::series::{smoothed, Point, Window};
 
 /// Rate charts show trailing means over this long when buckets are shorter.
@@ -216,7 +216,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, kind: ChartKind)
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
-    let focused = app.mode == Mode::Queue || (app.mode == Mode::Help && app.back == Mode::Queue);
+    let focused = app.queue_view();
     let kinds: &[ChartKind] = if focused {
         &[
             ChartKind::Backlog,

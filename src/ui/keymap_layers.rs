@@ -8,35 +8,36 @@ use crate::app::demo::DemoCommand;
 use crate::app::{Command, Mode};
 
 const BROWSE: &[Mode] = &[Mode::Dashboard, Mode::Queue];
+const QUEUE: &[Mode] = &[Mode::Queue];
 
-/// The advisor panel, --scale-cmd and its yes/no question.
+/// The advisor panel (queue view only, where it is drawn), --scale-cmd and its question.
 pub const ADVISOR: &[Binding] = &[
     Binding {
         keys: &[ch('A')],
         command: Command::ToggleAdvisor,
-        modes: BROWSE,
-        help: "advisor panel on / off (queue view)",
+        modes: QUEUE,
+        help: "advisor panel on / off",
         status: None,
     },
     Binding {
         keys: &[ch('t')],
         command: Command::TargetWaitDown,
-        modes: BROWSE,
+        modes: QUEUE,
         help: "advisor: halve the target wait",
         status: None,
     },
     Binding {
         keys: &[ch('T')],
         command: Command::TargetWaitUp,
-        modes: BROWSE,
+        modes: QUEUE,
         help: "advisor: double the target wait",
         status: None,
     },
     Binding {
         keys: &[ch('!')],
         command: Command::ApplyScale,
-        modes: BROWSE,
-        help: "advisor: run --scale-cmd with the recommended workers (asks first)",
+        modes: QUEUE,
+        help: "advisor: run --scale-cmd with its workers (asks)",
         status: None,
     },
     Binding {
@@ -83,15 +84,10 @@ pub const DEMO: &[Binding] = &[
     demo(
         &[ch(']')],
         DemoCommand::RateUp,
-        "demo: arrival rate × 1.5",
+        "demo: rate × 1.5",
         Some("rate"),
     ),
-    demo(
-        &[ch('[')],
-        DemoCommand::RateDown,
-        "demo: arrival rate ÷ 1.5",
-        None,
-    ),
+    demo(&[ch('[')], DemoCommand::RateDown, "demo: rate ÷ 1.5", None),
     demo(
         &[ch('b')],
         DemoCommand::Burst,
@@ -107,19 +103,19 @@ pub const DEMO: &[Binding] = &[
     demo(
         &[ch('-')],
         DemoCommand::StopWorker,
-        "demo: stop a worker gracefully",
+        "demo: stop a worker (gracefully)",
         None,
     ),
     demo(
         &[ch('k')],
         DemoCommand::KillWorker,
-        "demo: SIGKILL a worker mid-job",
+        "demo: SIGKILL a worker",
         Some("kill"),
     ),
     demo(
         &[ch('f')],
         DemoCommand::CycleFailRate,
-        "demo: failure rate 0 → 2 → 10 → 30 %",
+        "demo: failure rate 0/2/10/30 %",
         None,
     ),
     demo(
@@ -131,13 +127,13 @@ pub const DEMO: &[Binding] = &[
     demo(
         &[ch('c')],
         DemoCommand::CycleConcurrency,
-        "demo: concurrency of new workers 1 → 2 → 4 → 8 → 16",
+        "demo: concurrency of new workers",
         None,
     ),
     demo(
         &[ch('w')],
         DemoCommand::CycleWorkTime,
-        "demo: work time of new jobs 20 → 50 → 100 → 200 → 500 ms",
+        "demo: work time of new jobs",
         None,
     ),
     demo(

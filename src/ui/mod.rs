@@ -93,8 +93,7 @@ pub fn layout(app: &App, (width, height): (u16, u16)) -> Areas {
         return areas;
     }
     let small = width < SMALL.0 || height < SMALL.1;
-    let focused = app.mode == Mode::Queue
-        || (matches!(app.mode, Mode::Help | Mode::Confirm) && app.back == Mode::Queue);
+    let focused = app.queue_view();
     if small {
         if focused {
             areas.summary = Some(body);
