@@ -1,11 +1,14 @@
 //! `qtop demo` with a screen: start the engine (its own redis-server unless --redis), watch
 //! its Redis with the same dashboard plus the demo's key layer, strip and markers, and shut
-//! it all down on every way out: `q`, Ctrl-C, SIGTERM, SIGHUP, an error. On a panic the
-//! engine's drop guards and the workers' stdin lifelines do the same.
+//! it all down on every way out: `q`, Ctrl-C, SIGTERM, SIGHUP, an error, a panic in the
+//! dashboard. Should qtop die anyway, the workers' stdin lifelines and redis-server's guard
+//! stop them.
 
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use anyhow::Result;
+use futures_util::FutureExt;
 
 use super::tasks::Tasks;
 use super::{dashboard, new_app, require_terminal, DemoFeeds};
@@ -37,7 +40,9 @@ pub async fn run_demo(
         if config.initial_workers == 1 { "" } else { "s" }
     );
     let (handle, events) = Demo::start(config).await?;
-    let result = async {
+    // A panic in the dashboard (the terminal is restored by then) still shuts the demo down
+    // in order below, before it goes on unwinding.
+    let outcome = AssertUnwindSafe(async {
         let status = handle.status();
         let target = global.target_for(&status.redis_url)?;
         let mut dashboard_args = dashboard_args.clone();
@@ -59,7 +64,8 @@ pub async fn run_demo(
             status: handle.watch_status(),
         };
         dashboard(global, &dashboard_args, target, app, tasks, Some(feeds)).await
-    }
+    })
+    .catch_unwind()
     .await;
     // The terminal is restored by now; say what is happening while the workers stop.
     eprintln!("qtop demo: stopping the workers and redis-server…");
@@ -73,5 +79,8 @@ pub async fn run_demo(
         "qtop demo: stopped, {} jobs produced",
         handle.status().produced
     );
-    result
+    match outcome {
+        Ok(result) => result,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
 }
