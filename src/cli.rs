@@ -471,6 +471,33 @@ mod tests {
     }
 
     #[test]
+    fn target_wait_and_scale_cmd_parse() {
+        let cli = Cli::try_parse_from(["qtop"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.dashboard.target_wait, Duration::from_secs(2));
+        assert!(cli.global.scale_cmd.is_none());
+        let cli = Cli::try_parse_from([
+            "qtop",
+            "--target-wait",
+            "500ms",
+            "demo",
+            "--target-wait",
+            "1s",
+            "--scale-cmd",
+            "kubectl scale --replicas={n}",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.dashboard.target_wait, Duration::from_millis(500));
+        let Some(Command::Demo(demo)) = &cli.command else {
+            panic!("not the demo command")
+        };
+        assert_eq!(demo.target_wait, Some(Duration::from_secs(1)));
+        let argv = cli.global.scale_cmd.map(|c| c.argv(3)).unwrap_or_default();
+        assert_eq!(argv, ["kubectl", "scale", "--replicas=3"]);
+        // A template without {n} is refused when parsing, not when first used.
+        assert!(Cli::try_parse_from(["qtop", "--scale-cmd", "scale up"]).is_err());
+    }
+
+    #[test]
     fn prefix_defaults_to_bull_and_repeats() {
         let cli = Cli::try_parse_from(["qtop", "snapshot"]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(cli.global.prefixes, vec!["bull"]);
