@@ -4,7 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use qtop::actions::scale_cmd::ScaleCommand;
-use qtop::app::fixtures::{app_after, demo_app_after};
+use qtop::app::fixtures::{app_after, demo_app_after, T0_MS};
 use qtop::app::{Action, App};
 use qtop::ui::render_to_string;
 
@@ -34,8 +34,17 @@ fn demo_queue_view_with_advisor_and_autoscale_160x48() {
     let mut app = sized(demo_app_after(120), 160, 48);
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('a'));
-    app.update(Action::Tick(qtop::app::fixtures::T0_MS + 119_000));
-    insta::assert_snapshot!(render_to_string(&app, 160, 48));
+    // Two more reports of a growing backlog: the autoscaler decides, a marker and a log line.
+    for n in 120..122 {
+        app.update(Action::Tick(T0_MS + n as i64 * 1000));
+        let report = Box::new(qtop::app::fixtures::report(n));
+        app.update(Action::Source(qtop::source::SourceEvent::Report(report)));
+    }
+    let screen = render_to_string(&app, 160, 48);
+    // Too close to the kill for its full label: the decision's glyph marks it.
+    assert!(screen.contains("k   A│"), "{screen}");
+    assert!(screen.contains("autoscale 2 → 6 workers"), "{screen}");
+    insta::assert_snapshot!(screen);
 }
 
 #[test]

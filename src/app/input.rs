@@ -114,6 +114,10 @@ impl App {
     }
 
     pub(super) fn on_mouse(&mut self, mouse: MouseEvent) {
+        // A question is open: its answer must not change under it.
+        if self.mode == Mode::Confirm {
+            return;
+        }
         let areas = crate::ui::layout(self, self.size);
         let inside = |r: ratatui::layout::Rect| {
             mouse.column >= r.x

@@ -69,31 +69,31 @@ pub fn draw<'a>(
             }
         }
     }
+    // Labels left to right, never overlapping: after its line, or ending on it at the right
+    // edge (where the newest events are); one that does not fit is cut to its glyph.
     let mut free_from = graph.x;
-    for &(x, marker) in &markers {
-        let label = if marker.kind == MarkerKind::Kill {
-            marker.kind.glyph().to_string()
-        } else if marker.kind == MarkerKind::Autoscale {
-            format!("{}{}", marker.kind.glyph(), marker.label)
-        } else {
-            marker.label.clone()
+    for (i, &(x, marker)) in markers.iter().enumerate() {
+        let label = match marker.kind {
+            MarkerKind::Kill => marker.kind.glyph().to_string(),
+            MarkerKind::Autoscale => format!("{}{}", marker.kind.glyph(), marker.label),
+            _ => marker.label.clone(),
         };
-        // Labels never overlap: one that would is shortened to its glyph, or dropped.
-        let room = graph.right().saturating_sub(x) as usize;
-        let text = if x < free_from {
+        let width = label.chars().count() as u16;
+        let next = markers.get(i + 1).map_or(graph.right(), |&(n, _)| n);
+        let fits_after = x + width <= next.min(graph.right());
+        let before = (x + 1).saturating_sub(width);
+        let fits_before = next >= graph.right() && before >= free_from && before >= graph.x;
+        let (at, text) = if x < free_from {
             continue;
-        } else if label.chars().count() <= room
-            && markers
-                .iter()
-                .all(|&(other, _)| other <= x || other > x + label.chars().count() as u16)
-        {
-            label
+        } else if fits_after {
+            (x, label)
+        } else if fits_before {
+            (before, label)
         } else {
-            marker.kind.glyph().to_string()
+            (x, marker.kind.glyph().to_string())
         };
-        let width = text.chars().count() as u16;
-        buf.set_string(x, graph.y, &text, style(marker.kind, theme));
-        free_from = x + width + 1;
+        buf.set_string(at, graph.y, &text, style(marker.kind, theme));
+        free_from = at + text.chars().count() as u16 + 1;
     }
 }
 
@@ -109,6 +109,33 @@ mod tests {
         assert_eq!(column(graph, -29_000, 1_000, 60_000), Some(40));
         assert_eq!(column(graph, -60_000, 1_000, 60_000), None);
         assert_eq!(column(graph, 2_000, 1_000, 60_000), None);
+    }
+
+    #[test]
+    fn labels_go_after_their_line_or_end_on_it_at_the_right_edge() {
+        let graph = Rect::new(0, 0, 20, 3);
+        let mut buf = Buffer::empty(graph);
+        let marker = |at_ms, kind, label: &str| ChartMarker {
+            at_ms,
+            kind,
+            label: label.into(),
+        };
+        let markers = [
+            marker(-19_000, MarkerKind::ScaleUp, "+1"),
+            marker(0, MarkerKind::Autoscale, "2→4"),
+        ];
+        draw(
+            &mut buf,
+            graph,
+            markers.iter(),
+            0,
+            19_000,
+            Theme { color: false },
+        );
+        let row =
+            |y: u16| -> String { (0..20).map(|x| buf[(x, y)].symbol().to_string()).collect() };
+        assert_eq!(row(0), "+1              A2→4");
+        assert_eq!(row(1), "┊                  ┊");
     }
 
     #[test]
