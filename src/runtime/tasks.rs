@@ -73,6 +73,12 @@ impl Tasks {
                 .run(workers, read_only)
                 .await
                 .map_err(|e| format!("{e:#}"));
+            match &result {
+                Ok((code, first)) => {
+                    tracing::info!(workers, ?code, first_line = %first, "scale-cmd ran")
+                }
+                Err(error) => tracing::warn!(workers, %error, "scale-cmd did not run"),
+            }
             let _ = results.send(Action::ScaleCmdDone { workers, result });
         });
     }
@@ -122,6 +128,9 @@ fn apply(demo: &DemoHandle, op: DemoOp) {
         DemoOp::TogglePoison => demo.toggle_poison(),
         DemoOp::SetConcurrency(n) => demo.set_concurrency(n),
         DemoOp::SetWorkMs(ms) => demo.set_work_ms(ms),
-        DemoOp::ScaleTo { from, to } => crate::demo::scale::scale_to(demo, from, to),
+        DemoOp::ScaleTo { from, to } => {
+            tracing::info!(from, to, "demo autoscale");
+            crate::demo::scale::scale_to(demo, from, to)
+        }
     }
 }
