@@ -3,6 +3,7 @@
 
 pub mod autoscale;
 pub mod capacity;
+pub mod clock;
 pub mod counts;
 pub mod failures;
 pub mod heartbeat;
