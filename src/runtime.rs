@@ -2,13 +2,18 @@
 //!
 //! ```text
 //! poller task ──SourceEvent──┐
-//! terminal   ───key/mouse────┼─▶ select! { input, source, frame tick, cancel }
-//!                            │      event → Action → App::update → effects
-//!                            └──── frame due and dirty → terminal.draw(|f| ui::render(f, &app))
+//! dlq reader ───DlqAnswer────┤
+//! dlq actions ──DlqDone──────┼─▶ select! { input, source, dlq, actions, frame tick, cancel }
+//! terminal   ───key/mouse────┘      event → Action → App::update → effects → tasks
+//!                                   frame due and dirty → terminal.draw(|f| ui::render(f, &app))
 //! ```
+//! Effects start work and never wait for it: a `DlqWant` replaces what the dead-letter
+//! reader reads next, a `DlqRequest` runs in its own task whose result comes back as
+//! `Action::ActionDone`.
 //! Every pending event is drained before a frame is drawn; a frame is drawn only when
 //! something changed, or once a second so countdowns and ages move.
 
+use std::collections::HashMap;
 use std::io::{self, IsTerminal, Stdout, Write};
 use std::time::{Duration, Instant};
 
@@ -21,13 +26,16 @@ use crossterm::{cursor, execute};
 use futures_util::{FutureExt, StreamExt};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::actions::dlq_op::{self, DlqDone, DlqRequest};
 use crate::app::{Action, App, Effect};
 use crate::cli::{DashboardArgs, GlobalArgs};
 use crate::commands::snapshot::poller_config;
-use crate::source::{spawn_poller, SourceEvent};
+use crate::source::dlq_task::{spawn_dlq_reader, DlqAnswer, DlqWant};
+use crate::source::{spawn_poller, RedisTarget, SourceEvent};
 use crate::ui;
 
 /// How long quitting waits for the poller task to stop.
@@ -50,20 +58,90 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<()> {
         global.interval,
         cancel.clone(),
     );
+    let (dlq_reader, dlq_want, dlq_answers) = spawn_dlq_reader(target.clone(), cancel.clone());
     let mut app = App::new(target.display(), global.interval, now_ms());
     app.color = ui::theme::Theme::color_from_env();
+    app.read_only = global.read_only;
+    let mut tasks = Tasks {
+        target,
+        read_only: global.read_only,
+        source,
+        dlq_want,
+        dlq_answers,
+        actions: JoinSet::new(),
+        running: HashMap::new(),
+    };
 
     let result = {
         let mut guard = TerminalGuard::enter()?;
         let size = guard.terminal.size()?;
         app.update(Action::Resize(size.width, size.height));
-        event_loop(&mut guard.terminal, &mut app, source, args.fps, &cancel).await
+        event_loop(&mut guard.terminal, &mut app, &mut tasks, args.fps, &cancel).await
         // The guard drops here: the terminal is restored before anything is printed.
     };
     cancel.cancel();
-    // The poller only sleeps or awaits Redis; it ends at the next await.
-    let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, poller).await;
+    // The poller and the reader only sleep or await Redis; they end at the next await. A
+    // running action (a retry half done) gets the same time to finish.
+    let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, async {
+        let _ = poller.await;
+        let _ = dlq_reader.await;
+        while tasks.actions.join_next().await.is_some() {}
+    })
+    .await;
     result
+}
+
+/// The loop's side of the background tasks.
+struct Tasks {
+    target: RedisTarget,
+    read_only: bool,
+    source: mpsc::Receiver<SourceEvent>,
+    dlq_want: watch::Sender<DlqWant>,
+    dlq_answers: mpsc::Receiver<DlqAnswer>,
+    actions: JoinSet<DlqDone>,
+    /// The request of each running action, to answer for it even if its task panics.
+    running: HashMap<tokio::task::Id, DlqRequest>,
+}
+
+impl Tasks {
+    /// Start what an effect asks for; never waits for it.
+    fn run(&mut self, effect: Effect) {
+        match effect {
+            Effect::Quit => {}
+            Effect::WantDeadLetters(want) => {
+                self.dlq_want.send_replace(want);
+            }
+            Effect::DeadLetterAction(request) => {
+                let target = self.target.clone();
+                let read_only = self.read_only;
+                let task = request.clone();
+                let handle = self
+                    .actions
+                    .spawn(async move { dlq_op::run(target, read_only, task).await });
+                self.running.insert(handle.id(), request);
+            }
+        }
+    }
+
+    /// A finished action task as an action; a panicked one still answers, as an error.
+    fn done(
+        &mut self,
+        joined: Result<(tokio::task::Id, DlqDone), tokio::task::JoinError>,
+    ) -> Option<Action> {
+        match joined {
+            Ok((id, done)) => {
+                self.running.remove(&id);
+                Some(Action::ActionDone(done))
+            }
+            Err(error) => {
+                let request = self.running.remove(&error.id())?;
+                Some(Action::ActionDone(DlqDone {
+                    request,
+                    result: Err(format!("the action stopped: {error}")),
+                }))
+            }
+        }
+    }
 }
 
 fn now_ms() -> i64 {
@@ -73,7 +151,7 @@ fn now_ms() -> i64 {
 async fn event_loop(
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     app: &mut App,
-    mut source: mpsc::Receiver<SourceEvent>,
+    tasks: &mut Tasks,
     fps: u16,
     cancel: &CancellationToken,
 ) -> Result<()> {
@@ -93,10 +171,16 @@ async fn event_loop(
                 Some(Err(error)) => return Err(error).context("reading the terminal"),
                 None => return Ok(()),
             },
-            event = source.recv(), if source_open => match event {
+            event = tasks.source.recv(), if source_open => match event {
                 Some(event) => actions.push(Action::Source(event)),
                 None => source_open = false,
             },
+            Some(answer) = tasks.dlq_answers.recv() => {
+                actions.push(Action::DeadLetters(answer));
+            }
+            Some(joined) = tasks.actions.join_next_with_id(), if !tasks.actions.is_empty() => {
+                actions.extend(tasks.done(joined));
+            }
             _ = frames.tick() => {
                 actions.push(Action::Tick(now_ms()));
             }
@@ -106,14 +190,19 @@ async fn event_loop(
         while let Some(Some(Ok(event))) = input.next().now_or_never() {
             actions.extend(action_for(event));
         }
-        while let Ok(event) = source.try_recv() {
+        while let Ok(event) = tasks.source.try_recv() {
             actions.push(Action::Source(event));
+        }
+        while let Ok(answer) = tasks.dlq_answers.try_recv() {
+            actions.push(Action::DeadLetters(answer));
         }
         for action in actions {
             let is_tick = matches!(action, Action::Tick(_));
-            // Effects that start work (demo, dead letters) will be run here.
-            if app.update(action).contains(&Effect::Quit) {
-                return Ok(());
+            for effect in app.update(action) {
+                if effect == Effect::Quit {
+                    return Ok(());
+                }
+                tasks.run(effect);
             }
             dirty |= !is_tick;
         }

@@ -15,6 +15,9 @@
 //!   `z`/`Z`.
 
 mod data;
+pub mod dlq;
+mod dlq_input;
+pub use dlq_input::{export_file_name, is_dlq_mode};
 #[doc(hidden)]
 pub mod fixtures;
 mod input;
@@ -26,10 +29,14 @@ use std::time::Duration;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
+use crate::actions::dlq_op::{DlqDone, DlqRequest};
+use crate::model::clock::Zone;
 use crate::model::series::{Series, SeriesConfig};
 use crate::model::{PollStats, QueueHistory, QueueKey};
+use crate::source::dlq_task::{DlqAnswer, DlqWant};
 use crate::source::SourceEvent;
 use crate::ui::keymap::Keymap;
+use dlq::{Confirm, DeadLetters};
 use rows::{QueueRow, Sort};
 use workers::WorkersView;
 
@@ -44,6 +51,14 @@ pub enum Mode {
     /// Typing a filter; other keys go to the text.
     Filter,
     Help,
+    /// One queue's failed jobs, a page at a time.
+    DeadLetters,
+    /// One failed job in full.
+    DeadLetterDetail,
+    /// The failed jobs grouped by normalised reason.
+    DeadLetterGroups,
+    /// A yes/no question before a bulk or destructive action (`App::confirm`).
+    Confirm,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +94,27 @@ pub enum Command {
     ZoomIn,
     ZoomOut,
     Freeze,
+    /// Open the selected queue's dead letters.
+    DeadLetters,
+    ToggleGroups,
+    Mark,
+    Retry,
+    RetryAll,
+    Delete,
+    DeleteAll,
+    Export,
+    ConfirmYes,
+    ConfirmNo,
+}
+
+impl Command {
+    /// Commands that write to Redis: refused, and shown unavailable, in read-only mode.
+    pub fn writes(self) -> bool {
+        matches!(
+            self,
+            Command::Retry | Command::RetryAll | Command::Delete | Command::DeleteAll
+        )
+    }
 }
 
 #[derive(Debug)]
@@ -90,12 +126,20 @@ pub enum Action {
     /// Wall-clock time, ms since the epoch.
     Tick(i64),
     Resize(u16, u16),
+    /// An answer of the dead-letter reader task.
+    DeadLetters(DlqAnswer),
+    /// A dead-letter action finished.
+    ActionDone(DlqDone),
 }
 
 /// Work for the event loop.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
     Quit,
+    /// Tell the dead-letter reader what to read now (newest wins).
+    WantDeadLetters(DlqWant),
+    /// Run a dead-letter action in a background task; it answers with `ActionDone`.
+    DeadLetterAction(DlqRequest),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,6 +192,14 @@ pub struct App {
     /// Indices into `view.rows`, filtered and sorted.
     pub visible: Vec<usize>,
     pub has_data: bool,
+    /// Writes (retry, delete) are refused; their keys show as unavailable.
+    pub read_only: bool,
+    /// The zone timestamps are shown in (tests pin UTC).
+    pub zone: Zone,
+    /// The dead-letter pane's state, while it is open.
+    pub dead_letters: Option<DeadLetters>,
+    /// The question `Mode::Confirm` asks.
+    pub confirm: Option<Confirm>,
     series_config: SeriesConfig,
     tracked: BTreeMap<QueueKey, Tracked>,
     total: Series,
@@ -184,6 +236,10 @@ impl App {
             view: View::default(),
             visible: Vec::new(),
             has_data: false,
+            read_only: false,
+            zone: Zone::Local,
+            dead_letters: None,
+            confirm: None,
             total: Series::new(&series_config),
             series_config,
             tracked: BTreeMap::new(),
@@ -239,17 +295,28 @@ impl App {
             .collect()
     }
 
+    /// Why `command` cannot run now, for help and the status bar to show; `None` if it can.
+    pub fn unavailable(&self, command: Command) -> Option<&'static str> {
+        (self.read_only && command.writes()).then_some("read-only")
+    }
+
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Key(key) => return self.on_key(key),
-            Action::Mouse(mouse) => self.on_mouse(mouse),
+            Action::Mouse(mouse) => return self.on_mouse(mouse),
             Action::Command(command) => return self.on_command(command),
-            Action::Source(event) => self.on_source(event),
+            Action::Source(event) => {
+                self.on_source(event);
+                return self.dlq_after_report();
+            }
             Action::Tick(now_ms) => self.now_ms = now_ms,
             Action::Resize(w, h) => {
                 self.size = (w, h);
                 self.keep_selection_visible();
+                return self.dlq_resized();
             }
+            Action::DeadLetters(answer) => return self.on_dlq_answer(answer),
+            Action::ActionDone(done) => return self.on_dlq_done(done),
         }
         Vec::new()
     }

@@ -16,10 +16,10 @@ use crate::model::failures::FailedJob;
 pub const BATCH: u64 = 1000;
 
 /// Write every failed job of `queue` to `sink`, one JSON object a line. Returns how many.
-pub async fn export_failed(
+pub async fn export_failed<W: Write + ?Sized>(
     conn: &mut MultiplexedConnection,
     queue: &QueueId,
-    sink: &mut dyn Write,
+    sink: &mut W,
 ) -> anyhow::Result<u64> {
     let mut offset = 0;
     let mut written = 0u64;

@@ -18,23 +18,29 @@ pub fn lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
     let entries = app.keymap.help(screen);
     let key_width = entries
         .iter()
-        .map(|(k, _)| k.chars().count())
+        .map(|e| e.keys.chars().count())
         .max()
         .unwrap_or(0);
     let mut lines: Vec<Line> = entries
         .into_iter()
-        .map(|(keys, help)| {
-            Line::from(vec![
-                Span::styled(format!(" {keys:<key_width$}  "), theme.title()),
-                Span::raw(help),
-            ])
+        .map(|e| {
+            let keys = format!(" {:<key_width$}  ", e.keys);
+            match app.unavailable(e.command) {
+                Some(why) => Line::from(vec![
+                    Span::styled(keys, theme.dim()),
+                    Span::styled(format!("{} ({why})", e.text), theme.dim()),
+                ]),
+                None => Line::from(vec![Span::styled(keys, theme.title()), Span::raw(e.text)]),
+            }
         })
         .collect();
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        " mouse: click selects a row, the wheel scrolls the pane under it",
-        theme.dim(),
-    )));
+    let mouse = if crate::app::is_dlq_mode(screen) {
+        " mouse: the wheel moves like the arrow keys"
+    } else {
+        " mouse: click selects a row, the wheel scrolls the pane under it"
+    };
+    lines.push(Line::from(Span::styled(mouse, theme.dim())));
     lines.push(Line::from(Span::styled(
         " Esc or ? closes this help",
         theme.dim(),
@@ -66,5 +72,9 @@ pub fn mode_name(mode: Mode) -> &'static str {
         Mode::Queue => "queue",
         Mode::Filter => "filter",
         Mode::Help => "help",
+        Mode::DeadLetters => "dead letters",
+        Mode::DeadLetterDetail => "failed job",
+        Mode::DeadLetterGroups => "failure groups",
+        Mode::Confirm => "confirm",
     }
 }
