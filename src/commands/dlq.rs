@@ -261,6 +261,13 @@ impl Act {
             Self::Delete => "delete",
         }
     }
+
+    fn past(self) -> &'static str {
+        match self {
+            Self::Retry => "retried",
+            Self::Delete => "deleted",
+        }
+    }
 }
 
 async fn act(
@@ -292,7 +299,7 @@ async fn act(
             done,
             skipped: Vec::new(),
         };
-        return report(&outcome, verb, json);
+        return report(&outcome, what.past(), json);
     }
     let ids: Vec<String> = match &selector.group {
         Some(group) => dlq::failed_ids_in_group(conn, queue, group, BATCH).await?,
@@ -314,28 +321,25 @@ async fn act(
         Act::Retry => actions::dlq::retry_jobs(writer, queue, &ids).await?,
         Act::Delete => actions::dlq::delete_jobs(writer, queue, &ids).await?,
     };
-    report(&outcome, verb, json)?;
+    report(&outcome, what.past(), json)?;
     if !outcome.skipped.is_empty() {
         bail!(
-            "{} of {} jobs were not {verb}d",
+            "{} of {} jobs were not {}",
             outcome.skipped.len(),
-            outcome.requested
+            outcome.requested,
+            what.past()
         );
     }
     Ok(())
 }
 
-fn report(outcome: &actions::dlq::Outcome, verb: &str, json: bool) -> Result<()> {
+fn report(outcome: &actions::dlq::Outcome, past: &str, json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, outcome)?;
         writeln!(out)?;
     } else {
-        writeln!(
-            out,
-            "{verb}d {} of {} jobs",
-            outcome.done, outcome.requested
-        )?;
+        writeln!(out, "{past} {} of {} jobs", outcome.done, outcome.requested)?;
         for skipped in &outcome.skipped {
             writeln!(out, "  skipped {}: {}", skipped.id, skipped.reason)?;
         }
