@@ -45,6 +45,15 @@ impl DlqOp {
         }
     }
 
+    /// `retried`, `deleted`, `exported`.
+    pub fn past(&self) -> &'static str {
+        match self {
+            DlqOp::Retry(_) => "retried",
+            DlqOp::Delete(_) => "deleted",
+            DlqOp::Export { .. } => "exported",
+        }
+    }
+
     pub fn writes(&self) -> bool {
         !matches!(self, DlqOp::Export { .. })
     }

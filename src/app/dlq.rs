@@ -186,7 +186,8 @@ fn done_text(done: &DlqDone) -> (String, bool) {
             false,
         ),
         Ok(DlqResult::Changed(outcome)) => {
-            let mut text = format!("{verb}d {} of {}", outcome.done, outcome.requested);
+            let past = done.request.op.past();
+            let mut text = format!("{past} {} of {}", outcome.done, outcome.requested);
             if let Some(first) = outcome.skipped.first() {
                 text.push_str(&format!(
                     "; {} skipped (job {}: {})",

@@ -19,6 +19,8 @@ pub mod dlq;
 mod dlq_input;
 pub use dlq_input::{export_file_name, is_dlq_mode};
 #[doc(hidden)]
+pub mod dlq_fixtures;
+#[doc(hidden)]
 pub mod fixtures;
 mod input;
 pub mod rows;
@@ -324,3 +326,6 @@ impl App {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod dlq_tests;
