@@ -15,7 +15,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         return;
     };
     let question = format!("{}? y/N", confirm.question);
-    let width = (question.chars().count() as u16 + 4).clamp(20, area.width.max(1));
+    let width = (question.chars().count() as u16 + 4)
+        .max(20)
+        .min(area.width);
     let inner = width.saturating_sub(2).max(1);
     let lines = (question.chars().count() as u16).div_ceil(inner).max(1);
     let popup = centered(area, width, lines + 4);

@@ -311,7 +311,7 @@ pub const DEAD_LETTERS: &[Binding] = &[
         command: Command::PageUp,
         modes: DLQ,
         help: "previous page (read from Redis)",
-        status: Some("page"),
+        status: None,
     },
     Binding {
         keys: &[key(KeyCode::PageDown), ctrl('d')],
@@ -346,7 +346,7 @@ pub const DEAD_LETTERS: &[Binding] = &[
         command: Command::Mark,
         modes: DLQ_LIST,
         help: "mark / unmark the job (r and x then act on the marked jobs)",
-        status: Some("mark"),
+        status: None,
     },
     Binding {
         keys: &[ch('r')],
@@ -402,7 +402,7 @@ pub const DEAD_LETTERS: &[Binding] = &[
         command: Command::Back,
         modes: DLQ,
         help: "back (in the list: clear the filter first)",
-        status: Some("back"),
+        status: None,
     },
     Binding {
         keys: &[ch('y')],
@@ -444,7 +444,7 @@ impl Default for Keymap {
 impl Keymap {
     pub fn dashboard() -> Self {
         Self {
-            layers: vec![DEAD_LETTERS, BASE],
+            layers: vec![BASE, DEAD_LETTERS],
         }
     }
 
