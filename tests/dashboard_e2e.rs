@@ -6,102 +6,9 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{qtop_bin, run_qtop, NodeScript, RedisServer};
-
-const SCREEN_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// A private tmux server running one command in a fixed-size window; killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(width: u16, height: u16, command: &str) -> Tmux {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let socket = format!(
-            "qtop-e2e-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        );
-        let tmux = Tmux { socket };
-        let output = tmux.run(&[
-            "new-session",
-            "-d",
-            "-x",
-            &width.to_string(),
-            "-y",
-            &height.to_string(),
-            command,
-        ]);
-        assert!(
-            output.status.success(),
-            "tmux new-session failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        tmux
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .arg("-f")
-            .arg("/dev/null")
-            .args(args)
-            .env_remove("TMUX")
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run tmux ({e}); is it installed?"))
-    }
-
-    fn send(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "0"];
-        args.extend_from_slice(keys);
-        assert!(self.run(&args).status.success(), "send-keys {keys:?}");
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "0"]).stdout).into_owned()
-    }
-
-    fn alternate_screen_on(&self) -> bool {
-        let out = self.run(&["display-message", "-p", "-t", "0", "#{alternate_on}"]);
-        String::from_utf8_lossy(&out.stdout).trim() == "1"
-    }
-
-    /// Wait until the screen satisfies `check`; panic with the screen if it never does.
-    fn wait_for(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + SCREEN_TIMEOUT;
-        loop {
-            let screen = self.screen();
-            if check(&screen) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; the screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
-
-/// qtop in the pane, then its exit status printed on the normal screen, then a pause so
-/// the pane stays around to be read.
-fn qtop_command(url: &str) -> String {
-    format!(
-        "env -u REDIS_URL NO_COLOR= '{}' --redis '{url}' --interval 500ms; echo QTOP_EXIT=$?; sleep 60",
-        qtop_bin()
-    )
-}
+use common::{qtop_in_tmux, run_qtop, NodeScript, RedisServer, Tmux};
 
 /// Each queue row of the table as `column title → cell`, keyed by queue name.
 fn table(screen: &str) -> HashMap<String, HashMap<String, String>> {
@@ -134,7 +41,7 @@ fn dashboard_shows_real_bullmq_queues_help_and_quits_cleanly() {
         .spawn();
     scenario.wait_for_line("READY", Duration::from_secs(60));
 
-    let tmux = Tmux::start(120, 30, &qtop_command(&redis.url()));
+    let tmux = Tmux::start(120, 30, &qtop_in_tmux(&redis.url(), &[]));
     let screen = tmux.wait_for("the queues table", |s| {
         ["emails", "billing", "paused-q", "reports"]
             .iter()
@@ -184,7 +91,7 @@ fn dashboard_shows_real_bullmq_queues_help_and_quits_cleanly() {
 fn unreachable_redis_shows_a_splash_and_ctrl_c_quits() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("unix://{}/nobody.sock", dir.path().display());
-    let tmux = Tmux::start(80, 24, &qtop_command(&url));
+    let tmux = Tmux::start(80, 24, &qtop_in_tmux(&url, &[]));
     let screen = tmux.wait_for("the splash", |s| s.contains("cannot reach"));
     assert!(screen.contains("retrying"), "{screen}");
     // Never a table of zeros before the first data.
