@@ -94,13 +94,8 @@ const ALL_BUT_FILTER: &[Mode] = &[
     Mode::DeadLetterDetail,
     Mode::DeadLetterGroups,
 ];
-/// Every dead-letter screen.
-const DLQ: &[Mode] = &[
-    Mode::DeadLetters,
-    Mode::DeadLetterDetail,
-    Mode::DeadLetterGroups,
-];
 const DLQ_LIST: &[Mode] = &[Mode::DeadLetters];
+const DETAIL_AND_GROUPS: &[Mode] = &[Mode::DeadLetterDetail, Mode::DeadLetterGroups];
 const DLQ_LIST_AND_GROUPS: &[Mode] = &[Mode::DeadLetters, Mode::DeadLetterGroups];
 
 /// The plain dashboard.
@@ -295,43 +290,85 @@ pub const DEAD_LETTERS: &[Binding] = &[
     Binding {
         keys: &[key(KeyCode::Up), ch('k')],
         command: Command::Up,
-        modes: DLQ,
-        help: "up (the list reads the previous page past the top)",
+        modes: DLQ_LIST,
+        help: "previous job (past the top: the previous page, read from Redis)",
         status: None,
     },
     Binding {
         keys: &[key(KeyCode::Down), ch('j')],
         command: Command::Down,
-        modes: DLQ,
-        help: "down (the list reads the next page past the bottom)",
+        modes: DLQ_LIST,
+        help: "next job (past the bottom: the next page, read from Redis)",
         status: None,
     },
     Binding {
         keys: &[key(KeyCode::PageUp), ctrl('u')],
         command: Command::PageUp,
-        modes: DLQ,
-        help: "previous page (read from Redis)",
+        modes: DLQ_LIST,
+        help: "previous page (newer jobs)",
         status: None,
     },
     Binding {
         keys: &[key(KeyCode::PageDown), ctrl('d')],
         command: Command::PageDown,
-        modes: DLQ,
-        help: "next page (read from Redis)",
+        modes: DLQ_LIST,
+        help: "next page (older jobs)",
         status: None,
     },
     Binding {
         keys: &[key(KeyCode::Home)],
         command: Command::Top,
-        modes: DLQ,
-        help: "first (newest)",
+        modes: DLQ_LIST,
+        help: "first page (newest)",
         status: None,
     },
     Binding {
         keys: &[key(KeyCode::End)],
         command: Command::Bottom,
-        modes: DLQ,
-        help: "last (oldest)",
+        modes: DLQ_LIST,
+        help: "last page (oldest)",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::Up), ch('k')],
+        command: Command::Up,
+        modes: DETAIL_AND_GROUPS,
+        help: "up",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::Down), ch('j')],
+        command: Command::Down,
+        modes: DETAIL_AND_GROUPS,
+        help: "down",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::PageUp), ctrl('u')],
+        command: Command::PageUp,
+        modes: DETAIL_AND_GROUPS,
+        help: "up a page",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::PageDown), ctrl('d')],
+        command: Command::PageDown,
+        modes: DETAIL_AND_GROUPS,
+        help: "down a page",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::Home)],
+        command: Command::Top,
+        modes: DETAIL_AND_GROUPS,
+        help: "top",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::End)],
+        command: Command::Bottom,
+        modes: DETAIL_AND_GROUPS,
+        help: "bottom",
         status: None,
     },
     Binding {
@@ -351,8 +388,22 @@ pub const DEAD_LETTERS: &[Binding] = &[
     Binding {
         keys: &[ch('r')],
         command: Command::Retry,
-        modes: DLQ,
-        help: "retry: the marked jobs, else the selected one (the group in groups view)",
+        modes: DLQ_LIST,
+        help: "retry the marked jobs, else the selected one",
+        status: Some("retry"),
+    },
+    Binding {
+        keys: &[ch('r')],
+        command: Command::Retry,
+        modes: &[Mode::DeadLetterDetail],
+        help: "retry this job",
+        status: Some("retry"),
+    },
+    Binding {
+        keys: &[ch('r')],
+        command: Command::Retry,
+        modes: &[Mode::DeadLetterGroups],
+        help: "retry every job of the selected group",
         status: Some("retry"),
     },
     Binding {
@@ -365,8 +416,22 @@ pub const DEAD_LETTERS: &[Binding] = &[
     Binding {
         keys: &[ch('x'), key(KeyCode::Delete)],
         command: Command::Delete,
-        modes: DLQ,
-        help: "delete: the marked jobs, else the selected one (the group in groups view)",
+        modes: DLQ_LIST,
+        help: "delete the marked jobs, else the selected one",
+        status: Some("delete"),
+    },
+    Binding {
+        keys: &[ch('x'), key(KeyCode::Delete)],
+        command: Command::Delete,
+        modes: &[Mode::DeadLetterDetail],
+        help: "delete this job",
+        status: Some("delete"),
+    },
+    Binding {
+        keys: &[ch('x'), key(KeyCode::Delete)],
+        command: Command::Delete,
+        modes: &[Mode::DeadLetterGroups],
+        help: "delete every job of the selected group",
         status: Some("delete"),
     },
     Binding {
@@ -400,9 +465,16 @@ pub const DEAD_LETTERS: &[Binding] = &[
     Binding {
         keys: &[key(KeyCode::Esc)],
         command: Command::Back,
-        modes: DLQ,
-        help: "back (in the list: clear the filter first)",
+        modes: DLQ_LIST,
+        help: "clear the filter, else leave the dead letters",
         status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::Esc)],
+        command: Command::Back,
+        modes: DETAIL_AND_GROUPS,
+        help: "back to the list",
+        status: Some("back"),
     },
     Binding {
         keys: &[ch('y')],
