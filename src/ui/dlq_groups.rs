@@ -18,7 +18,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     };
     let mut title = format!(" failure groups · {}", dl.queue);
     if let Some(view) = &dl.groups {
-        title.push_str(&format!(" · {} groups", view.groups.len()));
+        let n = view.groups.len();
+        title.push_str(&format!(" · {n} group{}", if n == 1 { "" } else { "s" }));
         let total = dl.total().unwrap_or(view.scanned);
         if view.scanned < total {
             title.push_str(&format!(" of the newest {} of {total} jobs", view.scanned));
