@@ -86,7 +86,8 @@ fn from_heartbeat(key: &QueueKey, beat: &Heartbeat, now_ms: i64) -> WorkerRow {
         key: key.clone(),
         name: beat.worker.clone(),
         addr: format!("{} pid {}", beat.host, beat.pid),
-        age_s: (beat.started_ms > 0).then(|| ((now_ms - beat.started_ms).max(0) / 1000) as u64),
+        age_s: (beat.started_ms > 0)
+            .then(|| (now_ms.saturating_sub(beat.started_ms).max(0) / 1000) as u64),
         idle_s: None,
         library: WorkerLibrary::Qtop,
         connections: 0,

@@ -33,8 +33,9 @@ impl Heartbeat {
     }
 
     pub fn is_stale(&self, now_ms: i64) -> bool {
-        let beat = self.beat_ms.max(100) as i64;
-        now_ms - self.last_beat_ms > 3 * beat
+        // Stored values can be anything: clamp so the arithmetic cannot overflow.
+        let beat = self.beat_ms.clamp(100, 86_400_000) as i64;
+        now_ms.saturating_sub(self.last_beat_ms) > 3 * beat
     }
 }
 

@@ -98,7 +98,7 @@ impl QueueHistory {
             return Some(0.0);
         }
         let ts = reading.oldest_waiting_ts_ms?;
-        Some(((now_ms - ts).max(0)) as f64 / 1000.0)
+        Some(now_ms.saturating_sub(ts).max(0) as f64 / 1000.0)
     }
 
     pub fn stats(&self, now_ms: i64, window_ms: i64) -> QueueStats {

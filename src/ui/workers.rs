@@ -25,7 +25,7 @@ fn heartbeat_text(row: &WorkerRow, now_ms: i64) -> String {
     } else {
         format!("job {}", format::fit(&beat.current.join(","), 16))
     };
-    let last = format::millis((now_ms - beat.last_beat_ms).max(0) as f64);
+    let last = format::millis(now_ms.saturating_sub(beat.last_beat_ms).max(0) as f64);
     format!(
         "c{} done {} {} beat {} ago",
         beat.concurrency,

@@ -272,7 +272,8 @@ pub fn parse_job_timing(reply: &Value) -> Option<(Option<u64>, Option<u64>)> {
         return None;
     }
     let span = |from: Option<i64>, to: Option<i64>| match (from, to) {
-        (Some(a), Some(b)) if b >= a => Some((b - a) as u64),
+        // Garbage can be any i64: never overflow.
+        (Some(a), Some(b)) if b >= a => b.checked_sub(a).map(|d| d as u64),
         _ => None,
     };
     Some((span(created, processed), span(processed, finished)))
