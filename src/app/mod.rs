@@ -16,8 +16,10 @@
 
 mod data;
 pub mod dlq;
+mod dlq_actions;
 mod dlq_input;
-pub use dlq_input::{export_file_name, is_dlq_mode};
+pub use dlq_actions::export_file_name;
+pub use dlq_input::is_dlq_mode;
 #[doc(hidden)]
 pub mod dlq_fixtures;
 #[doc(hidden)]
