@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::Duration;
 
 use common::{qtop_in_tmux, wait_until, NodeChild, NodeScript, RedisServer, Tmux};
@@ -20,8 +21,8 @@ fn scenario() -> (RedisServer, NodeChild) {
 }
 
 /// qtop in tmux with the billing queue's dead letters open.
-fn open_billing_dead_letters(redis: &RedisServer, extra: &[&str]) -> Tmux {
-    let tmux = Tmux::start(160, 48, &qtop_in_tmux(&redis.url(), extra));
+fn open_billing_dead_letters(redis: &RedisServer, dir: &Path, extra: &[&str]) -> Tmux {
+    let tmux = Tmux::start_in(dir, 160, 48, &qtop_in_tmux(&redis.url(), extra));
     tmux.wait_for("the queues table", |s| s.contains("│billing "));
     // Select billing by filtering the queues down to it.
     tmux.send(&["/"]);
@@ -45,7 +46,8 @@ fn failed_count(redis: &RedisServer) -> String {
 fn retry_all_from_the_pane_moves_the_failed_jobs_to_wait() {
     let (redis, mut scenario) = scenario();
     assert_eq!(failed_count(&redis), "4");
-    let tmux = open_billing_dead_letters(&redis, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = open_billing_dead_letters(&redis, dir.path(), &[]);
 
     tmux.send(&["Enter"]);
     let detail = tmux.wait_for("the detail with a stack trace", |s| {
@@ -82,7 +84,8 @@ fn retry_all_from_the_pane_moves_the_failed_jobs_to_wait() {
 #[test]
 fn read_only_keys_refuse_and_leave_the_failed_set_alone() {
     let (redis, mut scenario) = scenario();
-    let tmux = open_billing_dead_letters(&redis, &["--read-only"]);
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = open_billing_dead_letters(&redis, dir.path(), &["--read-only"]);
     let screen = tmux.screen();
     assert!(screen.contains("retry (read-only)"), "{screen}");
 
@@ -105,6 +108,33 @@ fn read_only_keys_refuse_and_leave_the_failed_set_alone() {
     }
     assert_eq!(failed_count(&redis), "4");
     assert_eq!(redis.cmd(&["LLEN", "bull:billing:wait"]), "0");
+
+    // Export only reads: it works in read-only mode, into the current directory.
+    tmux.send(&["e"]);
+    let exported = tmux.wait_for("the export", |s| s.contains("exported 4 failed jobs to"));
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("qtop-dlq-billing-") && name.ends_with(".jsonl"),
+        "{name}"
+    );
+    assert!(
+        exported.contains(&name),
+        "the pane names the file:\n{exported}"
+    );
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines
+        .iter()
+        .all(|l| l["failed_reason"] == "card declined for order 1234"));
 
     tmux.send(&["q"]);
     let after = tmux.wait_for("qtop to exit", |s| s.contains("QTOP_EXIT="));

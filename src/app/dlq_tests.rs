@@ -315,3 +315,36 @@ fn a_deleted_detail_closes_and_an_emptied_page_moves_back() {
     assert_eq!(dl(&app).offset, 0);
     assert_eq!(dl(&app).shown().len(), 10);
 }
+
+#[test]
+fn a_moved_failed_count_rereads_once_and_the_wheel_moves() {
+    let mut app = dead_letters_app(80, 24);
+    // The fixture's poller says billing has 4 failed jobs; the pane read 57.
+    let report = |n| {
+        Action::Source(crate::source::SourceEvent::Report(Box::new(
+            fixtures::report(n),
+        )))
+    };
+    let effects = app.update(report(121));
+    assert_eq!(wants(&effects).len(), 1, "re-read");
+    assert!(
+        app.update(report(122)).is_empty(),
+        "asked once for this count"
+    );
+    serve(&mut app, effects, 4);
+    assert!(app.update(report(123)).is_empty(), "in step");
+    assert_eq!(dl(&app).shown().len(), 4);
+    let wheel = |kind| {
+        Action::Mouse(crossterm::event::MouseEvent {
+            kind,
+            column: 10,
+            row: 5,
+            modifiers: crossterm::event::KeyModifiers::NONE,
+        })
+    };
+    app.update(wheel(crossterm::event::MouseEventKind::ScrollDown));
+    app.update(wheel(crossterm::event::MouseEventKind::ScrollDown));
+    assert_eq!(dl(&app).row, 2);
+    app.update(wheel(crossterm::event::MouseEventKind::ScrollUp));
+    assert_eq!(dl(&app).row, 1);
+}

@@ -15,6 +15,11 @@ pub struct Tmux {
 
 impl Tmux {
     pub fn start(width: u16, height: u16, command: &str) -> Tmux {
+        Self::start_in(&std::env::temp_dir(), width, height, command)
+    }
+
+    /// Like `start`, with `dir` as the command's working directory.
+    pub fn start_in(dir: &std::path::Path, width: u16, height: u16, command: &str) -> Tmux {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let socket = format!(
             "qtop-e2e-{}-{}",
@@ -25,6 +30,8 @@ impl Tmux {
         let output = tmux.run(&[
             "new-session",
             "-d",
+            "-c",
+            &dir.to_string_lossy(),
             "-x",
             &width.to_string(),
             "-y",
