@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod demo;
+pub mod logging;
 pub mod model;
 pub mod runtime;
 pub mod source;
@@ -21,6 +22,8 @@ use cli::{Cli, Command};
 /// Run qtop as the command line asks.
 pub async fn run(cli: Cli) -> Result<()> {
     install_tls_provider();
+    logging::init(cli.global.log_file.as_deref())?;
+    tracing::info!("qtop {} starting", env!("CARGO_PKG_VERSION"));
     if cli.global.insecure && cli.global.redis_url().starts_with("rediss://") {
         eprintln!("qtop: warning: --insecure: the Redis server's TLS certificate is NOT verified");
     }

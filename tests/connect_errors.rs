@@ -137,3 +137,32 @@ fn a_server_that_never_answers_times_out() {
     );
     assert!(started.elapsed() < Duration::from_secs(20));
 }
+
+#[test]
+fn the_log_file_records_connections_without_the_password() {
+    let redis = RedisServer::start_tcp_with_args(&["--requirepass", "log-secret"]);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("qtop.log");
+    let good = format!("redis://:log-secret@127.0.0.1:{}", redis.port());
+    let bad = format!("redis://:wrong-secret@127.0.0.1:{}", redis.port());
+    for url in [&good, &bad] {
+        let _ = run_qtop(
+            &[
+                "--redis",
+                url,
+                "--log-file",
+                log.to_str().unwrap(),
+                "snapshot",
+                "--window",
+                "0s",
+            ],
+            Duration::from_secs(30),
+        );
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("connected"), "{text}");
+    assert!(
+        !text.contains("log-secret") && !text.contains("wrong-secret"),
+        "{text}"
+    );
+}

@@ -180,3 +180,17 @@ fn idle_queues_cost_next_to_nothing() {
     assert!(commands <= 2 + 17 * 11 + 10, "commands {commands}");
     assert!(round_trips <= 3, "round trips {round_trips}");
 }
+
+#[test]
+fn the_database_number_in_the_url_is_honoured() {
+    let redis = RedisServer::start_tcp();
+    let mut conn = redis.conn();
+    conn.call(&["SELECT", "3"]).unwrap();
+    conn.call(&["LPUSH", "bull:in-db3:wait", "1"]).unwrap();
+    let in_db3 = snapshot_json(&format!("{}/3", redis.tcp_url()), &[], "0s");
+    assert_eq!(in_db3["queues"][0]["name"], "in-db3");
+    let in_db0 = snapshot_json(&redis.tcp_url(), &[], "0s");
+    assert!(in_db0["queues"].as_array().unwrap().is_empty());
+    let socket = snapshot_json(&format!("{}?db=3", redis.url()), &[], "0s");
+    assert_eq!(socket["queues"][0]["name"], "in-db3");
+}

@@ -57,6 +57,7 @@ pub async fn retry_jobs(
         }
     }
     bull.close().await;
+    tracing::info!(%queue, requested = outcome.requested, done = outcome.done, "retried failed jobs");
     Ok(outcome)
 }
 
@@ -95,6 +96,7 @@ pub async fn delete_jobs(
         }
     }
     bull.close().await;
+    tracing::info!(%queue, requested = outcome.requested, done = outcome.done, "deleted failed jobs");
     Ok(outcome)
 }
 

@@ -81,6 +81,7 @@ async fn poll_loop(
                     return;
                 };
                 poller.disconnect();
+                tracing::warn!(%error, retry_in = ?backoff, "connection lost");
                 let event = SourceEvent::Disconnected {
                     error,
                     retry_in: backoff,
@@ -90,6 +91,7 @@ async fn poll_loop(
                 }
             }
             Err(error) => {
+                tracing::warn!(%error, retry_in = ?backoff, "cannot connect");
                 let event = SourceEvent::Disconnected {
                     error: error.to_string(),
                     retry_in: backoff,

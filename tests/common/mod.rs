@@ -13,6 +13,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod node;
+mod python;
 mod qtop;
 mod redis_server;
 mod resp;
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 pub use node::{
     ensure_node_modules, node_dir, run_node, spawn_node, NodeChild, NodeScript, RUN_TIMEOUT,
 };
+pub use python::{ensure_python_env, spawn_python};
 pub use qtop::{qtop_bin, queue, run_qtop, snapshot_json};
 pub use redis_server::{assert_pid_gone, RedisServer};
 pub use resp::{encode_command, read_reply, Conn, Resp};

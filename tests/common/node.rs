@@ -111,48 +111,9 @@ impl NodeScript {
         ensure_node_modules();
         let path = node_dir().join(&self.script);
         assert!(path.is_file(), "no fixture script {}", path.display());
-        let mut child = Command::new("node")
-            .arg(&path)
-            .args(&self.args)
-            .current_dir(node_dir())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run node ({e}); is Node.js installed?"));
-        let stdout = child.stdout.take().expect("piped stdout");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let (tx, lines) = mpsc::channel();
-        let out_thread = thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr_buf = Arc::new(Mutex::new(String::new()));
-        let sink = Arc::clone(&stderr_buf);
-        let err_thread = thread::spawn(move || {
-            let mut reader = BufReader::new(stderr);
-            let mut chunk = [0u8; 4096];
-            while let Ok(n) = reader.read(&mut chunk) {
-                if n == 0 {
-                    break;
-                }
-                let text = String::from_utf8_lossy(&chunk[..n]);
-                sink.lock().expect("stderr buffer").push_str(&text);
-            }
-        });
-        NodeChild {
-            name: self.describe(),
-            stdin: child.stdin.take(),
-            child: Some(child),
-            lines,
-            seen: Vec::new(),
-            stderr: stderr_buf,
-            readers: vec![out_thread, err_thread],
-        }
+        let mut command = Command::new("node");
+        command.arg(&path).args(&self.args).current_dir(node_dir());
+        NodeChild::spawn_command(self.describe(), command)
     }
 
     /// Runs to completion (stdin closed) within `timeout`; panics with
@@ -207,6 +168,50 @@ pub struct NodeChild {
 }
 
 impl NodeChild {
+    /// Start `command` with piped stdin/stdout/stderr, reading its stdout line by line
+    /// (also used for the Python fixtures).
+    pub fn spawn_command(name: String, mut command: Command) -> NodeChild {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {name} ({e})"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (tx, lines) = mpsc::channel();
+        let out_thread = thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr_buf = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&stderr_buf);
+        let err_thread = thread::spawn(move || {
+            let mut reader = BufReader::new(stderr);
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                let text = String::from_utf8_lossy(&chunk[..n]);
+                sink.lock().expect("stderr buffer").push_str(&text);
+            }
+        });
+        NodeChild {
+            name,
+            stdin: child.stdin.take(),
+            child: Some(child),
+            lines,
+            seen: Vec::new(),
+            stderr: stderr_buf,
+            readers: vec![out_thread, err_thread],
+        }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("node child already reaped").id()
     }

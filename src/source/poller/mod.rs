@@ -164,6 +164,7 @@ impl Poller {
             .arg("qtop:monitor")
             .query_async(&mut conn)
             .await;
+        tracing::info!(redis = %self.target.display(), version = %self.redis_version, "connected");
         self.conn = Some(conn);
         self.last_discovery = None;
         self.cycle = None;
