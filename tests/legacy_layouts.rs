@@ -7,16 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{queue, run_qtop, snapshot_json, NodeScript, RedisServer};
-
-const SAME: [(&str, &str); 6] = [
-    ("active", "active"),
-    ("prioritized", "prioritized"),
-    ("delayed", "delayed"),
-    ("completed", "completed"),
-    ("failed", "failed"),
-    ("waiting_children", "waiting-children"),
-];
+use common::{assert_counts_match, queue, run_qtop, snapshot_json, NodeScript, RedisServer};
 
 #[test]
 fn older_layouts_match_their_own_get_job_counts() {
@@ -35,26 +26,10 @@ fn older_layouts_match_their_own_get_job_counts() {
     for (name, theirs_all) in &expected {
         let version = theirs_all["version"].as_str().unwrap();
         for queue_name in [name.clone(), format!("{name}-paused")] {
-            let ours = queue(&doc, &queue_name);
-            let theirs = &theirs_all[&queue_name];
-            let waiting = theirs["waiting"].as_u64().unwrap() + theirs["paused"].as_u64().unwrap();
-            assert_eq!(
-                ours["counts"]["waiting"], waiting,
-                "{queue_name} ({version}) waiting"
-            );
-            for (our_state, their_state) in SAME {
-                assert_eq!(
-                    ours["counts"][our_state], theirs[their_state],
-                    "{queue_name} ({version}) {our_state}"
-                );
-            }
-            assert_eq!(
-                ours["paused"], theirs["isPaused"],
-                "{queue_name} ({version}) paused"
-            );
-            assert!(
-                ours["problems"].as_array().unwrap().is_empty(),
-                "{queue_name}: {ours}"
+            assert_counts_match(
+                queue(&doc, &queue_name),
+                &theirs_all[&queue_name],
+                &format!("{queue_name} ({version})"),
             );
         }
         // Failed jobs of every version list with their attempts (`attemptsMade` before v5).

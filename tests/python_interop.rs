@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{queue, snapshot_json, spawn_python, RedisServer};
+use common::{assert_counts_match, queue, snapshot_json, spawn_python, RedisServer};
 
 #[test]
 fn python_queues_and_workers_read_as_python_counts_them() {
@@ -17,20 +17,7 @@ fn python_queues_and_workers_read_as_python_counts_them() {
     let theirs = &ready["py"];
     let doc = snapshot_json(&redis.url(), &[], "0s");
     let ours = queue(&doc, "py");
-    for (our_state, their_state) in [
-        ("waiting", "waiting"),
-        ("active", "active"),
-        ("prioritized", "prioritized"),
-        ("delayed", "delayed"),
-        ("completed", "completed"),
-        ("failed", "failed"),
-        ("waiting_children", "waiting-children"),
-    ] {
-        assert_eq!(
-            ours["counts"][our_state], theirs[their_state],
-            "{our_state}: {ours}"
-        );
-    }
+    assert_counts_match(ours, theirs, "py");
     assert_eq!(ours["unlocked_active"], 0, "the held job is locked");
     let workers: Vec<&serde_json::Value> = doc["workers"]
         .as_array()

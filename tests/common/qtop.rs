@@ -76,3 +76,37 @@ pub fn queue<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Valu
         .and_then(|qs| qs.iter().find(|q| q["name"] == name))
         .unwrap_or_else(|| panic!("queue {name} missing from snapshot: {doc:#}"))
 }
+
+/// Assert that a queue of a qtop snapshot has exactly the counts a BullMQ library reported
+/// for it (`getJobCounts` with `paused` included, plus `isPaused` when given). qtop folds a
+/// legacy `paused` list into `waiting`.
+pub fn assert_counts_match(ours: &serde_json::Value, theirs: &serde_json::Value, label: &str) {
+    let count = |state: &str| theirs[state].as_u64().unwrap_or(0);
+    assert_eq!(
+        ours["counts"]["waiting"].as_u64(),
+        Some(count("waiting") + count("paused")),
+        "{label} waiting: qtop {ours:#} vs bullmq {theirs:#}"
+    );
+    for (our_state, their_state) in [
+        ("active", "active"),
+        ("prioritized", "prioritized"),
+        ("delayed", "delayed"),
+        ("completed", "completed"),
+        ("failed", "failed"),
+        ("waiting_children", "waiting-children"),
+    ] {
+        assert_eq!(
+            ours["counts"][our_state].as_u64(),
+            Some(count(their_state)),
+            "{label} {our_state}: qtop {ours:#} vs bullmq {theirs:#}"
+        );
+    }
+    if !theirs["isPaused"].is_null() {
+        assert_eq!(ours["paused"], theirs["isPaused"], "{label} paused");
+    }
+    assert_eq!(
+        ours["problems"].as_array().map(Vec::len),
+        Some(0),
+        "{label}: {ours}"
+    );
+}
