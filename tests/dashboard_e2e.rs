@@ -5,17 +5,32 @@
 
 mod common;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{qtop_bin, run_qtop, table, NodeScript, RedisServer, Tmux};
+use common::{qtop_in_tmux, run_qtop, NodeScript, RedisServer, Tmux};
 
-/// qtop in the pane, then its exit status printed on the normal screen, then a pause so
-/// the pane stays around to be read.
-fn qtop_command(url: &str) -> String {
-    format!(
-        "env -u REDIS_URL NO_COLOR= '{}' --redis '{url}' --interval 500ms; echo QTOP_EXIT=$?; sleep 60",
-        qtop_bin()
-    )
+/// Each queue row of the table as `column title → cell`, keyed by queue name.
+fn table(screen: &str) -> HashMap<String, HashMap<String, String>> {
+    let cells = |line: &str| -> Vec<String> {
+        line.trim_matches(|c| c == '│' || c == ' ')
+            .split_whitespace()
+            .map(|s| s.trim_end_matches(['↓', '↑']).to_string())
+            .collect()
+    };
+    let mut lines = screen.lines().skip_while(|l| !l.contains("QUEUE"));
+    let Some(header) = lines.next() else {
+        return HashMap::new();
+    };
+    let titles = cells(header);
+    lines
+        .take_while(|l| l.starts_with('│'))
+        .map(|l| {
+            let row = cells(l);
+            let name = row.first().cloned().unwrap_or_default();
+            (name, titles.iter().cloned().zip(row).collect())
+        })
+        .collect()
 }
 
 #[test]
@@ -26,7 +41,7 @@ fn dashboard_shows_real_bullmq_queues_help_and_quits_cleanly() {
         .spawn();
     scenario.wait_for_line("READY", Duration::from_secs(60));
 
-    let tmux = Tmux::start(120, 30, &qtop_command(&redis.url()));
+    let tmux = Tmux::start(120, 30, &qtop_in_tmux(&redis.url(), &[]));
     let screen = tmux.wait_for("the queues table", |s| {
         ["emails", "billing", "paused-q", "reports"]
             .iter()
@@ -76,7 +91,7 @@ fn dashboard_shows_real_bullmq_queues_help_and_quits_cleanly() {
 fn unreachable_redis_shows_a_splash_and_ctrl_c_quits() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("unix://{}/nobody.sock", dir.path().display());
-    let tmux = Tmux::start(80, 24, &qtop_command(&url));
+    let tmux = Tmux::start(80, 24, &qtop_in_tmux(&url, &[]));
     let screen = tmux.wait_for("the splash", |s| s.contains("cannot reach"));
     assert!(screen.contains("retrying"), "{screen}");
     // Never a table of zeros before the first data.

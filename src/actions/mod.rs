@@ -4,6 +4,7 @@
 //! retried job is left exactly as BullMQ's own retry leaves it.
 
 pub mod dlq;
+pub mod dlq_op;
 pub mod scale_cmd;
 
 use bullmq::options::{QueueOptions, RedisConnectionOptions, TlsCerts};

@@ -1,7 +1,7 @@
 //! The advisor panel's state (target wait, the advice for the selected queue), the
 //! scale-cmd confirmation, the demo's keys, and the autoscaler fed on each report.
 
-use super::confirm::Confirm;
+use super::confirm::{Confirm, OnYes};
 use super::demo::{DemoCommand, DemoOp, DemoState};
 use super::{App, Effect, Mode};
 use crate::model::advisor::inputs_from;
@@ -133,9 +133,13 @@ impl App {
             }
             Command::ApplyScale => self.offer_scale(),
             Command::ConfirmYes => {
-                let confirm = self.confirm.take();
+                let on_yes = self.confirm.take().map(|c| c.on_yes);
                 self.mode = self.back;
-                return confirm.map(|c| c.on_yes).unwrap_or_default();
+                return match on_yes {
+                    Some(OnYes::RunScaleCmd { workers }) => vec![Effect::RunScaleCmd { workers }],
+                    // Dead-letter questions are answered by the dead-letter screens.
+                    Some(OnYes::DeadLetters(_)) | None => Vec::new(),
+                };
             }
             Command::ConfirmNo => {
                 if self.confirm.take().is_some() {
@@ -170,10 +174,10 @@ impl App {
             return;
         };
         let command = template.map(|t| t.display(workers)).unwrap_or_default();
-        self.confirm = Some(Confirm::new(
-            format!("Run `{command}` (n = {workers})?"),
-            vec![Effect::RunScaleCmd { workers }],
-        ));
+        self.confirm = Some(Confirm {
+            question: format!("Run `{command}` (n = {workers})"),
+            on_yes: OnYes::RunScaleCmd { workers },
+        });
         if self.mode != Mode::Confirm {
             self.back = self.mode;
         }

@@ -1,21 +1,19 @@
-//! A yes/no question before something with effects outside qtop (running --scale-cmd).
-//! Generic: the question and the effect to run on "yes"; `Mode::Confirm` has the keys.
+//! A yes/no question before something with effects outside the screen: a bulk or
+//! destructive dead-letter action, or running --scale-cmd. `Mode::Confirm` has the keys;
+//! `y` runs `on_yes`, anything else cancels.
 
-use super::Effect;
+use crate::actions::dlq_op::DlqRequest;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Confirm {
     /// What will happen, in words (shown in the dialog).
     pub question: String,
-    /// Run on "yes"; nothing happens on "no".
-    pub on_yes: Vec<Effect>,
+    pub on_yes: OnYes,
 }
 
-impl Confirm {
-    pub fn new(question: impl Into<String>, on_yes: Vec<Effect>) -> Self {
-        Self {
-            question: question.into(),
-            on_yes,
-        }
-    }
+/// What "yes" starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OnYes {
+    DeadLetters(DlqRequest),
+    RunScaleCmd { workers: u32 },
 }

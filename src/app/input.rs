@@ -13,8 +13,12 @@ impl App {
         if self.mode == Mode::Filter {
             if let KeyCode::Char(c) = key.code {
                 if !key.modifiers.contains(KeyModifiers::CONTROL) {
-                    self.filter.push(c);
-                    self.refilter();
+                    if self.back == Mode::DeadLetters {
+                        self.dlq_filter_push(c);
+                    } else {
+                        self.filter.push(c);
+                        self.refilter();
+                    }
                 }
             }
         }
@@ -22,6 +26,9 @@ impl App {
     }
 
     pub(super) fn on_command(&mut self, command: Command) -> Vec<Effect> {
+        if let Some(effects) = self.on_dlq_command(command) {
+            return effects;
+        }
         match command {
             Command::Quit => return vec![Effect::Quit],
             Command::Help => {
@@ -109,14 +116,32 @@ impl App {
                     self.rebuild_view();
                 }
             }
+            // Dead-letter commands outside its screens do nothing.
+            Command::DeadLetters
+            | Command::ToggleGroups
+            | Command::Mark
+            | Command::Retry
+            | Command::RetryAll
+            | Command::Delete
+            | Command::DeleteAll
+            | Command::Export => {}
         }
         Vec::new()
     }
 
-    pub(super) fn on_mouse(&mut self, mouse: MouseEvent) {
+    pub(super) fn on_mouse(&mut self, mouse: MouseEvent) -> Vec<Effect> {
         // A question is open: its answer must not change under it.
         if self.mode == Mode::Confirm {
-            return;
+            return Vec::new();
+        }
+        // The dead-letter screens: the wheel moves like the arrow keys.
+        if super::dlq_input::is_dlq_mode(self.screen()) {
+            return match mouse.kind {
+                _ if !super::dlq_input::is_dlq_mode(self.mode) => Vec::new(),
+                MouseEventKind::ScrollUp => self.on_command(Command::Up),
+                MouseEventKind::ScrollDown => self.on_command(Command::Down),
+                _ => Vec::new(),
+            };
         }
         let areas = crate::ui::layout(self, self.size);
         let inside = |r: ratatui::layout::Rect| {
@@ -164,6 +189,7 @@ impl App {
             }
             _ => {}
         }
+        Vec::new()
     }
 
     fn page(&self) -> usize {

@@ -19,6 +19,13 @@ pub mod advisor;
 pub mod confirm;
 mod data;
 pub mod demo;
+pub mod dlq;
+mod dlq_actions;
+mod dlq_input;
+pub use dlq_actions::export_file_name;
+pub use dlq_input::is_dlq_mode;
+#[doc(hidden)]
+pub mod dlq_fixtures;
 #[doc(hidden)]
 pub mod fixtures;
 mod input;
@@ -30,12 +37,16 @@ use std::time::Duration;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
+use crate::actions::dlq_op::{DlqDone, DlqRequest};
+use crate::model::clock::Zone;
 use crate::model::series::{Series, SeriesConfig};
 use crate::model::{PollStats, QueueHistory, QueueKey};
+use crate::source::dlq_task::{DlqAnswer, DlqWant};
 use crate::source::SourceEvent;
 use crate::ui::keymap::Keymap;
 use confirm::Confirm;
 use demo::{DemoCommand, DemoOp, DemoState, EventLog};
+use dlq::DeadLetters;
 use rows::{QueueRow, Sort};
 use workers::WorkersView;
 
@@ -50,7 +61,13 @@ pub enum Mode {
     /// Typing a filter; other keys go to the text.
     Filter,
     Help,
-    /// A yes/no question (`app.confirm`) has the keyboard.
+    /// One queue's failed jobs, a page at a time.
+    DeadLetters,
+    /// One failed job in full.
+    DeadLetterDetail,
+    /// The failed jobs grouped by normalised reason.
+    DeadLetterGroups,
+    /// A yes/no question before a bulk or destructive action (`App::confirm`).
     Confirm,
 }
 
@@ -94,9 +111,28 @@ pub enum Command {
     TargetWaitUp,
     /// Offer to run --scale-cmd with the advisor's recommendation (asks first).
     ApplyScale,
+    Demo(DemoCommand),
+    /// Open the selected queue's dead letters.
+    DeadLetters,
+    ToggleGroups,
+    Mark,
+    Retry,
+    RetryAll,
+    Delete,
+    DeleteAll,
+    Export,
     ConfirmYes,
     ConfirmNo,
-    Demo(DemoCommand),
+}
+
+impl Command {
+    /// Commands that write to Redis: refused, and shown unavailable, in read-only mode.
+    pub fn writes(self) -> bool {
+        matches!(
+            self,
+            Command::Retry | Command::RetryAll | Command::Delete | Command::DeleteAll
+        )
+    }
 }
 
 #[derive(Debug)]
@@ -118,6 +154,10 @@ pub enum Action {
         workers: u32,
         result: Result<(Option<i32>, String), String>,
     },
+    /// An answer of the dead-letter reader task.
+    DeadLetters(DlqAnswer),
+    /// A dead-letter action finished.
+    ActionDone(DlqDone),
 }
 
 /// Work for the event loop.
@@ -129,6 +169,10 @@ pub enum Effect {
     RunScaleCmd {
         workers: u32,
     },
+    /// Tell the dead-letter reader what to read now (newest wins).
+    WantDeadLetters(DlqWant),
+    /// Run a dead-letter action in a background task; it answers with `ActionDone`.
+    DeadLetterAction(DlqRequest),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -181,6 +225,14 @@ pub struct App {
     /// Indices into `view.rows`, filtered and sorted.
     pub visible: Vec<usize>,
     pub has_data: bool,
+    /// Writes (retry, delete) are refused; their keys show as unavailable.
+    pub read_only: bool,
+    /// The zone timestamps are shown in (tests pin UTC).
+    pub zone: Zone,
+    /// The dead-letter pane's state, while it is open.
+    pub dead_letters: Option<DeadLetters>,
+    /// The question `Mode::Confirm` asks.
+    pub confirm: Option<Confirm>,
     series_config: SeriesConfig,
     tracked: BTreeMap<QueueKey, Tracked>,
     total: Series,
@@ -195,8 +247,6 @@ pub struct App {
     pub target_wait_ms: f64,
     /// --scale-cmd, if given (the runtime runs it; the advisor offers it).
     pub scale_cmd: Option<crate::actions::scale_cmd::ScaleCommand>,
-    pub read_only: bool,
-    pub confirm: Option<Confirm>,
     /// Set in `qtop demo`.
     pub demo: Option<DemoState>,
     pub log: EventLog,
@@ -230,6 +280,10 @@ impl App {
             view: View::default(),
             visible: Vec::new(),
             has_data: false,
+            read_only: false,
+            zone: Zone::Local,
+            dead_letters: None,
+            confirm: None,
             total: Series::new(&series_config),
             series_config,
             tracked: BTreeMap::new(),
@@ -240,8 +294,6 @@ impl App {
             advisor_shown: true,
             target_wait_ms: 2_000.0,
             scale_cmd: None,
-            read_only: false,
-            confirm: None,
             demo: None,
             log: EventLog::default(),
         }
@@ -300,21 +352,33 @@ impl App {
             .collect()
     }
 
+    /// Why `command` cannot run now, for help and the status bar to show; `None` if it can.
+    pub fn unavailable(&self, command: Command) -> Option<&'static str> {
+        (self.read_only && command.writes()).then_some("read-only")
+    }
+
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Key(key) => return self.on_key(key),
-            Action::Mouse(mouse) => self.on_mouse(mouse),
+            Action::Mouse(mouse) => return self.on_mouse(mouse),
             Action::Command(command) => return self.on_command(command),
-            Action::Source(event) => return self.on_source(event),
+            Action::Source(event) => {
+                let mut effects = self.on_source(event);
+                effects.extend(self.dlq_after_report());
+                return effects;
+            }
             Action::Tick(now_ms) => self.now_ms = now_ms,
             Action::Resize(w, h) => {
                 self.size = (w, h);
                 self.keep_selection_visible();
+                return self.dlq_resized();
             }
             action @ (Action::DemoStatus(_)
             | Action::DemoEvent(_)
             | Action::DemoDuplicates(_)
             | Action::ScaleCmdDone { .. }) => self.on_task_result(action),
+            Action::DeadLetters(answer) => return self.on_dlq_answer(answer),
+            Action::ActionDone(done) => return self.on_dlq_done(done),
         }
         Vec::new()
     }
@@ -324,3 +388,6 @@ impl App {
 mod tests;
 #[cfg(test)]
 mod tests_demo;
+
+#[cfg(test)]
+mod dlq_tests;

@@ -51,12 +51,14 @@ fn demo_keys_become_engine_commands_and_zoom_stays_on_z() {
     assert_eq!(app.window_ms(), 60_000);
     // Help tells the truth: + starts a worker, zoom is on z.
     let help = app.keymap.help(Mode::Dashboard);
-    assert!(help.contains(&("+".to_string(), "demo: start a worker")));
-    let zoom = help.iter().find(|(_, h)| h.starts_with("zoom in"));
-    assert_eq!(zoom.map(|(k, _)| k.as_str()), Some("z ="));
-    let up = help.iter().find(|(_, h)| *h == "select the previous row");
+    assert!(help
+        .iter()
+        .any(|e| e.keys == "+" && e.text == "demo: start a worker"));
+    let zoom = help.iter().find(|e| e.text.starts_with("zoom in"));
+    assert_eq!(zoom.map(|e| e.keys.as_str()), Some("z ="));
+    let up = help.iter().find(|e| e.text == "select the previous row");
     assert_eq!(
-        up.map(|(k, _)| k.as_str()),
+        up.map(|e| e.keys.as_str()),
         Some("↑"),
         "k kills in the demo"
     );
@@ -102,8 +104,8 @@ fn a_toggles_the_autoscaler_and_v_the_all_queues_charts() {
     let help = app.keymap.help(Mode::Dashboard);
     let all = help
         .iter()
-        .find(|(_, h)| h.starts_with("charts: selected queue"));
-    assert_eq!(all.map(|(k, _)| k.as_str()), Some("v"));
+        .find(|e| e.text.starts_with("charts: selected queue"));
+    assert_eq!(all.map(|e| e.keys.as_str()), Some("v"));
 }
 
 #[test]

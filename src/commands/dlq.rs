@@ -8,12 +8,13 @@ use redis::aio::MultiplexedConnection;
 
 use crate::actions::{self, Writer};
 use crate::cli::{DlqAction, DlqArgs, GlobalArgs, Selector};
-use crate::model::failures::{group_failures, matches_group, FailedJob, Payload};
+use crate::model::clock::Zone;
+use crate::model::failures::{group_failures, FailedJob, Payload};
 use crate::source::bullmq::QueueId;
 use crate::source::dlq::{self, DEFAULT_MAX_PAYLOAD};
+use crate::source::dlq_export::{export_failed, BATCH};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
-const BATCH: u64 = 1000;
 
 pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<()> {
     let queue = the_queue(global)?;
@@ -195,15 +196,11 @@ async fn show(
     Ok(())
 }
 
-/// Pretty JSON, raw text, or a note on what was not loaded.
-pub fn payload_text(payload: &Payload) -> String {
+/// The shared display text; a field too large to load says how to load it here.
+fn payload_text(payload: &Payload) -> String {
     match payload {
-        Payload::Missing => "(none)".to_string(),
-        Payload::Json { text } => serde_json::from_str::<serde_json::Value>(text)
-            .and_then(|v| serde_json::to_string_pretty(&v))
-            .unwrap_or_else(|_| text.clone()),
-        Payload::Raw { text } => format!("(not JSON) {text}"),
         Payload::TooLarge { bytes } => format!("({bytes} bytes: not loaded; --full loads it)"),
+        other => other.display_text(),
     }
 }
 
@@ -264,6 +261,13 @@ impl Act {
             Self::Delete => "delete",
         }
     }
+
+    fn past(self) -> &'static str {
+        match self {
+            Self::Retry => "retried",
+            Self::Delete => "deleted",
+        }
+    }
 }
 
 async fn act(
@@ -295,15 +299,10 @@ async fn act(
             done,
             skipped: Vec::new(),
         };
-        return report(&outcome, verb, json);
+        return report(&outcome, what.past(), json);
     }
     let ids: Vec<String> = match &selector.group {
-        Some(group) => all_failed(conn, queue)
-            .await?
-            .into_iter()
-            .filter(|job| matches_group(group, &job.failed_reason))
-            .map(|job| job.id)
-            .collect(),
+        Some(group) => dlq::failed_ids_in_group(conn, queue, group, BATCH).await?,
         None => selector.ids.clone(),
     };
     if ids.is_empty() {
@@ -322,28 +321,25 @@ async fn act(
         Act::Retry => actions::dlq::retry_jobs(writer, queue, &ids).await?,
         Act::Delete => actions::dlq::delete_jobs(writer, queue, &ids).await?,
     };
-    report(&outcome, verb, json)?;
+    report(&outcome, what.past(), json)?;
     if !outcome.skipped.is_empty() {
         bail!(
-            "{} of {} jobs were not {verb}d",
+            "{} of {} jobs were not {}",
             outcome.skipped.len(),
-            outcome.requested
+            outcome.requested,
+            what.past()
         );
     }
     Ok(())
 }
 
-fn report(outcome: &actions::dlq::Outcome, verb: &str, json: bool) -> Result<()> {
+fn report(outcome: &actions::dlq::Outcome, past: &str, json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, outcome)?;
         writeln!(out)?;
     } else {
-        writeln!(
-            out,
-            "{verb}d {} of {} jobs",
-            outcome.done, outcome.requested
-        )?;
+        writeln!(out, "{past} {} of {} jobs", outcome.done, outcome.requested)?;
         for skipped in &outcome.skipped {
             writeln!(out, "  skipped {}: {}", skipped.id, skipped.reason)?;
         }
@@ -382,26 +378,7 @@ async fn export(
         )),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
-    let mut offset = 0;
-    let mut written = 0u64;
-    loop {
-        let page = dlq::failed_page(conn, queue, offset, BATCH).await?;
-        if page.jobs.is_empty() {
-            break;
-        }
-        offset += page.jobs.len() as u64;
-        let ids: Vec<String> = page.jobs.iter().map(|j| j.id.clone()).collect();
-        let hashes = dlq::job_hashes(conn, queue, &ids).await?;
-        for (job, fields) in page.jobs.iter().zip(hashes) {
-            serde_json::to_writer(&mut sink, &super::dlq_export::export_line(job, &fields))?;
-            writeln!(sink)?;
-            written += 1;
-        }
-        if offset >= page.total {
-            break;
-        }
-    }
-    sink.flush()?;
+    let written = export_failed(conn, queue, &mut sink).await?;
     eprintln!("exported {written} failed jobs of {queue}");
     Ok(())
 }
@@ -417,12 +394,6 @@ fn clip(text: &str, width: usize) -> String {
 }
 
 /// Epoch ms as local time, or `-`.
-pub fn local_time(ms: Option<i64>) -> String {
-    ms.and_then(chrono::DateTime::from_timestamp_millis)
-        .map(|t| {
-            t.with_timezone(&chrono::Local)
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        })
-        .unwrap_or_else(|| "-".to_string())
+fn local_time(ms: Option<i64>) -> String {
+    Zone::Local.datetime(ms)
 }

@@ -3,7 +3,6 @@
 pub mod advise;
 pub mod demo;
 pub mod dlq;
-mod dlq_export;
 pub mod produce;
 pub mod snapshot;
 pub mod worker;

@@ -45,6 +45,20 @@ pub enum Payload {
     },
 }
 
+impl Payload {
+    /// Pretty JSON, raw text marked as such, or a note on what was not loaded.
+    pub fn display_text(&self) -> String {
+        match self {
+            Payload::Missing => "(none)".to_string(),
+            Payload::Json { text } => serde_json::from_str::<serde_json::Value>(text)
+                .and_then(|v| serde_json::to_string_pretty(&v))
+                .unwrap_or_else(|_| text.clone()),
+            Payload::Raw { text } => format!("(not JSON) {text}"),
+            Payload::TooLarge { bytes } => format!("({bytes} bytes: not loaded)"),
+        }
+    }
+}
+
 /// Everything qtop shows about one failed job.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FailedJobDetail {
@@ -269,6 +283,23 @@ mod tests {
             "card declined for order 5"
         ));
         assert!(!matches_group(&groups[0].id, "timeout after 1ms"));
+    }
+
+    #[test]
+    fn payloads_display_pretty_or_say_why_not() {
+        let json = Payload::Json {
+            text: r#"{"a":1}"#.into(),
+        };
+        assert_eq!(json.display_text(), "{\n  \"a\": 1\n}");
+        assert_eq!(
+            Payload::TooLarge { bytes: 5 }.display_text(),
+            "(5 bytes: not loaded)"
+        );
+        assert_eq!(
+            Payload::Raw { text: "x".into() }.display_text(),
+            "(not JSON) x"
+        );
+        assert_eq!(Payload::Missing.display_text(), "(none)");
     }
 
     #[test]

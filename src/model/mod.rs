@@ -4,6 +4,7 @@
 pub mod advisor;
 pub mod autoscale;
 pub mod capacity;
+pub mod clock;
 pub mod counts;
 pub mod failures;
 pub mod heartbeat;

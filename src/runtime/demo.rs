@@ -54,7 +54,7 @@ pub async fn run_demo(
             prefix: status.prefix.clone(),
             name: status.queue.clone(),
         });
-        let tasks = Tasks::new(global).with_demo(handle.clone());
+        let tasks = Tasks::new(global, target.clone()).with_demo(handle.clone());
         tasks.watch_duplicates(
             target.clone(),
             QueueId::new(status.prefix.clone(), status.queue.clone()),

@@ -2,8 +2,10 @@
 //!
 //! ```text
 //! poller task ──SourceEvent──┐
-//! demo engine ──DemoEvent, status──┤
-//! background tasks ──Action──┼─▶ select! { input, source, demo, tasks, signals, frame tick }
+//! dlq reader ───DlqAnswer────┤
+//! dlq actions ──DlqDone──────┤
+//! demo engine ──DemoEvent, status──┼─▶ select! { input, source, dlq, actions, demo,
+//! scale-cmd, demo counters ──Action┤             tasks, signals, frame tick, cancel }
 //! terminal   ───key/mouse────┘      event → Action → App::update → effects → tasks
 //!                                   frame due and dirty → terminal.draw(|f| ui::render(f, &app))
 //! ```
@@ -47,7 +49,7 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<()> {
     require_terminal("for a one-off reading use `qtop snapshot` (or `qtop snapshot --json`)")?;
     let target = global.target()?;
     let app = new_app(global, args, &target);
-    let tasks = Tasks::new(global);
+    let tasks = Tasks::new(global, target.clone());
     dashboard(global, args, target, app, tasks, None).await
 }
 
@@ -103,9 +105,13 @@ async fn dashboard(
         // The guard drops here: the terminal is restored before anything is printed.
     };
     cancel.cancel();
-    tasks.cancel();
-    // The poller only sleeps or awaits Redis; it ends at the next await.
-    let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, poller).await;
+    // The poller and the reader only sleep or await Redis; they end at the next await. A
+    // running dead-letter action gets the same time to finish.
+    let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, async {
+        let _ = poller.await;
+        tasks.shutdown(SHUTDOWN_TIMEOUT).await;
+    })
+    .await;
     result
 }
 
@@ -171,6 +177,12 @@ async fn event_loop(
                 actions.push(Action::DemoStatus(Box::new(status)));
             }
             Some(action) = tasks.results.recv() => actions.push(action),
+            Some(answer) = tasks.dlq_answers.recv() => {
+                actions.push(Action::DeadLetters(answer));
+            }
+            Some(joined) = tasks.actions.join_next_with_id(), if !tasks.actions.is_empty() => {
+                actions.extend(tasks.done(joined));
+            }
             _ = frames.tick() => {
                 actions.push(Action::Tick(now_ms()));
             }
@@ -182,6 +194,9 @@ async fn event_loop(
         }
         while let Ok(event) = source.try_recv() {
             actions.push(Action::Source(event));
+        }
+        while let Ok(answer) = tasks.dlq_answers.try_recv() {
+            actions.push(Action::DeadLetters(answer));
         }
         if let Some(events) = &mut demo_events {
             while let Ok(event) = events.try_recv() {

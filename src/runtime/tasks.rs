@@ -1,11 +1,16 @@
-//! Running effects without blocking the loop: demo commands are queued on the engine's
-//! handle; --scale-cmd runs and the demo's duplicate counter are background tasks whose
-//! results come back as `Action`s.
+//! Running effects without blocking the loop: a `DlqWant` replaces what the dead-letter
+//! reader reads next; dead-letter actions and --scale-cmd runs are background tasks, demo
+//! commands are queued on the engine's handle; results come back as `Action`s.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
+
+use crate::actions::dlq_op::{self, DlqDone, DlqRequest};
+use crate::source::dlq_task::{spawn_dlq_reader, DlqAnswer, DlqWant};
 
 use crate::actions::scale_cmd::ScaleCommand;
 use crate::app::demo::DemoOp;
@@ -19,24 +24,72 @@ use crate::source::RedisTarget;
 const DUPLICATES_EVERY: Duration = Duration::from_secs(1);
 
 pub struct Tasks {
+    /// Scale-cmd runs and the demo's counters.
     pub results: mpsc::UnboundedReceiver<Action>,
     sender: mpsc::UnboundedSender<Action>,
     demo: Option<DemoHandle>,
     scale_cmd: Option<ScaleCommand>,
     read_only: bool,
     cancel: CancellationToken,
+    target: RedisTarget,
+    dlq_reader: JoinHandle<()>,
+    dlq_want: watch::Sender<DlqWant>,
+    pub dlq_answers: mpsc::Receiver<DlqAnswer>,
+    pub actions: JoinSet<DlqDone>,
+    /// The request of each running action, to answer for it even if its task panics.
+    running: HashMap<tokio::task::Id, DlqRequest>,
 }
 
 impl Tasks {
-    pub fn new(global: &GlobalArgs) -> Self {
+    /// Starts the dead-letter reader on `target`; it reads only what the screen wants.
+    pub fn new(global: &GlobalArgs, target: RedisTarget) -> Self {
         let (sender, results) = mpsc::unbounded_channel();
+        let cancel = CancellationToken::new();
+        let (dlq_reader, dlq_want, dlq_answers) = spawn_dlq_reader(target.clone(), cancel.clone());
         Self {
             results,
             sender,
             demo: None,
             scale_cmd: global.scale_cmd.clone(),
             read_only: global.read_only,
-            cancel: CancellationToken::new(),
+            cancel,
+            target,
+            dlq_reader,
+            dlq_want,
+            dlq_answers,
+            actions: JoinSet::new(),
+            running: HashMap::new(),
+        }
+    }
+
+    /// Stop the reader and the counters; a running action (a retry half done) gets up to
+    /// `grace` to finish. Scale-cmd runs already started finish on their own.
+    pub async fn shutdown(mut self, grace: Duration) {
+        self.cancel.cancel();
+        let _ = tokio::time::timeout(grace, async {
+            let _ = (&mut self.dlq_reader).await;
+            while self.actions.join_next().await.is_some() {}
+        })
+        .await;
+    }
+
+    /// A finished action task as an action; a panicked one still answers, as an error.
+    pub fn done(
+        &mut self,
+        joined: Result<(tokio::task::Id, DlqDone), tokio::task::JoinError>,
+    ) -> Option<Action> {
+        match joined {
+            Ok((id, done)) => {
+                self.running.remove(&id);
+                Some(Action::ActionDone(done))
+            }
+            Err(error) => {
+                let request = self.running.remove(&error.id())?;
+                Some(Action::ActionDone(DlqDone {
+                    request,
+                    result: Err(format!("the action stopped: {error}")),
+                }))
+            }
         }
     }
 
@@ -45,14 +98,22 @@ impl Tasks {
         self
     }
 
-    /// Stop the background tasks (scale-cmd runs already started finish on their own).
-    pub fn cancel(&self) {
-        self.cancel.cancel();
-    }
-
-    pub fn run(&self, effect: Effect) {
+    /// Start what an effect asks for; never waits for it.
+    pub fn run(&mut self, effect: Effect) {
         match effect {
             Effect::Quit => {}
+            Effect::WantDeadLetters(want) => {
+                self.dlq_want.send_replace(want);
+            }
+            Effect::DeadLetterAction(request) => {
+                let target = self.target.clone();
+                let read_only = self.read_only;
+                let task = request.clone();
+                let handle = self
+                    .actions
+                    .spawn(async move { dlq_op::run(target, read_only, task).await });
+                self.running.insert(handle.id(), request);
+            }
             Effect::Demo(op) => {
                 if let Some(demo) = &self.demo {
                     apply(demo, op);

@@ -6,7 +6,7 @@ use redis::{RedisResult, Value};
 
 use super::bullmq::keys::QueueId;
 use super::value::{as_array, as_i64, as_string};
-use crate::model::failures::{FailedJob, FailedJobDetail, Payload};
+use crate::model::failures::{matches_group, FailedJob, FailedJobDetail, Payload};
 
 /// A page of the failed set.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -115,6 +115,26 @@ pub async fn scan_failed(
             return Ok(offset);
         }
     }
+}
+
+/// Ids of the failed jobs in the failure group `group` (its id or normalised reason).
+pub async fn failed_ids_in_group(
+    conn: &mut MultiplexedConnection,
+    queue: &QueueId,
+    group: &str,
+    batch: u64,
+) -> RedisResult<Vec<String>> {
+    let mut ids = Vec::new();
+    scan_failed(conn, queue, batch, |page| {
+        ids.extend(
+            page.iter()
+                .filter(|job| matches_group(group, &job.failed_reason))
+                .map(|job| job.id.clone()),
+        );
+        true
+    })
+    .await?;
+    Ok(ids)
 }
 
 /// Everything about one failed job, or `None` if it is not in the failed set.

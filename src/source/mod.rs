@@ -5,6 +5,7 @@ pub mod bullmq;
 pub mod client_list;
 pub mod connect;
 pub mod dlq;
+pub mod dlq_export;
 pub mod dlq_task;
 pub mod events;
 pub mod poller;

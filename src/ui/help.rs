@@ -1,11 +1,13 @@
-//! The `?` overlay, built from the same keymap the dispatcher uses. When the keys do not fit
-//! the screen's height (the demo's on 24 lines), they go in two columns, cut to fit.
+//! The `?` overlay, built from the same keymap the dispatcher uses; keys that cannot run
+//! now (writes in read-only mode) are dimmed and say why. When the keys do not fit the
+//! screen's height (the demo's on 24 lines), they go in two columns, cut to fit.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
+use super::keymap::Entry;
 use super::theme::Theme;
 use super::{centered, format};
 use crate::app::{App, Mode};
@@ -13,58 +15,65 @@ use crate::app::{App, Mode};
 /// Lines after the keys: an empty one, the mouse, how to close.
 const FOOTER: usize = 3;
 
-fn entries(app: &App) -> Vec<(String, &'static str)> {
-    let screen = if app.mode == Mode::Help {
+fn screen(app: &App) -> Mode {
+    if app.mode == Mode::Help {
         app.back
     } else {
         app.mode
-    };
-    app.keymap.help(screen)
+    }
 }
 
 /// One line per binding, keys aligned; each line cut to `width` characters.
-fn entry_lines(
-    entries: &[(String, &'static str)],
-    width: usize,
-    theme: Theme,
-) -> Vec<Line<'static>> {
+fn entry_lines(app: &App, entries: &[Entry], width: usize, theme: Theme) -> Vec<Line<'static>> {
     let key_width = entries
         .iter()
-        .map(|(k, _)| k.chars().count())
+        .map(|e| e.keys.chars().count())
         .max()
         .unwrap_or(0);
     entries
         .iter()
-        .map(|(keys, help)| {
-            let keys = format!(" {keys:<key_width$}  ");
+        .map(|e| {
+            let keys = format!(" {:<key_width$}  ", e.keys);
             let room = width.saturating_sub(keys.chars().count());
-            Line::from(vec![
-                Span::styled(keys, theme.title()),
-                Span::raw(format::fit(help, room)),
-            ])
+            match app.unavailable(e.command) {
+                Some(why) => Line::from(vec![
+                    Span::styled(keys, theme.dim()),
+                    Span::styled(
+                        format::fit(&format!("{} ({why})", e.text), room),
+                        theme.dim(),
+                    ),
+                ]),
+                None => Line::from(vec![
+                    Span::styled(keys, theme.title()),
+                    Span::raw(format::fit(e.text, room)),
+                ]),
+            }
         })
         .collect()
 }
 
-fn footer(theme: Theme) -> Vec<Line<'static>> {
+fn footer(app: &App, theme: Theme) -> Vec<Line<'static>> {
+    let mouse = if crate::app::is_dlq_mode(screen(app)) {
+        " mouse: the wheel moves like the arrow keys"
+    } else {
+        " mouse: click selects a row, the wheel scrolls the pane under it"
+    };
     vec![
         Line::from(""),
-        Line::from(Span::styled(
-            " mouse: click selects a row, the wheel scrolls the pane under it",
-            theme.dim(),
-        )),
+        Line::from(Span::styled(mouse, theme.dim())),
         Line::from(Span::styled(" Esc or ? closes this help", theme.dim())),
     ]
 }
 
 pub fn lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
-    let mut lines = entry_lines(&entries(app), usize::MAX, theme);
-    lines.extend(footer(theme));
+    let entries = app.keymap.help(screen(app));
+    let mut lines = entry_lines(app, &entries, usize::MAX, theme);
+    lines.extend(footer(app, theme));
     lines
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
-    let entries = entries(app);
+    let entries = app.keymap.help(screen(app));
     let one_column = lines(app, theme);
     let two_columns = one_column.len() as u16 + 2 > area.height && area.width >= 60;
     let (width, height) = if two_columns {
@@ -91,8 +100,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(keys);
     let (first, second) = entries.split_at(entries.len().div_ceil(2));
-    let column = |part: &[(String, &'static str)], area: Rect| {
+    let column = |part: &[Entry], area: Rect| {
         Paragraph::new(entry_lines(
+            app,
             part,
             area.width.saturating_sub(1) as usize,
             theme,
@@ -100,7 +110,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     };
     frame.render_widget(column(first, left), left);
     frame.render_widget(column(second, right), right);
-    frame.render_widget(Paragraph::new(footer(theme)), bottom);
+    frame.render_widget(Paragraph::new(footer(app, theme)), bottom);
 }
 
 pub fn mode_name(mode: Mode) -> &'static str {
@@ -109,6 +119,9 @@ pub fn mode_name(mode: Mode) -> &'static str {
         Mode::Queue => "queue",
         Mode::Filter => "filter",
         Mode::Help => "help",
+        Mode::DeadLetters => "dead letters",
+        Mode::DeadLetterDetail => "failed job",
+        Mode::DeadLetterGroups => "failure groups",
         Mode::Confirm => "confirm",
     }
 }

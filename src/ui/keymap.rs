@@ -87,7 +87,17 @@ pub struct Binding {
 }
 
 const BROWSE: &[Mode] = &[Mode::Dashboard, Mode::Queue];
-const ALL_BUT_FILTER: &[Mode] = &[Mode::Dashboard, Mode::Queue, Mode::Help];
+const ALL_BUT_FILTER: &[Mode] = &[
+    Mode::Dashboard,
+    Mode::Queue,
+    Mode::Help,
+    Mode::DeadLetters,
+    Mode::DeadLetterDetail,
+    Mode::DeadLetterGroups,
+];
+const DLQ_LIST: &[Mode] = &[Mode::DeadLetters];
+const DETAIL_AND_GROUPS: &[Mode] = &[Mode::DeadLetterDetail, Mode::DeadLetterGroups];
+const DLQ_LIST_AND_GROUPS: &[Mode] = &[Mode::DeadLetters, Mode::DeadLetterGroups];
 
 /// The plain dashboard.
 pub const BASE: &[Binding] = &[
@@ -111,6 +121,13 @@ pub const BASE: &[Binding] = &[
         modes: ALL_BUT_FILTER,
         help: "show or hide this help",
         status: Some("help"),
+    },
+    Binding {
+        keys: &[ctrl('c')],
+        command: Command::Quit,
+        modes: &[Mode::Confirm],
+        help: "quit",
+        status: None,
     },
     Binding {
         keys: &[key(KeyCode::Up), ch('k')],
@@ -262,6 +279,229 @@ pub const BASE: &[Binding] = &[
     },
 ];
 
+/// The dead-letter screens (`d` on a queue) and the confirm dialog.
+pub const DEAD_LETTERS: &[Binding] = &[
+    Binding {
+        keys: &[ch('d')],
+        command: Command::DeadLetters,
+        modes: BROWSE,
+        help: "dead letters (failed jobs) of the selected queue",
+        status: Some("dead letters"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Up), ch('k')],
+        command: Command::Up,
+        modes: DLQ_LIST,
+        help: "previous job (past the top: the previous page, read from Redis)",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::Down), ch('j')],
+        command: Command::Down,
+        modes: DLQ_LIST,
+        help: "next job (past the bottom: the next page, read from Redis)",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::PageUp), ctrl('u')],
+        command: Command::PageUp,
+        modes: DLQ_LIST,
+        help: "previous page (newer jobs)",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::PageDown), ctrl('d')],
+        command: Command::PageDown,
+        modes: DLQ_LIST,
+        help: "next page (older jobs)",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::Home)],
+        command: Command::Top,
+        modes: DLQ_LIST,
+        help: "first page (newest)",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::End)],
+        command: Command::Bottom,
+        modes: DLQ_LIST,
+        help: "last page (oldest)",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::Up), ch('k')],
+        command: Command::Up,
+        modes: DETAIL_AND_GROUPS,
+        help: "up",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::Down), ch('j')],
+        command: Command::Down,
+        modes: DETAIL_AND_GROUPS,
+        help: "down",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::PageUp), ctrl('u')],
+        command: Command::PageUp,
+        modes: DETAIL_AND_GROUPS,
+        help: "up a page",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::PageDown), ctrl('d')],
+        command: Command::PageDown,
+        modes: DETAIL_AND_GROUPS,
+        help: "down a page",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::Home)],
+        command: Command::Top,
+        modes: DETAIL_AND_GROUPS,
+        help: "top",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::End)],
+        command: Command::Bottom,
+        modes: DETAIL_AND_GROUPS,
+        help: "bottom",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::Enter)],
+        command: Command::Focus,
+        modes: DLQ_LIST,
+        help: "open the failed job: data, opts, stack traces, logs",
+        status: Some("open"),
+    },
+    Binding {
+        keys: &[ch(' ')],
+        command: Command::Mark,
+        modes: DLQ_LIST,
+        help: "mark / unmark the job (r and x then act on the marked jobs)",
+        status: None,
+    },
+    Binding {
+        keys: &[ch('r')],
+        command: Command::Retry,
+        modes: DLQ_LIST,
+        help: "retry the marked jobs, else the selected one",
+        status: Some("retry"),
+    },
+    Binding {
+        keys: &[ch('r')],
+        command: Command::Retry,
+        modes: &[Mode::DeadLetterDetail],
+        help: "retry this job",
+        status: Some("retry"),
+    },
+    Binding {
+        keys: &[ch('r')],
+        command: Command::Retry,
+        modes: &[Mode::DeadLetterGroups],
+        help: "retry every job of the selected group",
+        status: Some("retry"),
+    },
+    Binding {
+        keys: &[ch('R')],
+        command: Command::RetryAll,
+        modes: DLQ_LIST_AND_GROUPS,
+        help: "retry every failed job of the queue",
+        status: None,
+    },
+    Binding {
+        keys: &[ch('x'), key(KeyCode::Delete)],
+        command: Command::Delete,
+        modes: DLQ_LIST,
+        help: "delete the marked jobs, else the selected one",
+        status: Some("delete"),
+    },
+    Binding {
+        keys: &[ch('x'), key(KeyCode::Delete)],
+        command: Command::Delete,
+        modes: &[Mode::DeadLetterDetail],
+        help: "delete this job",
+        status: Some("delete"),
+    },
+    Binding {
+        keys: &[ch('x'), key(KeyCode::Delete)],
+        command: Command::Delete,
+        modes: &[Mode::DeadLetterGroups],
+        help: "delete every job of the selected group",
+        status: Some("delete"),
+    },
+    Binding {
+        keys: &[ch('X')],
+        command: Command::DeleteAll,
+        modes: DLQ_LIST_AND_GROUPS,
+        help: "delete every failed job of the queue",
+        status: None,
+    },
+    Binding {
+        keys: &[ch('e')],
+        command: Command::Export,
+        modes: DLQ_LIST_AND_GROUPS,
+        help: "export every failed job as JSON lines to a file in the current directory",
+        status: Some("export"),
+    },
+    Binding {
+        keys: &[ch('g')],
+        command: Command::ToggleGroups,
+        modes: DLQ_LIST_AND_GROUPS,
+        help: "failure groups / list",
+        status: Some("groups"),
+    },
+    Binding {
+        keys: &[ch('/')],
+        command: Command::Filter,
+        modes: DLQ_LIST,
+        help: "filter this page by name or reason (other pages: PgUp/PgDn)",
+        status: Some("filter"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Esc)],
+        command: Command::Back,
+        modes: DLQ_LIST,
+        help: "clear the filter, else leave the dead letters",
+        status: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::Esc)],
+        command: Command::Back,
+        modes: DETAIL_AND_GROUPS,
+        help: "back to the list",
+        status: Some("back"),
+    },
+    Binding {
+        keys: &[ch('y')],
+        command: Command::ConfirmYes,
+        modes: &[Mode::Confirm],
+        help: "yes, do it",
+        status: Some("yes"),
+    },
+    Binding {
+        keys: &[ch('n'), key(KeyCode::Esc), key(KeyCode::Enter)],
+        command: Command::ConfirmNo,
+        modes: &[Mode::Confirm],
+        help: "no, change nothing",
+        status: Some("no"),
+    },
+];
+
+/// One line of help or one status bar item. `command` lets the screen show a binding as
+/// unavailable (a write in read-only mode).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub keys: String,
+    pub text: &'static str,
+    pub command: Command,
+}
+
 /// Layers of bindings, first match wins.
 #[derive(Clone, Debug)]
 pub struct Keymap {
@@ -277,7 +517,7 @@ impl Default for Keymap {
 impl Keymap {
     pub fn dashboard() -> Self {
         Self {
-            layers: vec![BASE, super::keymap_layers::ADVISOR],
+            layers: vec![BASE, DEAD_LETTERS, super::keymap_layers::ADVISOR],
         }
     }
 
@@ -312,25 +552,33 @@ impl Keymap {
             .collect()
     }
 
-    /// `(keys, description)` for every live binding of `mode`, in table order.
-    pub fn help(&self, mode: Mode) -> Vec<(String, &'static str)> {
+    /// Every live binding of `mode`, in table order, with all its keys.
+    pub fn help(&self, mode: Mode) -> Vec<Entry> {
         self.bindings()
             .filter(|b| b.modes.contains(&mode))
             .filter_map(|b| {
                 let keys = self.live_keys(mode, b);
-                (!keys.is_empty()).then(|| (join(&keys), b.help))
+                (!keys.is_empty()).then(|| Entry {
+                    keys: join(&keys),
+                    text: b.help,
+                    command: b.command,
+                })
             })
             .collect()
     }
 
-    /// `(first key, label)` for the status bar of `mode`.
-    pub fn status(&self, mode: Mode) -> Vec<(String, &'static str)> {
+    /// The status bar of `mode`: first key and short label of the bindings that have one.
+    pub fn status(&self, mode: Mode) -> Vec<Entry> {
         self.bindings()
             .filter(|b| b.modes.contains(&mode))
             .filter_map(|b| {
                 let label = b.status?;
                 let keys = self.live_keys(mode, b);
-                keys.first().map(|k| (k.label(), label))
+                keys.first().map(|k| Entry {
+                    keys: k.label(),
+                    text: label,
+                    command: b.command,
+                })
             })
             .collect()
     }
@@ -370,16 +618,56 @@ mod tests {
     }
 
     #[test]
-    fn no_key_is_bound_twice_in_one_mode_of_the_base_layer() {
-        for mode in [Mode::Dashboard, Mode::Queue, Mode::Filter, Mode::Help] {
-            let mut seen: Vec<Key> = Vec::new();
-            for b in BASE.iter().filter(|b| b.modes.contains(&mode)) {
-                for k in b.keys {
-                    assert!(!seen.contains(k), "{mode:?}: {} bound twice", k.label());
-                    seen.push(*k);
+    fn no_key_is_bound_twice_in_one_mode_of_a_layer() {
+        let modes = [
+            Mode::Dashboard,
+            Mode::Queue,
+            Mode::Filter,
+            Mode::Help,
+            Mode::DeadLetters,
+            Mode::DeadLetterDetail,
+            Mode::DeadLetterGroups,
+            Mode::Confirm,
+        ];
+        for layer in [BASE, DEAD_LETTERS] {
+            for mode in modes {
+                let mut seen: Vec<Key> = Vec::new();
+                for b in layer.iter().filter(|b| b.modes.contains(&mode)) {
+                    for k in b.keys {
+                        assert!(!seen.contains(k), "{mode:?}: {} bound twice", k.label());
+                        seen.push(*k);
+                    }
                 }
             }
         }
+    }
+
+    #[test]
+    fn dead_letter_keys_dispatch_per_screen() {
+        let map = Keymap::dashboard();
+        assert_eq!(
+            map.lookup(Mode::Dashboard, &press('d')),
+            Some(Command::DeadLetters)
+        );
+        assert_eq!(map.lookup(Mode::Dashboard, &press('g')), Some(Command::Top));
+        assert_eq!(
+            map.lookup(Mode::DeadLetters, &press('g')),
+            Some(Command::ToggleGroups)
+        );
+        assert_eq!(
+            map.lookup(Mode::DeadLetters, &press('q')),
+            Some(Command::Quit)
+        );
+        assert_eq!(map.lookup(Mode::Confirm, &press('q')), None);
+        assert_eq!(
+            map.lookup(Mode::Confirm, &press('y')),
+            Some(Command::ConfirmYes)
+        );
+        let delete = KeyEvent::new(KeyCode::Delete, KeyModifiers::NONE);
+        assert_eq!(
+            map.lookup(Mode::DeadLetterGroups, &delete),
+            Some(Command::Delete)
+        );
     }
 
     const OVERRIDE: &[Binding] = &[Binding {
@@ -402,10 +690,10 @@ mod tests {
             Some(Command::ZoomIn)
         );
         let help = map.help(Mode::Dashboard);
-        let zoom = help.iter().find(|(_, h)| h.starts_with("zoom in"));
-        assert_eq!(zoom.map(|(k, _)| k.as_str()), Some("z ="));
-        assert!(help.iter().any(|(k, h)| k == "+" && *h == "a demo key"));
+        let zoom = help.iter().find(|e| e.text.starts_with("zoom in"));
+        assert_eq!(zoom.map(|e| e.keys.as_str()), Some("z ="));
+        assert!(help.iter().any(|e| e.keys == "+" && e.text == "a demo key"));
         let status = map.status(Mode::Dashboard);
-        assert!(status.contains(&("z".to_string(), "zoom")));
+        assert!(status.iter().any(|e| e.keys == "z" && e.text == "zoom"));
     }
 }

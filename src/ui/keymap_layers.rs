@@ -1,16 +1,15 @@
 //! Key layers beyond the base dashboard: the advisor and its confirmation (always on), and
 //! the demo's (`qtop demo`), which sits in front and takes `+ - k a` from the base layer.
 
-use crossterm::event::KeyCode;
-
-use super::keymap::{ch, ctrl, key, Binding};
+use super::keymap::{ch, Binding};
 use crate::app::demo::DemoCommand;
 use crate::app::{Command, Mode};
 
 const BROWSE: &[Mode] = &[Mode::Dashboard, Mode::Queue];
 const QUEUE: &[Mode] = &[Mode::Queue];
 
-/// The advisor panel (queue view only, where it is drawn), --scale-cmd and its question.
+/// The advisor panel (queue view only, where it is drawn) and --scale-cmd (its question
+/// uses the dead letters' `Mode::Confirm` bindings: `y` runs, anything else cancels).
 pub const ADVISOR: &[Binding] = &[
     Binding {
         keys: &[ch('A')],
@@ -38,27 +37,6 @@ pub const ADVISOR: &[Binding] = &[
         command: Command::ApplyScale,
         modes: QUEUE,
         help: "advisor: run --scale-cmd with its workers (asks)",
-        status: None,
-    },
-    Binding {
-        keys: &[ch('y'), key(KeyCode::Enter)],
-        command: Command::ConfirmYes,
-        modes: &[Mode::Confirm],
-        help: "yes, run it",
-        status: Some("yes"),
-    },
-    Binding {
-        keys: &[ch('n'), key(KeyCode::Esc), ch('q')],
-        command: Command::ConfirmNo,
-        modes: &[Mode::Confirm],
-        help: "no",
-        status: Some("no"),
-    },
-    Binding {
-        keys: &[ctrl('c')],
-        command: Command::Quit,
-        modes: &[Mode::Confirm],
-        help: "quit",
         status: None,
     },
 ];

@@ -16,13 +16,18 @@
 //! Queue mode (Enter) swaps the table for a one-line summary and shows five charts (wait
 //! and processing latency apart), and the advisor panel (`A`): beside the workers under the
 //! charts, or above the workers on wide terminals. `qtop demo` adds its strip (status line
-//! and newest events) above the status bar. Below 40×12 only the header, table and status remain;
-//! nothing here panics at any size, 1×1 included.
+//! and newest events) above the status bar. Below 40×12 only the header, table and status
+//! remain; nothing here panics at any size, 1×1 included. The dead-letter screens (`d`) are
+//! laid out in `dlq`.
 
 pub mod advisor;
 pub mod charts;
 pub mod confirm;
 pub mod demo;
+pub mod dlq;
+pub mod dlq_detail;
+pub mod dlq_groups;
+pub mod dlq_list;
 pub mod format;
 pub mod header;
 pub mod help;
@@ -177,7 +182,9 @@ pub fn render(frame: &mut Frame, app: &App) {
         area.width,
         areas.status.y.saturating_sub(areas.header.bottom()),
     );
-    if !app.has_data {
+    if crate::app::is_dlq_mode(app.screen()) {
+        dlq::render(frame, body, app, theme);
+    } else if !app.has_data {
         splash::render(frame, body, app, theme);
     } else {
         if let Some(banner) = areas.banner {

@@ -2,6 +2,7 @@
 //! is set to (sort, filter, window).
 
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
@@ -12,24 +13,46 @@ use crate::app::{App, Mode};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let mut spans: Vec<Span> = Vec::new();
+    let dead_letters = app
+        .dead_letters
+        .as_ref()
+        .filter(|_| crate::app::is_dlq_mode(app.screen()));
     if app.mode == Mode::Filter {
+        let text = dead_letters.map_or(app.filter.as_str(), |d| d.filter.as_str());
         spans.push(Span::styled("filter: ", theme.title()));
-        spans.push(Span::raw(format!("{}▏", app.filter)));
+        spans.push(Span::raw(format!("{text}▏")));
         spans.push(Span::raw("  "));
     }
     // Whole key/label pairs only: a pair that does not fit is left out, not cut.
     let width = area.width as usize;
     let mut used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
-    for (key, label) in app.keymap.status(app.mode) {
-        let key = format!(" {key} ");
-        let label = format!(" {label} ");
+    for entry in app.keymap.status(app.mode) {
+        let key = format!(" {} ", entry.keys);
+        // Unavailable keys stay visible, dimmed, with the reason.
+        let (label, key_style, label_style) = match app.unavailable(entry.command) {
+            Some(why) => (
+                format!(" {} ({why}) ", entry.text),
+                theme.dim(),
+                theme.dim(),
+            ),
+            None => (format!(" {} ", entry.text), theme.key(), Style::default()),
+        };
         let needed = key.chars().count() + label.chars().count();
         if used + needed > width {
             break;
         }
         used += needed;
-        spans.push(Span::styled(key, theme.key()));
-        spans.push(Span::raw(label));
+        spans.push(Span::styled(key, key_style));
+        spans.push(Span::styled(label, label_style));
+    }
+    if dead_letters.is_some() {
+        let right = if app.read_only { " read-only" } else { "" };
+        if !right.is_empty() && used + right.len() < width {
+            spans.push(Span::raw(" ".repeat(width - used - right.len())));
+            spans.push(Span::styled(right, theme.warn()));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
     }
     let mut right = format!(
         " sort {}{}  window {}",

@@ -5,7 +5,7 @@
 //! - `Resp`/`Conn`: a tiny independent RESP2 client for checking Redis state.
 //! - `spawn_node`/`run_node`/`NodeScript`: the real-BullMQ fixture scripts in
 //!   `tests/node/` (needs `npm ci --prefix tests/node`).
-//! - `Tmux`: a private tmux server, for the real binary in a real pseudo-terminal.
+//! - `Tmux`/`qtop_in_tmux`: the real binary in a private tmux server's pane.
 //!
 //! Each test file uses a subset, hence the dead-code allowance; tests may
 //! unwrap/expect freely, hence the clippy allowances.
@@ -29,7 +29,7 @@ pub use python::{ensure_python_env, spawn_python};
 pub use qtop::{assert_counts_match, qtop_bin, queue, run_qtop, snapshot_json};
 pub use redis_server::{assert_pid_gone, RedisServer};
 pub use resp::{encode_command, read_reply, Conn, Resp};
-pub use tmux::{table, Tmux, SCREEN_TIMEOUT};
+pub use tmux::{qtop_in_tmux, Tmux};
 
 /// True while `pid` is a live process. A zombie (exited, not yet reaped)
 /// counts as dead: it holds no sockets and runs no code.

@@ -1,12 +1,12 @@
-//! A private tmux server running one command in a fixed-size window (a real pseudo-terminal
-//! for the dashboard tests); killed on drop.
+//! The real `qtop` binary in a real pseudo-terminal: a private tmux server per test.
 
-use std::collections::HashMap;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-pub const SCREEN_TIMEOUT: Duration = Duration::from_secs(20);
+use super::qtop_bin;
+
+const SCREEN_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A private tmux server running one command in a fixed-size window; killed on drop.
 pub struct Tmux {
@@ -15,6 +15,11 @@ pub struct Tmux {
 
 impl Tmux {
     pub fn start(width: u16, height: u16, command: &str) -> Tmux {
+        Self::start_in(&std::env::temp_dir(), width, height, command)
+    }
+
+    /// Like `start`, with `dir` as the command's working directory.
+    pub fn start_in(dir: &std::path::Path, width: u16, height: u16, command: &str) -> Tmux {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let socket = format!(
             "qtop-e2e-{}-{}",
@@ -25,6 +30,8 @@ impl Tmux {
         let output = tmux.run(&[
             "new-session",
             "-d",
+            "-c",
+            &dir.to_string_lossy(),
             "-x",
             &width.to_string(),
             "-y",
@@ -88,25 +95,12 @@ impl Drop for Tmux {
     }
 }
 
-/// Each queue row of the table as `column title → cell`, keyed by queue name.
-pub fn table(screen: &str) -> HashMap<String, HashMap<String, String>> {
-    let cells = |line: &str| -> Vec<String> {
-        line.trim_matches(|c| c == '│' || c == ' ')
-            .split_whitespace()
-            .map(|s| s.trim_end_matches(['↓', '↑']).to_string())
-            .collect()
-    };
-    let mut lines = screen.lines().skip_while(|l| !l.contains("QUEUE"));
-    let Some(header) = lines.next() else {
-        return HashMap::new();
-    };
-    let titles = cells(header);
-    lines
-        .take_while(|l| l.starts_with('│'))
-        .map(|l| {
-            let row = cells(l);
-            let name = row.first().cloned().unwrap_or_default();
-            (name, titles.iter().cloned().zip(row).collect())
-        })
-        .collect()
+/// qtop in the pane (`--redis URL --interval 500ms` and `extra`), then its exit status
+/// printed on the normal screen, then a pause so the pane stays around to be read.
+pub fn qtop_in_tmux(url: &str, extra: &[&str]) -> String {
+    let extra: String = extra.iter().map(|a| format!(" '{a}'")).collect();
+    format!(
+        "env -u REDIS_URL -u QTOP_READ_ONLY NO_COLOR= '{}' --redis '{url}' --interval 500ms{extra}; echo QTOP_EXIT=$?; sleep 60",
+        qtop_bin()
+    )
 }

@@ -1,10 +1,48 @@
-//! One JSON line per failed job for `qtop dlq export`: every field of the job hash, with
-//! JSON fields parsed (kept as text when they are not JSON) and BullMQ's short names spelled
-//! out.
+//! Exporting the dead-letter set as JSON lines, for `qtop dlq export` and the dashboard's
+//! `e`: one line per failed job, newest first, with every field of the job hash, JSON
+//! fields parsed (kept as text when they are not JSON) and BullMQ's short names spelled out.
+//! Read-only; pages of [`BATCH`] jobs, so a large set never loads at once.
 
+use std::io::Write;
+
+use redis::aio::MultiplexedConnection;
 use serde_json::{json, Map, Value};
 
+use super::bullmq::QueueId;
+use super::dlq;
 use crate::model::failures::FailedJob;
+
+/// Jobs read per round trip.
+pub const BATCH: u64 = 1000;
+
+/// Write every failed job of `queue` to `sink`, one JSON object a line. Returns how many.
+pub async fn export_failed<W: Write + ?Sized>(
+    conn: &mut MultiplexedConnection,
+    queue: &QueueId,
+    sink: &mut W,
+) -> anyhow::Result<u64> {
+    let mut offset = 0;
+    let mut written = 0u64;
+    loop {
+        let page = dlq::failed_page(conn, queue, offset, BATCH).await?;
+        if page.jobs.is_empty() {
+            break;
+        }
+        offset += page.jobs.len() as u64;
+        let ids: Vec<String> = page.jobs.iter().map(|j| j.id.clone()).collect();
+        let hashes = dlq::job_hashes(conn, queue, &ids).await?;
+        for (job, fields) in page.jobs.iter().zip(hashes) {
+            serde_json::to_writer(&mut *sink, &export_line(job, &fields))?;
+            writeln!(sink)?;
+            written += 1;
+        }
+        if offset >= page.total {
+            break;
+        }
+    }
+    sink.flush()?;
+    Ok(written)
+}
 
 /// Hash fields that hold JSON text.
 const JSON_FIELDS: [&str; 5] = ["data", "opts", "stacktrace", "returnvalue", "progress"];

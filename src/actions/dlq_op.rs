@@ -1,0 +1,151 @@
+//! The dashboard's dead-letter actions as one request type and one async function, run in
+//! a background task by `runtime` (the UI never awaits them): retry or delete some jobs, a
+//! failure group or all of them, or export the set to a file.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::dlq::{self, Outcome};
+use super::Writer;
+use crate::source::bullmq::QueueId;
+use crate::source::dlq::failed_ids_in_group;
+use crate::source::dlq_export::{export_failed, BATCH};
+use crate::source::RedisTarget;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Which failed jobs an action touches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DlqScope {
+    Jobs(Vec<String>),
+    /// A failure group by id: its jobs are looked up when the action runs.
+    Group {
+        id: String,
+    },
+    All,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DlqOp {
+    Retry(DlqScope),
+    Delete(DlqScope),
+    /// Every failed job as JSON lines into `file` (relative: the current directory).
+    Export {
+        file: PathBuf,
+    },
+}
+
+impl DlqOp {
+    /// `retry`, `delete`, `export`.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            DlqOp::Retry(_) => "retry",
+            DlqOp::Delete(_) => "delete",
+            DlqOp::Export { .. } => "export",
+        }
+    }
+
+    /// `retried`, `deleted`, `exported`.
+    pub fn past(&self) -> &'static str {
+        match self {
+            DlqOp::Retry(_) => "retried",
+            DlqOp::Delete(_) => "deleted",
+            DlqOp::Export { .. } => "exported",
+        }
+    }
+
+    pub fn writes(&self) -> bool {
+        !matches!(self, DlqOp::Export { .. })
+    }
+}
+
+/// An action for one queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DlqRequest {
+    pub queue: QueueId,
+    pub op: DlqOp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DlqResult {
+    Changed(Outcome),
+    Exported { path: PathBuf, jobs: u64 },
+}
+
+/// What became of a request; errors are text, for the pane to show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DlqDone {
+    pub request: DlqRequest,
+    pub result: Result<DlqResult, String>,
+}
+
+/// Run `request` to the end. Writes need a [`Writer`], refused in read-only mode.
+pub async fn run(target: RedisTarget, read_only: bool, request: DlqRequest) -> DlqDone {
+    let result = execute(&target, read_only, &request)
+        .await
+        .map_err(|error| format!("{error:#}"));
+    DlqDone { request, result }
+}
+
+async fn execute(
+    target: &RedisTarget,
+    read_only: bool,
+    request: &DlqRequest,
+) -> anyhow::Result<DlqResult> {
+    let queue = &request.queue;
+    let (scope, retry) = match &request.op {
+        DlqOp::Export { file } => return export(target, queue, file).await,
+        DlqOp::Retry(scope) => (scope, true),
+        DlqOp::Delete(scope) => (scope, false),
+    };
+    let action = format!("{} failed jobs", request.op.verb());
+    let writer = Writer::new(target.clone(), read_only, &action)?;
+    let ids = match scope {
+        DlqScope::Jobs(ids) => ids.clone(),
+        DlqScope::Group { id } => {
+            let mut conn = target.connect(CONNECT_TIMEOUT).await?;
+            failed_ids_in_group(&mut conn, queue, id, BATCH).await?
+        }
+        DlqScope::All => {
+            let mut conn = target.connect(CONNECT_TIMEOUT).await?;
+            let total: u64 = redis::cmd("ZCARD")
+                .arg(queue.failed())
+                .query_async(&mut conn)
+                .await?;
+            let done = if retry {
+                dlq::retry_all(&writer, queue).await?
+            } else {
+                dlq::delete_all(&writer, queue).await?
+            };
+            return Ok(DlqResult::Changed(Outcome {
+                requested: total.max(done),
+                done,
+                skipped: Vec::new(),
+            }));
+        }
+    };
+    let outcome = if retry {
+        dlq::retry_jobs(&writer, queue, &ids).await?
+    } else {
+        dlq::delete_jobs(&writer, queue, &ids).await?
+    };
+    Ok(DlqResult::Changed(outcome))
+}
+
+async fn export(
+    target: &RedisTarget,
+    queue: &QueueId,
+    file: &std::path::Path,
+) -> anyhow::Result<DlqResult> {
+    use anyhow::Context;
+    let path = std::env::current_dir()
+        .map(|dir| dir.join(file))
+        .unwrap_or_else(|_| file.to_path_buf());
+    let mut conn = target.connect(CONNECT_TIMEOUT).await?;
+    // `create_new`: never overwrite a file that is already there.
+    let created = std::fs::File::create_new(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    let mut sink = std::io::BufWriter::new(created);
+    let jobs = export_failed(&mut conn, queue, &mut sink).await?;
+    Ok(DlqResult::Exported { path, jobs })
+}
