@@ -29,11 +29,19 @@ pub fn node_dir() -> PathBuf {
 pub fn ensure_node_modules() {
     static INSTALL: std::sync::Once = std::sync::Once::new();
     let dir = node_dir();
+    // Every dependency in package.json must be there (a checkout's older node_modules may
+    // lack one added since).
     let installed = || {
-        dir.join("node_modules")
-            .join("bullmq")
-            .join("package.json")
-            .is_file()
+        let manifest = std::fs::read_to_string(dir.join("package.json")).unwrap_or_default();
+        let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap_or_default();
+        manifest["dependencies"].as_object().is_some_and(|deps| {
+            deps.keys().all(|name| {
+                dir.join("node_modules")
+                    .join(name)
+                    .join("package.json")
+                    .is_file()
+            })
+        })
     };
     INSTALL.call_once(|| {
         if installed() {
