@@ -117,7 +117,10 @@ fn the_demo_runs_in_the_dashboard_scales_on_plus_and_leaves_nothing_on_q() {
         qtop_workers(s) == 3
     });
     assert!(three.contains("started (pid"), "the event log:\n{three}");
-    assert!(three.contains("backlog active · 1m"), "+ did not zoom:\n{three}");
+    assert!(
+        three.contains("backlog active · 1m"),
+        "+ did not zoom:\n{three}"
+    );
     let (_, children) = demo_pids(QUEUE);
     assert!(
         children.len() >= 4,
