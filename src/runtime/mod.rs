@@ -164,7 +164,10 @@ async fn event_loop(
             _ = hangup.recv() => return Ok(()),
             _ = interrupt.recv() => return Ok(()),
             event = input.next() => match event {
-                Some(Ok(event)) => actions.extend(action_for(event)),
+                Some(Ok(event)) => {
+                    panic_if_asked(&event);
+                    actions.extend(action_for(event));
+                }
                 Some(Err(error)) => return Err(error).context("reading the terminal"),
                 None => return Ok(()),
             },
@@ -224,6 +227,21 @@ async fn event_loop(
 }
 
 /// The next item of an optional channel; pending forever without one or once it closed.
+/// A test seam, and nothing else: with `QTOP_TEST_PANIC_ON_KEY=<char>` in the environment,
+/// that key panics, so `tests/terminal_restore.rs` can prove that a panic restores the
+/// terminal and reports itself.
+fn panic_if_asked(event: &Event) {
+    use crossterm::event::KeyCode;
+    let Event::Key(key) = event else { return };
+    let KeyCode::Char(pressed) = key.code else {
+        return;
+    };
+    let asked = std::env::var("QTOP_TEST_PANIC_ON_KEY").ok();
+    if asked.is_some_and(|asked| asked.starts_with(pressed)) {
+        panic!("test panic requested with QTOP_TEST_PANIC_ON_KEY");
+    }
+}
+
 async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
     match rx {
         Some(channel) => match channel.recv().await {

@@ -2,6 +2,7 @@
 //! drop, and by a panic hook (chained to the previous one) if something panics first.
 
 use std::io::{self, Stdout, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
@@ -16,7 +17,15 @@ pub struct TerminalGuard {
     pub terminal: Terminal<CrosstermBackend<Stdout>>,
 }
 
+/// Whether the terminal is in qtop's mode now. Restoring twice would be harmful, not just
+/// redundant: leaving the alternate screen again makes terminals put the cursor back where
+/// it was on entry, and whatever comes next (the panic report) is written over.
+static ENTERED: AtomicBool = AtomicBool::new(false);
+
 fn restore() {
+    if !ENTERED.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let _ = disable_raw_mode();
     let mut stdout = io::stdout();
     let _ = execute!(
@@ -35,6 +44,7 @@ impl TerminalGuard {
             restore();
             previous(info);
         }));
+        ENTERED.store(true, Ordering::SeqCst);
         enable_raw_mode().context("switching the terminal to raw mode")?;
         let mut stdout = io::stdout();
         if let Err(error) = execute!(stdout, EnterAlternateScreen, EnableMouseCapture) {
