@@ -142,7 +142,14 @@ impl WorkersView {
         // Only when listing worked: a failed CLIENT LIST says nothing about who left.
         if status == WorkersStatus::Listed {
             for old in &previous.rows {
-                let gone = !rows.iter().any(|r| r.identity() == old.identity());
+                // A killed qtop worker's connection leaves CLIENT LIST before its heartbeat
+                // expires: its heartbeat row is the same worker, not a second one.
+                let gone = !rows.iter().any(|r| {
+                    r.identity() == old.identity()
+                        || (old.library == WorkerLibrary::Qtop
+                            && r.key == old.key
+                            && r.name == old.name)
+                });
                 if gone && now_ms - old.last_seen_ms <= VANISHED_KEEP_MS {
                     rows.push(WorkerRow {
                         health: WorkerHealth::Vanished,
@@ -241,5 +248,32 @@ mod tests {
         assert_eq!(v.rows[0].health, WorkerHealth::Ok);
         assert_eq!(v.rows[1].health, WorkerHealth::Stale);
         assert_eq!(v.rows[1].library, WorkerLibrary::Qtop);
+    }
+
+    #[test]
+    fn a_killed_qtop_worker_is_one_row_while_its_heartbeat_lives() {
+        let key = QueueKey {
+            prefix: "bull".into(),
+            name: "q".into(),
+        };
+        let qtop = WorkerInfo {
+            library: WorkerLibrary::Qtop,
+            ..info("qtop-h-1", 0)
+        };
+        let beat = Heartbeat {
+            worker: "qtop-h-1".into(),
+            last_beat_ms: 1_000,
+            beat_ms: 1000,
+            ..Heartbeat::default()
+        };
+        let mut listed = report(1_000, vec![qtop]);
+        listed.heartbeats = vec![(key.clone(), beat.clone())];
+        let before = WorkersView::next(&WorkersView::default(), &listed);
+        // Killed: gone from CLIENT LIST, its heartbeat still there (stale soon).
+        let mut killed = report(5_000, vec![]);
+        killed.heartbeats = vec![(key, beat)];
+        let after = WorkersView::next(&before, &killed);
+        assert_eq!(after.rows.len(), 1, "{:#?}", after.rows);
+        assert_eq!(after.rows[0].health, WorkerHealth::Stale);
     }
 }
