@@ -5,33 +5,9 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{qtop_in_tmux, run_qtop, NodeScript, RedisServer, Tmux};
-
-/// Each queue row of the table as `column title → cell`, keyed by queue name.
-fn table(screen: &str) -> HashMap<String, HashMap<String, String>> {
-    let cells = |line: &str| -> Vec<String> {
-        line.trim_matches(|c| c == '│' || c == ' ')
-            .split_whitespace()
-            .map(|s| s.trim_end_matches(['↓', '↑']).to_string())
-            .collect()
-    };
-    let mut lines = screen.lines().skip_while(|l| !l.contains("QUEUE"));
-    let Some(header) = lines.next() else {
-        return HashMap::new();
-    };
-    let titles = cells(header);
-    lines
-        .take_while(|l| l.starts_with('│'))
-        .map(|l| {
-            let row = cells(l);
-            let name = row.first().cloned().unwrap_or_default();
-            (name, titles.iter().cloned().zip(row).collect())
-        })
-        .collect()
-}
+use common::{qtop_in_tmux, run_qtop, table, NodeScript, RedisServer, Tmux};
 
 #[test]
 fn dashboard_shows_real_bullmq_queues_help_and_quits_cleanly() {

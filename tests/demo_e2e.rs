@@ -8,9 +8,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use std::collections::HashMap;
-
-use common::{pid_alive, qtop_bin, wait_until, Tmux};
+use common::{pid_alive, qtop_bin, table, wait_until, Tmux};
 
 /// The demo's private socket directory, from the header (`unix:///tmp/qtop-demo-…/redis.sock`).
 fn socket_dir(screen: &str) -> Option<String> {
@@ -52,29 +50,6 @@ fn pgrep(pattern: &str) -> Vec<String> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_string)
-        .collect()
-}
-
-/// Each queue row of the table as `column title → cell`, keyed by queue name.
-fn table(screen: &str) -> HashMap<String, HashMap<String, String>> {
-    let cells = |line: &str| -> Vec<String> {
-        line.trim_matches(|c| c == '│' || c == ' ')
-            .split_whitespace()
-            .map(|s| s.trim_end_matches(['↓', '↑']).to_string())
-            .collect()
-    };
-    let mut lines = screen.lines().skip_while(|l| !l.contains("QUEUE"));
-    let Some(header) = lines.next() else {
-        return HashMap::new();
-    };
-    let titles = cells(header);
-    lines
-        .take_while(|l| l.starts_with('│'))
-        .map(|l| {
-            let row = cells(l);
-            let name = row.first().cloned().unwrap_or_default();
-            (name, titles.iter().cloned().zip(row).collect())
-        })
         .collect()
 }
 

@@ -29,7 +29,7 @@ pub use python::{ensure_python_env, spawn_python};
 pub use qtop::{assert_counts_match, qtop_bin, queue, run_qtop, snapshot_json};
 pub use redis_server::{assert_pid_gone, RedisServer};
 pub use resp::{encode_command, read_reply, Conn, Resp};
-pub use tmux::{qtop_in_tmux, Tmux};
+pub use tmux::{qtop_in_tmux, table, Tmux};
 
 /// True while `pid` is a live process. A zombie (exited, not yet reaped)
 /// counts as dead: it holds no sockets and runs no code.

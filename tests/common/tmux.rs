@@ -1,5 +1,6 @@
 //! The real `qtop` binary in a real pseudo-terminal: a private tmux server per test.
 
+use std::collections::HashMap;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -103,4 +104,27 @@ pub fn qtop_in_tmux(url: &str, extra: &[&str]) -> String {
         "env -u REDIS_URL -u QTOP_READ_ONLY NO_COLOR= '{}' --redis '{url}' --interval 500ms{extra}; echo QTOP_EXIT=$?; sleep 60",
         qtop_bin()
     )
+}
+
+/// Each queue row of the table as `column title → cell`, keyed by queue name.
+pub fn table(screen: &str) -> HashMap<String, HashMap<String, String>> {
+    let cells = |line: &str| -> Vec<String> {
+        line.trim_matches(|c| c == '│' || c == ' ')
+            .split_whitespace()
+            .map(|s| s.trim_end_matches(['↓', '↑']).to_string())
+            .collect()
+    };
+    let mut lines = screen.lines().skip_while(|l| !l.contains("QUEUE"));
+    let Some(header) = lines.next() else {
+        return HashMap::new();
+    };
+    let titles = cells(header);
+    lines
+        .take_while(|l| l.starts_with('│'))
+        .map(|l| {
+            let row = cells(l);
+            let name = row.first().cloned().unwrap_or_default();
+            (name, titles.iter().cloned().zip(row).collect())
+        })
+        .collect()
 }
