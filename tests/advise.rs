@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{run_qtop, NodeScript, RedisServer};
+use common::{load_script, run_qtop, RedisServer};
 use serde_json::Value;
 
 fn advise(redis: &RedisServer, queue: &str) -> Value {
@@ -29,17 +29,7 @@ fn advise(redis: &RedisServer, queue: &str) -> Value {
 fn an_overloaded_queue_is_told_how_many_slots_it_needs() {
     let redis = RedisServer::start();
     // 30 jobs/s of 100 ms each is 3 Erlangs of work: 2 slots can never keep up.
-    let mut load = NodeScript::new("load.js")
-        .args([
-            "--redis",
-            &redis.url(),
-            "--queue",
-            "slow",
-            "--rate",
-            "30",
-            "--duration",
-            "8",
-        ])
+    let mut load = load_script(&redis.url(), "slow", "30", "8")
         .args(["--work-ms", "100", "--concurrency", "2"])
         .spawn();
     std::thread::sleep(Duration::from_millis(1500));
@@ -75,17 +65,7 @@ fn erlang_c_by_hand(c: u64, a: f64) -> f64 {
 #[test]
 fn figures_match_a_hand_calculation_from_the_shown_inputs() {
     let redis = RedisServer::start();
-    let mut load = NodeScript::new("load.js")
-        .args([
-            "--redis",
-            &redis.url(),
-            "--queue",
-            "ok",
-            "--rate",
-            "20",
-            "--duration",
-            "8",
-        ])
+    let mut load = load_script(&redis.url(), "ok", "20", "8")
         .args(["--work-ms", "150", "--concurrency", "8"])
         .spawn();
     std::thread::sleep(Duration::from_millis(1500));

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{assert_counts_match, queue, snapshot_json, NodeScript, RedisServer};
+use common::{assert_counts_match, load_script, queue, snapshot_json, NodeScript, RedisServer};
 use serde_json::Value;
 
 #[test]
@@ -95,30 +95,10 @@ fn assert_rate(doc: &Value, name: &str, field: &str, expected: f64, tolerance: f
 fn rates_match_a_load_of_known_rate_even_when_jobs_are_removed() {
     let redis = RedisServer::start();
     // 40 jobs/s for 8 s on each queue; one keeps its jobs, one removes them on completion.
-    let mut kept = NodeScript::new("load.js")
-        .args([
-            "--redis",
-            &redis.url(),
-            "--queue",
-            "kept",
-            "--rate",
-            "40",
-            "--duration",
-            "8",
-        ])
+    let mut kept = load_script(&redis.url(), "kept", "40", "8")
         .args(["--work-ms", "5", "--concurrency", "4"])
         .spawn();
-    let mut removed = NodeScript::new("load.js")
-        .args([
-            "--redis",
-            &redis.url(),
-            "--queue",
-            "removed",
-            "--rate",
-            "40",
-            "--duration",
-            "8",
-        ])
+    let mut removed = load_script(&redis.url(), "removed", "40", "8")
         .args([
             "--work-ms",
             "5",
@@ -158,17 +138,7 @@ fn rates_match_a_load_of_known_rate_even_when_jobs_are_removed() {
 #[test]
 fn error_rate_counts_final_failures() {
     let redis = RedisServer::start();
-    let mut load = NodeScript::new("load.js")
-        .args([
-            "--redis",
-            &redis.url(),
-            "--queue",
-            "flaky",
-            "--rate",
-            "50",
-            "--duration",
-            "7",
-        ])
+    let mut load = load_script(&redis.url(), "flaky", "50", "7")
         .args(["--fail-rate", "0.5", "--seed", "7", "--concurrency", "2"])
         .spawn();
     std::thread::sleep(Duration::from_millis(1500));
@@ -191,17 +161,7 @@ fn error_rate_counts_final_failures() {
 fn a_trimmed_events_stream_falls_back_to_count_deltas() {
     let redis = RedisServer::start();
     // A 20-entry stream at ~4 events per job and 200 jobs/s is trimmed between reads.
-    let mut load = NodeScript::new("load.js")
-        .args([
-            "--redis",
-            &redis.url(),
-            "--queue",
-            "short",
-            "--rate",
-            "200",
-            "--duration",
-            "7",
-        ])
+    let mut load = load_script(&redis.url(), "short", "200", "7")
         .args(["--concurrency", "8", "--max-len-events", "20"])
         .spawn();
     std::thread::sleep(Duration::from_millis(1500));

@@ -65,3 +65,18 @@ pub fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// `tests/node/load.js` on `url`: `rate` jobs/s for `duration` s on `queue`, paced evenly,
+/// with its own worker (add flags with `.args`).
+pub fn load_script(url: &str, queue: &str, rate: &str, duration: &str) -> NodeScript {
+    NodeScript::new("load.js").args([
+        "--redis",
+        url,
+        "--queue",
+        queue,
+        "--rate",
+        rate,
+        "--duration",
+        duration,
+    ])
+}
