@@ -24,7 +24,8 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Redis URL: redis://[user:password@]host:port[/db], rediss://… (TLS), unix:///path/to/socket
+    /// Redis URL: redis://[user:password@]host:port[/db], rediss://… (TLS), unix:///path/to/socket.
+    /// Repeat it to give several seed nodes of a Redis Cluster
     #[arg(
         long,
         env = "REDIS_URL",
@@ -32,7 +33,13 @@ pub struct GlobalArgs {
         value_name = "URL",
         hide_env_values = true
     )]
-    pub redis: Option<String>,
+    pub redis: Vec<String>,
+
+    /// Redis is a Redis Cluster: qtop finds the masters from the seed node(s) and reads each.
+    /// (A cluster is also recognised without it; with it, a server that is not one is an error.)
+    /// Queues on a cluster need a hash-tagged prefix such as --prefix '{bull}'
+    #[arg(long, global = true, env = "QTOP_CLUSTER", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
+    pub cluster: bool,
 
     /// Key prefix of the queues (repeatable)
     #[arg(
@@ -99,12 +106,29 @@ pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
 
 impl GlobalArgs {
     pub fn redis_url(&self) -> &str {
-        self.redis.as_deref().unwrap_or(DEFAULT_REDIS_URL)
+        self.redis
+            .first()
+            .map(String::as_str)
+            .unwrap_or(DEFAULT_REDIS_URL)
     }
 
-    /// The Redis target these flags describe (URL, TLS options).
+    /// Whether a --redis was given (the demo starts its own server otherwise).
+    pub fn redis_given(&self) -> bool {
+        !self.redis.is_empty()
+    }
+
+    /// The Redis target these flags describe (URL, TLS options, cluster seeds).
     pub fn target(&self) -> Result<crate::source::RedisTarget, crate::source::ConnectError> {
-        self.target_for(self.redis_url())
+        let more = self
+            .redis
+            .iter()
+            .skip(1)
+            .map(|url| self.target_for(url))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self
+            .target_for(self.redis_url())?
+            .with_cluster(self.cluster)
+            .with_seeds(more))
     }
 
     /// The same TLS options applied to another URL (the demo's embedded server, say).
@@ -414,7 +438,7 @@ mod tests {
             vec!["qtop", "snapshot", "--json", "--redis", "redis://h:1"],
         ] {
             let cli = Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(cli.global.redis.as_deref(), Some("redis://h:1"));
+            assert_eq!(cli.global.redis, ["redis://h:1"]);
             assert!(matches!(cli.command, Some(Command::Snapshot(ref s)) if s.json));
         }
     }

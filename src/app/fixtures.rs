@@ -160,6 +160,7 @@ pub fn report(n: u64) -> PollReport {
         queues: vec![orders, thumbnails, emails, paused, billing],
         workers: WorkersReading::Listed(workers),
         heartbeats: vec![(key("orders"), heartbeat)],
+        cluster: None,
     }
 }
 

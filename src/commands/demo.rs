@@ -21,7 +21,7 @@ pub const DEFAULT_DEMO_QUEUE: &str = "demo";
 /// The engine configuration the demo flags describe (shared with the UI's `qtop demo`).
 pub fn demo_config(global: &GlobalArgs, args: &DemoArgs) -> DemoConfig {
     DemoConfig {
-        redis_url: global.redis.clone(),
+        redis_url: global.redis.first().cloned(),
         prefix: first_prefix(global),
         queue: global
             .queues

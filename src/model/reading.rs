@@ -65,6 +65,8 @@ pub struct QueueReading {
     pub library: Option<String>,
     /// Unreadable data found under this queue's keys, in words.
     pub problems: Vec<String>,
+    /// On a Redis Cluster: the master (`host:port`) that holds this queue.
+    pub node: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -109,4 +111,33 @@ pub struct PollReport {
     pub workers: WorkersReading,
     /// Heartbeats of qtop's own workers, per queue (alive or recently stale).
     pub heartbeats: Vec<(QueueKey, Heartbeat)>,
+    /// The cluster's nodes, when Redis is a cluster.
+    pub cluster: Option<ClusterReading>,
+}
+
+/// A Redis Cluster as qtop last saw it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ClusterReading {
+    pub nodes: Vec<ClusterNodeReading>,
+    /// Slots no reachable master serves (0 on a healthy cluster).
+    pub uncovered_slots: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ClusterNodeReading {
+    /// `host:port`.
+    pub addr: String,
+    /// `master` or `replica`.
+    pub role: String,
+    pub up: bool,
+    /// Slots served (masters).
+    pub slots: usize,
+    /// For a replica: its master's address, when known.
+    pub replica_of: Option<String>,
+}
+
+impl ClusterReading {
+    pub fn masters(&self) -> impl Iterator<Item = &ClusterNodeReading> {
+        self.nodes.iter().filter(|n| n.role == "master")
+    }
 }

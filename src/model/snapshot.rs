@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::counts::QueueCounts;
 use super::history::QueueHistory;
 use super::latency::LatencySummary;
-use super::reading::{PollReport, QueueKey, RateSource, WorkersReading};
+use super::reading::{ClusterReading, PollReport, QueueKey, RateSource, WorkersReading};
 use super::workers::WorkerInfo;
 
 #[derive(Debug, Serialize)]
@@ -26,6 +26,9 @@ pub struct SnapshotDoc {
 #[derive(Debug, Serialize)]
 pub struct RedisDoc {
     pub version: String,
+    /// Present when Redis is a cluster: its nodes, which are up, what each serves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterReading>,
 }
 
 #[derive(Debug, Serialize)]
@@ -48,6 +51,8 @@ pub struct QueueDoc {
     pub workers: usize,
     pub library: Option<String>,
     pub problems: Vec<String>,
+    /// On a cluster: the master (`host:port`) holding this queue; `null` on one Redis.
+    pub node: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -106,6 +111,7 @@ pub fn snapshot_doc(
                     .count(),
                 library: reading.library.clone(),
                 problems: reading.problems.clone(),
+                node: reading.node.clone(),
             }
         })
         .collect();
@@ -116,6 +122,7 @@ pub fn snapshot_doc(
         taken_at,
         redis: RedisDoc {
             version: report.redis_version.clone(),
+            cluster: report.cluster.clone(),
         },
         poll: PollDoc {
             round_trips: report.poll.round_trips,

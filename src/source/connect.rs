@@ -15,6 +15,10 @@ pub struct RedisTarget {
     secret: Option<String>,
     insecure: bool,
     tls: Option<redis::TlsCertificates>,
+    /// `--cluster`: the URL must be a Redis Cluster node.
+    cluster: bool,
+    /// More cluster seeds (several `--redis`), tried when this one does not answer.
+    more_seeds: Vec<RedisTarget>,
 }
 
 /// PEM files for TLS: a CA to verify the server with, and a client certificate and key.
@@ -108,8 +112,78 @@ impl RedisTarget {
             secret,
             insecure,
             tls: None,
+            cluster: false,
+            more_seeds: Vec::new(),
         };
         target.client()?;
+        Ok(target)
+    }
+
+    /// Insist on a Redis Cluster (`--cluster`); without it a cluster is still detected.
+    pub fn with_cluster(mut self, cluster: bool) -> Self {
+        self.cluster = cluster;
+        self
+    }
+
+    /// Further seed nodes of the same cluster (several `--redis`).
+    pub fn with_seeds(mut self, seeds: Vec<RedisTarget>) -> Self {
+        self.cluster |= !seeds.is_empty();
+        self.more_seeds = seeds;
+        self
+    }
+
+    /// Also try these cluster nodes (`host:port`) when the seeds do not answer: the nodes
+    /// a cluster named before, so a dead seed does not stop qtop from following a failover.
+    pub fn with_known_nodes(&self, addrs: &[String]) -> Self {
+        let mut target = self.clone();
+        for addr in addrs {
+            if let Ok(node) = self.for_node(addr) {
+                if target.seeds().iter().all(|s| s.display() != node.display()) {
+                    target.more_seeds.push(node);
+                }
+            }
+        }
+        target
+    }
+
+    /// Whether the user said this is a cluster (`--cluster` or several seeds).
+    pub fn wants_cluster(&self) -> bool {
+        self.cluster
+    }
+
+    /// This target and the further seeds, each able to teach the cluster's topology.
+    pub fn seeds(&self) -> Vec<RedisTarget> {
+        let mut first = self.clone();
+        first.more_seeds.clear();
+        let mut seeds = vec![first];
+        for seed in &self.more_seeds {
+            let mut seed = seed.clone();
+            seed.tls = seed.tls.or_else(|| self.tls.clone());
+            seeds.push(seed);
+        }
+        seeds
+    }
+
+    /// The same credentials and TLS settings for another node (`host:port`) of a cluster.
+    pub fn for_node(&self, addr: &str) -> Result<Self, ConnectError> {
+        let (scheme, rest) = self.url.split_once("://").unwrap_or(("redis", ""));
+        let unix = scheme == "unix";
+        let scheme = if unix { "redis" } else { scheme };
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let authority = &rest[..authority_end];
+        let userinfo = match authority.rfind('@') {
+            Some(at) if !unix => &authority[..=at],
+            _ => "",
+        };
+        let tail = if unix { "" } else { &rest[authority_end..] };
+        // `CLUSTER NODES` gives IPv6 addresses bare: `::1:7000`.
+        let host = match addr.rsplit_once(':') {
+            Some((ip, port)) if ip.contains(':') && !ip.starts_with('[') => format!("[{ip}]:{port}"),
+            _ => addr.to_string(),
+        };
+        let mut target = Self::parse(&format!("{scheme}://{userinfo}{host}{tail}"), self.insecure)?;
+        target.tls = self.tls.clone();
+        target.cluster = true;
         Ok(target)
     }
 

@@ -3,11 +3,13 @@
 
 pub mod bullmq;
 pub mod client_list;
+pub mod cluster;
 pub mod connect;
 pub mod dlq;
 pub mod dlq_export;
 pub mod dlq_task;
 pub mod events;
+pub mod link;
 pub mod poller;
 pub mod task;
 pub mod value;

@@ -4,14 +4,17 @@ use std::time::Instant;
 
 use super::{Poller, QueueState};
 use crate::source::bullmq::keys::{discovery_pattern, queue_from_key, QueueId};
+use crate::source::cluster::LinkError;
 use crate::source::connect::ConnectError;
 use crate::source::events::{parse_entries, StreamId, StreamState};
-use crate::source::value::as_string;
+use crate::source::value::{as_array, as_string};
 
 /// A discovery pass in progress: which prefix, where its SCAN is, what it found so far.
 #[derive(Debug, Default)]
 pub(super) struct ScanCycle {
     prefix: usize,
+    /// Which node (SCAN is per node on a cluster).
+    node: usize,
     cursor: u64,
     found: Vec<QueueId>,
 }
@@ -62,24 +65,36 @@ impl Poller {
         let Some(prefix) = self.config.prefixes.get(cycle.prefix).cloned() else {
             return Ok(true);
         };
-        let mut conn = self.conn()?;
-        let scanned: Result<(u64, Vec<Vec<u8>>), _> = redis::cmd("SCAN")
-            .arg(cycle.cursor)
+        let nodes = self.link()?.scan_nodes();
+        let node = nodes.get(cycle.node).cloned().flatten();
+        let mut scan = redis::cmd("SCAN");
+        scan.arg(cycle.cursor)
             .arg("MATCH")
             .arg(discovery_pattern(&prefix))
             .arg("COUNT")
-            .arg(SCAN_COUNT)
-            .query_async(&mut conn)
-            .await;
-        let (next, keys) = scanned.map_err(|e| self.target.classify(&e))?;
+            .arg(SCAN_COUNT);
+        let reply = match self.link()?.query_node(node.as_deref(), &scan).await {
+            Ok(reply) => reply,
+            Err(LinkError { error, lost }) => {
+                if lost {
+                    self.disconnect();
+                }
+                return Err(error);
+            }
+        };
+        let (next, keys) = parse_scan(&reply);
         for key in keys {
-            if let Some(queue) = queue_from_key(&prefix, &String::from_utf8_lossy(&key)) {
+            if let Some(queue) = queue_from_key(&prefix, &key) {
                 cycle.found.push(queue);
             }
         }
         cycle.cursor = next;
         if next == 0 {
-            cycle.prefix += 1;
+            cycle.node += 1;
+            if cycle.node >= nodes.len() {
+                cycle.node = 0;
+                cycle.prefix += 1;
+            }
         }
         Ok(cycle.prefix >= self.config.prefixes.len())
     }
@@ -140,4 +155,21 @@ impl Poller {
         }
         Ok(())
     }
+}
+
+/// `[cursor, [key, …]]`; anything else ends the scan of that node.
+fn parse_scan(reply: &redis::Value) -> (u64, Vec<String>) {
+    let Some([cursor, keys]) = as_array(reply) else {
+        return (0, Vec::new());
+    };
+    // Cursors are unsigned 64-bit: they can exceed i64.
+    let next = as_string(cursor)
+        .and_then(|c| c.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    let keys = as_array(keys)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(as_string)
+        .collect();
+    (next, keys)
 }

@@ -23,7 +23,6 @@ mod tail;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use redis::aio::MultiplexedConnection;
 use redis::{Pipeline, Value};
 
 use super::bullmq::keys::QueueId;
@@ -31,10 +30,12 @@ use super::bullmq::read::{
     count_markers, parse_job_timing, parse_refresh, push_first_event, push_job_timing,
     push_marker_scan, push_refresh, Refresh, RefreshPlan,
 };
+use super::cluster::LinkError;
 use super::connect::{ConnectError, RedisTarget};
+use super::link::{info_field, Link};
 use super::events::{parse_entries, Interval, StreamId, StreamState};
 use crate::model::{
-    EventTotals, JobTiming, PollReport, PollStats, QueueKey, QueueReading, RateSource,
+    ClusterNodeReading, ClusterReading, EventTotals, JobTiming, PollReport, PollStats, QueueKey, QueueReading, RateSource,
 };
 
 /// What to watch and how hard.
@@ -99,7 +100,9 @@ struct Cost {
 pub struct Poller {
     target: RedisTarget,
     config: PollerConfig,
-    conn: Option<MultiplexedConnection>,
+    link: Option<Link>,
+    /// Cluster nodes seen so far: reconnection tries them after the seeds.
+    known_nodes: Vec<String>,
     queues: BTreeMap<QueueId, QueueState>,
     redis_version: String,
     last_discovery: Option<Instant>,
@@ -116,7 +119,8 @@ impl Poller {
         Self {
             target,
             config,
-            conn: None,
+            link: None,
+            known_nodes: Vec::new(),
             queues: BTreeMap::new(),
             redis_version: String::new(),
             last_discovery: None,
@@ -137,35 +141,29 @@ impl Poller {
     }
 
     pub fn is_connected(&self) -> bool {
-        self.conn.is_some()
+        self.link.is_some()
     }
 
     pub fn queue_ids(&self) -> impl Iterator<Item = &QueueId> {
         self.queues.keys()
     }
 
-    /// Connect (or reconnect), read the server version and name the connection.
+    /// Connect (or reconnect): one Redis, or every master of a cluster; read the server
+    /// version and name the connection.
     pub async fn connect(&mut self) -> Result<(), ConnectError> {
-        let mut conn = self.target.connect(self.config.timeout).await?;
-        let info: String = redis::cmd("INFO")
-            .arg("server")
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| self.target.classify(&e))?;
-        self.redis_version = info
-            .lines()
-            .find_map(|line| line.strip_prefix("redis_version:"))
-            .unwrap_or("unknown")
-            .trim()
-            .to_string();
+        let target = self.target.with_known_nodes(&self.known_nodes);
+        let (mut link, info) = Link::open(&target, self.config.timeout).await?;
+        self.redis_version = info_field(&info, "redis_version").unwrap_or_else(|| "unknown".into());
         // Lets operators see qtop in CLIENT LIST; an ACL that forbids it is no problem.
-        let _: Result<Value, _> = redis::cmd("CLIENT")
-            .arg("SETNAME")
-            .arg("qtop:monitor")
-            .query_async(&mut conn)
-            .await;
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        pipe.cmd("CLIENT").arg("SETNAME").arg("qtop:monitor");
+        let _ = link.query(&pipe).await;
         tracing::info!(redis = %self.target.display(), version = %self.redis_version, "connected");
-        self.conn = Some(conn);
+        if let Link::Cluster(cluster) = &link {
+            self.known_nodes = cluster.known_addrs();
+        }
+        self.link = Some(link);
         self.last_discovery = None;
         self.cycle = None;
         Ok(())
@@ -173,24 +171,23 @@ impl Poller {
 
     /// Drop the connection after an error so the next call reconnects.
     pub fn disconnect(&mut self) {
-        self.conn = None;
+        self.link = None;
     }
 
-    fn conn(&mut self) -> Result<MultiplexedConnection, ConnectError> {
-        self.conn.clone().ok_or_else(|| {
-            ConnectError::Other(self.target.display().to_string(), "not connected".into())
-        })
+    fn link(&mut self) -> Result<&mut Link, ConnectError> {
+        let at = self.target.display().to_string();
+        self.link
+            .as_mut()
+            .ok_or_else(|| ConnectError::Other(at, "not connected".into()))
     }
 
     async fn run(&mut self, pipe: &Pipeline) -> Result<Vec<Value>, ConnectError> {
-        let mut conn = self.conn()?;
         self.cost.round_trips += 1;
         self.cost.commands += pipe.len() as u64;
-        match pipe.query_async::<Vec<Value>>(&mut conn).await {
+        match self.link()?.query(pipe).await {
             Ok(values) => Ok(values),
-            Err(e) => {
-                let error = self.target.classify(&e);
-                if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() {
+            Err(LinkError { error, lost }) => {
+                if lost {
                     self.disconnect();
                 }
                 Err(error)
@@ -200,7 +197,7 @@ impl Poller {
 
     /// One full poll. Reconnects and rediscovers as needed.
     pub async fn poll(&mut self) -> Result<PollReport, ConnectError> {
-        if self.conn.is_none() {
+        if self.link.is_none() {
             self.connect().await?;
         }
         if self.last_discovery.is_none() {
@@ -351,7 +348,11 @@ impl Poller {
             queues: self.readings(),
             workers,
             heartbeats,
+            cluster: self.cluster_reading(),
         };
+        if let Some(Link::Cluster(cluster)) = &self.link {
+            self.known_nodes = cluster.known_addrs();
+        }
         Ok(report)
     }
 
@@ -376,8 +377,39 @@ impl Poller {
                     finished_in_interval: state.finished_in_interval,
                     library: refresh.and_then(|r| r.library.clone()),
                     problems: refresh.map(|r| r.problems.clone()).unwrap_or_default(),
+                    node: self
+                        .link
+                        .as_ref()
+                        .and_then(|link| link.node_of(&queue.meta()))
+                        .map(str::to_string),
                 }
             })
             .collect()
+    }
+
+    /// The cluster's nodes as last read (`None` for a single Redis).
+    fn cluster_reading(&self) -> Option<ClusterReading> {
+        let topology = self.link.as_ref()?.topology()?;
+        let addr_of = |id: &str| {
+            topology
+                .nodes
+                .iter()
+                .find(|n| n.id == id)
+                .map(|n| n.addr.clone())
+        };
+        Some(ClusterReading {
+            nodes: topology
+                .nodes
+                .iter()
+                .map(|node| ClusterNodeReading {
+                    addr: node.addr.clone(),
+                    role: if node.master { "master" } else { "replica" }.to_string(),
+                    up: node.up,
+                    slots: node.slot_count(),
+                    replica_of: node.master_id.as_deref().and_then(addr_of),
+                })
+                .collect(),
+            uncovered_slots: topology.uncovered_slots(),
+        })
     }
 }
