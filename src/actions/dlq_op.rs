@@ -10,6 +10,7 @@ use super::Writer;
 use crate::source::bullmq::QueueId;
 use crate::source::dlq::failed_ids_in_group;
 use crate::source::dlq_export::{export_failed, BATCH};
+use crate::source::link::connect_to_queue;
 use crate::source::RedisTarget;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -103,11 +104,11 @@ async fn execute(
     let ids = match scope {
         DlqScope::Jobs(ids) => ids.clone(),
         DlqScope::Group { id } => {
-            let mut conn = target.connect(CONNECT_TIMEOUT).await?;
+            let mut conn = connect_to_queue(target, queue, CONNECT_TIMEOUT).await?;
             failed_ids_in_group(&mut conn, queue, id, BATCH).await?
         }
         DlqScope::All => {
-            let mut conn = target.connect(CONNECT_TIMEOUT).await?;
+            let mut conn = connect_to_queue(target, queue, CONNECT_TIMEOUT).await?;
             let total: u64 = redis::cmd("ZCARD")
                 .arg(queue.failed())
                 .query_async(&mut conn)
@@ -141,7 +142,7 @@ async fn export(
     let path = std::env::current_dir()
         .map(|dir| dir.join(file))
         .unwrap_or_else(|_| file.to_path_buf());
-    let mut conn = target.connect(CONNECT_TIMEOUT).await?;
+    let mut conn = connect_to_queue(target, queue, CONNECT_TIMEOUT).await?;
     // `create_new`: never overwrite a file that is already there.
     let created = std::fs::File::create_new(&path)
         .with_context(|| format!("cannot create {}", path.display()))?;

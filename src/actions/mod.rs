@@ -11,6 +11,7 @@ use bullmq::options::{QueueOptions, RedisConnectionOptions, TlsCerts};
 use bullmq::Queue;
 
 use crate::source::bullmq::QueueId;
+use crate::source::link::resolve_cluster;
 use crate::source::RedisTarget;
 
 /// Why a write was refused.
@@ -57,7 +58,7 @@ impl Writer {
     /// producer; that is the only side effect.)
     pub async fn queue(&self, queue: &QueueId) -> Result<Queue, bullmq::Error> {
         let options = QueueOptions {
-            connection: bullmq_connection(&self.target),
+            connection: bullmq_connection(&resolve_cluster(&self.target).await),
             prefix: queue.prefix.clone(),
             ..QueueOptions::default()
         };
@@ -72,9 +73,15 @@ pub fn bullmq_connection(target: &RedisTarget) -> RedisConnectionOptions {
         client_cert: certs.client_tls.as_ref().map(|c| c.client_cert.clone()),
         client_key: certs.client_tls.as_ref().map(|c| c.client_key.clone()),
     });
+    let cluster_nodes = if target.wants_cluster() {
+        target.seeds().iter().map(|s| s.connection_url()).collect()
+    } else {
+        Vec::new()
+    };
     RedisConnectionOptions {
         url: target.connection_url(),
         tls_certs,
+        cluster_nodes,
         ..RedisConnectionOptions::default()
     }
 }

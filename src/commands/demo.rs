@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::time::Duration;
 
+use crate::demo::DemoConn;
 use anyhow::Result;
-use redis::aio::ConnectionManager;
 
 use crate::cli::{DashboardArgs, DemoArgs, GlobalArgs};
 use crate::demo::lifeline::stop_requests;
@@ -99,7 +99,7 @@ pub async fn run(global: &GlobalArgs, dashboard: &DashboardArgs, args: &DemoArgs
 
 /// `produced=… waiting=… active=… delayed=… completed=… failed=… workers=…`
 async fn status_line(
-    conn: &mut ConnectionManager,
+    conn: &mut DemoConn,
     queue: &QueueId,
     status: &crate::demo::DemoStatus,
 ) -> String {

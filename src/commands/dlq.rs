@@ -6,6 +6,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use redis::aio::MultiplexedConnection;
 
+use crate::source::link::connect_to_queue;
+
 use crate::actions::{self, Writer};
 use crate::cli::{DlqAction, DlqArgs, GlobalArgs, Selector};
 use crate::model::clock::Zone;
@@ -33,7 +35,7 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<()> {
         )?),
         _ => None,
     };
-    let mut conn = target.connect(TIMEOUT).await?;
+    let mut conn = connect_to_queue(&target, &queue, TIMEOUT).await?;
     match (&args.action, writer) {
         (
             DlqAction::List {

@@ -9,16 +9,19 @@ use crate::demo::connect_checked;
 use crate::demo::lifeline::stop_requests;
 use crate::demo::pace::Pace;
 use crate::demo::producer::{Producer, ProducerSettings};
-use crate::source::RedisTarget;
+use crate::source::link::check_hash_tag;
 
 use super::{first_prefix, first_queue};
 
 pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<()> {
     let prefix = first_prefix(global);
     let queue = first_queue(global, "qtop produce")?;
-    let target = RedisTarget::parse(global.redis_url(), global.insecure)?;
+    let target = global.target()?;
     // A clear error now; the crate itself would wait long on a dead Redis.
-    drop(connect_checked(&target).await?);
+    let cluster = connect_checked(&target).await?.is_cluster();
+    if cluster {
+        check_hash_tag(&target, &prefix, &queue)?;
+    }
     let settings = ProducerSettings {
         rate_per_s: args.rate.unwrap_or(0.0),
         work_ms_mean: args.work_ms,
@@ -28,7 +31,7 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<()> {
         attempts: args.attempts,
         backoff_ms: args.backoff_ms,
     };
-    let mut producer = Producer::open(global.redis_url(), &prefix, &queue).await?;
+    let mut producer = Producer::open(global.redis_url(), cluster, &prefix, &queue).await?;
     let started = Instant::now();
     let result = match (args.count, args.rate) {
         (Some(count), _) => producer.add(count, &settings).await,

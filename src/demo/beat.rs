@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use super::DemoConn;
 
 use crate::model::Heartbeat;
 use crate::source::bullmq::keys::QueueId;
@@ -76,7 +76,7 @@ pub fn heartbeat(identity: &Identity, stats: &WorkerStats, now_ms: i64) -> Heart
 
 /// Write one beat: the JSON with a TTL, the index entry, and prune the index.
 pub async fn write_beat(
-    conn: &mut ConnectionManager,
+    conn: &mut DemoConn,
     queue: &QueueId,
     beat: &Heartbeat,
 ) -> redis::RedisResult<()> {
@@ -106,7 +106,7 @@ pub async fn write_beat(
 /// On a graceful exit: remove our beat at once instead of letting the monitor wait for it to
 /// go stale.
 pub async fn remove_beat(
-    conn: &mut ConnectionManager,
+    conn: &mut DemoConn,
     queue: &QueueId,
     worker: &str,
 ) -> redis::RedisResult<()> {
@@ -125,7 +125,7 @@ pub async fn remove_beat(
 /// Beats until the task is aborted. A failed write is retried on the next beat: the
 /// connection manager reconnects by itself, and a missed beat is what the monitor should see.
 pub async fn beat_forever(
-    mut conn: ConnectionManager,
+    mut conn: DemoConn,
     queue: QueueId,
     identity: Identity,
     stats: std::sync::Arc<WorkerStats>,

@@ -14,6 +14,7 @@ use super::job::WorkDefaults;
 use super::pool::{PoolConfig, WorkerPool};
 use super::producer::{run_live, Producer, ProducerSettings};
 use super::{connect_checked, now_ms};
+use crate::source::link::check_hash_tag;
 use crate::source::RedisTarget;
 
 /// Events waiting for the UI beyond this are dropped (the status stays exact).
@@ -34,7 +35,10 @@ impl Demo {
             }
         };
         let target = RedisTarget::parse(&redis_url, false)?;
-        drop(connect_checked(&target).await?);
+        let cluster = connect_checked(&target).await?.is_cluster();
+        if cluster {
+            check_hash_tag(&target, &config.prefix, &config.queue)?;
+        }
         let exe = match &config.qtop_exe {
             Some(exe) => exe.clone(),
             None => std::env::current_exe().context("finding the qtop executable")?,
@@ -53,7 +57,7 @@ impl Demo {
                 fail_rate: config.settings.fail_rate.unwrap_or(0.0),
             },
         });
-        let producer = Producer::open(&redis_url, &config.prefix, &config.queue).await?;
+        let producer = Producer::open(&redis_url, cluster, &config.prefix, &config.queue).await?;
         let produced = producer.produced_counter();
         let (settings_tx, settings_rx) = watch::channel(config.settings.clone());
         let (bursts_tx, bursts_rx) = mpsc::unbounded_channel();

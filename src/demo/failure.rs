@@ -8,7 +8,7 @@
 //! its own finishing script: every failed attempt appends one entry to the JSON array
 //! (bullmq-model.md §2), trimmed to `opts.stackTraceLimit`, and sets the reason.
 
-use redis::aio::ConnectionManager;
+use super::DemoConn;
 use redis::Script;
 
 use crate::source::bullmq::keys::QueueId;
@@ -61,7 +61,7 @@ impl FailureRecorder {
     /// `limit`: the job's `stackTraceLimit` (`None` keeps every entry, like Node).
     pub async fn record(
         &self,
-        conn: &mut ConnectionManager,
+        conn: &mut DemoConn,
         job_id: &str,
         token: Option<&str>,
         reason: &str,

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod beat;
 pub mod child;
+pub mod conn;
 mod control;
 pub mod embedded;
 pub mod engine;
@@ -24,8 +25,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClientBuilder;
 
+use crate::source::link::is_cluster;
 use crate::source::RedisTarget;
+
+pub use conn::DemoConn;
 
 pub use api::{DemoConfig, DemoEvent, DemoEventKind, DemoHandle, DemoStatus};
 pub use embedded::EmbeddedRedis;
@@ -46,14 +51,52 @@ pub fn now_ms() -> i64 {
 }
 
 /// Check that Redis answers (one clear line if not), then open a connection that reconnects
-/// by itself.
-pub async fn connect_checked(target: &RedisTarget) -> Result<ConnectionManager> {
-    target.connect(CONNECT_TIMEOUT).await?;
+/// by itself: to the one Redis, or through redis-rs's cluster client when the server is a
+/// Redis Cluster node (recognised from `INFO cluster`; `--cluster` insists on one).
+pub async fn connect_checked(target: &RedisTarget) -> Result<DemoConn> {
+    let mut probe = target.connect(CONNECT_TIMEOUT).await?;
+    let info: String = redis::cmd("INFO")
+        .arg("cluster")
+        .query_async(&mut probe)
+        .await
+        .unwrap_or_default();
+    if is_cluster(&info) {
+        let urls: Vec<String> = target.seeds().iter().map(|s| s.connection_url()).collect();
+        let mut builder = ClusterClientBuilder::new(urls)
+            .connection_timeout(CONNECT_TIMEOUT)
+            .response_timeout(CONNECT_TIMEOUT);
+        if let Some(certs) = target.tls_certificates() {
+            builder = builder.certs(certs.clone());
+        }
+        let client = builder.build().map_err(|e| target.classify(&e))?;
+        let conn = client
+            .get_async_connection()
+            .await
+            .map_err(|e| target.classify(&e))?;
+        return Ok(DemoConn::Cluster(conn));
+    }
+    if target.wants_cluster() {
+        anyhow::bail!(
+            "{}: --cluster was given but this server is not a Redis Cluster node (cluster_enabled:0)",
+            target.display()
+        );
+    }
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(CONNECT_TIMEOUT))
         .set_response_timeout(Some(CONNECT_TIMEOUT));
     let client = target.client()?;
-    ConnectionManager::new_with_config(client, config)
+    let manager = ConnectionManager::new_with_config(client, config)
         .await
-        .map_err(|e| target.classify(&e).into())
+        .map_err(|e| target.classify(&e))?;
+    Ok(DemoConn::Single(manager))
+}
+
+/// The official crate's connection options for a URL, on one Redis or a cluster.
+pub fn bullmq_options(url: &str, cluster: bool) -> bullmq::options::RedisConnectionOptions {
+    let options = bullmq::options::RedisConnectionOptions::new().url(url);
+    if cluster {
+        options.cluster_nodes([url])
+    } else {
+        options
+    }
 }

@@ -10,8 +10,8 @@
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
+use super::DemoConn;
 use bullmq::Job;
-use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 use serde_json::json;
 
@@ -31,7 +31,7 @@ pub struct Processor {
     pub queue: QueueId,
     pub worker: String,
     pub defaults: WorkDefaults,
-    pub conn: ConnectionManager,
+    pub conn: DemoConn,
     pub stats: Arc<WorkerStats>,
     pub recorder: FailureRecorder,
     pub random: Mutex<Random>,

@@ -5,10 +5,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use bullmq::options::RedisConnectionOptions;
 use bullmq::types::BackoffStrategy;
 use bullmq::{BulkJob, JobOptions, Queue, QueueOptions};
 
+use super::bullmq_options;
 use super::job::{DemoJobData, WorkDist, DEMO_JOB_NAME};
 use super::random::Random;
 
@@ -100,9 +100,10 @@ pub struct Producer {
 impl Producer {
     /// Callers check the connection first (`connect_checked`): on a dead Redis the crate
     /// itself only fails after a long wait.
-    pub async fn open(redis_url: &str, prefix: &str, queue: &str) -> Result<Self> {
+    /// `cluster`: Redis is a cluster (`connect_checked` tells).
+    pub async fn open(redis_url: &str, cluster: bool, prefix: &str, queue: &str) -> Result<Self> {
         let options = QueueOptions::new()
-            .connection(RedisConnectionOptions::new().url(redis_url))
+            .connection(bullmq_options(redis_url, cluster))
             .prefix(prefix);
         let queue = Queue::with_options(queue, options)
             .await

@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use bullmq::options::RedisConnectionOptions;
 use bullmq::worker::WorkerEvent;
 use bullmq::{Job, Worker, WorkerOptions};
 
@@ -24,7 +23,8 @@ use super::job::WorkDefaults;
 use super::lifeline::{self, StopReason};
 use super::processor::Processor;
 use super::random::Random;
-use super::{connect_checked, now_ms};
+use super::{bullmq_options, connect_checked, now_ms};
+use crate::source::link::check_hash_tag;
 
 /// How long a graceful stop waits for the jobs in hand before giving up on them (they are
 /// then recovered by stalled detection, like after a crash).
@@ -105,7 +105,11 @@ pub async fn run_worker(config: WorkerConfig) -> Result<()> {
         recorder: FailureRecorder::new(queue.clone()),
         random: Mutex::new(Random::from_entropy()),
     });
-    let worker = Arc::new(start_worker(&config, processor).await?);
+    let cluster = conn.is_cluster();
+    if cluster {
+        check_hash_tag(&target, &config.prefix, &config.queue)?;
+    }
+    let worker = Arc::new(start_worker(&config, cluster, processor).await?);
 
     // Defect 1 of the crate: its event channel is unbounded and grows forever unless read.
     // Errors go to stderr (the demo pool keeps the tail for its error reports).
@@ -155,14 +159,18 @@ pub async fn run_worker(config: WorkerConfig) -> Result<()> {
     Ok(())
 }
 
-async fn start_worker(config: &WorkerConfig, processor: Arc<Processor>) -> Result<Worker> {
+async fn start_worker(
+    config: &WorkerConfig,
+    cluster: bool,
+    processor: Arc<Processor>,
+) -> Result<Worker> {
     let url = if config.insecure && config.redis_url.starts_with("rediss://") {
         format!("{}#insecure", config.redis_url)
     } else {
         config.redis_url.clone()
     };
     let options = WorkerOptions::new()
-        .connection(RedisConnectionOptions::new().url(url))
+        .connection(bullmq_options(&url, cluster))
         .prefix(config.prefix.clone())
         .name(config.name.clone())
         .concurrency(config.concurrency.max(1) as usize)

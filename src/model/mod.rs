@@ -21,8 +21,7 @@ pub use heartbeat::Heartbeat;
 pub use history::{QueueHistory, QueueStats};
 pub use latency::LatencySummary;
 pub use reading::{
-    ClusterNodeReading, ClusterReading,
-    EventTotals, JobTiming, PollReport, PollStats, QueueKey, QueueReading, RateSource,
-    WorkersReading,
+    ClusterNodeReading, ClusterReading, EventTotals, JobTiming, PollReport, PollStats, QueueKey,
+    QueueReading, RateSource, WorkersReading,
 };
 pub use workers::{WorkerInfo, WorkerLibrary};

@@ -178,7 +178,9 @@ impl RedisTarget {
         let tail = if unix { "" } else { &rest[authority_end..] };
         // `CLUSTER NODES` gives IPv6 addresses bare: `::1:7000`.
         let host = match addr.rsplit_once(':') {
-            Some((ip, port)) if ip.contains(':') && !ip.starts_with('[') => format!("[{ip}]:{port}"),
+            Some((ip, port)) if ip.contains(':') && !ip.starts_with('[') => {
+                format!("[{ip}]:{port}")
+            }
             _ => addr.to_string(),
         };
         let mut target = Self::parse(&format!("{scheme}://{userinfo}{host}{tail}"), self.insecure)?;

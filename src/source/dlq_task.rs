@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::bullmq::QueueId;
 use super::connect::RedisTarget;
 use super::dlq::{failed_detail, failed_page, scan_failed, FailedPage, DEFAULT_MAX_PAYLOAD};
+use super::link::connect_to_queue;
 use crate::model::failures::{group_failures, FailedJob, FailedJobDetail, FailureGroup};
 
 /// What the dead-letter pane wants now. `seq` tells answers to old requests apart.
@@ -65,6 +66,7 @@ pub fn spawn_dlq_reader(
     let (tx, rx) = mpsc::channel(16);
     let handle = tokio::spawn(async move {
         let mut conn = None;
+        let mut conn_queue: Option<QueueId> = None;
         let mut served = DlqWant::default();
         loop {
             tokio::select! {
@@ -75,9 +77,16 @@ pub fn spawn_dlq_reader(
             let Some(queue) = want.queue.clone() else {
                 continue;
             };
+            // On a cluster each queue lives on its own master: reconnect on a switch.
+            if conn_queue.as_ref() != Some(&queue) {
+                conn = None;
+            }
             if conn.is_none() {
-                match target.connect(Duration::from_secs(5)).await {
-                    Ok(c) => conn = Some(c),
+                match connect_to_queue(&target, &queue, Duration::from_secs(5)).await {
+                    Ok(c) => {
+                        conn = Some(c);
+                        conn_queue = Some(queue.clone());
+                    }
                     Err(error) => {
                         let _ = tx
                             .send(DlqAnswer::Error {

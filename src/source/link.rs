@@ -7,8 +7,10 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use redis::{Cmd, Pipeline, Value};
 
-use super::cluster::{ClusterLink, LinkError, Topology};
+use super::bullmq::keys::QueueId;
+use super::cluster::{key_slot, queue_keys_share_a_slot, ClusterLink, LinkError, Topology};
 use super::connect::{ConnectError, RedisTarget};
+use super::value::as_string;
 
 pub enum Link {
     Single {
@@ -105,22 +107,20 @@ async fn open_seed(
         .query_async(&mut conn)
         .await
         .map_err(|e| seed.classify(&e))?;
-    let enabled = cluster
-        .lines()
-        .any(|line| line.trim() == "cluster_enabled:1");
-    if !enabled {
+    if !is_cluster(&cluster) {
         if target.wants_cluster() {
-            return Err(ConnectError::Other(
-                seed.display().to_string(),
-                "--cluster was given but this server is not a Redis Cluster node (cluster_enabled:0)"
-                    .into(),
-            ));
+            return Err(not_a_cluster(seed));
         }
         let target = seed.clone();
         return Ok((Link::Single { conn, target }, server));
     }
     let mut seeds = vec![seed.clone()];
-    seeds.extend(target.seeds().into_iter().filter(|s| s.display() != seed.display()));
+    seeds.extend(
+        target
+            .seeds()
+            .into_iter()
+            .filter(|s| s.display() != seed.display()),
+    );
     let link = ClusterLink::connect(seeds, timeout).await?;
     Ok((Link::Cluster(Box::new(link)), server))
 }
@@ -132,4 +132,106 @@ pub fn info_field(info: &str, field: &str) -> Option<String> {
             .and_then(|rest| rest.strip_prefix(':'))
             .map(|value| value.trim().to_string())
     })
+}
+
+/// A connection for the commands of one queue: the Redis itself, or on a cluster the master
+/// that holds the queue's slot (a queue's keys share one slot: see `queue_keys_share_a_slot`).
+pub async fn connect_to_queue(
+    target: &RedisTarget,
+    queue: &QueueId,
+    timeout: Duration,
+) -> Result<MultiplexedConnection, ConnectError> {
+    let mut last_error = None;
+    for seed in target.seeds() {
+        match queue_conn_via(target, &seed, queue, timeout).await {
+            Ok(conn) => return Ok(conn),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| ConnectError::InvalidUrl("no Redis URL".into())))
+}
+
+async fn queue_conn_via(
+    target: &RedisTarget,
+    seed: &RedisTarget,
+    queue: &QueueId,
+    timeout: Duration,
+) -> Result<MultiplexedConnection, ConnectError> {
+    let mut conn = seed.connect(timeout).await?;
+    let info: String = redis::cmd("INFO")
+        .arg("cluster")
+        .query_async(&mut conn)
+        .await
+        .map_err(|e| seed.classify(&e))?;
+    if !is_cluster(&info) {
+        if target.wants_cluster() {
+            return Err(not_a_cluster(seed));
+        }
+        return Ok(conn);
+    }
+    check_hash_tag(seed, &queue.prefix, &queue.name)?;
+    let nodes: Value = redis::cmd("CLUSTER")
+        .arg("NODES")
+        .query_async(&mut conn)
+        .await
+        .map_err(|e| seed.classify(&e))?;
+    let topology = Topology::parse(&as_string(&nodes).unwrap_or_default());
+    let slot = key_slot(queue.meta().as_bytes());
+    let Some(owner) = topology.owner(slot) else {
+        return Err(ConnectError::Other(
+            seed.display().to_string(),
+            format!(
+                "no master serves the slot of {} (failover in progress?)",
+                queue.meta()
+            ),
+        ));
+    };
+    seed.for_node(&owner.addr)?.connect(timeout).await
+}
+
+/// Whether `INFO cluster` says the server is a cluster node.
+pub fn is_cluster(info: &str) -> bool {
+    info.lines().any(|line| line.trim() == "cluster_enabled:1")
+}
+
+fn not_a_cluster(seed: &RedisTarget) -> ConnectError {
+    ConnectError::Other(
+        seed.display().to_string(),
+        "--cluster was given but this server is not a Redis Cluster node (cluster_enabled:0)"
+            .into(),
+    )
+}
+
+/// On a cluster, BullMQ's scripts need every key of a queue in one slot: refuse a prefix
+/// and queue name without a hash tag, saying how to fix it.
+pub fn check_hash_tag(at: &RedisTarget, prefix: &str, name: &str) -> Result<(), ConnectError> {
+    if queue_keys_share_a_slot(prefix, name) {
+        return Ok(());
+    }
+    Err(ConnectError::Other(
+        at.display().to_string(),
+        format!(
+            "this is a Redis Cluster, and the keys of queue '{name}' with prefix '{prefix}' would \
+             spread over several slots; BullMQ's scripts need each queue in one slot. Use a \
+             hash-tagged prefix such as --prefix '{{{prefix}}}' (or a queue name in braces)"
+        ),
+    ))
+}
+
+/// The target, marked as a cluster when the server says it is one (for clients such as the
+/// official BullMQ crate that must be told). Unreachable: unchanged (the caller's own
+/// connection will report the error).
+pub async fn resolve_cluster(target: &RedisTarget) -> RedisTarget {
+    if target.wants_cluster() {
+        return target.clone();
+    }
+    let Ok(mut conn) = target.connect(Duration::from_secs(5)).await else {
+        return target.clone();
+    };
+    let info: String = redis::cmd("INFO")
+        .arg("cluster")
+        .query_async(&mut conn)
+        .await
+        .unwrap_or_default();
+    target.clone().with_cluster(is_cluster(&info))
 }

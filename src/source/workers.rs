@@ -69,6 +69,30 @@ fn host_of(addr: &str) -> &str {
     }
 }
 
+/// Per queue, the workers of the node that lists the most of them (one list per node).
+pub fn busiest_node_per_queue(lists: Vec<Vec<WorkerInfo>>) -> Vec<WorkerInfo> {
+    if lists.len() == 1 {
+        return lists.into_iter().next().unwrap_or_default();
+    }
+    let mut best: BTreeMap<(String, String), Vec<WorkerInfo>> = BTreeMap::new();
+    for list in lists {
+        let mut by_queue: BTreeMap<(String, String), Vec<WorkerInfo>> = BTreeMap::new();
+        for worker in list {
+            by_queue
+                .entry((worker.prefix.clone(), worker.queue.clone()))
+                .or_default()
+                .push(worker);
+        }
+        for (queue, workers) in by_queue {
+            let slot = best.entry(queue).or_default();
+            if workers.len() > slot.len() {
+                *slot = workers;
+            }
+        }
+    }
+    best.into_values().flatten().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +145,35 @@ mod tests {
         assert_eq!(host_of("1.2.3.4:5678"), "1.2.3.4");
         assert_eq!(host_of("[::1]:5678"), "[::1]");
         assert_eq!(host_of("/tmp/redis.sock:0"), "/tmp/redis.sock");
+    }
+
+    #[test]
+    fn on_a_cluster_each_queue_takes_the_node_listing_most_workers() {
+        let worker = |queue: &str, name: &str, addr: &str| WorkerInfo {
+            prefix: "{bull}".into(),
+            queue: queue.into(),
+            name: name.into(),
+            addr: addr.into(),
+            age_s: 1,
+            idle_s: 0,
+            library: WorkerLibrary::Node,
+            connections: 1,
+        };
+        // One process seen on three nodes, and two processes seen on one node only.
+        let lists = vec![
+            vec![worker("a", "w1", "c:1"), worker("b", "x1", "c:4")],
+            vec![
+                worker("a", "w1", "c:2"),
+                worker("b", "x1", "c:5"),
+                worker("b", "x2", "c:6"),
+            ],
+            vec![worker("a", "w1", "c:3")],
+        ];
+        let merged = busiest_node_per_queue(lists);
+        let names: Vec<(&str, &str)> = merged
+            .iter()
+            .map(|w| (w.queue.as_str(), w.name.as_str()))
+            .collect();
+        assert_eq!(names, [("a", "w1"), ("b", "x1"), ("b", "x2")]);
     }
 }

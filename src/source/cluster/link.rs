@@ -116,7 +116,9 @@ impl ClusterLink {
         for seed in self.seeds.clone() {
             let read = async {
                 let mut conn = seed.connect(self.timeout).await?;
-                cluster_nodes(&mut conn).await.map_err(|e| seed.classify(&e))
+                cluster_nodes(&mut conn)
+                    .await
+                    .map_err(|e| seed.classify(&e))
             };
             match read.await {
                 Ok(text) => {
@@ -206,10 +208,13 @@ impl ClusterLink {
             }
             work.push((addr.clone(), conn, node_pipe));
         }
-        let replies = join_all(work.into_iter().map(|(addr, mut conn, node_pipe)| async move {
-            let reply = node_pipe.query_async::<Vec<Value>>(&mut conn).await;
-            (addr, reply)
-        }))
+        let replies = join_all(
+            work.into_iter()
+                .map(|(addr, mut conn, node_pipe)| async move {
+                    let reply = node_pipe.query_async::<Vec<Value>>(&mut conn).await;
+                    (addr, reply)
+                }),
+        )
         .await;
         // Replies per (part, node), in the order parts were planned.
         let mut part_replies: Vec<Vec<Value>> = vec![Vec::new(); plan.parts.len()];

@@ -4,8 +4,8 @@
 //! - a command with a key goes to the slot of its first key;
 //! - `XREAD` over many streams becomes one `XREAD` per slot (a cluster refuses keys of
 //!   different slots in one command) and the replies are concatenated;
-//! - a command without a key (`CLIENT LIST`, `INFO`) goes to every master and the text
-//!   replies are joined, so `CLIENT LIST` lists the clients of the whole cluster.
+//! - a command without a key (`CLIENT LIST`, `INFO`) goes to every master and its reply is
+//!   an array with one reply per master (in address order).
 
 use redis::{Arg, Cmd, Pipeline, Value};
 
@@ -23,7 +23,7 @@ pub enum Destination {
 pub enum Merge {
     One,
     Streams,
-    Joined,
+    PerNode,
 }
 
 /// One command (or a slice of one) bound for one destination.
@@ -78,7 +78,7 @@ pub fn plan(pipe: &Pipeline) -> Plan {
             destination,
         });
         plan.merges.push(match destination {
-            Destination::EveryMaster => Merge::Joined,
+            Destination::EveryMaster => Merge::PerNode,
             Destination::Slot(_) => Merge::One,
         });
     }
@@ -129,17 +129,13 @@ fn split_xread(index: usize, args: &[&[u8]]) -> Option<Vec<Part>> {
 
 /// Merge the replies of one command's parts (in part order).
 pub fn merge(kind: Merge, mut replies: Vec<Value>) -> Value {
-    if replies.len() == 1 || kind == Merge::One {
-        return replies.pop().unwrap_or(Value::Nil);
-    }
-    if let Some(error) = replies
-        .iter()
-        .find(|r| matches!(r, Value::ServerError(_)))
-    {
-        return error.clone();
-    }
     match kind {
+        Merge::One => replies.pop().unwrap_or(Value::Nil),
+        Merge::PerNode => Value::Array(replies),
         Merge::Streams => {
+            if let Some(error) = replies.iter().find(|r| matches!(r, Value::ServerError(_))) {
+                return error.clone();
+            }
             let mut streams = Vec::new();
             for reply in replies {
                 match reply {
@@ -157,22 +153,6 @@ pub fn merge(kind: Merge, mut replies: Vec<Value>) -> Value {
             } else {
                 Value::Array(streams)
             }
-        }
-        Merge::Joined | Merge::One => {
-            let mut text = Vec::new();
-            for reply in replies {
-                let bytes = match reply {
-                    Value::BulkString(bytes) => bytes,
-                    Value::SimpleString(s) => s.into_bytes(),
-                    Value::VerbatimString { text, .. } => text.into_bytes(),
-                    _ => continue,
-                };
-                if !text.is_empty() && !text.ends_with(b"\n") {
-                    text.push(b'\n');
-                }
-                text.extend(bytes);
-            }
-            Value::BulkString(text)
         }
     }
 }
@@ -206,7 +186,7 @@ mod tests {
                 Destination::Slot(key_slot(b"b")),
             ]
         );
-        assert_eq!(plan.merges, [Merge::Joined, Merge::One, Merge::One]);
+        assert_eq!(plan.merges, [Merge::PerNode, Merge::One, Merge::One]);
     }
 
     #[test]
@@ -261,14 +241,23 @@ mod tests {
             ],
         );
         assert_eq!(merged, Value::Array(vec![stream("a"), stream("b")]));
-        assert_eq!(merge(Merge::Streams, vec![Value::Nil, Value::Nil]), Value::Nil);
-        let joined = merge(
-            Merge::Joined,
+        assert_eq!(
+            merge(Merge::Streams, vec![Value::Nil, Value::Nil]),
+            Value::Nil
+        );
+        let per_node = merge(
+            Merge::PerNode,
             vec![
-                Value::BulkString(b"id=1 name=a\n".to_vec()),
+                Value::BulkString(b"id=1 name=a".to_vec()),
                 Value::BulkString(b"id=2 name=b".to_vec()),
             ],
         );
-        assert_eq!(joined, Value::BulkString(b"id=1 name=a\nid=2 name=b".to_vec()));
+        assert_eq!(
+            per_node,
+            Value::Array(vec![
+                Value::BulkString(b"id=1 name=a".to_vec()),
+                Value::BulkString(b"id=2 name=b".to_vec()),
+            ])
+        );
     }
 }

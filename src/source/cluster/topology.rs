@@ -65,7 +65,9 @@ impl Topology {
 
     /// Masters that serve at least one slot, by address.
     pub fn masters(&self) -> impl Iterator<Item = &ClusterNode> {
-        self.nodes.iter().filter(|n| n.master && !n.slots.is_empty())
+        self.nodes
+            .iter()
+            .filter(|n| n.master && !n.slots.is_empty())
     }
 
     /// Slots that no master serves (the cluster is then degraded).
@@ -149,7 +151,10 @@ e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 127.0.0.1:30001@31001 myself,master - 0
         assert_eq!(owner(5461), Some("127.0.0.1:30002"));
         assert_eq!(owner(16383), Some("127.0.0.1:30003"));
         assert_eq!(topology.uncovered_slots(), 0);
-        assert_eq!(topology.masters().map(|m| m.slot_count()).sum::<usize>(), SLOTS);
+        assert_eq!(
+            topology.masters().map(|m| m.slot_count()).sum::<usize>(),
+            SLOTS
+        );
     }
 
     #[test]

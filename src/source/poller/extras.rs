@@ -6,32 +6,44 @@ use std::time::{Duration, Instant};
 use redis::Value;
 
 use super::Poller;
-use crate::model::{Heartbeat, QueueKey, WorkerLibrary, WorkersReading};
+use crate::model::{Heartbeat, QueueKey, WorkerInfo, WorkerLibrary, WorkersReading};
 use crate::source::bullmq::keys::QueueId;
 use crate::source::client_list::parse_client_list;
 use crate::source::connect::ConnectError;
 use crate::source::value::{as_i64, as_string, server_error};
-use crate::source::workers::workers_from_clients;
+use crate::source::workers::{busiest_node_per_queue, workers_from_clients};
 
 impl Poller {
-    /// Worker entries from the CLIENT LIST reply, or why there are none.
+    /// Worker entries from the CLIENT LIST reply, or why there are none. On a cluster the
+    /// reply holds one list per master; a worker's connections are spread over them, so
+    /// per queue the master listing the most workers is taken (as BullMQ's `getWorkers`
+    /// does), never the sum.
     pub(super) fn parse_workers(&self, reply: Option<&Value>) -> WorkersReading {
         let Some(reply) = reply else {
             return WorkersReading::Unavailable("no reply".into());
         };
-        if let Some(error) = server_error(reply) {
+        let per_node: Vec<&Value> = match reply {
+            Value::Array(items) => items.iter().collect(),
+            single => vec![single],
+        };
+        if let Some(error) = per_node.iter().find_map(|r| server_error(r)) {
             if error.starts_with("NOPERM") {
                 return WorkersReading::NotPermitted;
             }
             return WorkersReading::Unavailable(error);
         }
-        let text = as_string(reply).unwrap_or_default();
-        let clients = parse_client_list(&text);
         let known = |prefix: &str, name: &str| {
             self.queues
                 .contains_key(&QueueId::new(prefix.to_string(), name.to_string()))
         };
-        WorkersReading::Listed(workers_from_clients(&clients, &self.config.prefixes, known))
+        let lists: Vec<Vec<WorkerInfo>> = per_node
+            .iter()
+            .map(|reply| {
+                let clients = parse_client_list(&as_string(reply).unwrap_or_default());
+                workers_from_clients(&clients, &self.config.prefixes, known)
+            })
+            .collect();
+        WorkersReading::Listed(busiest_node_per_queue(lists))
     }
 
     /// qtop workers seen in CLIENT LIST are remembered for a minute, so a killed one still

@@ -32,10 +32,11 @@ use super::bullmq::read::{
 };
 use super::cluster::LinkError;
 use super::connect::{ConnectError, RedisTarget};
-use super::link::{info_field, Link};
 use super::events::{parse_entries, Interval, StreamId, StreamState};
+use super::link::{info_field, Link};
 use crate::model::{
-    ClusterNodeReading, ClusterReading, EventTotals, JobTiming, PollReport, PollStats, QueueKey, QueueReading, RateSource,
+    ClusterNodeReading, ClusterReading, EventTotals, JobTiming, PollReport, PollStats, QueueKey,
+    QueueReading, RateSource,
 };
 
 /// What to watch and how hard.
