@@ -82,9 +82,15 @@ function connection(args) {
   const { host, port, ...redisOpts } = opts;
   const cluster = new IORedis.Cluster([{ host, port }], {
     // maxRetriesPerRequest: null (from redisOptions) is what BullMQ checks on a
-    // Cluster for workers; the rest is ioredis' defaults (retry on MOVED/ASK,
-    // TRYAGAIN and CLUSTERDOWN, which is what carries a client over a failover).
+    // Cluster for workers.
     redisOptions: redisOpts,
+    // Ride out a failover: until the replica is promoted (about 2 s with the
+    // test clusters' 1 s node timeout) other nodes answer MOVED to the dead
+    // master, and each retry counts as a redirection. ioredis' defaults (16
+    // redirections, 100 ms apart) give up after 1.6 s with "Too many Cluster
+    // redirections"; these allow about 20 s.
+    maxRedirections: 100,
+    retryDelayOnFailover: 200,
   });
   clusters.push(cluster);
   return cluster;
