@@ -286,3 +286,40 @@ fn inspect_json(stdout: &[u8]) -> Value {
         .unwrap_or_else(|| panic!("no INSPECT line in {stdout}"));
     serde_json::from_str(line).unwrap()
 }
+
+#[test]
+fn a_bullmq_producer_and_worker_ride_out_a_failover() {
+    let mut cluster = RedisCluster::start();
+    let prefix = format!("{{{}}}", cluster.tag_per_master().remove(0));
+    // 100 jobs over 5 s, processed as they come; the queue's master dies after
+    // the first ones and its replica takes over (about 2 s) while both run.
+    let mut load = common::load_script(&cluster.seed_url(), "steady", "20", "5")
+        .args(["--cluster", "--prefix", &prefix, "--work-ms", "5"])
+        .spawn();
+    let owner = cluster.master_of_key(&prefix);
+    let completed_key = format!("{prefix}:steady:completed");
+    common::wait_until("a few jobs completed", NODE_TIMEOUT, || {
+        cluster.cmd_resp(owner, &["ZCARD", &completed_key]).as_int() >= Some(5)
+    });
+    // Replication is asynchronous: a write acknowledged just before the kill
+    // may never reach the replica, and a lost job would leave load.js waiting
+    // for it. Held writes (CLIENT PAUSE) are never run on the old master;
+    // ioredis sends them again to the new one.
+    assert_eq!(
+        cluster.cmd(owner, &["CLIENT", "PAUSE", "5000", "WRITE"]),
+        "OK"
+    );
+    cluster.wait_replicated(Duration::from_secs(5));
+    let killed = cluster.kill_master(0);
+    assert_eq!(killed, owner);
+    cluster.wait_healthy(FAILOVER_TIMEOUT);
+
+    assert_eq!(load.wait_for_line("ADDED ", NODE_TIMEOUT), "100");
+    let done = load.wait_for_json("DONE ", NODE_TIMEOUT);
+    assert!(load.wait_exit(NODE_TIMEOUT).success(), "{}", load.stderr());
+    assert_eq!(done["completed"], 100, "{done}");
+    assert_eq!(done["counts"]["completed"], 100, "{done}");
+    let new_owner = cluster.master_of_key(&prefix);
+    assert_ne!(new_owner, killed);
+    assert_eq!(cluster.cmd(new_owner, &["ZCARD", &completed_key]), "100");
+}

@@ -406,7 +406,9 @@ impl RedisCluster {
     }
 
     /// SIGKILLs `masters()[index]` (a crash; its replica takes over after
-    /// the node timeout) and returns its port.
+    /// the node timeout) and returns its port. Replication is asynchronous:
+    /// for no lost writes, `wait_replicated` first, with writes held
+    /// (`CLIENT PAUSE <ms> WRITE` on that master) if clients are writing.
     pub fn kill_master(&mut self, index: usize) -> u16 {
         let masters = self.masters();
         let port = *masters
