@@ -2,6 +2,8 @@
 //!
 //! - `RedisServer`: a private redis-server per test (unix socket, optional
 //!   loopback TCP, no persistence), stopped on Drop.
+//! - `RedisCluster`: a private Redis Cluster per test (3 masters, 3 replicas),
+//!   with failover and restart helpers; killed on Drop.
 //! - `Resp`/`Conn`: a tiny independent RESP2 client for checking Redis state.
 //! - `spawn_node`/`run_node`/`NodeScript`: the real-BullMQ fixture scripts in
 //!   `tests/node/` (needs `npm ci --prefix tests/node`).
@@ -12,6 +14,7 @@
 #![allow(dead_code, unused_imports)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod cluster;
 mod node;
 mod python;
 mod qtop;
@@ -22,6 +25,7 @@ mod tmux;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+pub use cluster::{parse_cluster_nodes, NodeInfo, RedisCluster, SLOTS};
 pub use node::{
     ensure_node_modules, node_dir, run_node, spawn_node, NodeChild, NodeScript, RUN_TIMEOUT,
 };

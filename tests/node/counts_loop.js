@@ -3,31 +3,24 @@
 // The queue names are found once with SCAN (like qtop, so both watch the same queues).
 // Runs until stdin closes or a `stop` line; prints `READY <n>` once polling.
 //
-//   node counts_loop.js --redis URL [--prefix bull] [--interval-ms 1000]
+//   node counts_loop.js --redis URL [--prefix bull] [--interval-ms 1000] [--cluster]
 
 const { Queue } = require('bullmq');
-const IORedis = require('ioredis');
-const { parseArgs, redisOptions, STATES, sleep, waitForStop, emit, runMain } = require('./lib');
+const { parseArgs, plainClient, STATES, sleep, waitForStop, emit, runMain, scanKeys } = require('./lib');
 
-async function queueNames(connection, prefix) {
-  const redis = new IORedis(connection);
-  const names = new Set();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*:meta`, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) names.add(key.slice(prefix.length + 1, -':meta'.length));
-  } while (cursor !== '0');
+async function queueNames(args) {
+  const redis = plainClient(args);
+  const prefix = args.prefix;
+  const keys = await scanKeys(redis, `${prefix}:*:meta`);
   await redis.quit();
-  return [...names];
+  return [...new Set(keys.map((key) => key.slice(prefix.length + 1, -':meta'.length)))];
 }
 
 async function main() {
   const args = parseArgs(process.argv.slice(2), { prefix: 'bull', 'interval-ms': '1000' });
-  const connection = redisOptions(args.redis);
-  const names = await queueNames(connection, args.prefix);
+  const names = await queueNames(args);
   // One shared connection, as a dashboard process would have.
-  const shared = new IORedis(connection);
+  const shared = plainClient(args);
   const queues = names.map((name) => new Queue(name, { connection: shared, prefix: args.prefix }));
   await emit(`READY ${queues.length}`);
   let stopped = false;

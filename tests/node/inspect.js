@@ -1,7 +1,7 @@
 'use strict';
 // Reads a queue with the real bullmq package, for assertions from Rust tests.
 //
-//   node inspect.js --redis URL --queue Q [--prefix bull] [--failed N]
+//   node inspect.js --redis URL --queue Q [--prefix bull] [--failed N] [--cluster]
 //
 // stdout: one line `INSPECT <json>` with
 //   counts:  Queue.getJobCounts(...STATES)
@@ -10,12 +10,12 @@
 //   workers: Queue.getWorkers() names (rawname)
 
 const { Queue } = require('bullmq');
-const { parseArgs, redisOptions, STATES, emit, runMain } = require('./lib');
+const { parseArgs, connection, STATES, emit, runMain } = require('./lib');
 
 async function main() {
   const args = parseArgs(process.argv.slice(2), { prefix: 'bull', failed: '3' });
   if (!args.queue || args.queue === true) throw new Error('--queue Q is required');
-  const queue = new Queue(args.queue, { connection: redisOptions(args.redis), prefix: args.prefix });
+  const queue = new Queue(args.queue, { connection: connection(args), prefix: args.prefix });
   const counts = await queue.getJobCounts(...STATES);
   const failedJobs = await queue.getFailed(0, Number(args.failed) - 1);
   const failed = [];

@@ -6,7 +6,10 @@
 //   node load.js --redis URL --queue Q --rate R --duration S
 //                [--work-ms M] [--fail-rate P] [--concurrency C]
 //                [--worker-name N] [--remove-on-complete] [--no-worker]
-//                [--prefix bull] [--seed K] [--max-len-events N]
+//                [--prefix bull] [--seed K] [--max-len-events N] [--cluster]
+//
+// --cluster: the URL is a Redis Cluster node; use a hash-tagged prefix ('{a}')
+// or queue name ('{emails}') so the queue's keys share a slot.
 //
 // stdout protocol (one line each):
 //   ADDED <n>      when the last job has been added
@@ -15,7 +18,7 @@
 // then exit 0.
 
 const { Queue, Worker } = require('bullmq');
-const { parseArgs, redisOptions, STATES, sleep, waitFor, emit, runMain } = require('./lib');
+const { parseArgs, connection, STATES, sleep, waitFor, emit, runMain } = require('./lib');
 
 function numberArg(args, key, { min = 0, max = Infinity } = {}) {
   const v = Number(args[key]);
@@ -36,7 +39,8 @@ function parseConfig(argv) {
   const rate = numberArg(args, 'rate');
   const duration = numberArg(args, 'duration');
   return {
-    connection: redisOptions(args.redis),
+    // A function: on a cluster the queue and the worker each get their own client.
+    connection: () => connection(args),
     prefix: args.prefix,
     queue: args.queue,
     total: Math.round(rate * duration),
@@ -75,7 +79,7 @@ function startWorker(cfg, tally) {
       return { ok: job.data.i };
     },
     {
-      connection: cfg.connection,
+      connection: cfg.connection(),
       prefix: cfg.prefix,
       name: cfg.workerName,
       concurrency: cfg.concurrency,
@@ -107,7 +111,7 @@ async function produce(queue, cfg) {
 async function main() {
   const cfg = parseConfig(process.argv.slice(2));
   const started = Date.now();
-  const queueOpts = { connection: cfg.connection, prefix: cfg.prefix };
+  const queueOpts = { connection: cfg.connection(), prefix: cfg.prefix };
   // A short events stream makes BullMQ trim it fast: used to test qtop's trim fallback.
   if (cfg.maxLenEvents) queueOpts.streams = { events: { maxLen: cfg.maxLenEvents } };
   const queue = new Queue(cfg.queue, queueOpts);

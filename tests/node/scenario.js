@@ -3,13 +3,17 @@
 // every job state exists at once; prints `READY <json>` and then holds one job
 // active until told to stop (a `stop` line on stdin, or stdin closing).
 //
-//   node scenario.js --redis URL [--prefix bull]
+//   node scenario.js --redis URL [--prefix bull] [--cluster]
+//
+// With --cluster (URL = a cluster node), pass a hash-tagged prefix such as
+// '{bull}': every queue then lives in one slot, which the flow (a parent in
+// `emails`, its child in `emails-children`) needs anyway.
 //
 // READY json: { "<queue>": {<getJobCounts>, "isPaused": bool}, ...,
 //               "worker_names": [...], "pid": n, "prefix": "bull" }
 
 const { Queue, Worker, FlowProducer } = require('bullmq');
-const { parseArgs, redisOptions, STATES, waitFor, waitForStop, emit, runMain } = require('./lib');
+const { parseArgs, connection, STATES, waitFor, waitForStop, emit, runMain } = require('./lib');
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -132,9 +136,11 @@ async function buildEphemeral(ctx) {
 
 /** Holds every Queue/Worker/FlowProducer so they can all be closed on exit. */
 function makeContext(args) {
-  const base = { connection: redisOptions(args.redis), prefix: args.prefix };
   const ctx = {
-    base,
+    // A getter: on a cluster each Queue/Worker gets its own Cluster client.
+    get base() {
+      return { connection: connection(args), prefix: args.prefix };
+    },
     queues: new Map(),
     closables: [],
     stopHooks: [],
@@ -145,7 +151,7 @@ function makeContext(args) {
     },
     queue(name) {
       if (!this.queues.has(name)) {
-        this.queues.set(name, this.track(logErrors(name, new Queue(name, base))));
+        this.queues.set(name, this.track(logErrors(name, new Queue(name, this.base))));
       }
       return this.queues.get(name);
     },
