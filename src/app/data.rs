@@ -48,6 +48,7 @@ impl App {
             self.redis_version = Some(report.redis_version.clone());
         }
         self.last_poll = Some(report.poll.clone());
+        self.cluster = report.cluster.clone();
         self.has_data = true;
         // Histories only feed the table's short window; the charts have their own series.
         let keep = self.rate_window_ms() + LATENCY_BUCKET_MS;

@@ -209,6 +209,8 @@ pub struct App {
     pub focus: Pane,
     pub connection: Connection,
     pub redis_version: Option<String>,
+    /// The Redis Cluster's nodes, when Redis is one.
+    pub cluster: Option<crate::model::ClusterReading>,
     pub last_poll: Option<PollStats>,
     pub now_ms: i64,
     pub size: (u16, u16),
@@ -265,6 +267,7 @@ impl App {
             focus: Pane::Queues,
             connection: Connection::Connecting { attempt: 1 },
             redis_version: None,
+            cluster: None,
             last_poll: None,
             now_ms,
             size: (80, 24),

@@ -27,6 +27,8 @@ pub struct QueueRow {
     pub growing: bool,
     pub problems: usize,
     pub unlocked_active: u64,
+    /// On a cluster: the master holding the queue.
+    pub node: Option<String>,
 }
 
 impl QueueRow {
@@ -59,6 +61,7 @@ impl QueueRow {
             growing,
             problems: reading.problems.len(),
             unlocked_active: reading.unlocked_active,
+            node: reading.node.clone(),
         }
     }
 
@@ -98,10 +101,12 @@ pub enum Column {
     ErrorRate,
     P99,
     Workers,
+    /// The cluster master holding the queue (shown on a Redis Cluster only).
+    Node,
 }
 
 impl Column {
-    pub const ALL: [Column; 14] = [
+    pub const ALL: [Column; 15] = [
         Column::Name,
         Column::Waiting,
         Column::Active,
@@ -116,6 +121,7 @@ impl Column {
         Column::ErrorRate,
         Column::P99,
         Column::Workers,
+        Column::Node,
     ];
 
     pub fn title(self) -> &'static str {
@@ -134,6 +140,7 @@ impl Column {
             Column::ErrorRate => "ERR%",
             Column::P99 => "P99",
             Column::Workers => "WRK",
+            Column::Node => "NODE",
         }
     }
 
@@ -144,7 +151,7 @@ impl Column {
 
     /// Names read A→Z; numbers read biggest first, where trouble is.
     pub fn descending_by_default(self) -> bool {
-        self != Column::Name
+        !matches!(self, Column::Name | Column::Node)
     }
 }
 
@@ -194,6 +201,7 @@ fn compare(column: Column, a: &QueueRow, b: &QueueRow) -> Ordering {
         Column::ErrorRate => cmp_opt(a.error_rate, b.error_rate),
         Column::P99 => cmp_opt(a.p99_processing_ms, b.p99_processing_ms),
         Column::Workers => a.workers.cmp(&b.workers),
+        Column::Node => a.node.cmp(&b.node),
     }
 }
 

@@ -10,6 +10,7 @@ use ratatui::Frame;
 use super::format;
 use super::theme::Theme;
 use crate::app::{App, Connection};
+use crate::model::ClusterReading;
 
 fn interval(app: &App) -> String {
     let ms = app.interval.as_millis() as i64;
@@ -29,6 +30,9 @@ fn parts(app: &App, theme: Theme) -> Vec<(u8, Span<'static>)> {
     ];
     if let Some(version) = &app.redis_version {
         parts.push((4, Span::raw(format!("redis {version}"))));
+    }
+    if let Some(cluster) = &app.cluster {
+        parts.push((2, cluster_part(cluster, theme)));
     }
     parts.push((5, Span::raw(format!("every {}", interval(app)))));
     parts.push((
@@ -66,6 +70,34 @@ fn parts(app: &App, theme: Theme) -> Vec<(u8, Span<'static>)> {
     parts
 }
 
+/// `cluster 3/3 masters up · 3 replicas · 1 down`: red while a master that serves slots is
+/// down (its queues cannot be read until a replica takes over), yellow while any node is.
+fn cluster_part(cluster: &ClusterReading, theme: Theme) -> Span<'static> {
+    let serving = || cluster.masters().filter(|n| n.slots > 0);
+    let masters = serving().count();
+    let masters_up = serving().filter(|n| n.up).count();
+    let replicas = cluster.nodes.iter().filter(|n| n.role != "master").count();
+    let down = cluster.nodes.iter().filter(|n| !n.up).count();
+    let mut text = format!("cluster {masters_up}/{masters} masters up");
+    if replicas > 0 {
+        text.push_str(&format!(" · {replicas} replicas"));
+    }
+    if down > 0 {
+        text.push_str(&format!(" · {down} down"));
+    }
+    if cluster.uncovered_slots > 0 {
+        text.push_str(&format!(" · {} slots unserved", cluster.uncovered_slots));
+    }
+    let style = if cluster.uncovered_slots > 0 || masters_up < masters {
+        theme.bad()
+    } else if down > 0 {
+        theme.warn()
+    } else {
+        theme.good()
+    };
+    Span::styled(text, style)
+}
+
 pub fn line(app: &App, theme: Theme, width: u16) -> Line<'static> {
     let mut parts = parts(app, theme);
     let sep = " │ ";
@@ -96,4 +128,58 @@ pub fn line(app: &App, theme: Theme, width: u16) -> Line<'static> {
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     frame.render_widget(Paragraph::new(line(app, theme, area.width)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ClusterNodeReading;
+
+    fn node(addr: &str, role: &str, up: bool, slots: usize) -> ClusterNodeReading {
+        ClusterNodeReading {
+            addr: addr.into(),
+            role: role.into(),
+            up,
+            slots,
+            replica_of: None,
+        }
+    }
+
+    #[test]
+    fn the_cluster_part_counts_masters_up_and_flags_losses() {
+        let theme = Theme { color: true };
+        let healthy = ClusterReading {
+            nodes: vec![
+                node("a:1", "master", true, 5461),
+                node("a:2", "master", true, 5462),
+                node("a:3", "master", true, 5461),
+                node("a:4", "replica", true, 0),
+                node("a:5", "replica", true, 0),
+                node("a:6", "replica", true, 0),
+            ],
+            uncovered_slots: 0,
+        };
+        let span = cluster_part(&healthy, theme);
+        assert_eq!(span.content, "cluster 3/3 masters up · 3 replicas");
+        assert_eq!(span.style, theme.good());
+
+        // A master died and its replica has not taken over yet.
+        let mut failing = healthy.clone();
+        failing.nodes[0].up = false;
+        let span = cluster_part(&failing, theme);
+        assert_eq!(span.content, "cluster 2/3 masters up · 3 replicas · 1 down");
+        assert_eq!(span.style, theme.bad());
+
+        // After the failover: the old master is a failed node without slots.
+        let mut recovered = healthy;
+        recovered.nodes[0] = node("a:1", "master", false, 0);
+        recovered.nodes[3] = node("a:4", "master", true, 5461);
+        let span = cluster_part(&recovered, theme);
+        assert_eq!(span.content, "cluster 3/3 masters up · 2 replicas · 1 down");
+        assert_eq!(span.style, theme.warn());
+
+        let mut lost = recovered.clone();
+        lost.uncovered_slots = 100;
+        assert_eq!(cluster_part(&lost, theme).style, theme.bad());
+    }
 }

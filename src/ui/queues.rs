@@ -15,13 +15,14 @@ use crate::app::rows::{Column, QueueRow};
 use crate::app::{App, Pane};
 
 /// Columns in the order they are given up when space runs out (last goes first).
-const PRIORITY: [Column; 14] = [
+const PRIORITY: [Column; 15] = [
     Column::Name,
     Column::Waiting,
     Column::Active,
     Column::AddedPerS,
     Column::CompletedPerS,
     Column::Workers,
+    Column::Node,
     Column::ErrorRate,
     Column::OldestWait,
     Column::Failed,
@@ -41,16 +42,20 @@ fn width(column: Column, name_width: u16) -> u16 {
         Column::Workers => 4,
         Column::ErrorRate | Column::Active => 5,
         Column::OldestWait => 6,
+        Column::Node => 15,
         _ => 6,
     }
 }
 
 /// The columns that fit in `inner_width`, in display order, with names `name_width` wide
-/// (a readable name beats the least important numbers).
-pub fn fitting_columns(inner_width: u16, name_width: u16) -> Vec<Column> {
+/// (a readable name beats the least important numbers). `Node` only on a cluster.
+pub fn fitting_columns(inner_width: u16, name_width: u16, cluster: bool) -> Vec<Column> {
     let mut chosen: Vec<Column> = Vec::new();
     let mut used: u16 = 0;
     for column in PRIORITY {
+        if column == Column::Node && !cluster {
+            continue;
+        }
         let w = width(column, name_width) + u16::from(!chosen.is_empty());
         if used + w > inner_width && !chosen.is_empty() {
             continue;
@@ -130,6 +135,10 @@ fn cell(row: &QueueRow, column: Column, theme: Theme) -> Cell<'static> {
             row.p99_processing_ms
                 .map_or("-".into(), |ms| format::millis(ms as f64)),
         ),
+        Column::Node => styled(
+            format::fit(row.node.as_deref().unwrap_or("?"), 15),
+            theme.dim(),
+        ),
         Column::Workers => {
             if row.unconsumed() {
                 styled("0 !".into(), theme.bad())
@@ -169,7 +178,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .max()
         .unwrap_or(NAME_MIN);
     let wanted_name = longest.clamp(NAME_MIN, 32);
-    let columns = fitting_columns(inner_width, wanted_name);
+    let columns = fitting_columns(inner_width, wanted_name, app.cluster.is_some());
     if app.visible.is_empty() {
         let text = if app.view.rows.is_empty() {
             "no BullMQ queues found (queues are discovered with SCAN; try --prefix or --queue)"
