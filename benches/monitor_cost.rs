@@ -13,10 +13,13 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/load.rs"]
+mod load;
 
 use std::time::{Duration, Instant};
 
 use common::{NodeScript, RedisServer};
+use load::{start_load, SETUP};
 use qtop::source::{spawn_poller, Poller, PollerConfig, RedisTarget, SourceEvent};
 use redis::aio::MultiplexedConnection;
 use tokio_util::sync::CancellationToken;
@@ -26,23 +29,6 @@ const ROUNDS: usize = 2;
 const WARMUP: Duration = Duration::from_secs(2);
 /// Jobs per second on each busy queue.
 const BUSY_RATE: u64 = 10;
-
-/// Creates `n` queues as BullMQ leaves them: meta, an events stream, an id counter and
-/// five waiting jobs each.
-const SETUP: &str = r#"
-local n = tonumber(ARGV[1])
-for i = 1, n do
-  local q = 'bull:q' .. i .. ':'
-  redis.call('HSET', q .. 'meta', 'opts.maxLenEvents', '10000', 'version', 'bullmq:6.7.0')
-  redis.call('XADD', q .. 'events', 'MAXLEN', '~', '10000', '*', 'event', 'drained')
-  redis.call('SET', q .. 'id', '5')
-  for j = 1, 5 do
-    redis.call('HSET', q .. j, 'name', 'job', 'data', '{}', 'opts', '{}', 'timestamp', ARGV[2])
-    redis.call('LPUSH', q .. 'wait', j)
-  end
-end
-return n
-"#;
 
 struct Sample {
     cpu_s: f64,
@@ -129,69 +115,6 @@ async fn measure(conn: &mut MultiplexedConnection) -> (f64, f64) {
     )
 }
 
-/// The busy 1 %: BUSY_RATE job lifecycles per second on each, written as BullMQ writes
-/// them (a job hash; added, waiting, active and completed events; the completed set), in
-/// plain pipelined commands so the load's own cost is small and steady.
-fn start_load(url: String, busy: u64, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let client = redis::Client::open(url.as_str()).unwrap();
-        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-        let mut tick = tokio::time::interval(Duration::from_millis(1000 / BUSY_RATE));
-        let mut next_id = 1000u64;
-        while !cancel.is_cancelled() {
-            tick.tick().await;
-            let now = chrono::Utc::now().timestamp_millis();
-            let mut pipe = redis::pipe();
-            for i in 1..=busy {
-                next_id += 1;
-                let (q, id) = (format!("bull:q{i}:"), next_id.to_string());
-                pipe.cmd("INCR").arg(format!("{q}id")).ignore();
-                pipe.cmd("HSET")
-                    .arg(format!("{q}{id}"))
-                    .arg(
-                        &[
-                            ("name", "job".to_string()),
-                            ("data", "{}".to_string()),
-                            ("opts", "{}".to_string()),
-                            ("timestamp", now.to_string()),
-                            ("processedOn", now.to_string()),
-                            ("finishedOn", (now + 5).to_string()),
-                            ("atm", "1".to_string()),
-                        ][..],
-                    )
-                    .ignore();
-                for (event, prev) in [
-                    ("added", ""),
-                    ("waiting", ""),
-                    ("active", "waiting"),
-                    ("completed", "active"),
-                ] {
-                    let mut xadd = redis::cmd("XADD");
-                    xadd.arg(format!("{q}events"))
-                        .arg("MAXLEN")
-                        .arg("~")
-                        .arg(10000)
-                        .arg("*")
-                        .arg("event")
-                        .arg(event)
-                        .arg("jobId")
-                        .arg(&id);
-                    if !prev.is_empty() {
-                        xadd.arg("prev").arg(prev);
-                    }
-                    pipe.add_command(xadd).ignore();
-                }
-                pipe.cmd("ZADD")
-                    .arg(format!("{q}completed"))
-                    .arg(now)
-                    .arg(&id)
-                    .ignore();
-            }
-            let _: redis::RedisResult<()> = pipe.query_async(&mut conn).await;
-        }
-    })
-}
-
 async fn median_ms<F, Fut>(runs: usize, mut f: F) -> f64
 where
     F: FnMut() -> Fut,
@@ -221,7 +144,7 @@ async fn run_size(n: u64) {
         .unwrap();
     let busy = (n / 100).max(1);
     let cancel = CancellationToken::new();
-    let load = start_load(url.clone(), busy, cancel.clone());
+    let load = start_load(url.clone(), busy, BUSY_RATE, cancel.clone());
 
     // Two rounds of (load only, qtop, node), alternating, so drift in the machine's load
     // hits all three alike; each figure is the mean of its two phases.
@@ -252,6 +175,8 @@ async fn run_size(n: u64) {
             }
             last
         });
+        // Counted from after the start-up (first discovery, first full read).
+        tokio::time::sleep(WARMUP).await;
         let stats_before = commandstats(&mut conn).await;
         qtop_runs.push(measure(&mut conn).await);
         if std::env::var_os("QTOP_BENCH_STATS").is_some() {

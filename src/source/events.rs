@@ -198,7 +198,20 @@ fn as_pairs_or_nested(reply: &Value) -> Option<Vec<(&Value, &Value)>> {
     }
 }
 
-/// Parse the entries of XRANGE/XREAD: `[[id, [field, value, …]], …]`.
+/// The only event fields qtop reads; the others (`returnvalue`, `prev`, `failedReason`…)
+/// are skipped without being copied, which keeps a busy stream cheap to parse.
+const USED_FIELDS: [&[u8]; 2] = [b"event", b"jobId"];
+
+fn used_field(key: &Value) -> bool {
+    match key {
+        Value::BulkString(bytes) => USED_FIELDS.contains(&bytes.as_slice()),
+        Value::SimpleString(text) => USED_FIELDS.contains(&text.as_bytes()),
+        _ => false,
+    }
+}
+
+/// Parse the entries of XRANGE/XREAD: `[[id, [field, value, …]], …]`, keeping the fields
+/// qtop uses (`event`, `jobId`).
 pub fn parse_entries(value: &Value) -> Vec<(StreamId, Vec<(String, String)>)> {
     let Some(items) = as_array(value) else {
         return Vec::new();
@@ -213,6 +226,7 @@ pub fn parse_entries(value: &Value) -> Vec<(StreamId, Vec<(String, String)>)> {
             let fields = as_pairs(fields)
                 .unwrap_or_default()
                 .into_iter()
+                .filter(|(k, _)| used_field(k))
                 .filter_map(|(k, v)| Some((as_string(k)?, as_string(v)?)))
                 .collect();
             Some((id, fields))
