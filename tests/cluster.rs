@@ -240,8 +240,9 @@ fn rates_on_the_cluster_match_a_load_of_known_rate() {
     let cluster = RedisCluster::start();
     let seed = cluster.seed_url();
     let prefix = format!("{{{}}}", cluster.tag_per_master()[1]);
-    // 40 jobs/s for 8 s, with a worker, as tests/monitor_bullmq.rs does on one Redis.
-    let mut load = load_script(&seed, "steady", "40", "8")
+    // 40 jobs/s for 10 s, with a worker, as tests/monitor_bullmq.rs does on one Redis
+    // (2 s longer, for `advise` after the snapshot).
+    let mut load = load_script(&seed, "steady", "40", "10")
         .args(["--cluster", "--prefix", &prefix])
         .args(["--work-ms", "5", "--concurrency", "4"])
         .spawn();
@@ -263,8 +264,22 @@ fn rates_on_the_cluster_match_a_load_of_known_rate() {
     let processing = &steady["latency_ms"]["processing"];
     assert!(processing["count"].as_u64().unwrap() > 50, "{processing}");
     assert!(processing["p50"].as_u64().unwrap() >= 5, "{processing}");
+
+    // `advise` measures the same arrivals and service times on the cluster.
+    let advice = qtop_json(
+        &seed,
+        &[
+            "--prefix", &prefix, "--queue", "steady", "advise", "--json", "--window", "2s",
+        ],
+    );
+    assert_eq!(advice["queue"], "steady");
+    let lambda = advice["arrival_per_s"].as_f64().unwrap();
+    assert!((lambda - 40.0).abs() <= 4.0, "{advice:#}");
+    let service = advice["service_time_ms"].as_f64().unwrap();
+    assert!((5.0..200.0).contains(&service), "{advice:#}");
+
     let done = load.wait_for_json("DONE ", T);
-    assert_eq!(done["completed"], 320, "{done}");
+    assert_eq!(done["completed"], 400, "{done}");
 }
 
 #[test]
