@@ -12,6 +12,8 @@ use super::cluster::{key_slot, queue_keys_share_a_slot, ClusterLink, LinkError, 
 use super::connect::{ConnectError, RedisTarget};
 use super::value::as_string;
 
+// One per poller, so the unboxed `Single` variant's size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Link {
     Single {
         conn: MultiplexedConnection,

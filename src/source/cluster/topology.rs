@@ -178,7 +178,7 @@ e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 127.0.0.1:30001@31001 myself,master - 0
             "id :0@0 master,noaddr - 0 0 0 disconnected 0-100",
         ] {
             let topology = Topology::parse(text);
-            assert_eq!(topology.owner(0).map(|n| n.up).unwrap_or(false), false);
+            assert!(!topology.owner(0).map(|n| n.up).unwrap_or(false));
         }
         let half = Topology::parse("x 10.0.0.1:7000@17000 master - 0 0 1 connected 0-8191");
         assert_eq!(half.uncovered_slots(), SLOTS - 8192);
