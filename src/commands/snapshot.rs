@@ -8,6 +8,7 @@ use anyhow::Result;
 
 use crate::cli::{GlobalArgs, SnapshotArgs};
 use crate::model::snapshot::{snapshot_doc, SnapshotDoc};
+use crate::model::ClusterReading;
 use crate::model::{PollReport, QueueHistory, QueueKey};
 use crate::source::{Poller, PollerConfig};
 
@@ -82,6 +83,9 @@ fn write_table(out: &mut impl Write, doc: &SnapshotDoc) -> std::io::Result<()> {
         "qtop snapshot {}  redis {}  window {:.1}s  poll {} round trips, {:.1} ms",
         doc.taken_at, doc.redis.version, doc.window_s, doc.poll.round_trips, doc.poll.duration_ms
     )?;
+    if let Some(cluster) = &doc.redis.cluster {
+        write_cluster(out, cluster)?;
+    }
     if doc.queues.is_empty() {
         writeln!(
             out,
@@ -101,7 +105,7 @@ fn write_table(out: &mut impl Write, doc: &SnapshotDoc) -> std::io::Result<()> {
 fn write_queues(out: &mut impl Write, doc: &SnapshotDoc) -> std::io::Result<()> {
     writeln!(
         out,
-        "{:<24} {:>8} {:>6} {:>7} {:>7} {:>7} {:>9} {:>8} {:>8} {:>8} {:>6} {:>8} {:>7}",
+        "{:<24} {:>8} {:>6} {:>7} {:>7} {:>7} {:>9} {:>8} {:>8} {:>8} {:>6} {:>8} {:>7}{}",
         "QUEUE",
         "WAITING",
         "ACTIVE",
@@ -114,7 +118,12 @@ fn write_queues(out: &mut impl Write, doc: &SnapshotDoc) -> std::io::Result<()> 
         "DONE/S",
         "ERR%",
         "P99 MS",
-        "WORKERS"
+        "WORKERS",
+        if doc.redis.cluster.is_some() {
+            "  NODE"
+        } else {
+            ""
+        }
     )?;
     for q in &doc.queues {
         let name = if q.prefix == "bull" {
@@ -129,7 +138,7 @@ fn write_queues(out: &mut impl Write, doc: &SnapshotDoc) -> std::io::Result<()> 
         };
         writeln!(
             out,
-            "{:<24} {:>8} {:>6} {:>7} {:>7} {:>7} {:>9} {:>7.1}s {:>8.1} {:>8.1} {:>6.1} {:>8} {:>7}",
+            "{:<24} {:>8} {:>6} {:>7} {:>7} {:>7} {:>9} {:>7.1}s {:>8.1} {:>8.1} {:>6.1} {:>8} {:>7}{}",
             name,
             q.counts.waiting,
             q.counts.active,
@@ -143,10 +152,43 @@ fn write_queues(out: &mut impl Write, doc: &SnapshotDoc) -> std::io::Result<()> 
             q.rates.error_rate * 100.0,
             q.latency_ms.processing.p99,
             q.workers,
+            q.node
+                .as_deref()
+                .map_or(String::new(), |node| format!("  {node}")),
         )?;
         for problem in &q.problems {
             writeln!(out, "  ! {problem}")?;
         }
     }
     Ok(())
+}
+
+/// `cluster: 3/3 masters up (…:7000 5461 slots, …), 3 replicas up`
+fn write_cluster(out: &mut impl Write, cluster: &ClusterReading) -> std::io::Result<()> {
+    let masters: Vec<String> = cluster
+        .masters()
+        .filter(|n| n.slots > 0)
+        .map(|n| {
+            let state = if n.up { "" } else { " DOWN" };
+            format!("{} {} slots{state}", n.addr, n.slots)
+        })
+        .collect();
+    let up = cluster.masters().filter(|n| n.slots > 0 && n.up).count();
+    let replicas = cluster.nodes.iter().filter(|n| n.role != "master").count();
+    let replicas_up = cluster
+        .nodes
+        .iter()
+        .filter(|n| n.role != "master" && n.up)
+        .count();
+    writeln!(
+        out,
+        "cluster: {up}/{} masters up ({}), {replicas_up}/{replicas} replicas up{}",
+        masters.len(),
+        masters.join(", "),
+        if cluster.uncovered_slots > 0 {
+            format!(", {} slots unserved", cluster.uncovered_slots)
+        } else {
+            String::new()
+        }
+    )
 }

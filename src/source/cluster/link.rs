@@ -85,6 +85,28 @@ impl ClusterLink {
         Ok(conn)
     }
 
+    /// A master that does not answer, said as what it means for the operator.
+    fn node_down(&self, addr: &str, error: ConnectError) -> ConnectError {
+        let cause = match &error {
+            ConnectError::Refused(_) => "connection refused".to_string(),
+            ConnectError::Timeout(_) => "no answer".to_string(),
+            other => other.to_string(),
+        };
+        let slots = self
+            .topology
+            .nodes
+            .iter()
+            .find(|n| n.addr == addr)
+            .map_or(0, |n| n.slot_count());
+        ConnectError::Other(
+            format!("cluster node {addr}"),
+            format!(
+                "a master serving {slots} slots is unreachable ({cause}); its queues cannot be \
+                 read until it is back or a replica takes over"
+            ),
+        )
+    }
+
     /// Re-read `CLUSTER NODES` from a node we know (masters first), else from a seed.
     pub async fn refresh(&mut self) -> Result<(), ConnectError> {
         // Nodes we hold a connection to first, masters before replicas.
@@ -197,10 +219,14 @@ impl ClusterLink {
         }
         let mut work = Vec::new();
         for (addr, parts) in &by_node {
-            let conn = self.conn(addr).await.map_err(|error| {
-                self.stale = true;
-                LinkError { error, lost: true }
-            })?;
+            let conn = match self.conn(addr).await {
+                Ok(conn) => conn,
+                Err(error) => {
+                    self.stale = true;
+                    let error = self.node_down(addr, error);
+                    return Err(LinkError { error, lost: true });
+                }
+            };
             let mut node_pipe = redis::pipe();
             node_pipe.ignore_errors();
             for &i in parts {
@@ -230,6 +256,11 @@ impl ClusterLink {
                     };
                     self.conns.remove(&addr);
                     let lost = e.is_io_error() || e.is_connection_dropped() || e.is_timeout();
+                    let error = if lost {
+                        self.node_down(&addr, error)
+                    } else {
+                        error
+                    };
                     return Err(LinkError { error, lost });
                 }
             };
@@ -277,10 +308,14 @@ impl ClusterLink {
 
     /// One command to one master (by address), e.g. a SCAN step.
     pub async fn query_node(&mut self, addr: &str, cmd: &Cmd) -> Result<Value, LinkError> {
-        let mut conn = self.conn(addr).await.map_err(|error| {
-            self.stale = true;
-            LinkError { error, lost: true }
-        })?;
+        let mut conn = match self.conn(addr).await {
+            Ok(conn) => conn,
+            Err(error) => {
+                self.stale = true;
+                let error = self.node_down(addr, error);
+                return Err(LinkError { error, lost: true });
+            }
+        };
         match cmd.query_async::<Value>(&mut conn).await {
             Ok(value) => Ok(value),
             Err(e) => {
@@ -290,6 +325,11 @@ impl ClusterLink {
                 let error = match self.target_for(addr) {
                     Ok(target) => target.classify(&e),
                     Err(error) => error,
+                };
+                let error = if lost {
+                    self.node_down(addr, error)
+                } else {
+                    error
                 };
                 Err(LinkError { error, lost })
             }
