@@ -37,7 +37,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{NodeChild, RedisServer};
-use qtop::model::{PollReport, QueueHistory, QueueKey};
+use qtop::model::{EventTotals, LatencySummary, PollReport, QueueHistory, QueueKey};
 use qtop::source::{spawn_poller, PollerConfig, RedisTarget, SourceEvent};
 use tokio_util::sync::CancellationToken;
 
@@ -276,6 +276,98 @@ fn history_of(reports: &[PollReport], k: usize, m: usize, key: &QueueKey) -> Que
     history
 }
 
+/// What one monitor reported for one queue over its window.
+struct Observed {
+    label: &'static str,
+    /// The window: jobs with their time in (from, to] are the truth.
+    from_ms: i64,
+    to_ms: i64,
+    /// Increase of the reported totals over the window (the snapshot shows rates only).
+    added: Option<u64>,
+    completed: Option<u64>,
+    added_per_s: f64,
+    completed_per_s: f64,
+    wait: LatencySummary,
+    processing: LatencySummary,
+    /// Latencies come from a bounded sample (not every job).
+    sampled: bool,
+    /// Totals of the last report, after the whole run.
+    whole_run: Option<EventTotals>,
+    source: String,
+}
+
+fn from_reports(
+    label: &'static str,
+    reports: &[PollReport],
+    key: &QueueKey,
+    start_ms: i64,
+    window_s: i64,
+    sampled: bool,
+) -> Observed {
+    let (k, m) = window(reports, start_ms, window_s);
+    let reading = |i: usize| reports[i].queues.iter().find(|r| &r.key == key);
+    let totals = |i: usize| reading(i).map(|r| r.totals).unwrap_or_default();
+    let (t0, t1) = (totals(k), totals(m));
+    let history = history_of(reports, k, m, key);
+    let span_ms = reports[m].taken_at_ms - reports[k].taken_at_ms;
+    let stats = history.stats(reports[m].taken_at_ms, span_ms);
+    Observed {
+        label,
+        from_ms: cutoff(&reports[k]),
+        to_ms: cutoff(&reports[m]),
+        added: Some(t1.added - t0.added),
+        completed: Some(t1.completed - t0.completed),
+        added_per_s: stats.added_per_s.unwrap_or(0.0),
+        completed_per_s: stats.completed_per_s.unwrap_or(0.0),
+        wait: stats.wait,
+        processing: stats.processing,
+        sampled,
+        whole_run: Some(totals(reports.len() - 1)),
+        source: reading(m)
+            .map(|r| format!("{:?}", r.rate_source))
+            .unwrap_or_default(),
+    }
+}
+
+/// `qtop snapshot --json`: its window ends at `taken_at` (the end of its last poll, a few ms
+/// after that poll read the events; the error is a few jobs in 100,000).
+fn from_snapshot(doc: &serde_json::Value, key: &QueueKey) -> Option<Observed> {
+    let to_ms = chrono::DateTime::parse_from_rfc3339(doc["taken_at"].as_str()?)
+        .ok()?
+        .timestamp_millis();
+    let window_ms = (doc["window_s"].as_f64()? * 1000.0).round() as i64;
+    let queue = doc["queues"]
+        .as_array()?
+        .iter()
+        .find(|q| q["name"] == key.name.as_str())?;
+    let latency = |what: &str| {
+        let l = &queue["latency_ms"][what];
+        let n = |f: &str| l[f].as_u64().unwrap_or(0);
+        LatencySummary {
+            count: n("count"),
+            mean: l["mean"].as_f64().unwrap_or(0.0),
+            p50: n("p50"),
+            p90: n("p90"),
+            p99: n("p99"),
+            max: n("max"),
+        }
+    };
+    Some(Observed {
+        label: "qtop snapshot",
+        from_ms: to_ms - window_ms,
+        to_ms,
+        added: None,
+        completed: None,
+        added_per_s: queue["rates"]["added_per_s"].as_f64()?,
+        completed_per_s: queue["rates"]["completed_per_s"].as_f64()?,
+        wait: latency("wait"),
+        processing: latency("processing"),
+        sampled: true,
+        whole_run: None,
+        source: queue["rates"]["source"].as_str().unwrap_or("").to_string(),
+    })
+}
+
 async fn run(args: Args) {
     let redis = RedisServer::start();
     let url = redis.url();
@@ -326,6 +418,21 @@ async fn run(args: Args) {
                 .expect("spawn qtop produce")
         })
         .collect();
+    // `qtop snapshot` over the same window, started after the warm-up.
+    let snapshot = {
+        let mut command = Command::new(qtop);
+        command.args(["--redis", &url]);
+        for q in &queues {
+            command.args(["--queue", q]);
+        }
+        command
+            .args(["snapshot", "--json", "--window"])
+            .arg(format!("{}s", args.window_s));
+        tokio::task::spawn_blocking(move || {
+            std::thread::sleep(Duration::from_millis(WARMUP_MS as u64));
+            command.output().expect("run qtop snapshot")
+        })
+    };
     let mut produced: BTreeMap<String, u64> = BTreeMap::new();
     for (q, producer) in queues.iter().zip(producers) {
         let out = tokio::task::spawn_blocking(move || producer.wait_with_output())
@@ -347,6 +454,14 @@ async fn run(args: Args) {
         produced.insert(q.clone(), n);
     }
     let production_s = started.elapsed().as_secs_f64();
+    let snapshot = snapshot.await.unwrap();
+    assert!(
+        snapshot.status.success(),
+        "qtop snapshot: {}",
+        String::from_utf8_lossy(&snapshot.stderr)
+    );
+    let snapshot: serde_json::Value =
+        serde_json::from_slice(&snapshot.stdout).expect("snapshot JSON");
     // Drain, then two more polls so the totals include the last jobs.
     let client = redis::Client::open(url.as_str()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
@@ -388,55 +503,52 @@ async fn run(args: Args) {
             name: q.clone(),
         };
         let times = job_times(&mut conn, q).await;
-        for (label, reports, sample) in [
-            ("sampled", &sampled, args.sample),
-            ("every job", &full, usize::MAX),
-        ] {
-            let (k, m) = window(reports, start_ms, args.window_s);
-            let (from, to) = (cutoff(&reports[k]), cutoff(&reports[m]));
-            let truth = truth_in(&times, from, to);
-            let totals = |i: usize| {
-                reports[i]
-                    .queues
-                    .iter()
-                    .find(|r| r.key == key)
-                    .map(|r| r.totals)
-                    .unwrap_or_default()
+        let mut observed = vec![
+            from_reports(
+                "poller, sampled",
+                &sampled,
+                &key,
+                start_ms,
+                args.window_s,
+                true,
+            ),
+            from_reports(
+                "poller, every job",
+                &full,
+                &key,
+                start_ms,
+                args.window_s,
+                false,
+            ),
+        ];
+        observed.extend(from_snapshot(&snapshot, &key));
+        for seen in observed {
+            let truth = truth_in(&times, seen.from_ms, seen.to_ms);
+            let secs = (seen.to_ms - seen.from_ms) as f64 / 1000.0;
+            let count_cell = |reported: Option<u64>, truth: u64| match reported {
+                Some(n) => format!("{n} / {truth} ({})", pct(n as f64, truth as f64)),
+                None => format!("- / {truth}"),
             };
-            let (t0, t1) = (totals(k), totals(m));
-            let history = history_of(reports, k, m, &key);
-            let span_ms = reports[m].taken_at_ms - reports[k].taken_at_ms;
-            let stats = history.stats(reports[m].taken_at_ms, span_ms);
-            let secs = (to - from) as f64 / 1000.0;
-            let last = totals(reports.len() - 1);
-            let rate_source = reports[m]
-                .queues
-                .iter()
-                .find(|r| r.key == key)
-                .map(|r| format!("{:?}", r.rate_source))
-                .unwrap_or_default();
+            let rate_cell = |reported: f64, truth: u64| {
+                let truth = truth as f64 / secs;
+                format!("{reported:.1} / {truth:.1} ({})", pct(reported, truth))
+            };
+            let whole = match seen.whole_run {
+                Some(t) => format!("{} / {} / {}", t.added, produced[q], t.completed),
+                None => "-".into(),
+            };
             rate_rows.push(format!(
-                "| {q} | {label} | {:.1} s | {} / {} ({}) | {:.1} / {:.1} ({}) | {} / {} ({}) | {:.1} / {:.1} ({}) | {} / {} / {} | {rate_source} |",
-                secs,
-                t1.added - t0.added,
-                truth.added,
-                pct((t1.added - t0.added) as f64, truth.added as f64),
-                stats.added_per_s.unwrap_or(0.0),
-                truth.added as f64 / secs,
-                pct(stats.added_per_s.unwrap_or(0.0), truth.added as f64 / secs),
-                t1.completed - t0.completed,
-                truth.finished,
-                pct((t1.completed - t0.completed) as f64, truth.finished as f64),
-                stats.completed_per_s.unwrap_or(0.0),
-                truth.finished as f64 / secs,
-                pct(stats.completed_per_s.unwrap_or(0.0), truth.finished as f64 / secs),
-                last.added,
-                produced[q],
-                last.completed,
+                "| {q} | {} | {secs:.1} s | {} | {} | {} | {} | {whole} | {} |",
+                seen.label,
+                count_cell(seen.added, truth.added),
+                rate_cell(seen.added_per_s, truth.added),
+                count_cell(seen.completed, truth.finished),
+                rate_cell(seen.completed_per_s, truth.finished),
+                seen.source,
             ));
             for (what, summary, exact) in [
-                ("wait", stats.wait, &truth.wait),
-                ("processing", stats.processing, &truth.processing),
+                ("wait", seen.wait, &truth.wait),
+                ("processing", seen.processing, &truth.processing),
             ] {
                 let reported = [summary.p50, summary.p90, summary.p99];
                 let cells: Vec<String> = QUANTILES
@@ -444,18 +556,18 @@ async fn run(args: Args) {
                     .zip(reported)
                     .map(|((q, _), got)| {
                         let want = quantile(exact, *q);
-                        let band = if sample == usize::MAX {
-                            String::new()
-                        } else {
-                            let per_poll = summary.count as usize;
-                            let (lo, hi) = sample_band(exact, per_poll, *q, &mut rng);
+                        let band = if seen.sampled {
+                            let (lo, hi) = sample_band(exact, summary.count as usize, *q, &mut rng);
                             format!(" [{lo}–{hi}]")
+                        } else {
+                            String::new()
                         };
                         format!("{got} / {want}{band}")
                     })
                     .collect();
                 latency_rows.push(format!(
-                    "| {q} | {label} | {what} | {} / {} | {} |",
+                    "| {q} | {} | {what} | {} / {} | {} |",
+                    seen.label,
                     summary.count,
                     exact.len(),
                     cells.join(" | ")
