@@ -9,8 +9,8 @@
 //!
 //! Monitors: two of qtop's own poller tasks (`spawn_poller` at 1 s, the dashboard's) run side
 //! by side: one with the default latency sample (256 finished jobs per queue per poll), one
-//! that times every finished job. Their reports feed `QueueHistory`, as the dashboard and
-//! `qtop snapshot` do.
+//! that times every finished job. Their reports feed `QueueHistory`, as the dashboard does.
+//! A third, `qtop snapshot --json --window W`, runs over (about) the same window.
 //!
 //! Truth: after the run, every job hash (`timestamp`, `processedOn`, `finishedOn`).
 //! Window: from the first report 3 s after the producers started, ~`--window` s long. A
@@ -23,9 +23,13 @@
 //!   (`finishedOn − processedOn`) of the jobs finished in the window, exact, vs reported.
 //!   Exact percentiles use hdrhistogram's definition (the ⌈q·n⌉-th smallest; 0 ms counted
 //!   as 1 ms like qtop does). Below 256 ms, 2-significant-digit hdrhistogram is exact to the
-//!   ms, so any difference there is the sample's. For the sampled poller, the band is the
-//!   5th–95th percentile of the same percentile over 200 uniform random subsamples of the
-//!   exact data of the same size: where a uniform sample of that size lands by chance.
+//!   ms, so any difference there is the sample's. Bands say where an unbiased sample lands
+//!   by chance: the 5th–95th percentile of the same percentile over 200 replays on the exact
+//!   data. For the poller tasks a replay draws, per poll interval, `latency_sample` jobs
+//!   uniformly from those that finished in it, all weighing the same as qtop records them
+//!   (`[a–b]`), or each weighted by its interval's finished count ÷ sample size (`w[a–b]`:
+//!   whether weighting would matter). For `qtop snapshot` (poll intervals unknown here) a
+//!   replay is a uniform sample of the window of the size it timed.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -175,6 +179,67 @@ fn sample_band(values: &[u64], size: usize, q: f64, rng: &mut Rng) -> (u64, u64)
     )
 }
 
+/// What the poller does, replayed on the exact data: per poll interval, a uniform sample of
+/// at most `size` of the jobs that finished in it. Returns the 5–95 % band of the quantile
+/// over `BOOTSTRAP_RUNS` replays, with every sampled job weighing the same (as qtop records
+/// them) and weighted by its interval's finished count ÷ sample size.
+fn per_poll_bands(
+    times: &[JobTimes],
+    intervals: &[(i64, i64)],
+    size: usize,
+    value: fn(&JobTimes) -> u64,
+    q: f64,
+    rng: &mut Rng,
+) -> ((u64, u64), (u64, u64)) {
+    let groups: Vec<Vec<u64>> = intervals
+        .iter()
+        .map(|(from, to)| {
+            times
+                .iter()
+                .filter(|j| j.finished > *from && j.finished <= *to)
+                .map(value)
+                .collect()
+        })
+        .collect();
+    let mut equal = Vec::with_capacity(BOOTSTRAP_RUNS);
+    let mut weighted = Vec::with_capacity(BOOTSTRAP_RUNS);
+    for _ in 0..BOOTSTRAP_RUNS {
+        let mut picked: Vec<(u64, f64)> = Vec::new();
+        for group in &groups {
+            let mut pool = group.clone();
+            let take = size.min(pool.len());
+            // Partial Fisher–Yates: `take` distinct jobs.
+            for i in 0..take {
+                let j = i + rng.below(pool.len() - i);
+                pool.swap(i, j);
+            }
+            let weight = group.len() as f64 / take.max(1) as f64;
+            picked.extend(pool[..take].iter().map(|v| (*v, weight)));
+        }
+        picked.sort_by_key(|(v, _)| *v);
+        let values: Vec<u64> = picked.iter().map(|(v, _)| *v).collect();
+        equal.push(quantile(&values, q));
+        let total: f64 = picked.iter().map(|(_, w)| w).sum();
+        let mut seen = 0.0;
+        let at = picked
+            .iter()
+            .find(|(_, w)| {
+                seen += w;
+                seen >= q * total
+            })
+            .map_or(0, |(v, _)| *v);
+        weighted.push(at);
+    }
+    let band = |mut v: Vec<u64>| {
+        v.sort_unstable();
+        (
+            v[BOOTSTRAP_RUNS * 5 / 100],
+            v[BOOTSTRAP_RUNS * 95 / 100 - 1],
+        )
+    };
+    (band(equal), band(weighted))
+}
+
 /// A poller task at 1 s; returns its reports when cancelled.
 fn start_monitor(
     url: &str,
@@ -291,6 +356,8 @@ struct Observed {
     processing: LatencySummary,
     /// Latencies come from a bounded sample (not every job).
     sampled: bool,
+    /// The poll intervals (cut-offs) the sample was drawn in, for the poller tasks.
+    intervals: Vec<(i64, i64)>,
     /// Totals of the last report, after the whole run.
     whole_run: Option<EventTotals>,
     source: String,
@@ -322,6 +389,10 @@ fn from_reports(
         wait: stats.wait,
         processing: stats.processing,
         sampled,
+        intervals: reports[k..=m]
+            .windows(2)
+            .map(|w| (cutoff(&w[0]), cutoff(&w[1])))
+            .collect(),
         whole_run: Some(totals(reports.len() - 1)),
         source: reading(m)
             .map(|r| format!("{:?}", r.rate_source))
@@ -363,6 +434,7 @@ fn from_snapshot(doc: &serde_json::Value, key: &QueueKey) -> Option<Observed> {
         wait: latency("wait"),
         processing: latency("processing"),
         sampled: true,
+        intervals: Vec::new(),
         whole_run: None,
         source: queue["rates"]["source"].as_str().unwrap_or("").to_string(),
     })
@@ -546,9 +618,16 @@ async fn run(args: Args) {
                 rate_cell(seen.completed_per_s, truth.finished),
                 seen.source,
             ));
-            for (what, summary, exact) in [
-                ("wait", seen.wait, &truth.wait),
-                ("processing", seen.processing, &truth.processing),
+            let wait_of: fn(&JobTimes) -> u64 = |j| (j.processed - j.created).max(1) as u64;
+            let processing_of: fn(&JobTimes) -> u64 = |j| (j.finished - j.processed).max(1) as u64;
+            for (what, summary, exact, value_of) in [
+                ("wait", seen.wait, &truth.wait, wait_of),
+                (
+                    "processing",
+                    seen.processing,
+                    &truth.processing,
+                    processing_of,
+                ),
             ] {
                 let reported = [summary.p50, summary.p90, summary.p99];
                 let cells: Vec<String> = QUANTILES
@@ -556,11 +635,21 @@ async fn run(args: Args) {
                     .zip(reported)
                     .map(|((q, _), got)| {
                         let want = quantile(exact, *q);
-                        let band = if seen.sampled {
+                        let band = if !seen.sampled {
+                            String::new()
+                        } else if seen.intervals.is_empty() {
                             let (lo, hi) = sample_band(exact, summary.count as usize, *q, &mut rng);
                             format!(" [{lo}–{hi}]")
                         } else {
-                            String::new()
+                            let ((lo, hi), (wlo, whi)) = per_poll_bands(
+                                &times,
+                                &seen.intervals,
+                                args.sample,
+                                value_of,
+                                *q,
+                                &mut rng,
+                            );
+                            format!(" [{lo}–{hi}] w[{wlo}–{whi}]")
                         };
                         format!("{got} / {want}{band}")
                     })
@@ -583,7 +672,7 @@ async fn run(args: Args) {
         println!("{row}");
     }
     println!();
-    println!("Latency in the window, ms: reported / exact [5–95 % band of a uniform sample of the reported size]");
+    println!("Latency in the window, ms: reported / exact [5–95 % band of an unbiased sample] w[same, weighted per interval]");
     println!("| queue | poller | latency | jobs timed / finished | p50 | p90 | p99 |");
     println!("|---|---|---|---:|---:|---:|---:|");
     for row in latency_rows {
