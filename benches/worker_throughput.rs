@@ -3,7 +3,8 @@
 //! private redis-server, with the Redis-bound ceiling. Prints figures; asserts nothing.
 //!
 //!     cargo bench --bench worker_throughput
-//!     cargo bench --bench worker_throughput -- --jobs 50000 --rounds 2 --configs 1x1,1x8,2x8
+//!     cargo bench --bench worker_throughput -- --jobs 30000 --rounds 3 --configs 1x1,1x8,2x8 \
+//!         --sides qtop,node,qtop-demo
 //!
 //! One run: pause the queue, pre-fill the jobs, start the workers and wait until each says
 //! READY, resume, and time the drain. The rate and the CPU figures are taken between 10 %
@@ -19,7 +20,7 @@
 //!   so each job also costs the demo's EXISTS + SET EX): what the demo itself runs.
 //!
 //! Sides alternate their order from round to round so drift in the machine's load hits
-//! them alike.
+//! them alike. Note that rate ÷ ceiling is the share of one core redis-server used.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -93,8 +94,8 @@ struct Args {
 
 fn parse_args() -> Args {
     let mut args = Args {
-        jobs: 50_000,
-        rounds: 2,
+        jobs: 30_000,
+        rounds: 3,
         configs: vec![(1, 1), (1, 8), (2, 8)]
             .into_iter()
             .map(|(processes, concurrency)| Config {
