@@ -136,6 +136,21 @@ fn rates_match_a_load_of_known_rate_even_when_jobs_are_removed() {
 }
 
 #[test]
+fn a_snapshot_times_a_sample_of_every_second_of_its_window() {
+    let redis = RedisServer::start();
+    // 400 jobs/s: more than the poller's latency sample (256 per queue per poll) each second.
+    let mut load = load_script(&redis.url(), "busy", "400", "7")
+        .args(["--concurrency", "4"])
+        .spawn();
+    std::thread::sleep(Duration::from_millis(1500));
+    let doc = snapshot_json(&redis.url(), &[], "4s");
+    let processing = &queue(&doc, "busy")["latency_ms"]["processing"];
+    // One sample per poll, once a second: about 4 × 256, not 256 for the whole window.
+    assert!(processing["count"].as_u64().unwrap() > 600, "{processing}");
+    load.wait_for_line("DONE", Duration::from_secs(60));
+}
+
+#[test]
 fn error_rate_counts_final_failures() {
     let redis = RedisServer::start();
     let mut load = load_script(&redis.url(), "flaky", "50", "7")

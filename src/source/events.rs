@@ -319,6 +319,36 @@ mod tests {
     }
 
     #[test]
+    fn every_part_of_an_interval_is_sampled_alike() {
+        // 200 intervals of 1,000 finished jobs, 100 kept from each: every tenth of an
+        // interval (early, middle, late jobs) should hold about a tenth of the sample.
+        let mut state = StreamState::new(None, true);
+        let mut per_tenth = [0u64; 10];
+        for _ in 0..200 {
+            for n in 0..1_000u64 {
+                let job = n.to_string();
+                state.apply(
+                    id(n),
+                    &fields(&[("event", "completed"), ("jobId", &job)]),
+                    100,
+                );
+            }
+            let interval = state.take_interval();
+            assert_eq!(interval.sample.len(), 100);
+            for job in &interval.sample {
+                per_tenth[(job.job_id.parse::<u64>().unwrap_or(0) / 100) as usize] += 1;
+            }
+        }
+        // 2,000 expected per tenth; a binomial's standard deviation here is about 42.
+        for (tenth, count) in per_tenth.iter().enumerate() {
+            assert!(
+                (1_800..=2_200).contains(count),
+                "tenth {tenth}: {per_tenth:?}"
+            );
+        }
+    }
+
+    #[test]
     fn xread_replies_parse_and_tolerate_garbage() {
         let entry = |ms: &str, ev: &str| {
             Value::Array(vec![
