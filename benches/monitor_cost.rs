@@ -24,8 +24,8 @@ use qtop::source::{spawn_poller, Poller, PollerConfig, RedisTarget, SourceEvent}
 use redis::aio::MultiplexedConnection;
 use tokio_util::sync::CancellationToken;
 
-const PHASE: Duration = Duration::from_secs(8);
-const ROUNDS: usize = 2;
+const PHASE: Duration = Duration::from_secs(10);
+const ROUNDS: usize = 3;
 const WARMUP: Duration = Duration::from_secs(2);
 /// Jobs per second on each busy queue.
 const BUSY_RATE: u64 = 10;
@@ -100,18 +100,32 @@ async fn commandstats(
         .collect()
 }
 
-/// Redis CPU (ms per second) and commands per second over one phase.
-async fn measure(conn: &mut MultiplexedConnection) -> (f64, f64) {
+/// Commands only the load (or the measurement itself) sends; every other command in a
+/// phase is the monitor's.
+const LOAD_COMMANDS: [&str; 5] = ["xadd", "zadd", "hset", "incr", "info"];
+
+/// Redis CPU (ms per second, `INFO cpu`), commands per second, and the time Redis spent
+/// executing the monitor's own commands (ms per second, `INFO commandstats`) over one phase.
+/// The last is attributable to the monitor exactly; the first also counts network I/O but
+/// is the difference of two noisy phases.
+async fn measure(conn: &mut MultiplexedConnection) -> (f64, f64, f64) {
     tokio::time::sleep(WARMUP).await;
     let before = sample(conn).await;
+    let stats_before = commandstats(conn).await;
     let started = Instant::now();
     tokio::time::sleep(PHASE).await;
     let after = sample(conn).await;
+    let stats_after = commandstats(conn).await;
     let secs = started.elapsed().as_secs_f64();
-    // The two INFO calls of the sample itself are negligible.
+    let monitor_usec: f64 = stats_after
+        .iter()
+        .filter(|(name, _)| !LOAD_COMMANDS.contains(&name.as_str()))
+        .map(|(name, (_, usec))| usec - stats_before.get(name).map_or(0.0, |(_, u)| *u))
+        .sum();
     (
         (after.cpu_s - before.cpu_s) * 1000.0 / secs,
         (after.commands - before.commands) as f64 / secs,
+        monitor_usec / 1000.0 / secs,
     )
 }
 
@@ -151,7 +165,13 @@ async fn run_size(n: u64) {
     let target = RedisTarget::parse(&url, false).unwrap();
     let (mut load_runs, mut qtop_runs, mut node_runs) = (Vec::new(), Vec::new(), Vec::new());
     let mut last_poll = None;
-    for _round in 0..ROUNDS {
+    // QTOP_BENCH_ONLY_FULL=1: skip the phases, measure the full poll only.
+    let rounds = if std::env::var_os("QTOP_BENCH_ONLY_FULL").is_some() {
+        0
+    } else {
+        ROUNDS
+    };
+    for _round in 0..rounds {
         load_runs.push(measure(&mut conn).await);
 
         // qtop: the dashboard's own poller task at 1 s.
@@ -194,15 +214,19 @@ async fn run_size(n: u64) {
         node_runs.push(measure(&mut conn).await);
         node.stop(Duration::from_secs(60));
     }
-    let mean = |runs: &[(f64, f64)]| {
+    let mean = |runs: &[(f64, f64, f64)]| {
         let k = runs.len().max(1) as f64;
         (
             runs.iter().map(|r| r.0).sum::<f64>() / k,
             runs.iter().map(|r| r.1).sum::<f64>() / k,
+            runs.iter().map(|r| r.2).sum::<f64>() / k,
         )
     };
-    let ((load_cpu, load_cmds), (qtop_cpu, qtop_cmds), (node_cpu, node_cmds)) =
-        (mean(&load_runs), mean(&qtop_runs), mean(&node_runs));
+    let (
+        (load_cpu, load_cmds, _),
+        (qtop_cpu, qtop_cmds, qtop_exec),
+        (node_cpu, node_cmds, node_exec),
+    ) = (mean(&load_runs), mean(&qtop_runs), mean(&node_runs));
 
     cancel.cancel();
     let _ = load.await;
@@ -219,14 +243,19 @@ async fn run_size(n: u64) {
     poller.connect().await.unwrap();
     poller.poll().await.unwrap();
     let mut poll_times = Vec::new();
-    for _ in 0..9 {
+    // QTOP_BENCH_FULL_POLLS=N repeats the full poll N times (to profile it).
+    let polls: usize = std::env::var("QTOP_BENCH_FULL_POLLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(51);
+    for _ in 0..polls {
         let started = Instant::now();
         poller.poll().await.unwrap();
         poll_times.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     poll_times.sort_by(f64::total_cmp);
     let full_poll = poll_times[poll_times.len() / 2];
-    let floor = median_ms(9, || {
+    let floor = median_ms(51, || {
         let mut conn = conn.clone();
         async move {
             let mut pipe = redis::pipe();
@@ -253,11 +282,12 @@ async fn run_size(n: u64) {
     let qtop_cost = (qtop_cpu - load_cpu).max(0.0);
     let node_cost = (node_cpu - load_cpu).max(0.0);
     println!(
-        "| {n:>6} | {busy:>4} | {load_cpu:>7.1} | {qtop_cost:>9.2} | {node_cost:>9.2} | {ratio:>6} | {:>9.0} | {:>9.0} | {poll} | {full_poll:>8.2} | {floor:>8.2} | {:>5.2} |",
+        "| {n:>6} | {busy:>4} | {load_cpu:>7.1} | {qtop_cost:>9.2} | {node_cost:>9.2} | {ratio:>6} | {qtop_exec:>8.3} | {node_exec:>8.3} | {exec_ratio:>6} | {:>9.0} | {:>9.0} | {poll} | {full_poll:>8.2} | {floor:>8.2} | {:>5.2} |",
         (qtop_cmds - load_cmds).max(0.0),
         (node_cmds - load_cmds).max(0.0),
         full_poll / floor,
         ratio = if qtop_cost > 0.0 { format!("{:.0}×", node_cost / qtop_cost) } else { "∞".to_string() },
+        exec_ratio = if qtop_exec > 0.0 { format!("{:.0}×", node_exec / qtop_exec) } else { "∞".to_string() },
         poll = last_poll.map_or("-".to_string(), |(rt, cmds, ms)| format!("{rt} rt, {cmds} cmds, {ms:.1} ms")),
     );
 }
@@ -281,8 +311,8 @@ fn main() {
         "Redis cost of monitoring (1 % of queues busy at {BUSY_RATE} jobs/s each; phases of {}s)",
         PHASE.as_secs()
     );
-    println!("| queues | busy | load ms/s | qtop ms/s | node ms/s | node/qtop | qtop cmd/s | node cmd/s | qtop steady poll | full poll ms | floor ms | ratio |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
+    println!("| queues | busy | load ms/s | qtop ms/s | node ms/s | node/qtop | qtop exec ms/s | node exec ms/s | node/qtop exec | qtop cmd/s | node cmd/s | qtop steady poll | full poll ms | floor ms | ratio |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
     for n in sizes {
         runtime.block_on(run_size(n));
     }

@@ -28,7 +28,14 @@ impl QueueId {
     }
 
     fn key(&self, suffix: &str) -> String {
-        format!("{}:{}:{}", self.prefix, self.name, suffix)
+        // Built by hand: the poller makes thousands of these per poll.
+        let mut key = String::with_capacity(self.prefix.len() + self.name.len() + suffix.len() + 2);
+        key.push_str(&self.prefix);
+        key.push(':');
+        key.push_str(&self.name);
+        key.push(':');
+        key.push_str(suffix);
+        key
     }
 
     pub fn wait(&self) -> String {

@@ -2,7 +2,7 @@
 //! Commands are appended to a shared pipeline so that any number of queues costs one
 //! round trip; the parse never panics on what it finds.
 
-use redis::{Pipeline, Value};
+use redis::{Cmd, Pipeline, Value};
 
 use super::keys::QueueId;
 use crate::model::QueueCounts;
@@ -10,15 +10,19 @@ use crate::source::value::{as_array, as_i64, as_string, server_error};
 
 /// At most this many active jobs have their locks checked per refresh.
 pub const LOCK_CHECK_MAX: isize = 200;
+const LOCK_CHECK_LAST: &str = "199";
 
 /// The counts every refresh reads: what `getJobCounts` reads, plus the meta hash and the
 /// job-id counter.
-const BASE_COMMANDS: usize = 10;
+const BASE_COMMANDS: usize = 9;
 
 /// Which optional reads a refresh includes. What the previous refresh found decides, so a
 /// reconciliation of an idle queue sends little more than the counts themselves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RefreshPlan {
+    /// The job-id counter (for the count-delta rates). A quiet queue skips it: every add
+    /// writes an event, so no events means the counter did not move.
+    pub id_counter: bool,
     /// The head (right end) of `wait`: candidates for the oldest waiting job.
     pub wait_head: bool,
     /// The next prioritized job.
@@ -32,6 +36,7 @@ pub struct RefreshPlan {
 impl RefreshPlan {
     /// Everything: for a queue never read, or one whose events say it changed.
     pub const FULL: Self = Self {
+        id_counter: true,
         wait_head: true,
         prioritized_head: true,
         paused_head: true,
@@ -50,6 +55,7 @@ impl RefreshPlan {
             };
         }
         Self {
+            id_counter: prev.id_counter.is_none(),
             wait_head: prev.counts.waiting > 0,
             prioritized_head: prev.counts.prioritized > 0,
             paused_head: prev.legacy_paused > 0,
@@ -57,8 +63,9 @@ impl RefreshPlan {
         }
     }
 
-    fn optional(&self) -> [bool; 4] {
+    fn optional(&self) -> [bool; 5] {
         [
+            self.id_counter,
             self.wait_head,
             self.prioritized_head,
             self.paused_head,
@@ -67,38 +74,48 @@ impl RefreshPlan {
     }
 }
 
+/// One command on one key, allocated at its final size (the poller builds thousands).
+fn keyed(name: &str, key: String, extra: &[&str]) -> Cmd {
+    let size = name.len() + key.len() + extra.iter().map(|a| a.len()).sum::<usize>();
+    let mut cmd = Cmd::with_capacity(2 + extra.len(), size);
+    cmd.arg(name).arg(key);
+    for arg in extra {
+        cmd.arg(*arg);
+    }
+    cmd
+}
+
 /// Append a queue's refresh commands; returns how many were added.
 pub fn push_refresh(pipe: &mut Pipeline, queue: &QueueId, plan: &RefreshPlan) -> usize {
-    pipe.cmd("LLEN").arg(queue.wait());
-    pipe.cmd("LLEN").arg(queue.paused());
-    pipe.cmd("LLEN").arg(queue.active());
-    pipe.cmd("ZCARD").arg(queue.prioritized());
-    pipe.cmd("ZCARD").arg(queue.delayed());
-    pipe.cmd("ZCARD").arg(queue.completed());
-    pipe.cmd("ZCARD").arg(queue.failed());
-    pipe.cmd("ZCARD").arg(queue.waiting_children());
-    pipe.cmd("HMGET")
-        .arg(queue.meta())
-        .arg("paused")
-        .arg("version")
-        .arg("library");
-    pipe.cmd("GET").arg(queue.id_counter());
+    pipe.add_command(keyed("LLEN", queue.wait(), &[]));
+    pipe.add_command(keyed("LLEN", queue.paused(), &[]));
+    pipe.add_command(keyed("LLEN", queue.active(), &[]));
+    pipe.add_command(keyed("ZCARD", queue.prioritized(), &[]));
+    pipe.add_command(keyed("ZCARD", queue.delayed(), &[]));
+    pipe.add_command(keyed("ZCARD", queue.completed(), &[]));
+    pipe.add_command(keyed("ZCARD", queue.failed(), &[]));
+    pipe.add_command(keyed("ZCARD", queue.waiting_children(), &[]));
+    pipe.add_command(keyed(
+        "HMGET",
+        queue.meta(),
+        &["paused", "version", "library"],
+    ));
+    if plan.id_counter {
+        pipe.add_command(keyed("GET", queue.id_counter(), &[]));
+    }
     // The head of `wait` (next to run, the oldest FIFO job) is its right end; LIFO jobs
     // are pushed there too, so three are read, which also skips legacy `0:` markers.
     if plan.wait_head {
-        pipe.cmd("LRANGE").arg(queue.wait()).arg(-3).arg(-1);
+        pipe.add_command(keyed("LRANGE", queue.wait(), &["-3", "-1"]));
     }
     if plan.prioritized_head {
-        pipe.cmd("ZRANGE").arg(queue.prioritized()).arg(0).arg(0);
+        pipe.add_command(keyed("ZRANGE", queue.prioritized(), &["0", "0"]));
     }
     if plan.paused_head {
-        pipe.cmd("LRANGE").arg(queue.paused()).arg(-3).arg(-1);
+        pipe.add_command(keyed("LRANGE", queue.paused(), &["-3", "-1"]));
     }
     if plan.active_ids {
-        pipe.cmd("LRANGE")
-            .arg(queue.active())
-            .arg(0)
-            .arg(LOCK_CHECK_MAX - 1);
+        pipe.add_command(keyed("LRANGE", queue.active(), &["0", LOCK_CHECK_LAST]));
     }
     BASE_COMMANDS + plan.optional().iter().filter(|included| **included).count()
 }
@@ -181,8 +198,13 @@ pub fn parse_refresh(
             (None, None) => {}
         }
     }
-    refresh.id_counter = replies.get(9).and_then(as_i64);
     let mut next = BASE_COMMANDS;
+    refresh.id_counter = if plan.id_counter {
+        next += 1;
+        replies.get(BASE_COMMANDS).and_then(as_i64)
+    } else {
+        previous.and_then(|p| p.id_counter)
+    };
     let mut take = |included: bool| -> Option<Vec<String>> {
         included.then(|| {
             let ids = list_of_strings(replies.get(next));
@@ -281,6 +303,12 @@ pub fn parse_job_timing(reply: &Value) -> Option<(Option<u64>, Option<u64>)> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_lock_check_reads_lock_check_max_ids() {
+        assert_eq!(LOCK_CHECK_LAST, (LOCK_CHECK_MAX - 1).to_string());
+    }
+
     use super::*;
 
     fn bulk(text: &str) -> Value {
@@ -337,6 +365,7 @@ mod tests {
         assert_eq!(
             plan,
             RefreshPlan {
+                id_counter: true,
                 wait_head: true,
                 prioritized_head: false,
                 paused_head: false,
@@ -349,6 +378,26 @@ mod tests {
             11
         );
         assert_eq!(RefreshPlan::after(None, false), RefreshPlan::FULL);
+
+        // Once its id counter is known, a quiet queue skips it and keeps the known value
+        // (every add writes an event); a changed queue reads it again.
+        let known = Refresh {
+            id_counter: Some(41),
+            ..previous
+        };
+        let quiet = RefreshPlan::after(Some(&known), false);
+        assert!(!quiet.id_counter);
+        assert_eq!(
+            push_refresh(&mut redis::pipe(), &QueueId::new("bull", "q"), &quiet),
+            10
+        );
+        let mut replies: Vec<Value> = (0..8).map(|_| Value::Int(0)).collect();
+        replies.push(Value::Array(vec![Value::Nil, Value::Nil, Value::Nil]));
+        replies.push(list(&["3"]));
+        let refresh = parse_refresh(&QueueId::new("bull", "q"), &quiet, &replies, Some(&known));
+        assert_eq!(refresh.id_counter, Some(41));
+        assert_eq!(refresh.oldest_candidates, vec!["3"]);
+        assert!(RefreshPlan::after(Some(&known), true).id_counter);
     }
 
     #[test]

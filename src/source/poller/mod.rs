@@ -5,7 +5,8 @@
 //! 1. `XREAD` over every queue's events stream (one command; idle streams answer nothing),
 //!    atomically with a trim check on streams that were busy;
 //! 2. one pipeline: `CLIENT LIST`, the refresh commands of the queues that changed (events
-//!    say which) plus a rotating slice of all queues (reconciliation), and the timing fields
+//!    say which) plus a rotating slice of all queues (reconciliation: every queue each
+//!    `reconcile_every` polls, one with active jobs each 5), and the timing fields
 //!    of a bounded sample of jobs that finished;
 //! 3. only when needed, one pipeline for the creation times of newly seen oldest jobs and
 //!    the locks of active jobs.
@@ -39,6 +40,9 @@ use crate::model::{
     QueueReading, RateSource,
 };
 
+/// A quiet queue with active jobs is re-read at least once per this many polls.
+const ACTIVE_RECONCILE_EVERY: u64 = 5;
+
 /// What to watch and how hard.
 #[derive(Clone, Debug)]
 pub struct PollerConfig {
@@ -49,7 +53,8 @@ pub struct PollerConfig {
     /// Every queue is fully re-read at least once per this many polls (events say which
     /// queues changed; reconciliation catches what events cannot, like a lock expiring).
     pub reconcile_every: u64,
-    /// Finished jobs timed per queue per poll.
+    /// Finished jobs timed per queue per poll (one `HMGET` each): every job of a queue
+    /// finishing up to this many per poll, a uniform sample above.
     pub latency_sample: usize,
     /// Entries read per stream per XREAD.
     pub xread_count: usize,
@@ -62,8 +67,8 @@ impl Default for PollerConfig {
             prefixes: vec!["bull".to_string()],
             queues: Vec::new(),
             discovery_every: Duration::from_secs(60),
-            reconcile_every: 30,
-            latency_sample: 256,
+            reconcile_every: 60,
+            latency_sample: 2048,
             xread_count: 2000,
             timeout: Duration::from_secs(5),
         }
@@ -214,19 +219,29 @@ impl Poller {
         // reconciliation (a rotating slice).
         let every = self.config.reconcile_every.max(1);
         let turn = self.poll_index % every;
+        let active_turn = self.poll_index % ACTIVE_RECONCILE_EVERY;
         for state in self.queues.values_mut() {
             state.interval = state.stream.take_interval();
+            // A quiet queue with active jobs can change without events (a worker dies and
+            // its locks expire): it is re-read more often than one with nothing active.
+            let has_active = state.refresh.as_ref().is_some_and(|r| r.counts.active > 0);
             state.refreshing = state.refresh.is_none()
                 || state.force_refresh
                 || state.interval.entries > 0
-                || state.slot % every == turn;
+                || state.slot % every == turn
+                || (has_active && state.slot % ACTIVE_RECONCILE_EVERY == active_turn);
         }
 
         // Round trip 2: workers, refreshes, timing sample.
-        let mut pipe = redis::pipe();
+        let refreshing = self.queues.values().filter(|s| s.refreshing).count();
+        let sampled_jobs: usize = self.queues.values().map(|s| s.interval.sample.len()).sum();
+        let mut pipe = Pipeline::with_capacity(1 + refreshing * 15 + sampled_jobs);
         pipe.ignore_errors();
         pipe.cmd("CLIENT").arg("LIST");
-        let mut layout: Vec<(QueueId, RefreshPlan, usize, bool)> = Vec::new();
+        // Plans in the queues' (map) order: the replies are read back walking the map in
+        // the same order, without cloning or looking up queue ids.
+        let mut refresh_replies = 0;
+        let mut plans: Vec<(RefreshPlan, usize, bool)> = Vec::with_capacity(refreshing);
         let mut sampled: Vec<(QueueId, usize)> = Vec::new();
         for (queue, state) in &self.queues {
             if state.refreshing {
@@ -235,7 +250,8 @@ impl Poller {
                 if state.legacy_markers {
                     push_marker_scan(&mut pipe, queue);
                 }
-                layout.push((queue.clone(), plan, n, state.legacy_markers));
+                refresh_replies += n + usize::from(state.legacy_markers);
+                plans.push((plan, n, state.legacy_markers));
             }
         }
         // A stream that woke up since its last read may have been trimmed past it: its
@@ -257,10 +273,6 @@ impl Poller {
         let workers = self.parse_workers(replies.first());
         self.remember_qtop_workers(&workers);
         let mut at = 1;
-        let refresh_replies: usize = layout
-            .iter()
-            .map(|(_, _, n, legacy)| n + usize::from(*legacy))
-            .sum();
         let checks_at = 1 + refresh_replies;
         for (i, (queue, after)) in trim_checks.iter().enumerate() {
             let first = replies
@@ -273,13 +285,17 @@ impl Poller {
                 }
             }
         }
-        for (queue, plan, n, legacy) in layout {
+        let mut plans = plans.into_iter();
+        for (queue, state) in self.queues.iter_mut() {
+            if !state.refreshing {
+                continue;
+            }
+            let Some((plan, n, legacy)) = plans.next() else {
+                break;
+            };
             let chunk = replies.get(at..at + n).unwrap_or_default();
             at += n;
-            let Some(state) = self.queues.get_mut(&queue) else {
-                continue;
-            };
-            let mut refresh = parse_refresh(&queue, &plan, chunk, state.refresh.as_ref());
+            let mut refresh = parse_refresh(queue, &plan, chunk, state.refresh.as_ref());
             if legacy {
                 let markers = replies.get(at).map(count_markers).unwrap_or(0);
                 at += 1;

@@ -5,6 +5,19 @@
 use std::collections::HashMap;
 
 use super::Poller;
+
+/// Idle streams named per full read before they are read in turns.
+const IDLE_STREAMS_PER_POLL: u64 = 250;
+/// An idle queue's stream is read at least once per this many polls (how late a queue
+/// waking up after a quiet spell can be seen, with thousands of queues).
+const MAX_IDLE_STRIDE: u64 = 5;
+
+/// In how many turns the idle streams are read: 1 (all each poll) for up to
+/// `IDLE_STREAMS_PER_POLL` of them, at most `MAX_IDLE_STRIDE`.
+fn idle_stride(idle: u64) -> u64 {
+    idle.div_ceil(IDLE_STREAMS_PER_POLL)
+        .clamp(1, MAX_IDLE_STRIDE)
+}
 use crate::source::bullmq::keys::QueueId;
 use crate::source::bullmq::read::push_first_event;
 use crate::source::connect::ConnectError;
@@ -27,10 +40,21 @@ impl Poller {
     async fn read_streams(&mut self, only_hot: bool) -> Result<(), ConnectError> {
         let count = self.config.xread_count;
         let sample = self.config.latency_sample;
+        // Many idle streams are read in turns (a slice per poll), so naming thousands of
+        // quiet streams does not dominate what monitoring costs Redis; busy ones every time.
+        let idle = self
+            .queues
+            .values()
+            .filter(|s| s.stream.readable && !s.stream.hot)
+            .count() as u64;
+        let stride = idle_stride(idle);
+        let turn = self.poll_index % stride;
         let mut pending: Vec<QueueId> = self
             .queues
             .iter()
-            .filter(|(_, s)| s.stream.readable && (!only_hot || s.stream.hot))
+            .filter(|(_, s)| {
+                s.stream.readable && (s.stream.hot || (!only_hot && s.slot % stride == turn))
+            })
             .map(|(q, _)| q.clone())
             .collect();
         // A stream that returned a full batch has more: read it again, a bounded number of times.
@@ -146,5 +170,17 @@ impl Poller {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::idle_stride;
+
+    #[test]
+    fn idle_streams_are_read_in_at_most_five_turns() {
+        for (idle, stride) in [(0, 1), (10, 1), (250, 1), (251, 2), (1000, 4), (10_000, 5)] {
+            assert_eq!(idle_stride(idle), stride, "{idle} idle streams");
+        }
     }
 }
