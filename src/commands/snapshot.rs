@@ -102,10 +102,12 @@ fn write_table(out: &mut impl Write, doc: &SnapshotDoc) -> std::io::Result<()> {
         write_cluster(out, cluster)?;
     }
     if doc.queues.is_empty() {
-        writeln!(
-            out,
-            "no BullMQ queues found (prefixes searched with SCAN; try --prefix)"
-        )?;
+        let hint = if doc.redis.cluster.is_some() {
+            "every master searched with SCAN; on a cluster BullMQ prefixes carry a hash tag: try --prefix '{bull}'"
+        } else {
+            "prefixes searched with SCAN; try --prefix"
+        };
+        writeln!(out, "no BullMQ queues found ({hint})")?;
     } else {
         write_queues(out, doc)?;
     }

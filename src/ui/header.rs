@@ -83,7 +83,17 @@ fn cluster_part(cluster: &ClusterReading, theme: Theme) -> Span<'static> {
         text.push_str(&format!(" · {replicas} replicas"));
     }
     if down > 0 {
-        text.push_str(&format!(" · {down} down"));
+        let mut names: Vec<&str> = cluster
+            .nodes
+            .iter()
+            .filter(|n| !n.up)
+            .map(|n| n.addr.as_str())
+            .take(2)
+            .collect();
+        if down > names.len() {
+            names.push("…");
+        }
+        text.push_str(&format!(" · {down} down: {}", names.join(", ")));
     }
     if cluster.uncovered_slots > 0 {
         text.push_str(&format!(" · {} slots unserved", cluster.uncovered_slots));
@@ -167,7 +177,10 @@ mod tests {
         let mut failing = healthy.clone();
         failing.nodes[0].up = false;
         let span = cluster_part(&failing, theme);
-        assert_eq!(span.content, "cluster 2/3 masters up · 3 replicas · 1 down");
+        assert_eq!(
+            span.content,
+            "cluster 2/3 masters up · 3 replicas · 1 down: a:1"
+        );
         assert_eq!(span.style, theme.bad());
 
         // After the failover: the old master is a failed node without slots.
@@ -175,7 +188,10 @@ mod tests {
         recovered.nodes[0] = node("a:1", "master", false, 0);
         recovered.nodes[3] = node("a:4", "master", true, 5461);
         let span = cluster_part(&recovered, theme);
-        assert_eq!(span.content, "cluster 3/3 masters up · 2 replicas · 1 down");
+        assert_eq!(
+            span.content,
+            "cluster 3/3 masters up · 2 replicas · 1 down: a:1"
+        );
         assert_eq!(span.style, theme.warn());
 
         let mut lost = recovered.clone();

@@ -180,7 +180,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let wanted_name = longest.clamp(NAME_MIN, 32);
     let columns = fitting_columns(inner_width, wanted_name, app.cluster.is_some());
     if app.visible.is_empty() {
-        let text = if app.view.rows.is_empty() {
+        let text = if app.view.rows.is_empty() && app.cluster.is_some() {
+            "no BullMQ queues found on this Redis Cluster (every master is scanned; BullMQ on a \
+             cluster uses a hash-tagged prefix: try --prefix '{bull}')"
+        } else if app.view.rows.is_empty() {
             "no BullMQ queues found (queues are discovered with SCAN; try --prefix or --queue)"
         } else {
             "no queue matches the filter (Esc clears it)"

@@ -54,11 +54,14 @@ impl RefreshPlan {
                 ..Self::FULL
             };
         }
+        // Quiet: the heads only move with events (a job taken, a LIFO add), so known
+        // candidates stand; counts that moved anyway force a full read next poll.
+        let heads_unknown = prev.oldest_candidates.is_empty();
         Self {
             id_counter: prev.id_counter.is_none(),
-            wait_head: prev.counts.waiting > 0,
-            prioritized_head: prev.counts.prioritized > 0,
-            paused_head: prev.legacy_paused > 0,
+            wait_head: prev.counts.waiting > 0 && heads_unknown,
+            prioritized_head: prev.counts.prioritized > 0 && heads_unknown,
+            paused_head: prev.legacy_paused > 0 && heads_unknown,
             active_ids: prev.counts.active > 0,
         }
     }
@@ -358,7 +361,6 @@ mod tests {
                 waiting: 3,
                 ..QueueCounts::default()
             },
-            oldest_candidates: vec!["1".into()],
             ..Refresh::default()
         };
         let plan = RefreshPlan::after(Some(&previous), false);
@@ -379,21 +381,24 @@ mod tests {
         );
         assert_eq!(RefreshPlan::after(None, false), RefreshPlan::FULL);
 
-        // Once its id counter is known, a quiet queue skips it and keeps the known value
-        // (every add writes an event); a changed queue reads it again.
+        // Once its id counter and its oldest candidates are known, a quiet queue reads its
+        // counts and meta only and keeps the rest (every add or take writes an event); a
+        // changed queue reads them again.
         let known = Refresh {
             id_counter: Some(41),
+            oldest_candidates: vec!["3".into()],
             ..previous
         };
         let quiet = RefreshPlan::after(Some(&known), false);
-        assert!(!quiet.id_counter);
+        assert!(!quiet.id_counter && !quiet.wait_head);
+        let mut pipe = redis::pipe();
         assert_eq!(
-            push_refresh(&mut redis::pipe(), &QueueId::new("bull", "q"), &quiet),
-            10
+            push_refresh(&mut pipe, &QueueId::new("bull", "q"), &quiet),
+            9
         );
         let mut replies: Vec<Value> = (0..8).map(|_| Value::Int(0)).collect();
+        replies[0] = Value::Int(3);
         replies.push(Value::Array(vec![Value::Nil, Value::Nil, Value::Nil]));
-        replies.push(list(&["3"]));
         let refresh = parse_refresh(&QueueId::new("bull", "q"), &quiet, &replies, Some(&known));
         assert_eq!(refresh.id_counter, Some(41));
         assert_eq!(refresh.oldest_candidates, vec!["3"]);
