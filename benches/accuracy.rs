@@ -8,8 +8,8 @@
 //! jobs are kept, so every job hash is there afterwards.
 //!
 //! Monitors: two of qtop's own poller tasks (`spawn_poller` at 1 s, the dashboard's) run side
-//! by side: one with the default latency sample (`PollerConfig::default().latency_sample` finished jobs per queue per poll), one
-//! that times every finished job. Their reports feed `QueueHistory`, as the dashboard does.
+//! by side: one with the default latency sample (`PollerConfig::default().latency_sample`
+//! finished jobs per queue per poll), one that times every finished job. Their reports feed `QueueHistory`, as the dashboard does.
 //! A third, `qtop snapshot --json --window W`, runs over (about) the same window.
 //!
 //! Truth: after the run, every job hash (`timestamp`, `processedOn`, `finishedOn`).
