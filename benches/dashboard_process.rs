@@ -6,6 +6,7 @@
 //!
 //!     cargo bench --bench dashboard_process            # 60 s window
 //!     cargo bench --bench dashboard_process -- 300     # another window, in seconds
+//!     cargo bench --bench dashboard_process -- 60 2    # 2 jobs/s per queue instead of 10
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -17,7 +18,7 @@ mod load;
 use std::time::{Duration, Instant};
 
 use common::{RedisServer, Tmux};
-use load::{start_load, SETUP};
+use load::{setup_queues, start_load};
 use tokio_util::sync::CancellationToken;
 
 const QUEUES: u64 = 100;
@@ -72,23 +73,17 @@ fn ticks_per_second() -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let window = std::env::args()
+    let numbers: Vec<u64> = std::env::args()
         .skip(1)
-        .find_map(|a| a.parse::<u64>().ok())
-        .map_or(Duration::from_secs(60), Duration::from_secs);
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let window = Duration::from_secs(numbers.first().copied().unwrap_or(60));
+    let rate = numbers.get(1).copied().unwrap_or(RATE).max(1);
     let redis = RedisServer::start();
     let url = redis.url();
-    let client = redis::Client::open(url.as_str()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let now = chrono::Utc::now().timestamp_millis().to_string();
-    let _: i64 = redis::Script::new(SETUP)
-        .arg(QUEUES)
-        .arg(&now)
-        .invoke_async(&mut conn)
-        .await
-        .unwrap();
+    drop(setup_queues(&url, QUEUES).await);
     let cancel = CancellationToken::new();
-    let load = start_load(url.clone(), QUEUES, RATE, cancel.clone());
+    let load = start_load(url.clone(), QUEUES, rate, cancel.clone());
 
     let command = format!(
         "env -u REDIS_URL '{}' --redis '{url}' --interval 1s; sleep 5",
@@ -111,7 +106,7 @@ async fn main() {
     cancel.cancel();
     let _ = load.await;
 
-    println!("qtop dashboard, release build, 200×50 in tmux, {QUEUES} queues × {RATE} jobs/s, --interval 1s");
+    println!("qtop dashboard, release build, 200×50 in tmux, {QUEUES} queues × {rate} jobs/s, --interval 1s");
     println!("| window | CPU (% of one core) | peak RSS (VmHWM) | RSS at end |");
     println!("|---:|---:|---:|---:|");
     println!(

@@ -19,7 +19,7 @@ mod load;
 use std::time::{Duration, Instant};
 
 use common::{NodeScript, RedisServer};
-use load::{start_load, SETUP};
+use load::{setup_queues, start_load};
 use qtop::source::{spawn_poller, Poller, PollerConfig, RedisTarget, SourceEvent};
 use redis::aio::MultiplexedConnection;
 use tokio_util::sync::CancellationToken;
@@ -160,15 +160,7 @@ where
 async fn run_size(n: u64) {
     let redis = RedisServer::start();
     let url = redis.url();
-    let client = redis::Client::open(url.as_str()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let now = chrono::Utc::now().timestamp_millis().to_string();
-    let _: i64 = redis::Script::new(SETUP)
-        .arg(n)
-        .arg(&now)
-        .invoke_async(&mut conn)
-        .await
-        .unwrap();
+    let mut conn = setup_queues(&url, n).await;
     let busy = (n / 100).max(1);
     let cancel = CancellationToken::new();
     let load = start_load(url.clone(), busy, BUSY_RATE, cancel.clone());

@@ -12,8 +12,8 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use common::{
-    assert_counts_match, load_script, pid_alive, qtop_bin, queue, run_qtop, snapshot_json,
-    NodeChild, NodeScript, RedisCluster, RedisServer, Resp,
+    assert_counts_match, assert_rate, load_script, pid_alive, qtop_bin, queue, run_qtop,
+    snapshot_json, NodeChild, NodeScript, RedisCluster, RedisServer, Resp,
 };
 use qtop::source::{spawn_poller, PollerConfig, RedisTarget, SourceEvent};
 use serde_json::Value;
@@ -222,16 +222,6 @@ fn queues_on_every_master_are_found_with_their_node_in_few_round_trips() {
         fewer["poll"]["round_trips"], round_trips,
         "{:#}",
         fewer["poll"]
-    );
-}
-
-/// Mean of `field` must be within `tolerance` (relative) of `expected`.
-fn assert_rate(q: &Value, field: &str, expected: f64, tolerance: f64) {
-    let got = q["rates"][field].as_f64().unwrap();
-    assert!(
-        (got - expected).abs() <= expected * tolerance,
-        "{field}: {got} vs expected {expected} (±{}%): {q:#}",
-        tolerance * 100.0
     );
 }
 

@@ -3,7 +3,22 @@
 
 use std::time::Duration;
 
+use redis::aio::MultiplexedConnection;
 use tokio_util::sync::CancellationToken;
+
+/// Create `n` queues as BullMQ leaves them on the Redis at `url`; returns a connection to it.
+pub async fn setup_queues(url: &str, n: u64) -> MultiplexedConnection {
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let now = chrono::Utc::now().timestamp_millis().to_string();
+    let _: i64 = redis::Script::new(SETUP)
+        .arg(n)
+        .arg(&now)
+        .invoke_async(&mut conn)
+        .await
+        .unwrap();
+    conn
+}
 
 /// Creates `n` queues as BullMQ leaves them: meta, an events stream, an id counter and
 /// five waiting jobs each.

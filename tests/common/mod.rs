@@ -30,7 +30,7 @@ pub use node::{
     ensure_node_modules, node_dir, run_node, spawn_node, NodeChild, NodeScript, RUN_TIMEOUT,
 };
 pub use python::{ensure_python_env, spawn_python};
-pub use qtop::{assert_counts_match, qtop_bin, queue, run_qtop, snapshot_json};
+pub use qtop::{assert_counts_match, assert_rate, qtop_bin, queue, run_qtop, snapshot_json};
 pub use redis_server::{assert_pid_gone, RedisServer};
 pub use resp::{encode_command, read_reply, Conn, Resp};
 pub use tmux::{qtop_in_tmux, table, Tmux};

@@ -110,3 +110,15 @@ pub fn assert_counts_match(ours: &serde_json::Value, theirs: &serde_json::Value,
         "{label}: {ours}"
     );
 }
+
+/// A queue's `rates.<field>` (from a snapshot document) is within `tolerance` (relative) of
+/// `expected`.
+pub fn assert_rate(q: &serde_json::Value, field: &str, expected: f64, tolerance: f64) {
+    let got = q["rates"][field].as_f64().unwrap();
+    assert!(
+        (got - expected).abs() <= expected * tolerance,
+        "{} {field}: {got} vs expected {expected} (±{}%): {q:#}",
+        q["name"],
+        tolerance * 100.0
+    );
+}
