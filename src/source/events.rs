@@ -40,6 +40,9 @@ pub struct FinishedJob {
     pub event_processing_ms: Option<u64>,
 }
 
+/// BullMQ's default `maxLenEvents`.
+pub const DEFAULT_MAX_LEN_EVENTS: u64 = 10_000;
+
 /// Most job start times remembered per queue for event-based timings; beyond it the map is
 /// cleared (timings then come from job hashes only).
 const MAX_TRACKED_JOBS: usize = 10_000;
@@ -56,6 +59,11 @@ pub struct StreamState {
     /// A quiet stream just returned entries: whether BullMQ trimmed past this position
     /// (our last read before them) is checked in the poll's next round trip.
     pub check_trim_after: Option<StreamId>,
+    /// Entries the last read of this stream returned.
+    pub last_batch: usize,
+    /// The queue's `opts.maxLenEvents` (BullMQ trims the stream to about this many, never
+    /// fewer): `None` until read, taken as BullMQ's default then.
+    pub max_len: Option<u64>,
     /// What was read since the last poll.
     pub pending: Interval,
     started: HashMap<String, (Option<u64>, Option<u64>)>,
@@ -70,6 +78,24 @@ impl StreamState {
             rng: 0x9E37_79B9_7F4A_7C15,
             ..Self::default()
         }
+    }
+
+    /// A read returning fewer than this many entries proves nothing after our last read
+    /// was trimmed: BullMQ trims with `MAXLEN ~`, which keeps at least `maxLenEvents`
+    /// entries, so a trim past our position leaves at least that many entries after it, and
+    /// the read returns them (or a full batch of `count`).
+    pub fn gap_threshold(&self, count: usize) -> usize {
+        let max_len = self.max_len.unwrap_or(DEFAULT_MAX_LEN_EVENTS);
+        count
+            .min(usize::try_from(max_len).unwrap_or(usize::MAX))
+            .max(1)
+    }
+
+    /// Whether to check for a trim before the next read: only a stream whose reads come
+    /// near the threshold (half of it) can be trimmed past between two reads; any other
+    /// read that reaches it anyway is taken as a possible gap (see `tail.rs`).
+    pub fn needs_trim_check(&self, count: usize) -> bool {
+        self.hot && self.last_batch * 2 >= self.gap_threshold(count)
     }
 
     /// Hand over what was read since the last poll, and start counting anew.
@@ -375,5 +401,26 @@ mod tests {
         assert_eq!(parsed[0].0, "bull:q:events");
         assert_eq!(parsed[0].1.len(), 1);
         assert!(parse_xread(&Value::Nil).is_empty());
+    }
+
+    #[test]
+    fn only_streams_read_near_the_trim_threshold_need_a_trim_check() {
+        let mut state = StreamState::new(None, true);
+        state.hot = true;
+        state.last_batch = 10;
+        // Default maxLenEvents 10,000, batches of 2,000: the threshold is 2,000.
+        assert_eq!(state.gap_threshold(2000), 2000);
+        assert!(!state.needs_trim_check(2000));
+        state.last_batch = 1000;
+        assert!(state.needs_trim_check(2000));
+        // A queue keeping 20 events: 10 per read is already near it.
+        state.max_len = Some(20);
+        state.last_batch = 10;
+        assert_eq!(state.gap_threshold(2000), 20);
+        assert!(state.needs_trim_check(2000));
+        state.hot = false;
+        assert!(!state.needs_trim_check(2000));
+        state.max_len = Some(0);
+        assert_eq!(state.gap_threshold(2000), 1);
     }
 }

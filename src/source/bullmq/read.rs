@@ -101,7 +101,7 @@ pub fn push_refresh(pipe: &mut Pipeline, queue: &QueueId, plan: &RefreshPlan) ->
     pipe.add_command(keyed(
         "HMGET",
         queue.meta(),
-        &["paused", "version", "library"],
+        &["paused", "version", "library", "opts.maxLenEvents"],
     ));
     if plan.id_counter {
         pipe.add_command(keyed("GET", queue.id_counter(), &[]));
@@ -136,6 +136,8 @@ pub struct Refresh {
     pub counts: QueueCounts,
     pub paused: bool,
     pub library: Option<String>,
+    /// `opts.maxLenEvents` from the meta hash, when set.
+    pub max_len_events: Option<u64>,
     pub id_counter: Option<i64>,
     /// Ids of the jobs that may be the oldest waiting (their `timestamp` decides).
     pub oldest_candidates: Vec<String>,
@@ -197,6 +199,10 @@ pub fn parse_refresh(
                     .get(1)
                     .and_then(as_string)
                     .or_else(|| fields.get(2).and_then(as_string));
+                refresh.max_len_events = fields
+                    .get(3)
+                    .and_then(as_i64)
+                    .and_then(|n| u64::try_from(n).ok());
             }
             (None, None) => {}
         }

@@ -311,6 +311,7 @@ impl Poller {
                     .is_some_and(|prev| prev.counts != refresh.counts);
             state.force_refresh = moved || (refresh.saw_markers && !state.legacy_markers);
             state.legacy_markers |= refresh.saw_markers;
+            state.stream.max_len = refresh.max_len_events.or(state.stream.max_len);
             let interval = std::mem::take(&mut state.interval);
             apply_rates(state, &interval, Some(&refresh));
             state.interval = interval;

@@ -64,14 +64,19 @@ impl Poller {
             }
             let hot: Vec<QueueId> = pending
                 .iter()
-                .filter(|q| self.queues.get(*q).is_some_and(|s| s.stream.hot))
+                .filter(|q| {
+                    self.queues
+                        .get(*q)
+                        .is_some_and(|s| s.stream.needs_trim_check(count))
+                })
                 .cloned()
                 .collect();
             // First the trim check, then the read: a busy stream whose first entry is newer
             // than our last read lost entries we never saw (BullMQ trims with MAXLEN ~).
             // Checking before reading can only miss a trim in the instant between the two
             // commands, never report one that did not happen; and it needs no MULTI, which
-            // a read-only ACL may forbid.
+            // a read-only ACL may forbid. Only streams read near the trim threshold are
+            // checked; for the others a read reaching it counts as a possible gap.
             let mut pipe = redis::pipe();
             for queue in &hot {
                 push_first_event(&mut pipe, queue);
@@ -134,7 +139,15 @@ impl Poller {
                         state.stream.check_trim_after.get_or_insert(before);
                     }
                 }
+                let checked = hot.contains(&queue);
+                if !checked
+                    && state.stream.hot
+                    && entries.len() >= state.stream.gap_threshold(count)
+                {
+                    state.stream.pending.gap = true;
+                }
                 state.stream.hot = !entries.is_empty();
+                state.stream.last_batch = entries.len();
                 let full = entries.len() >= count;
                 for (id, fields) in &entries {
                     state.stream.apply(*id, fields, sample);
@@ -147,6 +160,7 @@ impl Poller {
             for queue in by_key.values() {
                 if let Some(state) = self.queues.get_mut(queue) {
                     state.stream.hot = false;
+                    state.stream.last_batch = 0;
                 }
             }
             pending = again;
