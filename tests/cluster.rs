@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::{
     assert_counts_match, assert_rate, load_script, pid_alive, qtop_bin, queue, run_qtop,
-    snapshot_json, NodeChild, NodeScript, RedisCluster, RedisServer, Resp,
+    snapshot_json, NodeChild, NodeScript, RedisCluster, RedisServer, Resp, SCENARIO_QUEUES,
 };
 use qtop::source::{spawn_poller, PollerConfig, RedisTarget, SourceEvent};
 use serde_json::Value;
@@ -111,14 +111,7 @@ fn scenario_counts_and_workers_on_the_cluster_equal_a_single_node_run() {
 
     let on_one = snapshot_json(&single.url(), &["--prefix", "{bull}"], "0s");
     let on_many = snapshot_json(&seed, &["--prefix", "{bull}"], "0s");
-    let names = [
-        "emails",
-        "emails-children",
-        "billing",
-        "paused-q",
-        "ephemeral",
-        "reports",
-    ];
+    let names = SCENARIO_QUEUES;
     let expected: BTreeSet<String> = names.iter().map(|n| format!("{{bull}}:{n}")).collect();
     assert_eq!(queue_names(&on_one), expected);
     assert_eq!(queue_names(&on_many), expected);

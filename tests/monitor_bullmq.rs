@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use common::{
     assert_counts_match, assert_rate, load_script, queue, snapshot_json, NodeScript, RedisServer,
+    SCENARIO_QUEUES,
 };
 
 #[test]
@@ -20,14 +21,7 @@ fn counts_equal_bullmq_get_job_counts_in_every_state() {
     let bull = scenario.wait_for_json("READY", Duration::from_secs(60));
     let doc = snapshot_json(&redis.url(), &[], "1s");
 
-    for name in [
-        "emails",
-        "emails-children",
-        "billing",
-        "paused-q",
-        "ephemeral",
-        "reports",
-    ] {
+    for name in SCENARIO_QUEUES {
         let ours = queue(&doc, name);
         assert_counts_match(ours, &bull[name], name);
         assert_eq!(ours["library"], "bullmq:6.7.0", "{name} library");

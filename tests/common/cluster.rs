@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+use super::redis_server::open_log;
 use super::resp::{Conn, Resp};
 
 /// Masters and replicas `start` creates.
@@ -88,12 +89,7 @@ impl Node {
     /// `nodes.conf`, which keeps its cluster identity across restarts), then
     /// waits for PING. Errors carry the log tail.
     fn spawn(&mut self) -> Result<(), String> {
-        let log = File::options()
-            .create(true)
-            .append(true)
-            .open(self.log_path())
-            .map_err(|e| format!("open redis log: {e}"))?;
-        let log_err = log.try_clone().map_err(|e| e.to_string())?;
+        let (log, log_err) = open_log(&self.log_path())?;
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .arg("--unixsocket")

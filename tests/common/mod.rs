@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 pub use cluster::{parse_cluster_nodes, NodeInfo, RedisCluster, SLOTS};
 pub use node::{
     ensure_node_modules, node_dir, run_node, spawn_node, NodeChild, NodeScript, RUN_TIMEOUT,
+    SCENARIO_QUEUES,
 };
 pub use python::{ensure_python_env, spawn_python};
 pub use qtop::{assert_counts_match, assert_rate, qtop_bin, queue, run_qtop, snapshot_json};

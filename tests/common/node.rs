@@ -378,3 +378,13 @@ impl Drop for NodeChild {
         self.kill();
     }
 }
+
+/// The queues `scenario.js` builds (under its `--prefix`).
+pub const SCENARIO_QUEUES: [&str; 6] = [
+    "emails",
+    "emails-children",
+    "billing",
+    "paused-q",
+    "ephemeral",
+    "reports",
+];

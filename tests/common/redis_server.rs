@@ -243,12 +243,7 @@ impl RedisServer {
     /// Spawns redis-server and waits for PING. Errors carry the log tail.
     fn spawn(&mut self) -> Result<(), String> {
         let dir = self.dir.path().to_path_buf();
-        let log = File::options()
-            .create(true)
-            .append(true)
-            .open(self.log_path())
-            .map_err(|e| format!("open redis log: {e}"))?;
-        let log_err = log.try_clone().map_err(|e| e.to_string())?;
+        let (log, log_err) = open_log(&self.log_path())?;
         let port = self.port.unwrap_or(0).to_string();
         let socket = self.socket_path();
         let mut cmd = Command::new("redis-server");
@@ -351,6 +346,17 @@ fn tail(path: &Path, n: usize) -> String {
 }
 
 /// Convenience for assertions after a stop: the old pid must be gone.
+/// A redis-server log file opened for appending, twice (stdout and stderr).
+pub(super) fn open_log(path: &Path) -> Result<(File, File), String> {
+    let log = File::options()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("open redis log: {e}"))?;
+    let log_err = log.try_clone().map_err(|e| e.to_string())?;
+    Ok((log, log_err))
+}
+
 pub fn assert_pid_gone(pid: u32) {
     assert!(!pid_alive(pid), "process {pid} is still alive");
 }
