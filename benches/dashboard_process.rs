@@ -7,6 +7,10 @@
 //!     cargo bench --bench dashboard_process            # 60 s window
 //!     cargo bench --bench dashboard_process -- 300     # another window, in seconds
 //!     cargo bench --bench dashboard_process -- 60 2    # 2 jobs/s per queue instead of 10
+//!
+//! `QTOP_BENCH_COMPARE=/path/to/other/qtop[,…]` runs those binaries too, side by side on the
+//! same load over the same window (this VM's noise then moves all of them alike): an A/B
+//! comparison of two builds.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -51,9 +55,9 @@ fn status_kb(pid: u32, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// The qtop process watching `url` (tmux runs it under a shell).
-fn find_qtop(url: &str) -> Option<u32> {
-    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_qtop")).ok()?;
+/// The process of binary `bin` watching `url` (tmux runs it under a shell).
+fn find_qtop(bin: &str, url: &str) -> Option<u32> {
+    let exe = std::fs::canonicalize(bin).ok()?;
     std::fs::read_dir("/proc").ok()?.find_map(|entry| {
         let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
@@ -85,34 +89,62 @@ async fn main() {
     let cancel = CancellationToken::new();
     let load = start_load(url.clone(), QUEUES, rate, cancel.clone());
 
-    let command = format!(
-        "env -u REDIS_URL '{}' --redis '{url}' --interval 1s; sleep 5",
-        env!("CARGO_BIN_EXE_qtop")
-    );
-    let tmux = Tmux::start(200, 50, &command);
-    tmux.wait_for("the queues table", |screen| screen.contains("q100"));
+    let mut bins = vec![env!("CARGO_BIN_EXE_qtop").to_string()];
+    if let Ok(others) = std::env::var("QTOP_BENCH_COMPARE") {
+        bins.extend(
+            others
+                .split(',')
+                .filter(|b| !b.is_empty())
+                .map(str::to_string),
+        );
+    }
+    let dashboards: Vec<Tmux> = bins
+        .iter()
+        .map(|bin| {
+            let command =
+                format!("env -u REDIS_URL '{bin}' --redis '{url}' --interval 1s; sleep 5");
+            let tmux = Tmux::start(200, 50, &command);
+            tmux.wait_for("the queues table", |screen| screen.contains("q100"));
+            tmux
+        })
+        .collect();
     tokio::time::sleep(WARMUP).await;
-    let pid = find_qtop(&url).expect("the qtop process");
+    let pids: Vec<u32> = bins
+        .iter()
+        .map(|bin| find_qtop(bin, &url).expect("the qtop process"))
+        .collect();
     let hz = ticks_per_second();
-    let (ticks_before, started) = (cpu_ticks(pid), Instant::now());
+    let before: Vec<u64> = pids.iter().map(|pid| cpu_ticks(*pid)).collect();
+    let started = Instant::now();
     tokio::time::sleep(window).await;
-    let ticks = cpu_ticks(pid).saturating_sub(ticks_before);
     let seconds = started.elapsed().as_secs_f64();
-    let cpu_percent = ticks as f64 / hz / seconds * 100.0;
-    let (peak_kb, rss_kb) = (status_kb(pid, "VmHWM:"), status_kb(pid, "VmRSS:"));
-    let screen = tmux.screen();
+    let rows: Vec<String> = bins
+        .iter()
+        .zip(pids.iter().zip(before))
+        .map(|(bin, (pid, ticks_before))| {
+            let ticks = cpu_ticks(*pid).saturating_sub(ticks_before);
+            let cpu_percent = ticks as f64 / hz / seconds * 100.0;
+            let (peak_kb, rss_kb) = (status_kb(*pid, "VmHWM:"), status_kb(*pid, "VmRSS:"));
+            format!(
+                "| {seconds:.0} s | {cpu_percent:.2} % | {:.1} MB | {:.1} MB | {bin} |",
+                peak_kb as f64 / 1024.0,
+                rss_kb as f64 / 1024.0
+            )
+        })
+        .collect();
+    let screen = dashboards[0].screen();
     let header = screen.lines().next().unwrap_or_default().to_string();
-    tmux.send(&["q"]);
+    for tmux in &dashboards {
+        tmux.send(&["q"]);
+    }
     cancel.cancel();
     let _ = load.await;
 
     println!("qtop dashboard, release build, 200×50 in tmux, {QUEUES} queues × {rate} jobs/s, --interval 1s");
-    println!("| window | CPU (% of one core) | peak RSS (VmHWM) | RSS at end |");
-    println!("|---:|---:|---:|---:|");
-    println!(
-        "| {seconds:.0} s | {cpu_percent:.2} % | {:.1} MB | {:.1} MB |",
-        peak_kb as f64 / 1024.0,
-        rss_kb as f64 / 1024.0
-    );
+    println!("| window | CPU (% of one core) | peak RSS (VmHWM) | RSS at end | binary |");
+    println!("|---:|---:|---:|---:|---|");
+    for row in rows {
+        println!("{row}");
+    }
     println!("header at the end: {header}");
 }
