@@ -105,19 +105,14 @@ impl StreamState {
 
     /// Account one entry. `sample_size` bounds the finished jobs kept per interval
     /// (reservoir sampling keeps the sample uniform however many jobs finish).
-    pub fn apply(&mut self, id: StreamId, fields: &[(String, String)], sample_size: usize) {
+    pub fn apply(&mut self, entry: EventEntry<'_>, sample_size: usize) {
         self.pending.entries += 1;
+        let id = entry.id;
         self.last_id = Some(id);
-        let field = |name: &str| {
-            fields
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        };
-        let Some(event) = field("event") else {
+        let Some(event) = entry.event else {
             return;
         };
-        let job_id = field("jobId").unwrap_or_default();
+        let job_id = entry.job_id.unwrap_or_default();
         match event {
             "added" => {
                 self.pending.added += 1;
@@ -190,11 +185,32 @@ pub struct Interval {
     pub sample: Vec<FinishedJob>,
 }
 
-/// One stream's entries from an XREAD reply: `(key, [(id, fields)])`.
-pub type StreamEntries = (String, Vec<(StreamId, Vec<(String, String)>)>);
+/// One events-stream entry: its id and the two fields qtop reads (`event`, `jobId`),
+/// borrowed from the reply; the others (`returnvalue`, `prev`, `failedReason`…) are never
+/// copied, which keeps a busy stream cheap to read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EventEntry<'a> {
+    pub id: StreamId,
+    pub event: Option<&'a str>,
+    pub job_id: Option<&'a str>,
+}
+
+impl<'a> EventEntry<'a> {
+    /// Keep `value` if `field` is one qtop reads.
+    pub fn set_field(&mut self, field: &[u8], value: Option<&'a str>) {
+        match field {
+            b"event" => self.event = value,
+            b"jobId" => self.job_id = value,
+            _ => {}
+        }
+    }
+}
+
+/// One stream's entries from an XREAD reply: `(key, entries)`.
+pub type StreamEntries<'a> = (String, Vec<EventEntry<'a>>);
 
 /// Parse an XREAD reply (RESP2 array or RESP3 map). Malformed parts are skipped.
-pub fn parse_xread(reply: &Value) -> Vec<StreamEntries> {
+pub fn parse_xread(reply: &Value) -> Vec<StreamEntries<'_>> {
     let Some(streams) = as_pairs_or_nested(reply) else {
         return Vec::new();
     };
@@ -224,21 +240,25 @@ fn as_pairs_or_nested(reply: &Value) -> Option<Vec<(&Value, &Value)>> {
     }
 }
 
-/// The only event fields qtop reads; the others (`returnvalue`, `prev`, `failedReason`…)
-/// are skipped without being copied, which keeps a busy stream cheap to parse.
-const USED_FIELDS: [&[u8]; 2] = [b"event", b"jobId"];
-
-fn used_field(key: &Value) -> bool {
-    match key {
-        Value::BulkString(bytes) => USED_FIELDS.contains(&bytes.as_slice()),
-        Value::SimpleString(text) => USED_FIELDS.contains(&text.as_bytes()),
-        _ => false,
+/// The text of a string reply, borrowed (`None` for other types and non-UTF-8 bytes).
+fn as_str(value: &Value) -> Option<&str> {
+    match value {
+        Value::BulkString(bytes) => std::str::from_utf8(bytes).ok(),
+        Value::SimpleString(text) => Some(text),
+        _ => None,
     }
 }
 
-/// Parse the entries of XRANGE/XREAD: `[[id, [field, value, …]], …]`, keeping the fields
-/// qtop uses (`event`, `jobId`).
-pub fn parse_entries(value: &Value) -> Vec<(StreamId, Vec<(String, String)>)> {
+fn as_bytes(value: &Value) -> Option<&[u8]> {
+    match value {
+        Value::BulkString(bytes) => Some(bytes),
+        Value::SimpleString(text) => Some(text.as_bytes()),
+        _ => None,
+    }
+}
+
+/// Parse the entries of XRANGE/XREAD: `[[id, [field, value, …]], …]`.
+pub fn parse_entries(value: &Value) -> Vec<EventEntry<'_>> {
     let Some(items) = as_array(value) else {
         return Vec::new();
     };
@@ -248,14 +268,16 @@ pub fn parse_entries(value: &Value) -> Vec<(StreamId, Vec<(String, String)>)> {
             let [id, fields] = as_array(item)? else {
                 return None;
             };
-            let id = StreamId::parse(&as_string(id)?)?;
-            let fields = as_pairs(fields)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|(k, _)| used_field(k))
-                .filter_map(|(k, v)| Some((as_string(k)?, as_string(v)?)))
-                .collect();
-            Some((id, fields))
+            let mut entry = EventEntry {
+                id: StreamId::parse(as_str(id)?)?,
+                ..EventEntry::default()
+            };
+            for (field, value) in as_pairs(fields).unwrap_or_default() {
+                if let Some(field) = as_bytes(field) {
+                    entry.set_field(field, as_str(value));
+                }
+            }
+            Some(entry)
         })
         .collect()
 }
@@ -264,11 +286,15 @@ pub fn parse_entries(value: &Value) -> Vec<(StreamId, Vec<(String, String)>)> {
 mod tests {
     use super::*;
 
-    fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+    fn entry<'a>(ms: u64, pairs: &[(&str, &'a str)]) -> EventEntry<'a> {
+        let mut entry = EventEntry {
+            id: id(ms),
+            ..EventEntry::default()
+        };
+        for (field, value) in pairs {
+            entry.set_field(field.as_bytes(), Some(value));
+        }
+        entry
     }
 
     fn id(ms: u64) -> StreamId {
@@ -286,29 +312,13 @@ mod tests {
     #[test]
     fn events_are_counted_and_timed() {
         let mut state = StreamState::new(None, true);
-        state.apply(id(1000), &fields(&[("event", "added"), ("jobId", "1")]), 10);
-        state.apply(
-            id(1000),
-            &fields(&[("event", "waiting"), ("jobId", "1")]),
-            10,
-        );
-        state.apply(
-            id(1250),
-            &fields(&[("event", "active"), ("jobId", "1")]),
-            10,
-        );
-        state.apply(
-            id(1400),
-            &fields(&[("event", "completed"), ("jobId", "1")]),
-            10,
-        );
-        state.apply(id(1500), &fields(&[("event", "added"), ("jobId", "2")]), 10);
-        state.apply(
-            id(1600),
-            &fields(&[("event", "failed"), ("jobId", "2")]),
-            10,
-        );
-        state.apply(id(1700), &fields(&[("no-event", "x")]), 10);
+        state.apply(entry(1000, &[("event", "added"), ("jobId", "1")]), 10);
+        state.apply(entry(1000, &[("event", "waiting"), ("jobId", "1")]), 10);
+        state.apply(entry(1250, &[("event", "active"), ("jobId", "1")]), 10);
+        state.apply(entry(1400, &[("event", "completed"), ("jobId", "1")]), 10);
+        state.apply(entry(1500, &[("event", "added"), ("jobId", "2")]), 10);
+        state.apply(entry(1600, &[("event", "failed"), ("jobId", "2")]), 10);
+        state.apply(entry(1700, &[("no-event", "x")]), 10);
         let interval = state.take_interval();
         assert_eq!(
             (interval.added, interval.completed, interval.failed),
@@ -328,11 +338,7 @@ mod tests {
         let mut state = StreamState::new(None, true);
         for n in 0..10_000u64 {
             let job = n.to_string();
-            state.apply(
-                id(n),
-                &fields(&[("event", "completed"), ("jobId", &job)]),
-                50,
-            );
+            state.apply(entry(n, &[("event", "completed"), ("jobId", &job)]), 50);
         }
         let interval = state.take_interval();
         assert_eq!(interval.sample.len(), 50);
@@ -353,11 +359,7 @@ mod tests {
         for _ in 0..200 {
             for n in 0..1_000u64 {
                 let job = n.to_string();
-                state.apply(
-                    id(n),
-                    &fields(&[("event", "completed"), ("jobId", &job)]),
-                    100,
-                );
+                state.apply(entry(n, &[("event", "completed"), ("jobId", &job)]), 100);
             }
             let interval = state.take_interval();
             assert_eq!(interval.sample.len(), 100);

@@ -9,6 +9,7 @@ pub mod dlq;
 pub mod dlq_export;
 pub mod dlq_task;
 pub mod events;
+pub mod lean;
 pub mod link;
 pub mod poller;
 pub mod task;

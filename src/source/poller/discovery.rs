@@ -141,7 +141,7 @@ impl Poller {
                 let last_id = pair
                     .get(1)
                     .map(parse_entries)
-                    .and_then(|entries| entries.first().map(|(id, _)| *id))
+                    .and_then(|entries| entries.first().map(|entry| entry.id))
                     .or(Some(StreamId::default()));
                 let slot = self.next_slot;
                 self.next_slot += 1;

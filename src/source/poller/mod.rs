@@ -34,6 +34,7 @@ use super::bullmq::read::{
 use super::cluster::LinkError;
 use super::connect::{ConnectError, RedisTarget};
 use super::events::{parse_entries, Interval, StreamId, StreamState};
+use super::lean::LeanConn;
 use super::link::{info_field, Link};
 use crate::model::{
     ClusterNodeReading, ClusterReading, EventTotals, JobTiming, PollReport, PollStats, QueueKey,
@@ -107,6 +108,8 @@ pub struct Poller {
     target: RedisTarget,
     config: PollerConfig,
     link: Option<Link>,
+    /// The events are read through this when it could be opened (a single Redis, no TLS).
+    lean: Option<LeanConn>,
     /// Cluster nodes seen so far: reconnection tries them after the seeds.
     known_nodes: Vec<String>,
     queues: BTreeMap<QueueId, QueueState>,
@@ -126,6 +129,7 @@ impl Poller {
             target,
             config,
             link: None,
+            lean: None,
             known_nodes: Vec::new(),
             queues: BTreeMap::new(),
             redis_version: String::new(),
@@ -169,6 +173,17 @@ impl Poller {
         if let Link::Cluster(cluster) = &link {
             self.known_nodes = cluster.known_addrs();
         }
+        self.lean = match &link {
+            Link::Single { .. } => match LeanConn::open(&target, self.config.timeout).await {
+                Ok(lean) => lean,
+                Err(error) => {
+                    // A second connection refused (maxclients, an ACL): redis-rs reads them.
+                    tracing::warn!(%error, "events read through the main connection");
+                    None
+                }
+            },
+            Link::Cluster(_) => None,
+        };
         self.link = Some(link);
         self.last_discovery = None;
         self.cycle = None;
@@ -178,6 +193,7 @@ impl Poller {
     /// Drop the connection after an error so the next call reconnects.
     pub fn disconnect(&mut self) {
         self.link = None;
+        self.lean = None;
     }
 
     fn link(&mut self) -> Result<&mut Link, ConnectError> {
@@ -278,7 +294,7 @@ impl Poller {
             let first = replies
                 .get(checks_at + i)
                 .map(parse_entries)
-                .and_then(|entries| entries.first().map(|(id, _)| *id));
+                .and_then(|entries| entries.first().map(|entry| entry.id));
             if let Some(state) = self.queues.get_mut(queue) {
                 if first.is_some_and(|first| first > *after) {
                     state.interval.gap = true;

@@ -2,9 +2,16 @@
 //! between polls one for the busy ones only. An XREAD costs Redis a lookup per stream named,
 //! so idle streams are named once per poll, not on every events tick.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use super::Poller;
+use super::{Poller, QueueState};
+use crate::source::bullmq::keys::QueueId;
+use crate::source::bullmq::read::push_first_event;
+use crate::source::connect::ConnectError;
+use crate::source::events::{parse_entries, parse_xread, StreamEntries, StreamId};
+use crate::source::lean::xread::{self, XreadReply};
+use crate::source::lean::Batch;
+use crate::source::value::{as_string, server_error};
 
 /// Idle streams named per full read before they are read in turns.
 const IDLE_STREAMS_PER_POLL: u64 = 250;
@@ -18,11 +25,21 @@ fn idle_stride(idle: u64) -> u64 {
     idle.div_ceil(IDLE_STREAMS_PER_POLL)
         .clamp(1, MAX_IDLE_STRIDE)
 }
-use crate::source::bullmq::keys::QueueId;
-use crate::source::bullmq::read::push_first_event;
-use crate::source::connect::ConnectError;
-use crate::source::events::{parse_entries, parse_xread, StreamId};
-use crate::source::value::{as_string, server_error};
+/// One read of the events: the trim checks' first ids, then the XREAD's streams (or the
+/// server error it answered).
+struct StreamsRead<'a> {
+    firsts: Vec<Option<StreamId>>,
+    streams: Result<Vec<StreamEntries<'a>>, String>,
+}
+
+/// What to do after a read.
+enum Next {
+    /// Read these (full batches) again.
+    Again(Vec<QueueId>),
+    /// A key is not a stream: find it and leave it out.
+    WrongType,
+    Done,
+}
 
 impl Poller {
     /// Read new events from the busy streams (those that had entries on their last read).
@@ -39,7 +56,6 @@ impl Poller {
 
     async fn read_streams(&mut self, only_hot: bool) -> Result<(), ConnectError> {
         let count = self.config.xread_count;
-        let sample = self.config.latency_sample;
         // Many idle streams are read in turns (a slice per poll), so naming thousands of
         // quiet streams does not dominate what monitoring costs Redis; busy ones every time.
         let idle = self
@@ -62,110 +78,147 @@ impl Poller {
             if pending.is_empty() {
                 break;
             }
-            let hot: Vec<QueueId> = pending
-                .iter()
-                .filter(|q| {
-                    self.queues
-                        .get(*q)
-                        .is_some_and(|s| s.stream.needs_trim_check(count))
-                })
-                .cloned()
-                .collect();
             // First the trim check, then the read: a busy stream whose first entry is newer
             // than our last read lost entries we never saw (BullMQ trims with MAXLEN ~).
             // Checking before reading can only miss a trim in the instant between the two
             // commands, never report one that did not happen; and it needs no MULTI, which
             // a read-only ACL may forbid. Only streams read near the trim threshold are
             // checked; for the others a read reaching it counts as a possible gap.
-            let mut pipe = redis::pipe();
-            for queue in &hot {
-                push_first_event(&mut pipe, queue);
-            }
-            let mut xread = redis::cmd("XREAD");
-            xread.arg("COUNT").arg(count).arg("STREAMS");
-            for queue in &pending {
-                xread.arg(queue.events());
-            }
-            for queue in &pending {
-                let last = self
-                    .queues
-                    .get(queue)
-                    .and_then(|s| s.stream.last_id)
-                    .unwrap_or_default();
-                xread.arg(last.to_arg());
-            }
-            pipe.add_command(xread);
-            let replies = match self.run(&pipe).await {
-                Ok(replies) => replies,
-                Err(error) => {
-                    if error.to_string().contains("WRONGTYPE") {
-                        self.recheck_stream_types().await?;
-                        return Ok(());
-                    }
-                    return Err(error);
-                }
+            let hot: Vec<usize> = (0..pending.len())
+                .filter(|i| {
+                    self.queues
+                        .get(&pending[*i])
+                        .is_some_and(|s| s.stream.needs_trim_check(count))
+                })
+                .collect();
+            let keys: Vec<String> = pending.iter().map(QueueId::events).collect();
+            let ids: Vec<String> = pending
+                .iter()
+                .map(|q| {
+                    let last = self.queues.get(q).and_then(|s| s.stream.last_id);
+                    last.unwrap_or_default().to_arg()
+                })
+                .collect();
+            let next = if self.lean.is_some() {
+                self.read_lean(&pending, &hot, &keys, &ids).await?
+            } else {
+                self.read_redis_rs(&pending, &hot, &keys, &ids).await?
             };
-            let Some(xread_reply) = replies.last() else {
-                break;
-            };
-            if let Some(error) = server_error(xread_reply) {
-                if error.contains("WRONGTYPE") {
+            match next {
+                Next::Again(again) => pending = again,
+                Next::WrongType => {
                     self.recheck_stream_types().await?;
+                    return Ok(());
                 }
-                return Ok(());
+                Next::Done => return Ok(()),
             }
-            for (queue, first) in hot.iter().zip(replies.iter()) {
-                let first_id = parse_entries(first).first().map(|(id, _)| *id);
-                if let Some(state) = self.queues.get_mut(queue) {
-                    let last = state.stream.last_id.unwrap_or_default();
-                    if first_id.is_some_and(|first| first > last) && last != StreamId::default() {
-                        state.stream.pending.gap = true;
-                    }
-                }
-            }
-            let mut by_key: HashMap<String, QueueId> =
-                pending.iter().map(|q| (q.events(), q.clone())).collect();
-            let mut again = Vec::new();
-            for (key, entries) in parse_xread(xread_reply) {
-                let Some(queue) = by_key.remove(&key) else {
-                    continue;
-                };
-                let Some(state) = self.queues.get_mut(&queue) else {
-                    continue;
-                };
-                if !entries.is_empty() && !state.stream.hot {
-                    let before = state.stream.last_id.unwrap_or_default();
-                    if before != StreamId::default() {
-                        state.stream.check_trim_after.get_or_insert(before);
-                    }
-                }
-                let checked = hot.contains(&queue);
-                if !checked
-                    && state.stream.hot
-                    && entries.len() >= state.stream.gap_threshold(count)
-                {
-                    state.stream.pending.gap = true;
-                }
-                state.stream.hot = !entries.is_empty();
-                state.stream.last_batch = entries.len();
-                let full = entries.len() >= count;
-                for (id, fields) in &entries {
-                    state.stream.apply(*id, fields, sample);
-                }
-                if full {
-                    again.push(queue);
-                }
-            }
-            // Pending streams that answered nothing are quiet now.
-            for queue in by_key.values() {
-                if let Some(state) = self.queues.get_mut(queue) {
-                    state.stream.hot = false;
-                    state.stream.last_batch = 0;
-                }
-            }
-            pending = again;
         }
         Ok(())
+    }
+
+    /// The read through the lean connection: replies stay bytes, entries borrow them.
+    async fn read_lean(
+        &mut self,
+        pending: &[QueueId],
+        hot: &[usize],
+        keys: &[String],
+        ids: &[String],
+    ) -> Result<Next, ConnectError> {
+        let count = self.config.xread_count.to_string();
+        let mut batch = Batch::default();
+        for &i in hot {
+            batch.push(&[b"XRANGE", keys[i].as_bytes(), b"-", b"+", b"COUNT", b"1"]);
+        }
+        let mut xread: Vec<&[u8]> = Vec::with_capacity(4 + 2 * keys.len());
+        xread.extend_from_slice(&[b"XREAD", b"COUNT", count.as_bytes(), b"STREAMS"]);
+        xread.extend(keys.iter().map(|k| k.as_bytes()));
+        xread.extend(ids.iter().map(|id| id.as_bytes()));
+        batch.push(&xread);
+        self.cost.round_trips += 1;
+        self.cost.commands += batch.len() as u64;
+        let Some(lean) = self.lean.as_mut() else {
+            return Ok(Next::Done);
+        };
+        let replies = match lean.exchange(&batch).await {
+            Ok(replies) => replies,
+            Err(error) => {
+                // A half-read reply leaves the connection unusable: start over.
+                self.lean = None;
+                self.disconnect();
+                return Err(error);
+            }
+        };
+        let firsts = (0..hot.len())
+            .map(|i| replies.get(i).and_then(xread::first_entry_id))
+            .collect();
+        let streams = match replies.get(hot.len()).map(xread::parse_xread) {
+            Some(XreadReply::Streams(streams)) => Ok(streams),
+            Some(XreadReply::Error(error)) => Err(error),
+            None => Ok(Vec::new()),
+        };
+        let read = StreamsRead { firsts, streams };
+        let sample = self.config.latency_sample;
+        let count = self.config.xread_count;
+        Ok(apply_read(
+            &mut self.queues,
+            pending,
+            hot,
+            keys,
+            read,
+            count,
+            sample,
+        ))
+    }
+
+    /// The read through redis-rs (TLS, clusters, or when the lean connection is refused).
+    async fn read_redis_rs(
+        &mut self,
+        pending: &[QueueId],
+        hot: &[usize],
+        keys: &[String],
+        ids: &[String],
+    ) -> Result<Next, ConnectError> {
+        let count = self.config.xread_count;
+        let mut pipe = redis::pipe();
+        for &i in hot {
+            push_first_event(&mut pipe, &pending[i]);
+        }
+        let mut xread = redis::cmd("XREAD");
+        xread
+            .arg("COUNT")
+            .arg(count)
+            .arg("STREAMS")
+            .arg(keys)
+            .arg(ids);
+        pipe.add_command(xread);
+        let replies = match self.run(&pipe).await {
+            Ok(replies) => replies,
+            Err(error) if error.to_string().contains("WRONGTYPE") => return Ok(Next::WrongType),
+            Err(error) => return Err(error),
+        };
+        let Some(xread_reply) = replies.last() else {
+            return Ok(Next::Done);
+        };
+        let firsts = replies
+            .iter()
+            .take(hot.len())
+            .map(|first| parse_entries(first).first().map(|entry| entry.id))
+            .collect();
+        let streams = match server_error(xread_reply) {
+            Some(error) => Err(error),
+            None => Ok(parse_xread(xread_reply)),
+        };
+        let read = StreamsRead { firsts, streams };
+        let sample = self.config.latency_sample;
+        Ok(apply_read(
+            &mut self.queues,
+            pending,
+            hot,
+            keys,
+            read,
+            count,
+            sample,
+        ))
     }
 
     /// XREAD failed with WRONGTYPE: find the foreign `events` keys and leave them out.
@@ -185,6 +238,72 @@ impl Poller {
         }
         Ok(())
     }
+}
+
+/// Account what one read found: trim gaps, then every entry of every stream.
+fn apply_read(
+    queues: &mut BTreeMap<QueueId, QueueState>,
+    pending: &[QueueId],
+    hot: &[usize],
+    keys: &[String],
+    read: StreamsRead<'_>,
+    count: usize,
+    sample: usize,
+) -> Next {
+    for (&i, first_id) in hot.iter().zip(read.firsts) {
+        if let Some(state) = queues.get_mut(&pending[i]) {
+            let last = state.stream.last_id.unwrap_or_default();
+            if first_id.is_some_and(|first| first > last) && last != StreamId::default() {
+                state.stream.pending.gap = true;
+            }
+        }
+    }
+    let streams = match read.streams {
+        Ok(streams) => streams,
+        Err(error) if error.contains("WRONGTYPE") => return Next::WrongType,
+        Err(_) => return Next::Done,
+    };
+    let mut by_key: HashMap<&str, usize> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| (key.as_str(), i))
+        .collect();
+    let mut again = Vec::new();
+    for (key, entries) in streams {
+        let Some(i) = by_key.remove(key.as_str()) else {
+            continue;
+        };
+        let Some(state) = queues.get_mut(&pending[i]) else {
+            continue;
+        };
+        if !entries.is_empty() && !state.stream.hot {
+            let before = state.stream.last_id.unwrap_or_default();
+            if before != StreamId::default() {
+                state.stream.check_trim_after.get_or_insert(before);
+            }
+        }
+        let checked = hot.contains(&i);
+        if !checked && state.stream.hot && entries.len() >= state.stream.gap_threshold(count) {
+            state.stream.pending.gap = true;
+        }
+        state.stream.hot = !entries.is_empty();
+        state.stream.last_batch = entries.len();
+        let full = entries.len() >= count;
+        for entry in entries {
+            state.stream.apply(entry, sample);
+        }
+        if full {
+            again.push(pending[i].clone());
+        }
+    }
+    // Pending streams that answered nothing are quiet now.
+    for i in by_key.into_values() {
+        if let Some(state) = queues.get_mut(&pending[i]) {
+            state.stream.hot = false;
+            state.stream.last_batch = 0;
+        }
+    }
+    Next::Again(again)
 }
 
 #[cfg(test)]
