@@ -12,7 +12,7 @@ use redis::ConnectionAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 
-use super::resp::{encode, reply_ends, Frame, ReadError, Reader};
+use super::resp::{encode, Frame, ReadError, Reader, ReplyScanner};
 use crate::source::connect::{ConnectError, RedisTarget};
 
 /// The name operators see in `CLIENT LIST`.
@@ -33,7 +33,7 @@ pub struct LeanConn {
     timeout: Duration,
     out: Vec<u8>,
     buf: Vec<u8>,
-    ends: Vec<usize>,
+    scanner: ReplyScanner,
 }
 
 /// Commands to send in one round trip, encoded as they are added.
@@ -107,7 +107,7 @@ impl LeanConn {
             timeout,
             out: Vec::new(),
             buf: Vec::new(),
-            ends: Vec::new(),
+            scanner: ReplyScanner::default(),
         };
         let settings = info.redis_settings();
         let mut hello = Batch::default();
@@ -155,7 +155,7 @@ impl LeanConn {
         match tokio::time::timeout(self.timeout, self.round_trip(batch)).await {
             Ok(Ok(())) => Ok(Replies {
                 buf: &self.buf,
-                ends: &self.ends,
+                ends: &self.scanner.ends,
             }),
             Ok(Err(error)) => Err(error),
             Err(_) => Err(ConnectError::Timeout(at)),
@@ -167,7 +167,7 @@ impl LeanConn {
             self.buf = Vec::new();
         }
         self.buf.clear();
-        self.ends.clear();
+        self.scanner.reset();
         self.out.clear();
         self.out.extend_from_slice(&batch.bytes);
         let written = match &mut self.io {
@@ -176,9 +176,9 @@ impl LeanConn {
         };
         written.map_err(|e| io_error(&self.at, &e))?;
         loop {
-            match reply_ends(&self.buf, batch.len(), &mut self.ends) {
-                Ok(()) => return Ok(()),
-                Err(ReadError::Incomplete) => {}
+            match self.scanner.scan(&self.buf, batch.len()) {
+                Ok(true) => return Ok(()),
+                Ok(false) | Err(ReadError::Incomplete) => {}
                 Err(ReadError::Malformed(what)) => {
                     return Err(ConnectError::NotRedis(self.at.clone(), what.to_string()))
                 }

@@ -146,24 +146,67 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A RESP length or integer: optional `-`, then at most 18 digits (no overflow possible).
 fn parse_int(line: &[u8]) -> Result<i64, ReadError> {
-    std::str::from_utf8(line)
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .ok_or(ReadError::Malformed("not an integer"))
+    let (negative, digits) = match line {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, line),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return Err(ReadError::Malformed("not an integer"));
+    }
+    let mut n: i64 = 0;
+    for digit in digits {
+        if !digit.is_ascii_digit() {
+            return Err(ReadError::Malformed("not an integer"));
+        }
+        n = n * 10 + i64::from(digit - b'0');
+    }
+    Ok(if negative { -n } else { n })
 }
 
-/// Where each of the first `n` complete replies in `buf` ends; `Incomplete` until all are
-/// there. Replies already in `found` (from an earlier call on a shorter buffer) are not
-/// walked again.
-pub fn reply_ends(buf: &[u8], n: usize, found: &mut Vec<usize>) -> Result<(), ReadError> {
-    let mut reader = Reader::new(buf);
-    reader.pos = found.last().copied().unwrap_or(0);
-    while found.len() < n {
-        reader.skip()?;
-        found.push(reader.position());
+/// Finds where whole replies end as their bytes arrive, resuming where the last call
+/// stopped: a big reply read in many chunks is still walked once.
+#[derive(Debug, Default)]
+pub struct ReplyScanner {
+    /// Where the next frame starts.
+    pos: usize,
+    /// Values still to come in the reply being scanned (0: between replies).
+    pending: usize,
+    /// Where each complete reply ends.
+    pub ends: Vec<usize>,
+}
+
+impl ReplyScanner {
+    pub fn reset(&mut self) {
+        self.pos = 0;
+        self.pending = 0;
+        self.ends.clear();
     }
-    Ok(())
+
+    /// Scan what `buf` holds now (the same buffer, grown); `Ok(true)` once `n` replies are
+    /// complete, `Ok(false)` while more bytes are needed.
+    pub fn scan(&mut self, buf: &[u8], n: usize) -> Result<bool, ReadError> {
+        let mut reader = Reader { buf, pos: self.pos };
+        while self.ends.len() < n {
+            if self.pending == 0 {
+                self.pending = 1;
+            }
+            while self.pending > 0 {
+                match reader.frame() {
+                    Ok(Frame::Array(Some(len))) => {
+                        self.pending = self.pending.saturating_add(len) - 1
+                    }
+                    Ok(_) => self.pending -= 1,
+                    Err(ReadError::Incomplete) => return Ok(false),
+                    Err(error) => return Err(error),
+                }
+                self.pos = reader.pos;
+            }
+            self.ends.push(reader.pos);
+        }
+        Ok(true)
+    }
 }
 
 /// Append one command as a RESP array of bulk strings.
@@ -204,32 +247,29 @@ mod tests {
     fn every_truncation_is_incomplete_and_leaves_the_cursor() {
         let whole = b"*2\r\n*2\r\n$3\r\n1-0\r\n*2\r\n$5\r\nevent\r\n$5\r\nadded\r\n:7\r\n";
         for cut in 0..whole.len() {
-            let mut found = Vec::new();
-            assert_eq!(
-                reply_ends(&whole[..cut], 1, &mut found),
-                Err(ReadError::Incomplete),
-                "cut at {cut}"
-            );
+            let mut scanner = ReplyScanner::default();
+            assert_eq!(scanner.scan(&whole[..cut], 1), Ok(false), "cut at {cut}");
+            // Resumed on the whole buffer, the scan finds the same end.
+            assert_eq!(scanner.scan(whole, 1), Ok(true), "cut at {cut}");
+            assert_eq!(scanner.ends, vec![whole.len()]);
             let mut r = Reader::new(&whole[..cut]);
             assert!(r.skip().is_err());
             assert_eq!(r.position(), 0);
         }
-        let mut found = Vec::new();
-        assert_eq!(reply_ends(whole, 1, &mut found), Ok(()));
-        assert_eq!(found, vec![whole.len()]);
     }
 
     #[test]
-    fn replies_are_found_one_after_another_across_calls() {
+    fn replies_are_found_byte_by_byte() {
         let buf = b":1\r\n*1\r\n+a\r\n$1\r\nx\r\n";
-        let mut found = Vec::new();
-        assert_eq!(
-            reply_ends(&buf[..6], 3, &mut found),
-            Err(ReadError::Incomplete)
-        );
-        assert_eq!(found, vec![4]);
-        assert_eq!(reply_ends(buf, 3, &mut found), Ok(()));
-        assert_eq!(found, vec![4, 12, 19]);
+        let mut scanner = ReplyScanner::default();
+        for len in 0..buf.len() {
+            assert_eq!(scanner.scan(&buf[..len], 3), Ok(false), "{len} bytes");
+        }
+        assert_eq!(scanner.scan(buf, 3), Ok(true));
+        assert_eq!(scanner.ends, vec![4, 12, 19]);
+        scanner.reset();
+        assert_eq!(scanner.scan(&buf[..4], 1), Ok(true));
+        assert_eq!(scanner.ends, vec![4]);
     }
 
     #[test]
@@ -242,6 +282,8 @@ mod tests {
             b"$3\r\nabcXY",
             b":1\n",
             b"$99999999999999999999\r\n",
+            b":12a\r\n",
+            b":-\r\n",
         ] {
             let mut r = Reader::new(bad);
             assert!(
