@@ -1,6 +1,6 @@
 //! Defect 2 of bullmq-official 1.4.4 (shared/bullmq-official-notes.md), shown with the real
 //! crate on a private redis-server, and qtop's workaround: a panicking processor wedges its
-//! job in `active` for good, unless the body runs isolated in its own task.
+//! job in `active` for good, unless `isolated` catches the panic and fails the job.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
