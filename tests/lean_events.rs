@@ -1,7 +1,7 @@
-//! The events streams are read over a second, lean connection (raw RESP, no per-value
-//! decoding): it must authenticate and select the database like the main one, show itself
-//! in CLIENT LIST, and when Redis refuses a second connection the events still arrive
-//! through the main one.
+//! The poller reads over a second, lean connection (raw RESP, no per-value decoding by
+//! redis-rs): it must authenticate and select the database like the main one, show itself
+//! in CLIENT LIST, read events and counts right, come back after a restart, and when Redis
+//! refuses a second connection everything still arrives through the main one.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -71,6 +71,7 @@ async fn events_are_read_over_an_authenticated_lean_connection_in_the_urls_datab
     let mut conn = redis.conn();
     conn.call(&["SELECT", "3"]).unwrap();
     seed_queue(&mut conn);
+    conn.call(&["LPUSH", "bull:q:wait", "a", "b", "c"]).unwrap();
 
     let url = format!("redis://mon:mon-pw@127.0.0.1:{}/3", redis.port());
     let mut poller = Poller::new(
@@ -80,11 +81,18 @@ async fn events_are_read_over_an_authenticated_lean_connection_in_the_urls_datab
     poller.connect().await.unwrap();
     let first = poller.poll().await.unwrap();
     assert_eq!(totals(&first), EventTotals::default());
+    let counts = first
+        .queues
+        .iter()
+        .find(|q| q.key.name == "q")
+        .unwrap()
+        .counts;
+    assert_eq!(counts.map(|c| c.waiting), Some(3), "counts read from db 3");
 
     let clients = client_list(&mut conn);
     let lean = clients
         .lines()
-        .find(|line| line.contains("name=qtop:events"))
+        .find(|line| line.contains("name=qtop:poll"))
         .unwrap_or_else(|| panic!("no lean connection in CLIENT LIST:\n{clients}"));
     assert!(lean.contains("db=3"), "{lean}");
     assert!(lean.contains("user=mon"), "{lean}");
@@ -129,7 +137,7 @@ async fn events_still_arrive_when_redis_refuses_a_second_connection() {
     poller.poll().await.unwrap();
     let clients = client_list(&mut conn);
     assert!(clients.contains("name=qtop:monitor"), "{clients}");
-    assert!(!clients.contains("name=qtop:events"), "{clients}");
+    assert!(!clients.contains("name=qtop:poll"), "{clients}");
 
     write_lifecycles(&mut conn);
     let report = poller.poll().await.unwrap();
@@ -162,7 +170,7 @@ async fn the_lean_connection_comes_back_after_a_redis_restart() {
     }
     report.expect("a poll succeeds after the restart");
     let mut conn = redis.conn();
-    assert!(client_list(&mut conn).contains("name=qtop:events"));
+    assert!(client_list(&mut conn).contains("name=qtop:poll"));
     let before = totals(&poller.poll().await.unwrap());
     write_lifecycles(&mut conn);
     let after = totals(&poller.poll().await.unwrap());

@@ -1,10 +1,12 @@
-//! A plain RESP2 connection for the poller's hottest read: the events streams, several
-//! times a second. redis-rs decodes every value of a reply into its own allocation (about
-//! 2.5 µs per event entry here, most of the dashboard's CPU at 1,000 jobs/s); this one
-//! keeps the reply as bytes and lets `xread.rs` look at the two fields qtop uses.
+//! A plain RESP2 connection for the poller's reads: the events streams several times a
+//! second, and each poll's pipelines. redis-rs decodes every value of a reply into its own
+//! allocation (about 2.5 µs per event entry here, most of the dashboard's CPU at 1,000
+//! jobs/s); this one keeps a reply as bytes, `xread.rs` looks only at the two fields of an
+//! event qtop uses, and `value.rs` builds redis-rs values by hand for the rest.
 //!
 //! Only for a single Redis over TCP or a unix socket; TLS and clusters keep the redis-rs
-//! path. It authenticates and selects the database from the same URL.
+//! path, as does a Redis that refuses a second connection. It authenticates and selects
+//! the database from the same URL.
 
 use std::time::Duration;
 
@@ -16,7 +18,7 @@ use super::resp::{encode, Frame, ReadError, Reader, ReplyScanner};
 use crate::source::connect::{ConnectError, RedisTarget};
 
 /// The name operators see in `CLIENT LIST`.
-const CLIENT_NAME: &[u8] = b"qtop:events";
+const CLIENT_NAME: &[u8] = b"qtop:poll";
 /// Read buffer growth step.
 const READ_CHUNK: usize = 64 * 1024;
 /// A reply buffer grown past this (a burst of events) is not kept between reads.
@@ -44,6 +46,14 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// A redis-rs pipeline's commands, already encoded.
+    pub fn from_pipeline(pipe: &redis::Pipeline) -> Self {
+        Self {
+            bytes: pipe.get_packed_pipeline(),
+            count: pipe.len(),
+        }
+    }
+
     pub fn push(&mut self, args: &[&[u8]]) {
         encode(&mut self.bytes, args);
         self.count += 1;

@@ -1,8 +1,9 @@
-//! The lean events path: a plain RESP2 connection and a reader that looks only at what
-//! qtop uses of an events stream (see `conn.rs` for why).
+//! The lean read path: a plain RESP2 connection and readers that look only at what qtop
+//! uses (see `conn.rs` for why).
 
 pub mod conn;
 pub mod resp;
+pub mod value;
 pub mod xread;
 
 pub use conn::{Batch, LeanConn};

@@ -42,6 +42,11 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
+    /// The whole buffer being read.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+
     /// The next frame.
     pub fn frame(&mut self) -> Result<Frame<'a>, ReadError> {
         let start = self.pos;
