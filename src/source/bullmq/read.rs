@@ -4,7 +4,7 @@
 
 use redis::{Cmd, Pipeline, Value};
 
-use super::keys::QueueId;
+use super::keys::{suffix, KeyArg, QueueId};
 use crate::model::QueueCounts;
 use crate::source::value::{as_array, as_i64, as_string, server_error};
 
@@ -85,7 +85,7 @@ impl RefreshPlan {
 }
 
 /// One command on one key, allocated at its final size (the poller builds thousands).
-fn keyed(name: &str, key: String, extra: &[&str]) -> Cmd {
+fn keyed(name: &str, key: KeyArg, extra: &[&str]) -> Cmd {
     let size = name.len() + key.len() + extra.iter().map(|a| a.len()).sum::<usize>();
     let mut cmd = Cmd::with_capacity(2 + extra.len(), size);
     cmd.arg(name).arg(key);
@@ -97,37 +97,49 @@ fn keyed(name: &str, key: String, extra: &[&str]) -> Cmd {
 
 /// Append a queue's refresh commands; returns how many were added.
 pub fn push_refresh(pipe: &mut Pipeline, queue: &QueueId, plan: &RefreshPlan) -> usize {
-    pipe.add_command(keyed("LLEN", queue.wait(), &[]));
-    pipe.add_command(keyed("LLEN", queue.paused(), &[]));
-    pipe.add_command(keyed("LLEN", queue.active(), &[]));
-    pipe.add_command(keyed("ZCARD", queue.prioritized(), &[]));
-    pipe.add_command(keyed("ZCARD", queue.delayed(), &[]));
-    pipe.add_command(keyed("ZCARD", queue.completed(), &[]));
-    pipe.add_command(keyed("ZCARD", queue.failed(), &[]));
-    pipe.add_command(keyed("ZCARD", queue.waiting_children(), &[]));
+    pipe.add_command(keyed("LLEN", queue.key_arg(suffix::WAIT), &[]));
+    pipe.add_command(keyed("LLEN", queue.key_arg(suffix::PAUSED), &[]));
+    pipe.add_command(keyed("LLEN", queue.key_arg(suffix::ACTIVE), &[]));
+    pipe.add_command(keyed("ZCARD", queue.key_arg(suffix::PRIORITIZED), &[]));
+    pipe.add_command(keyed("ZCARD", queue.key_arg(suffix::DELAYED), &[]));
+    pipe.add_command(keyed("ZCARD", queue.key_arg(suffix::COMPLETED), &[]));
+    pipe.add_command(keyed("ZCARD", queue.key_arg(suffix::FAILED), &[]));
+    pipe.add_command(keyed("ZCARD", queue.key_arg(suffix::WAITING_CHILDREN), &[]));
     if plan.meta {
         pipe.add_command(keyed(
             "HMGET",
-            queue.meta(),
+            queue.key_arg(suffix::META),
             &["paused", "version", "library", "opts.maxLenEvents"],
         ));
     }
     if plan.id_counter {
-        pipe.add_command(keyed("GET", queue.id_counter(), &[]));
+        pipe.add_command(keyed("GET", queue.key_arg(suffix::ID), &[]));
     }
     // The head of `wait` (next to run, the oldest FIFO job) is its right end; LIFO jobs
     // are pushed there too, so three are read, which also skips legacy `0:` markers.
     if plan.wait_head {
-        pipe.add_command(keyed("LRANGE", queue.wait(), &["-3", "-1"]));
+        pipe.add_command(keyed("LRANGE", queue.key_arg(suffix::WAIT), &["-3", "-1"]));
     }
     if plan.prioritized_head {
-        pipe.add_command(keyed("ZRANGE", queue.prioritized(), &["0", "0"]));
+        pipe.add_command(keyed(
+            "ZRANGE",
+            queue.key_arg(suffix::PRIORITIZED),
+            &["0", "0"],
+        ));
     }
     if plan.paused_head {
-        pipe.add_command(keyed("LRANGE", queue.paused(), &["-3", "-1"]));
+        pipe.add_command(keyed(
+            "LRANGE",
+            queue.key_arg(suffix::PAUSED),
+            &["-3", "-1"],
+        ));
     }
     if plan.active_ids {
-        pipe.add_command(keyed("LRANGE", queue.active(), &["0", LOCK_CHECK_LAST]));
+        pipe.add_command(keyed(
+            "LRANGE",
+            queue.key_arg(suffix::ACTIVE),
+            &["0", LOCK_CHECK_LAST],
+        ));
     }
     BASE_COMMANDS + plan.optional().iter().filter(|included| **included).count()
 }

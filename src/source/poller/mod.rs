@@ -398,10 +398,16 @@ impl Poller {
         Ok(report)
     }
 
-    /// What the poller knows of each queue now.
-    fn readings(&self) -> Vec<QueueReading> {
+    /// What the poller knows of each queue now. The interval's timings move into the
+    /// report (the next poll starts them afresh).
+    fn readings(&mut self) -> Vec<QueueReading> {
+        // Only a cluster has nodes (a single Redis spares building a key per queue).
+        let link = self
+            .link
+            .as_ref()
+            .filter(|link| matches!(link, Link::Cluster(_)));
         self.queues
-            .iter()
+            .iter_mut()
             .map(|(queue, state)| {
                 let refresh = state.refresh.as_ref();
                 QueueReading {
@@ -415,13 +421,11 @@ impl Poller {
                     unlocked_active: state.unlocked_active,
                     totals: state.totals,
                     rate_source: state.rate_source,
-                    timings: state.timings.clone(),
+                    timings: std::mem::take(&mut state.timings),
                     finished_in_interval: state.finished_in_interval,
                     library: refresh.and_then(|r| r.library.clone()),
                     problems: refresh.map(|r| r.problems.clone()).unwrap_or_default(),
-                    node: self
-                        .link
-                        .as_ref()
+                    node: link
                         .and_then(|link| link.node_of(&queue.meta()))
                         .map(str::to_string),
                 }
