@@ -194,3 +194,38 @@ fn the_database_number_in_the_url_is_honoured() {
     let socket = snapshot_json(&format!("{}?db=3", redis.url()), &[], "0s");
     assert_eq!(socket["queues"][0]["name"], "in-db3");
 }
+
+/// The meta hash of a quiet queue is not read on every poll: a pause made by hand, without
+/// BullMQ's `paused` event, still shows within 20 polls (2 × the poller's META_EVERY); a
+/// resume that writes its event shows on the next poll.
+#[tokio::test]
+async fn a_pause_without_an_event_is_seen_within_bounded_polls() {
+    use qtop::source::{Poller, PollerConfig, RedisTarget};
+
+    let redis = RedisServer::start();
+    redis.cmd(&["HSET", "bull:quiet:meta", "version", "bullmq:6.7.0"]);
+    redis.cmd(&["XADD", "bull:quiet:events", "*", "event", "drained"]);
+    redis.cmd(&["LPUSH", "bull:quiet:wait", "1"]);
+    let target = RedisTarget::parse(&redis.url(), false).unwrap();
+    let config = PollerConfig {
+        reconcile_every: 1,
+        ..PollerConfig::default()
+    };
+    let mut poller = Poller::new(target, config);
+    let paused = |report: &qtop::model::PollReport| report.queues[0].paused;
+    assert!(!paused(&poller.poll().await.unwrap()));
+
+    redis.cmd(&["HSET", "bull:quiet:meta", "paused", "1"]);
+    let mut polls = 0;
+    loop {
+        polls += 1;
+        if paused(&poller.poll().await.unwrap()) {
+            break;
+        }
+        assert!(polls < 20, "a manual pause unseen after {polls} polls");
+    }
+
+    redis.cmd(&["HDEL", "bull:quiet:meta", "paused"]);
+    redis.cmd(&["XADD", "bull:quiet:events", "*", "event", "resumed"]);
+    assert!(!paused(&poller.poll().await.unwrap()));
+}

@@ -2,6 +2,9 @@
 //! Layout: `<prefix>:<queue>:<suffix>` (see shared/bullmq-model.md §1).
 
 use std::fmt;
+use std::io::Write;
+
+use redis::{RedisWrite, ToRedisArgs};
 
 /// One BullMQ queue: a prefix (default `bull`) and a queue name (never contains `:`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,6 +30,15 @@ impl QueueId {
         }
     }
 
+    /// `P:Q:<suffix>` written straight into a command's buffer, without a `String` of its
+    /// own: the poller sends thousands of these per poll.
+    pub fn key_arg<'a>(&'a self, suffix: &'a str) -> KeyArg<'a> {
+        KeyArg {
+            queue: self,
+            suffix,
+        }
+    }
+
     fn key(&self, suffix: &str) -> String {
         // Built by hand: the poller makes thousands of these per poll.
         let mut key = String::with_capacity(self.prefix.len() + self.name.len() + suffix.len() + 2);
@@ -39,39 +51,39 @@ impl QueueId {
     }
 
     pub fn wait(&self) -> String {
-        self.key("wait")
+        self.key(suffix::WAIT)
     }
     /// Legacy (≤ v5) pause list.
     pub fn paused(&self) -> String {
-        self.key("paused")
+        self.key(suffix::PAUSED)
     }
     pub fn active(&self) -> String {
-        self.key("active")
+        self.key(suffix::ACTIVE)
     }
     pub fn prioritized(&self) -> String {
-        self.key("prioritized")
+        self.key(suffix::PRIORITIZED)
     }
     pub fn delayed(&self) -> String {
-        self.key("delayed")
+        self.key(suffix::DELAYED)
     }
     pub fn completed(&self) -> String {
-        self.key("completed")
+        self.key(suffix::COMPLETED)
     }
     pub fn failed(&self) -> String {
-        self.key("failed")
+        self.key(suffix::FAILED)
     }
     pub fn waiting_children(&self) -> String {
-        self.key("waiting-children")
+        self.key(suffix::WAITING_CHILDREN)
     }
     pub fn meta(&self) -> String {
-        self.key("meta")
+        self.key(suffix::META)
     }
     pub fn events(&self) -> String {
         self.key("events")
     }
     /// The job-id counter: INCRed by every add, so its growth counts arrivals.
     pub fn id_counter(&self) -> String {
-        self.key("id")
+        self.key(suffix::ID)
     }
     pub fn job(&self, job_id: &str) -> String {
         self.key(job_id)
@@ -102,6 +114,55 @@ impl QueueId {
     /// Hash of qtop demo counters (`duplicates_suppressed`, …).
     pub fn qtop_stats(&self) -> String {
         self.key("qtop:stats")
+    }
+}
+
+/// The suffixes of a queue's state keys (bullmq-model.md §1).
+pub mod suffix {
+    pub const WAIT: &str = "wait";
+    /// Legacy (≤ v5) pause list.
+    pub const PAUSED: &str = "paused";
+    pub const ACTIVE: &str = "active";
+    pub const PRIORITIZED: &str = "prioritized";
+    pub const DELAYED: &str = "delayed";
+    pub const COMPLETED: &str = "completed";
+    pub const FAILED: &str = "failed";
+    pub const WAITING_CHILDREN: &str = "waiting-children";
+    pub const META: &str = "meta";
+    /// The job-id counter.
+    pub const ID: &str = "id";
+}
+
+/// A queue key as one command argument (see [`QueueId::key_arg`]).
+#[derive(Clone, Copy, Debug)]
+pub struct KeyArg<'a> {
+    queue: &'a QueueId,
+    suffix: &'a str,
+}
+
+impl KeyArg<'_> {
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.queue.prefix.len() + self.queue.name.len() + self.suffix.len() + 2
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+impl ToRedisArgs for KeyArg<'_> {
+    fn write_redis_args<W>(&self, out: &mut W)
+    where
+        W: ?Sized + RedisWrite,
+    {
+        let mut arg = out.writer_for_next_arg();
+        // Writing into a command's buffer cannot fail.
+        let _ = arg.write_all(self.queue.prefix.as_bytes());
+        let _ = arg.write_all(b":");
+        let _ = arg.write_all(self.queue.name.as_bytes());
+        let _ = arg.write_all(b":");
+        let _ = arg.write_all(self.suffix.as_bytes());
     }
 }
 
@@ -147,6 +208,20 @@ mod tests {
         assert_eq!(q.job("42"), "bull:emails:42");
         assert_eq!(q.lock("42"), "bull:emails:42:lock");
         assert_eq!(q.id_counter(), "bull:emails:id");
+    }
+
+    #[test]
+    fn a_key_argument_is_the_key() {
+        let q = QueueId::new("{bull}", "emails");
+        let arg = q.key_arg(suffix::WAITING_CHILDREN);
+        assert_eq!(arg.to_redis_args(), vec![q.waiting_children().into_bytes()]);
+        assert_eq!(arg.len(), q.waiting_children().len());
+        let mut cmd = redis::cmd("LLEN");
+        cmd.arg(q.key_arg(suffix::WAIT));
+        assert_eq!(
+            cmd.get_packed_command(),
+            redis::cmd("LLEN").arg(q.wait()).get_packed_command()
+        );
     }
 
     #[test]

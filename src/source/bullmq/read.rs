@@ -4,7 +4,7 @@
 
 use redis::{Cmd, Pipeline, Value};
 
-use super::keys::QueueId;
+use super::keys::{suffix, KeyArg, QueueId};
 use crate::model::QueueCounts;
 use crate::source::value::{as_array, as_i64, as_string, server_error};
 
@@ -12,14 +12,17 @@ use crate::source::value::{as_array, as_i64, as_string, server_error};
 pub const LOCK_CHECK_MAX: isize = 200;
 const LOCK_CHECK_LAST: &str = "199";
 
-/// The counts every refresh reads: what `getJobCounts` reads, plus the meta hash and the
-/// job-id counter.
-const BASE_COMMANDS: usize = 9;
+/// The counts every refresh reads: what `getJobCounts` reads.
+const BASE_COMMANDS: usize = 8;
 
 /// Which optional reads a refresh includes. What the previous refresh found decides, so a
 /// reconciliation of an idle queue sends little more than the counts themselves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RefreshPlan {
+    /// The meta hash (paused, library, `opts.maxLenEvents`). Pause and resume write events
+    /// and the rest changes rarely, so the poller reads it for a quiet queue only now and
+    /// then (see `meta_due` in the poller).
+    pub meta: bool,
     /// The job-id counter (for the count-delta rates). A quiet queue skips it: every add
     /// writes an event, so no events means the counter did not move.
     pub id_counter: bool,
@@ -36,6 +39,7 @@ pub struct RefreshPlan {
 impl RefreshPlan {
     /// Everything: for a queue never read, or one whose events say it changed.
     pub const FULL: Self = Self {
+        meta: true,
         id_counter: true,
         wait_head: true,
         prioritized_head: true,
@@ -43,8 +47,9 @@ impl RefreshPlan {
         active_ids: true,
     };
 
-    /// What is worth reading given the previous refresh (`None`: never read).
-    pub fn after(previous: Option<&Refresh>, changed: bool) -> Self {
+    /// What is worth reading given the previous refresh (`None`: never read). `meta_due`:
+    /// a quiet queue's meta hash is read this time.
+    pub fn after(previous: Option<&Refresh>, changed: bool, meta_due: bool) -> Self {
         let Some(prev) = previous else {
             return Self::FULL;
         };
@@ -58,6 +63,7 @@ impl RefreshPlan {
         // candidates stand; counts that moved anyway force a full read next poll.
         let heads_unknown = prev.oldest_candidates.is_empty();
         Self {
+            meta: meta_due,
             id_counter: prev.id_counter.is_none(),
             wait_head: prev.counts.waiting > 0 && heads_unknown,
             prioritized_head: prev.counts.prioritized > 0 && heads_unknown,
@@ -66,8 +72,9 @@ impl RefreshPlan {
         }
     }
 
-    fn optional(&self) -> [bool; 5] {
+    fn optional(&self) -> [bool; 6] {
         [
+            self.meta,
             self.id_counter,
             self.wait_head,
             self.prioritized_head,
@@ -78,7 +85,7 @@ impl RefreshPlan {
 }
 
 /// One command on one key, allocated at its final size (the poller builds thousands).
-fn keyed(name: &str, key: String, extra: &[&str]) -> Cmd {
+fn keyed(name: &str, key: KeyArg, extra: &[&str]) -> Cmd {
     let size = name.len() + key.len() + extra.iter().map(|a| a.len()).sum::<usize>();
     let mut cmd = Cmd::with_capacity(2 + extra.len(), size);
     cmd.arg(name).arg(key);
@@ -90,35 +97,49 @@ fn keyed(name: &str, key: String, extra: &[&str]) -> Cmd {
 
 /// Append a queue's refresh commands; returns how many were added.
 pub fn push_refresh(pipe: &mut Pipeline, queue: &QueueId, plan: &RefreshPlan) -> usize {
-    pipe.add_command(keyed("LLEN", queue.wait(), &[]));
-    pipe.add_command(keyed("LLEN", queue.paused(), &[]));
-    pipe.add_command(keyed("LLEN", queue.active(), &[]));
-    pipe.add_command(keyed("ZCARD", queue.prioritized(), &[]));
-    pipe.add_command(keyed("ZCARD", queue.delayed(), &[]));
-    pipe.add_command(keyed("ZCARD", queue.completed(), &[]));
-    pipe.add_command(keyed("ZCARD", queue.failed(), &[]));
-    pipe.add_command(keyed("ZCARD", queue.waiting_children(), &[]));
-    pipe.add_command(keyed(
-        "HMGET",
-        queue.meta(),
-        &["paused", "version", "library", "opts.maxLenEvents"],
-    ));
+    pipe.add_command(keyed("LLEN", queue.key_arg(suffix::WAIT), &[]));
+    pipe.add_command(keyed("LLEN", queue.key_arg(suffix::PAUSED), &[]));
+    pipe.add_command(keyed("LLEN", queue.key_arg(suffix::ACTIVE), &[]));
+    pipe.add_command(keyed("ZCARD", queue.key_arg(suffix::PRIORITIZED), &[]));
+    pipe.add_command(keyed("ZCARD", queue.key_arg(suffix::DELAYED), &[]));
+    pipe.add_command(keyed("ZCARD", queue.key_arg(suffix::COMPLETED), &[]));
+    pipe.add_command(keyed("ZCARD", queue.key_arg(suffix::FAILED), &[]));
+    pipe.add_command(keyed("ZCARD", queue.key_arg(suffix::WAITING_CHILDREN), &[]));
+    if plan.meta {
+        pipe.add_command(keyed(
+            "HMGET",
+            queue.key_arg(suffix::META),
+            &["paused", "version", "library", "opts.maxLenEvents"],
+        ));
+    }
     if plan.id_counter {
-        pipe.add_command(keyed("GET", queue.id_counter(), &[]));
+        pipe.add_command(keyed("GET", queue.key_arg(suffix::ID), &[]));
     }
     // The head of `wait` (next to run, the oldest FIFO job) is its right end; LIFO jobs
     // are pushed there too, so three are read, which also skips legacy `0:` markers.
     if plan.wait_head {
-        pipe.add_command(keyed("LRANGE", queue.wait(), &["-3", "-1"]));
+        pipe.add_command(keyed("LRANGE", queue.key_arg(suffix::WAIT), &["-3", "-1"]));
     }
     if plan.prioritized_head {
-        pipe.add_command(keyed("ZRANGE", queue.prioritized(), &["0", "0"]));
+        pipe.add_command(keyed(
+            "ZRANGE",
+            queue.key_arg(suffix::PRIORITIZED),
+            &["0", "0"],
+        ));
     }
     if plan.paused_head {
-        pipe.add_command(keyed("LRANGE", queue.paused(), &["-3", "-1"]));
+        pipe.add_command(keyed(
+            "LRANGE",
+            queue.key_arg(suffix::PAUSED),
+            &["-3", "-1"],
+        ));
     }
     if plan.active_ids {
-        pipe.add_command(keyed("LRANGE", queue.active(), &["0", LOCK_CHECK_LAST]));
+        pipe.add_command(keyed(
+            "LRANGE",
+            queue.key_arg(suffix::ACTIVE),
+            &["0", LOCK_CHECK_LAST],
+        ));
     }
     BASE_COMMANDS + plan.optional().iter().filter(|included| **included).count()
 }
@@ -146,6 +167,9 @@ pub struct Refresh {
     pub saw_markers: bool,
     /// Length of a legacy (≤ v5) `paused` list (included in `counts.waiting`).
     pub legacy_paused: u64,
+    /// Why the meta hash could not be read (kept, like the rest of the meta, while it is
+    /// not re-read); also in `problems`.
+    pub meta_problem: Option<String>,
     pub problems: Vec<String>,
 }
 
@@ -188,29 +212,42 @@ pub fn parse_refresh(
         failed,
         waiting_children,
     };
-    if let Some(meta) = replies.get(8) {
-        match (server_error(meta), as_array(meta)) {
-            (Some(error), _) => refresh
-                .problems
-                .push(format!("{queue} meta: unreadable ({error})")),
-            (None, Some(fields)) => {
-                refresh.paused = fields.first().and_then(as_string).is_some();
-                refresh.library = fields
-                    .get(1)
-                    .and_then(as_string)
-                    .or_else(|| fields.get(2).and_then(as_string));
-                refresh.max_len_events = fields
-                    .get(3)
-                    .and_then(as_i64)
-                    .and_then(|n| u64::try_from(n).ok());
-            }
-            (None, None) => {}
-        }
-    }
     let mut next = BASE_COMMANDS;
-    refresh.id_counter = if plan.id_counter {
+    if plan.meta {
+        if let Some(meta) = replies.get(next) {
+            match (server_error(meta), as_array(meta)) {
+                (Some(error), _) => {
+                    refresh.meta_problem = Some(format!("{queue} meta: unreadable ({error})"));
+                }
+                (None, Some(fields)) => {
+                    refresh.paused = fields.first().and_then(as_string).is_some();
+                    refresh.library = fields
+                        .get(1)
+                        .and_then(as_string)
+                        .or_else(|| fields.get(2).and_then(as_string));
+                    refresh.max_len_events = fields
+                        .get(3)
+                        .and_then(as_i64)
+                        .and_then(|n| u64::try_from(n).ok());
+                }
+                (None, None) => {}
+            }
+        }
         next += 1;
-        replies.get(BASE_COMMANDS).and_then(as_i64)
+    } else if let Some(prev) = previous {
+        // Not re-read: nothing said it changed (pause and resume write events).
+        refresh.paused = prev.paused;
+        refresh.library.clone_from(&prev.library);
+        refresh.max_len_events = prev.max_len_events;
+        refresh.meta_problem.clone_from(&prev.meta_problem);
+    }
+    refresh
+        .problems
+        .extend(refresh.meta_problem.iter().cloned());
+    refresh.id_counter = if plan.id_counter {
+        let id_counter = replies.get(next).and_then(as_i64);
+        next += 1;
+        id_counter
     } else {
         previous.and_then(|p| p.id_counter)
     };
@@ -369,10 +406,11 @@ mod tests {
             },
             ..Refresh::default()
         };
-        let plan = RefreshPlan::after(Some(&previous), false);
+        let plan = RefreshPlan::after(Some(&previous), false, true);
         assert_eq!(
             plan,
             RefreshPlan {
+                meta: true,
                 id_counter: true,
                 wait_head: true,
                 prioritized_head: false,
@@ -385,7 +423,7 @@ mod tests {
             push_refresh(&mut pipe, &QueueId::new("bull", "q"), &plan),
             11
         );
-        assert_eq!(RefreshPlan::after(None, false), RefreshPlan::FULL);
+        assert_eq!(RefreshPlan::after(None, false, false), RefreshPlan::FULL);
 
         // Once its id counter and its oldest candidates are known, a quiet queue reads its
         // counts and meta only and keeps the rest (every add or take writes an event); a
@@ -395,7 +433,7 @@ mod tests {
             oldest_candidates: vec!["3".into()],
             ..previous
         };
-        let quiet = RefreshPlan::after(Some(&known), false);
+        let quiet = RefreshPlan::after(Some(&known), false, true);
         assert!(!quiet.id_counter && !quiet.wait_head);
         let mut pipe = redis::pipe();
         assert_eq!(
@@ -408,7 +446,49 @@ mod tests {
         let refresh = parse_refresh(&QueueId::new("bull", "q"), &quiet, &replies, Some(&known));
         assert_eq!(refresh.id_counter, Some(41));
         assert_eq!(refresh.oldest_candidates, vec!["3"]);
-        assert!(RefreshPlan::after(Some(&known), true).id_counter);
+        assert!(RefreshPlan::after(Some(&known), true, true).id_counter);
+    }
+
+    #[test]
+    fn a_refresh_without_the_meta_hash_keeps_what_it_said() {
+        let queue = QueueId::new("bull", "q");
+        let previous = Refresh {
+            paused: true,
+            library: Some("bullmq:6.7.0".into()),
+            max_len_events: Some(500),
+            id_counter: Some(7),
+            meta_problem: Some("bull:q meta: unreadable (WRONGTYPE)".into()),
+            ..Refresh::default()
+        };
+        let plan = RefreshPlan::after(Some(&previous), false, false);
+        assert!(!plan.meta);
+        // The eight counts only: exactly what getJobCounts reads.
+        let mut pipe = redis::pipe();
+        assert_eq!(push_refresh(&mut pipe, &queue, &plan), 8);
+        let replies: Vec<Value> = (0..8).map(|_| Value::Int(0)).collect();
+        let refresh = parse_refresh(&queue, &plan, &replies, Some(&previous));
+        assert!(refresh.paused);
+        assert_eq!(refresh.library.as_deref(), Some("bullmq:6.7.0"));
+        assert_eq!(refresh.max_len_events, Some(500));
+        assert_eq!(
+            refresh.problems,
+            vec!["bull:q meta: unreadable (WRONGTYPE)"]
+        );
+
+        // Read again, the meta hash says what it says now, and the problem is gone.
+        let plan = RefreshPlan { meta: true, ..plan };
+        let mut replies: Vec<Value> = (0..8).map(|_| Value::Int(0)).collect();
+        replies.push(Value::Array(vec![
+            Value::Nil,
+            Value::Nil,
+            Value::Nil,
+            Value::Nil,
+        ]));
+        let refresh = parse_refresh(&queue, &plan, &replies, Some(&previous));
+        assert!(!refresh.paused);
+        assert_eq!(refresh.library, None);
+        assert!(refresh.problems.is_empty());
+        assert_eq!(refresh.id_counter, Some(7));
     }
 
     #[test]

@@ -45,6 +45,21 @@ use crate::model::{
 /// A quiet queue with active jobs is re-read at least once per this many polls.
 const ACTIVE_RECONCILE_EVERY: u64 = 5;
 
+/// A quiet queue's meta hash is re-read in its turn once per this many polls (see
+/// [`meta_due`]).
+const META_EVERY: u64 = 10;
+
+/// Whether a quiet refresh re-reads the meta hash, `age` polls after it was last read.
+/// Pause and resume write events (a queue with events always reads it) and the version,
+/// library and `maxLenEvents` change rarely, so a quiet queue reads it once per
+/// `META_EVERY` polls, in turns by slot so every poll reads a slice. A change made without
+/// an event (a manual `HSET`/`HDEL` of `paused`) is therefore seen within `2·META_EVERY`
+/// polls, or at the queue's next reconciliation after that when reconciliations are rarer
+/// (then every reconciliation reads it, as before).
+fn meta_due(age: u64, slot: u64, poll_index: u64) -> bool {
+    age >= 2 * META_EVERY || (age >= META_EVERY && slot % META_EVERY == poll_index % META_EVERY)
+}
+
 /// What to watch and how hard.
 #[derive(Clone, Debug)]
 pub struct PollerConfig {
@@ -87,8 +102,11 @@ struct QueueState {
     created_ms: HashMap<String, i64>,
     unlocked_active: u64,
     legacy_markers: bool,
-    /// Re-read on the next poll whatever the events say (a marker scan is now due).
+    /// Re-read on the next poll, in full, whatever the events say (a marker scan is now
+    /// due, or the counts moved without events).
     force_refresh: bool,
+    /// Poll index of the last read of the meta hash.
+    meta_read_at: u64,
     slot: u64,
     /// What the events said since the last poll (taken at the start of each poll).
     interval: Interval,
@@ -280,7 +298,10 @@ impl Poller {
         let mut sampled: Vec<(QueueId, usize)> = Vec::new();
         for (queue, state) in &self.queues {
             if state.refreshing {
-                let plan = RefreshPlan::after(state.refresh.as_ref(), state.interval.entries > 0);
+                let changed = state.interval.entries > 0 || state.force_refresh;
+                let age = self.poll_index.saturating_sub(state.meta_read_at);
+                let meta = changed || meta_due(age, state.slot, self.poll_index);
+                let plan = RefreshPlan::after(state.refresh.as_ref(), changed, meta);
                 let n = push_refresh(&mut pipe, queue, &plan);
                 if state.legacy_markers {
                     push_marker_scan(&mut pipe, queue);
@@ -346,6 +367,9 @@ impl Poller {
                     .is_some_and(|prev| prev.counts != refresh.counts);
             state.force_refresh = moved || (refresh.saw_markers && !state.legacy_markers);
             state.legacy_markers |= refresh.saw_markers;
+            if plan.meta {
+                state.meta_read_at = self.poll_index;
+            }
             state.stream.max_len = refresh.max_len_events.or(state.stream.max_len);
             let interval = std::mem::take(&mut state.interval);
             apply_rates(state, &interval, Some(&refresh));
@@ -409,10 +433,16 @@ impl Poller {
         Ok(report)
     }
 
-    /// What the poller knows of each queue now.
-    fn readings(&self) -> Vec<QueueReading> {
+    /// What the poller knows of each queue now. The interval's timings move into the
+    /// report (the next poll starts them afresh).
+    fn readings(&mut self) -> Vec<QueueReading> {
+        // Only a cluster has nodes (a single Redis spares building a key per queue).
+        let link = self
+            .link
+            .as_ref()
+            .filter(|link| matches!(link, Link::Cluster(_)));
         self.queues
-            .iter()
+            .iter_mut()
             .map(|(queue, state)| {
                 let refresh = state.refresh.as_ref();
                 QueueReading {
@@ -426,13 +456,11 @@ impl Poller {
                     unlocked_active: state.unlocked_active,
                     totals: state.totals,
                     rate_source: state.rate_source,
-                    timings: state.timings.clone(),
+                    timings: std::mem::take(&mut state.timings),
                     finished_in_interval: state.finished_in_interval,
                     library: refresh.and_then(|r| r.library.clone()),
                     problems: refresh.map(|r| r.problems.clone()).unwrap_or_default(),
-                    node: self
-                        .link
-                        .as_ref()
+                    node: link
                         .and_then(|link| link.node_of(&queue.meta()))
                         .map(str::to_string),
                 }
@@ -464,5 +492,53 @@ impl Poller {
                 .collect(),
             uncovered_slots: topology.uncovered_slots(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{meta_due, META_EVERY};
+
+    #[test]
+    fn a_quiet_queue_reads_its_meta_in_its_turn_and_never_too_late() {
+        // (age, slot, poll) → due
+        let cases = [
+            (0, 3, 13, false),
+            (META_EVERY - 1, 3, 13, false),
+            (META_EVERY, 3, 13, true),
+            (META_EVERY, 4, 13, false),
+            (2 * META_EVERY - 1, 4, 13, false),
+            (2 * META_EVERY, 4, 13, true),
+            (60, 7, 120, true),
+        ];
+        for (age, slot, poll, due) in cases {
+            assert_eq!(
+                meta_due(age, slot, poll),
+                due,
+                "age {age} slot {slot} poll {poll}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_poll_reads_a_slice_of_the_quiet_queues_meta() {
+        // Reconciling every queue on every poll, all read once at poll 1: from then on each
+        // queue reads its meta every META_EVERY polls, a tenth of them per poll.
+        let queues = 1000u64;
+        let mut read_at = vec![1u64; queues as usize];
+        for poll in 2..=100u64 {
+            let mut reads = 0;
+            for (slot, at) in read_at.iter_mut().enumerate() {
+                let age = poll - *at;
+                assert!(age <= 2 * META_EVERY, "slot {slot} poll {poll}");
+                if meta_due(age, slot as u64, poll) {
+                    *at = poll;
+                    reads += 1;
+                }
+            }
+            if poll > 2 * META_EVERY {
+                assert_eq!(reads, queues / META_EVERY, "poll {poll}");
+            }
+        }
     }
 }
