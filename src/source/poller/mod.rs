@@ -17,8 +17,11 @@
 mod discovery;
 mod extras;
 mod rates;
+mod report;
+mod schedule;
 
 use rates::apply_rates;
+use schedule::{meta_due, ACTIVE_RECONCILE_EVERY};
 mod tail;
 
 use std::collections::{BTreeMap, HashMap};
@@ -37,28 +40,7 @@ use super::events::{parse_entries, Interval, StreamId, StreamState};
 use super::lean::value::to_value;
 use super::lean::{Batch, LeanConn};
 use super::link::{info_field, Link};
-use crate::model::{
-    ClusterNodeReading, ClusterReading, EventTotals, JobTiming, PollReport, PollStats, QueueKey,
-    QueueReading, RateSource,
-};
-
-/// A quiet queue with active jobs is re-read at least once per this many polls.
-const ACTIVE_RECONCILE_EVERY: u64 = 5;
-
-/// A quiet queue's meta hash is re-read in its turn once per this many polls (see
-/// [`meta_due`]).
-const META_EVERY: u64 = 10;
-
-/// Whether a quiet refresh re-reads the meta hash, `age` polls after it was last read.
-/// Pause and resume write events (a queue with events always reads it) and the version,
-/// library and `maxLenEvents` change rarely, so a quiet queue reads it once per
-/// `META_EVERY` polls, in turns by slot so every poll reads a slice. A change made without
-/// an event (a manual `HSET`/`HDEL` of `paused`) is therefore seen within `2·META_EVERY`
-/// polls, or at the queue's next reconciliation after that when reconciliations are rarer
-/// (then every reconciliation reads it, as before).
-fn meta_due(age: u64, slot: u64, poll_index: u64) -> bool {
-    age >= 2 * META_EVERY || (age >= META_EVERY && slot % META_EVERY == poll_index % META_EVERY)
-}
+use crate::model::{EventTotals, JobTiming, PollReport, PollStats, RateSource};
 
 /// What to watch and how hard.
 #[derive(Clone, Debug)]
@@ -431,114 +413,5 @@ impl Poller {
             self.known_nodes = cluster.known_addrs();
         }
         Ok(report)
-    }
-
-    /// What the poller knows of each queue now. The interval's timings move into the
-    /// report (the next poll starts them afresh).
-    fn readings(&mut self) -> Vec<QueueReading> {
-        // Only a cluster has nodes (a single Redis spares building a key per queue).
-        let link = self
-            .link
-            .as_ref()
-            .filter(|link| matches!(link, Link::Cluster(_)));
-        self.queues
-            .iter_mut()
-            .map(|(queue, state)| {
-                let refresh = state.refresh.as_ref();
-                QueueReading {
-                    key: QueueKey {
-                        prefix: queue.prefix.clone(),
-                        name: queue.name.clone(),
-                    },
-                    counts: refresh.map(|r| r.counts),
-                    paused: refresh.is_some_and(|r| r.paused),
-                    oldest_waiting_ts_ms: state.created_ms.values().min().copied(),
-                    unlocked_active: state.unlocked_active,
-                    totals: state.totals,
-                    rate_source: state.rate_source,
-                    timings: std::mem::take(&mut state.timings),
-                    finished_in_interval: state.finished_in_interval,
-                    library: refresh.and_then(|r| r.library.clone()),
-                    problems: refresh.map(|r| r.problems.clone()).unwrap_or_default(),
-                    node: link
-                        .and_then(|link| link.node_of(&queue.meta()))
-                        .map(str::to_string),
-                }
-            })
-            .collect()
-    }
-
-    /// The cluster's nodes as last read (`None` for a single Redis).
-    fn cluster_reading(&self) -> Option<ClusterReading> {
-        let topology = self.link.as_ref()?.topology()?;
-        let addr_of = |id: &str| {
-            topology
-                .nodes
-                .iter()
-                .find(|n| n.id == id)
-                .map(|n| n.addr.clone())
-        };
-        Some(ClusterReading {
-            nodes: topology
-                .nodes
-                .iter()
-                .map(|node| ClusterNodeReading {
-                    addr: node.addr.clone(),
-                    role: if node.master { "master" } else { "replica" }.to_string(),
-                    up: node.up,
-                    slots: node.slot_count(),
-                    replica_of: node.master_id.as_deref().and_then(addr_of),
-                })
-                .collect(),
-            uncovered_slots: topology.uncovered_slots(),
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{meta_due, META_EVERY};
-
-    #[test]
-    fn a_quiet_queue_reads_its_meta_in_its_turn_and_never_too_late() {
-        // (age, slot, poll) → due
-        let cases = [
-            (0, 3, 13, false),
-            (META_EVERY - 1, 3, 13, false),
-            (META_EVERY, 3, 13, true),
-            (META_EVERY, 4, 13, false),
-            (2 * META_EVERY - 1, 4, 13, false),
-            (2 * META_EVERY, 4, 13, true),
-            (60, 7, 120, true),
-        ];
-        for (age, slot, poll, due) in cases {
-            assert_eq!(
-                meta_due(age, slot, poll),
-                due,
-                "age {age} slot {slot} poll {poll}"
-            );
-        }
-    }
-
-    #[test]
-    fn every_poll_reads_a_slice_of_the_quiet_queues_meta() {
-        // Reconciling every queue on every poll, all read once at poll 1: from then on each
-        // queue reads its meta every META_EVERY polls, a tenth of them per poll.
-        let queues = 1000u64;
-        let mut read_at = vec![1u64; queues as usize];
-        for poll in 2..=100u64 {
-            let mut reads = 0;
-            for (slot, at) in read_at.iter_mut().enumerate() {
-                let age = poll - *at;
-                assert!(age <= 2 * META_EVERY, "slot {slot} poll {poll}");
-                if meta_due(age, slot as u64, poll) {
-                    *at = poll;
-                    reads += 1;
-                }
-            }
-            if poll > 2 * META_EVERY {
-                assert_eq!(reads, queues / META_EVERY, "poll {poll}");
-            }
-        }
     }
 }
