@@ -100,3 +100,31 @@ fn extreme_numbers_in_heartbeats_and_jobs_do_not_overflow() {
     ]);
     assert_eq!(parse_job_timing(&reply), Some((None, None)));
 }
+
+/// Random RESP2-shaped bytes (type bytes, lengths, CRLFs) through the lean connection's
+/// readers: the reply scanner, the XREAD/XRANGE readers and the value builder.
+#[test]
+fn lean_reply_readers_never_panic() {
+    use qtop::source::lean::resp::ReplyScanner;
+    use qtop::source::lean::value::to_value;
+    use qtop::source::lean::xread::{first_entry_id, parse_xread};
+    const PIECES: [&[u8]; 12] = [
+        b"*", b"$", b":", b"+", b"-", b"\r\n", b"2", b"-1", b"3", b"event", b"jobId", b"5-0",
+    ];
+    let mut rng = Rng(0x5EED_1234_ABCD_0002);
+    for _ in 0..20_000 {
+        let mut bytes = Vec::new();
+        for _ in 0..rng.below(40) {
+            if rng.below(8) == 0 {
+                bytes.push(rng.next() as u8);
+            } else {
+                bytes.extend_from_slice(PIECES[rng.below(PIECES.len() as u64) as usize]);
+            }
+        }
+        let mut scanner = ReplyScanner::default();
+        let _ = scanner.scan(&bytes, 3);
+        let _ = parse_xread(&bytes);
+        let _ = first_entry_id(&bytes);
+        let _ = to_value(&bytes);
+    }
+}

@@ -174,7 +174,10 @@ impl Poller {
         if let Link::Cluster(cluster) = &link {
             self.known_nodes = cluster.known_addrs();
         }
+        // QTOP_LEAN=off: everything through redis-rs (an escape hatch, and a comparison).
+        let lean_off = std::env::var("QTOP_LEAN").is_ok_and(|v| v == "off" || v == "0");
         self.lean = match &link {
+            Link::Single { .. } if lean_off => None,
             Link::Single { .. } => match LeanConn::open(&target, self.config.timeout).await {
                 Ok(lean) => lean,
                 Err(error) => {

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Poller, QueueState};
+use super::{Poller, PollerConfig, QueueState};
 use crate::source::bullmq::keys::QueueId;
 use crate::source::bullmq::read::push_first_event;
 use crate::source::connect::ConnectError;
@@ -30,6 +30,15 @@ fn idle_stride(idle: u64) -> u64 {
 struct StreamsRead<'a> {
     firsts: Vec<Option<StreamId>>,
     streams: Result<Vec<StreamEntries<'a>>, String>,
+}
+
+/// The streams one read names: the queues, which of them get a trim check first (indexes),
+/// their events keys and the ids to read after.
+struct ReadRound {
+    pending: Vec<QueueId>,
+    hot: Vec<usize>,
+    keys: Vec<String>,
+    ids: Vec<String>,
 }
 
 /// What to do after a read.
@@ -99,10 +108,16 @@ impl Poller {
                     last.unwrap_or_default().to_arg()
                 })
                 .collect();
+            let round = ReadRound {
+                pending,
+                hot,
+                keys,
+                ids,
+            };
             let next = if self.lean.is_some() {
-                self.read_lean(&pending, &hot, &keys, &ids).await?
+                self.read_lean(&round).await?
             } else {
-                self.read_redis_rs(&pending, &hot, &keys, &ids).await?
+                self.read_redis_rs(&round).await?
             };
             match next {
                 Next::Again(again) => pending = again,
@@ -117,13 +132,8 @@ impl Poller {
     }
 
     /// The read through the lean connection: replies stay bytes, entries borrow them.
-    async fn read_lean(
-        &mut self,
-        pending: &[QueueId],
-        hot: &[usize],
-        keys: &[String],
-        ids: &[String],
-    ) -> Result<Next, ConnectError> {
+    async fn read_lean(&mut self, round: &ReadRound) -> Result<Next, ConnectError> {
+        let (hot, keys, ids) = (&round.hot, &round.keys, &round.ids);
         let count = self.config.xread_count.to_string();
         let mut batch = Batch::default();
         for &i in hot {
@@ -157,27 +167,12 @@ impl Poller {
             None => Ok(Vec::new()),
         };
         let read = StreamsRead { firsts, streams };
-        let sample = self.config.latency_sample;
-        let count = self.config.xread_count;
-        Ok(apply_read(
-            &mut self.queues,
-            pending,
-            hot,
-            keys,
-            read,
-            count,
-            sample,
-        ))
+        Ok(apply_read(&mut self.queues, round, read, &self.config))
     }
 
     /// The read through redis-rs (TLS, clusters, or when the lean connection is refused).
-    async fn read_redis_rs(
-        &mut self,
-        pending: &[QueueId],
-        hot: &[usize],
-        keys: &[String],
-        ids: &[String],
-    ) -> Result<Next, ConnectError> {
+    async fn read_redis_rs(&mut self, round: &ReadRound) -> Result<Next, ConnectError> {
+        let (pending, hot, keys, ids) = (&round.pending, &round.hot, &round.keys, &round.ids);
         let count = self.config.xread_count;
         let mut pipe = redis::pipe();
         for &i in hot {
@@ -209,16 +204,7 @@ impl Poller {
             None => Ok(parse_xread(xread_reply)),
         };
         let read = StreamsRead { firsts, streams };
-        let sample = self.config.latency_sample;
-        Ok(apply_read(
-            &mut self.queues,
-            pending,
-            hot,
-            keys,
-            read,
-            count,
-            sample,
-        ))
+        Ok(apply_read(&mut self.queues, round, read, &self.config))
     }
 
     /// XREAD failed with WRONGTYPE: find the foreign `events` keys and leave them out.
@@ -243,13 +229,12 @@ impl Poller {
 /// Account what one read found: trim gaps, then every entry of every stream.
 fn apply_read(
     queues: &mut BTreeMap<QueueId, QueueState>,
-    pending: &[QueueId],
-    hot: &[usize],
-    keys: &[String],
+    round: &ReadRound,
     read: StreamsRead<'_>,
-    count: usize,
-    sample: usize,
+    config: &PollerConfig,
 ) -> Next {
+    let (pending, hot, keys) = (&round.pending, &round.hot, &round.keys);
+    let (count, sample) = (config.xread_count, config.latency_sample);
     for (&i, first_id) in hot.iter().zip(read.firsts) {
         if let Some(state) = queues.get_mut(&pending[i]) {
             let last = state.stream.last_id.unwrap_or_default();
