@@ -33,7 +33,6 @@ pub struct LeanConn {
     io: Io,
     at: String,
     timeout: Duration,
-    out: Vec<u8>,
     buf: Vec<u8>,
     scanner: ReplyScanner,
 }
@@ -115,7 +114,6 @@ impl LeanConn {
             io,
             at,
             timeout,
-            out: Vec::new(),
             buf: Vec::new(),
             scanner: ReplyScanner::default(),
         };
@@ -178,11 +176,9 @@ impl LeanConn {
         }
         self.buf.clear();
         self.scanner.reset();
-        self.out.clear();
-        self.out.extend_from_slice(&batch.bytes);
         let written = match &mut self.io {
-            Io::Tcp(stream) => stream.write_all(&self.out).await,
-            Io::Unix(stream) => stream.write_all(&self.out).await,
+            Io::Tcp(stream) => stream.write_all(&batch.bytes).await,
+            Io::Unix(stream) => stream.write_all(&batch.bytes).await,
         };
         written.map_err(|e| io_error(&self.at, &e))?;
         loop {

@@ -32,13 +32,7 @@ fn read_streams<'a>(
         return Ok(());
     };
     for _ in 0..count {
-        let Some(pair) = reader.array()? else {
-            continue;
-        };
-        if pair != 2 {
-            for _ in 0..pair {
-                reader.skip()?;
-            }
+        if !pair(reader)? {
             continue;
         }
         let key = reader.text()?.and_then(|k| std::str::from_utf8(k).ok());
@@ -61,13 +55,7 @@ fn read_entries<'a>(
     };
     entries.reserve(count.min(100_000));
     for _ in 0..count {
-        let Some(parts) = reader.array()? else {
-            continue;
-        };
-        if parts != 2 {
-            for _ in 0..parts {
-                reader.skip()?;
-            }
+        if !pair(reader)? {
             continue;
         }
         let id = reader
@@ -93,6 +81,21 @@ fn read_entries<'a>(
         }
     }
     Ok(())
+}
+
+/// Whether the next value is an array of two (`[key, entries]`, `[id, fields]`): its two
+/// elements follow; anything else is skipped whole.
+fn pair(reader: &mut Reader<'_>) -> Result<bool, ReadError> {
+    match reader.array()? {
+        Some(2) => Ok(true),
+        Some(len) => {
+            for _ in 0..len {
+                reader.skip()?;
+            }
+            Ok(false)
+        }
+        None => Ok(false),
+    }
 }
 
 /// The id of the first entry of an XRANGE reply, if any.

@@ -153,7 +153,6 @@ impl Poller {
             Ok(replies) => replies,
             Err(error) => {
                 // A half-read reply leaves the connection unusable: start over.
-                self.lean = None;
                 self.disconnect();
                 return Err(error);
             }
