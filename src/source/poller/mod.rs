@@ -181,8 +181,8 @@ impl Poller {
             Link::Single { .. } => match LeanConn::open(&target, self.config.timeout).await {
                 Ok(lean) => lean,
                 Err(error) => {
-                    // A second connection refused (maxclients, an ACL): redis-rs reads them.
-                    tracing::warn!(%error, "events read through the main connection");
+                    // A second connection refused (maxclients, an ACL): redis-rs reads everything.
+                    tracing::warn!(%error, "no second connection: reading through the main one");
                     None
                 }
             },
