@@ -33,7 +33,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Advise(args)) => commands::advise::run(&cli.global, args).await,
         Some(Command::Worker(args)) => commands::worker::run(&cli.global, args).await,
         Some(Command::Produce(args)) => commands::produce::run(&cli.global, args).await,
-        Some(Command::Demo(args)) => commands::demo::run(&cli.global, &cli.dashboard, args).await,
+        Some(Command::Demo(args)) if args.headless => {
+            commands::demo::run_headless(&cli.global, args).await
+        }
+        Some(Command::Demo(args)) => runtime::run_demo(&cli.global, &cli.dashboard, args).await,
         None => runtime::run(&cli.global, &cli.dashboard).await,
     }
 }

@@ -1,5 +1,5 @@
-//! `qtop demo`: the dashboard with the demo (`runtime::run_demo`); `--headless` runs the
-//! engine alone and prints one status line per second (for scripts and CI).
+//! `qtop demo --headless`: the demo engine alone, one status line per second (for scripts
+//! and CI). The demo with the dashboard is `runtime::run_demo`.
 
 use std::io::Write;
 use std::time::Duration;
@@ -7,48 +7,14 @@ use std::time::Duration;
 use crate::demo::DemoConn;
 use anyhow::Result;
 
-use crate::cli::{DashboardArgs, DemoArgs, GlobalArgs};
+use crate::cli::{demo_config, DemoArgs, GlobalArgs};
 use crate::demo::lifeline::stop_requests;
-use crate::demo::{connect_checked, Demo, DemoConfig, ProducerSettings, WorkDist};
+use crate::demo::{connect_checked, Demo};
 use crate::source::bullmq::keys::QueueId;
 use crate::source::RedisTarget;
 
-use super::first_prefix;
-
-/// The demo's queue when no --queue is given.
-pub const DEFAULT_DEMO_QUEUE: &str = "demo";
-
-/// The engine configuration the demo flags describe (shared with the UI's `qtop demo`).
-pub fn demo_config(global: &GlobalArgs, args: &DemoArgs) -> DemoConfig {
-    DemoConfig {
-        redis_url: global.redis.first().cloned(),
-        prefix: first_prefix(global),
-        queue: global
-            .queues
-            .first()
-            .cloned()
-            .unwrap_or_else(|| DEFAULT_DEMO_QUEUE.to_string()),
-        initial_workers: args.workers,
-        concurrency: args.concurrency,
-        lock_duration: args.lock_duration,
-        stalled_interval: args.stalled_interval,
-        settings: ProducerSettings {
-            rate_per_s: args.rate,
-            work_ms_mean: Some(args.work_ms),
-            work_dist: Some(WorkDist::Exp),
-            fail_rate: Some(args.fail_rate),
-            ..ProducerSettings::default()
-        },
-        qtop_exe: None,
-    }
-}
-
-pub async fn run(global: &GlobalArgs, dashboard: &DashboardArgs, args: &DemoArgs) -> Result<()> {
-    if !args.headless {
-        return crate::runtime::run_demo(global, dashboard, args).await;
-    }
-    let config = demo_config(global, args);
-    super::check_queue_name(&config.queue)?;
+pub async fn run_headless(global: &GlobalArgs, args: &DemoArgs) -> Result<()> {
+    let config = demo_config(global, args)?;
     // Signal handlers first, so a Ctrl-C during startup still shuts down cleanly.
     let mut stop = stop_requests(false)?;
     let (demo, mut events) = Demo::start(config).await?;
@@ -126,21 +92,5 @@ async fn status_line(
             "produced={} workers={running} redis_error=\"{error}\"",
             status.produced
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cli::{Cli, Command};
-    use clap::Parser;
-
-    #[test]
-    fn the_demo_flags_default_to_the_engine_defaults() {
-        let cli = Cli::try_parse_from(["qtop", "demo"]).unwrap_or_else(|e| panic!("{e}"));
-        let Some(Command::Demo(args)) = &cli.command else {
-            panic!("not the demo command")
-        };
-        assert_eq!(demo_config(&cli.global, args), DemoConfig::default());
     }
 }

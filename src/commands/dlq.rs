@@ -100,8 +100,8 @@ fn the_queue(global: &GlobalArgs) -> Result<QueueId> {
             global.queues.join(", --queue ")
         );
     }
-    let name = super::first_queue(global, "qtop dlq")?;
-    Ok(QueueId::new(super::first_prefix(global), name))
+    let name = crate::cli::first_queue(global, "qtop dlq")?;
+    Ok(QueueId::new(crate::cli::first_prefix(global), name))
 }
 
 async fn list(

@@ -11,7 +11,7 @@ use crate::demo::pace::Pace;
 use crate::demo::producer::{Producer, ProducerSettings};
 use crate::source::link::check_hash_tag;
 
-use super::{first_prefix, first_queue};
+use crate::cli::{first_prefix, first_queue};
 
 pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<()> {
     let prefix = first_prefix(global);

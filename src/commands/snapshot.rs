@@ -10,7 +10,7 @@ use crate::cli::{GlobalArgs, SnapshotArgs};
 use crate::model::snapshot::{snapshot_doc, SnapshotDoc};
 use crate::model::ClusterReading;
 use crate::model::{PollReport, QueueHistory, QueueKey};
-use crate::source::{Poller, PollerConfig};
+use crate::source::Poller;
 
 /// How often events are read during the window, so busy streams are not trimmed unread.
 const EVENTS_EVERY: Duration = Duration::from_millis(250);
@@ -44,7 +44,7 @@ pub struct Measured {
 /// every second for latency samples), poll.
 pub async fn measure(global: &GlobalArgs, window: Duration) -> Result<Measured> {
     let target = global.target()?;
-    let mut poller = Poller::new(target, poller_config(global));
+    let mut poller = Poller::new(target, crate::cli::poller_config(global));
     poller.connect().await?;
     let mut histories: BTreeMap<QueueKey, QueueHistory> = BTreeMap::new();
     let first = poller.poll().await?;
@@ -73,14 +73,6 @@ pub async fn measure(global: &GlobalArgs, window: Duration) -> Result<Measured> 
         histories,
         window_ms,
     })
-}
-
-pub fn poller_config(global: &GlobalArgs) -> PollerConfig {
-    PollerConfig {
-        prefixes: global.prefixes.clone(),
-        queues: global.queues.clone(),
-        ..PollerConfig::default()
-    }
 }
 
 fn record(histories: &mut BTreeMap<QueueKey, QueueHistory>, report: &PollReport) {

@@ -7,7 +7,7 @@ use crate::demo::job::WorkDefaults;
 use crate::demo::lifeline::stdin_is_lifeline;
 use crate::demo::worker::{run_worker, worker_name, WorkerConfig};
 
-use super::{first_prefix, first_queue};
+use crate::cli::{first_prefix, first_queue};
 
 pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<()> {
     let config = WorkerConfig {

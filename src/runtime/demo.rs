@@ -12,8 +12,8 @@ use futures_util::FutureExt;
 
 use super::tasks::Tasks;
 use super::{dashboard, new_app, require_terminal, DemoFeeds};
+use crate::cli::demo_config;
 use crate::cli::{DashboardArgs, DemoArgs, GlobalArgs};
-use crate::commands::demo::demo_config;
 use crate::demo::Demo;
 use crate::model::QueueKey;
 use crate::source::bullmq::keys::QueueId;
@@ -27,8 +27,7 @@ pub async fn run_demo(
     args: &DemoArgs,
 ) -> Result<()> {
     require_terminal("run `qtop demo --headless` for one status line per second")?;
-    let config = demo_config(global, args);
-    crate::commands::check_queue_name(&config.queue)?;
+    let config = demo_config(global, args)?;
     eprintln!(
         "qtop demo: starting {} and {} worker{}…",
         if config.redis_url.is_some() {

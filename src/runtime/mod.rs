@@ -31,8 +31,8 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{Action, App, Effect};
+use crate::cli::poller_config;
 use crate::cli::{DashboardArgs, GlobalArgs};
-use crate::commands::snapshot::poller_config;
 use crate::demo::{DemoEvent, DemoStatus};
 use crate::source::{spawn_poller, RedisTarget, SourceEvent};
 use crate::ui;

@@ -166,6 +166,16 @@ impl ToRedisArgs for KeyArg<'_> {
     }
 }
 
+/// BullMQ queue names are non-empty and contain no `:` (the Node Queue constructor throws).
+pub fn check_queue_name(queue: &str) -> Result<(), String> {
+    if queue.is_empty() || queue.contains(':') {
+        return Err(format!(
+            "invalid queue name '{queue}': BullMQ queue names are non-empty and contain no ':'"
+        ));
+    }
+    Ok(())
+}
+
 /// SCAN pattern that matches the discovery suffixes of every queue under `prefix` in one pass:
 /// `P:*:[imwe][deav]*` covers `:id`, `:meta`, `:wait` and `:events` (and a few job keys,
 /// which [`queue_from_key`] then rejects).

@@ -1,0 +1,273 @@
+//! The command line. Global flags work before or after a subcommand.
+//!
+//! `mod.rs` holds the global flags, `commands` each subcommand's flags, `parse` the value
+//! parsers, `build` what each command's configuration is made of (so `runtime` and
+//! `commands` never need each other).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser};
+
+mod build;
+mod commands;
+mod parse;
+
+pub use build::*;
+pub use commands::*;
+pub use parse::*;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "qtop",
+    version,
+    about = "top for job queues: live golden signals of BullMQ queues on Redis",
+    long_about = "top for job queues: a live terminal dashboard of BullMQ queues on Redis.\n\n\
+        With no subcommand qtop opens the dashboard against --redis (default redis://127.0.0.1:6379)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Redis URL: redis://[user:password@]host:port[/db], rediss://… (TLS), unix:///path/to/socket.
+    /// Repeat it to give several seed nodes of a Redis Cluster
+    #[arg(
+        long,
+        env = "REDIS_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub redis: Vec<String>,
+
+    /// Redis is a Redis Cluster: qtop finds the masters from the seed node(s) and reads each.
+    /// (A cluster is also recognised without it; with it, a server that is not one is an error.)
+    /// Queues on a cluster need a hash-tagged prefix such as --prefix '{bull}'
+    #[arg(long, global = true, env = "QTOP_CLUSTER", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
+    pub cluster: bool,
+
+    /// Key prefix of the queues (repeatable)
+    #[arg(
+        long = "prefix",
+        global = true,
+        value_name = "PREFIX",
+        default_value = "bull"
+    )]
+    pub prefixes: Vec<String>,
+
+    /// Watch only this queue (repeatable); without it, queues are discovered with SCAN
+    #[arg(long = "queue", global = true, value_name = "NAME")]
+    pub queues: Vec<String>,
+
+    /// Time between polls of Redis
+    #[arg(long, global = true, default_value = "1s", value_parser = parse_duration, value_name = "DURATION")]
+    pub interval: Duration,
+
+    /// Refuse every write to Redis (retry, delete, scaling commands)
+    #[arg(long, global = true, env = "QTOP_READ_ONLY", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
+    pub read_only: bool,
+
+    /// Skip TLS certificate verification (rediss:// only; prints a warning)
+    #[arg(long, global = true)]
+    pub insecure: bool,
+
+    /// CA certificate (PEM) to verify the server with, instead of the system's roots
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+
+    /// Client certificate (PEM) for mutual TLS; goes with --tls-key
+    #[arg(long, global = true, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// Client private key (PEM) for mutual TLS; goes with --tls-cert
+    #[arg(long, global = true, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Write logs to this file (qtop never logs to the terminal it draws on)
+    #[arg(long, global = true, env = "QTOP_LOG", value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+
+    /// A command that scales your workers, run without a shell with {n} replaced by the
+    /// worker count: offered by the dashboard's advisor (after a confirmation) and run on
+    /// each of the demo's autoscale decisions. Never with --read-only
+    #[arg(long, global = true, env = "QTOP_SCALE_CMD", value_name = "'CMD {n}'", value_parser = parse_scale_cmd)]
+    pub scale_cmd: Option<crate::actions::scale_cmd::ScaleCommand>,
+}
+
+/// Settings of the interactive dashboard (`qtop` with no subcommand).
+#[derive(Debug, Clone, Args)]
+pub struct DashboardArgs {
+    /// Most frames drawn per second (the data tick is --interval; frames are drawn only when
+    /// something changed)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=60), value_name = "N")]
+    pub fps: u16,
+    /// The mean wait in queue the advisor panel sizes the pool for (`t`/`T` halve/double it)
+    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "DURATION")]
+    pub target_wait: Duration,
+}
+
+/// Where qtop looks when no --redis is given.
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+impl GlobalArgs {
+    pub fn redis_url(&self) -> &str {
+        self.redis
+            .first()
+            .map(String::as_str)
+            .unwrap_or(DEFAULT_REDIS_URL)
+    }
+
+    /// Whether a --redis was given (the demo starts its own server otherwise).
+    pub fn redis_given(&self) -> bool {
+        !self.redis.is_empty()
+    }
+
+    /// The Redis target these flags describe (URL, TLS options, cluster seeds).
+    pub fn target(&self) -> Result<crate::source::RedisTarget, crate::source::ConnectError> {
+        let more = self
+            .redis
+            .iter()
+            .skip(1)
+            .map(|url| self.target_for(url))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self
+            .target_for(self.redis_url())?
+            .with_cluster(self.cluster)
+            .with_seeds(more))
+    }
+
+    /// The same TLS options applied to another URL (the demo's embedded server, say).
+    pub fn target_for(
+        &self,
+        url: &str,
+    ) -> Result<crate::source::RedisTarget, crate::source::ConnectError> {
+        let tls = crate::source::connect::TlsFiles {
+            ca: self.tls_ca.clone(),
+            cert: self.tls_cert.clone(),
+            key: self.tls_key.clone(),
+        };
+        crate::source::RedisTarget::parse(url, self.insecure)?.with_tls_files(tls)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn global_flags_work_before_and_after_the_subcommand() {
+        for args in [
+            vec!["qtop", "--redis", "redis://h:1", "snapshot", "--json"],
+            vec!["qtop", "snapshot", "--json", "--redis", "redis://h:1"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(cli.global.redis, ["redis://h:1"]);
+            assert!(matches!(cli.command, Some(Command::Snapshot(ref s)) if s.json));
+        }
+    }
+
+    #[test]
+    fn fps_defaults_to_10_and_is_bounded() {
+        let cli = Cli::try_parse_from(["qtop"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.dashboard.fps, 10);
+        let cli = Cli::try_parse_from(["qtop", "--fps", "30"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.dashboard.fps, 30);
+        assert!(Cli::try_parse_from(["qtop", "--fps", "0"]).is_err());
+        assert!(Cli::try_parse_from(["qtop", "--fps", "500"]).is_err());
+    }
+
+    #[test]
+    fn demo_subcommands_parse() {
+        let cli = Cli::try_parse_from([
+            "qtop",
+            "--queue",
+            "q",
+            "worker",
+            "--concurrency",
+            "4",
+            "--work-dist",
+            "fixed",
+            "--fail-rate",
+            "0.5",
+            "--lock-duration",
+            "2s",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let Some(Command::Worker(args)) = cli.command else {
+            panic!("not a worker command")
+        };
+        assert_eq!(args.concurrency, 4);
+        assert_eq!(args.lock_duration, Duration::from_secs(2));
+        assert_eq!(cli.global.queues, vec!["q"]);
+        for bad in [
+            vec!["qtop", "produce"],
+            vec!["qtop", "produce", "--count", "1", "--rate", "2"],
+            vec!["qtop", "produce", "--count", "1", "--duration", "2s"],
+            vec!["qtop", "produce", "--rate", "0"],
+            vec!["qtop", "worker", "--fail-rate", "1.5"],
+            vec!["qtop", "worker", "--concurrency", "0"],
+        ] {
+            assert!(
+                Cli::try_parse_from(&bad).is_err(),
+                "{bad:?} should be refused"
+            );
+        }
+        let cli = Cli::try_parse_from(["qtop", "produce", "--rate", "5", "--duration", "2s"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(cli.command, Some(Command::Produce(ref p)) if p.rate == Some(5.0)));
+    }
+
+    #[test]
+    fn target_wait_and_scale_cmd_parse() {
+        let cli = Cli::try_parse_from(["qtop"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.dashboard.target_wait, Duration::from_secs(2));
+        assert!(cli.global.scale_cmd.is_none());
+        let cli = Cli::try_parse_from([
+            "qtop",
+            "--target-wait",
+            "500ms",
+            "demo",
+            "--target-wait",
+            "1s",
+            "--scale-cmd",
+            "kubectl scale --replicas={n}",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.dashboard.target_wait, Duration::from_millis(500));
+        let Some(Command::Demo(demo)) = &cli.command else {
+            panic!("not the demo command")
+        };
+        assert_eq!(demo.target_wait, Some(Duration::from_secs(1)));
+        let argv = cli.global.scale_cmd.map(|c| c.argv(3)).unwrap_or_default();
+        assert_eq!(argv, ["kubectl", "scale", "--replicas=3"]);
+        // A template without {n} is refused when parsing, not when first used.
+        assert!(Cli::try_parse_from(["qtop", "--scale-cmd", "scale up"]).is_err());
+    }
+
+    #[test]
+    fn prefix_defaults_to_bull_and_repeats() {
+        let cli = Cli::try_parse_from(["qtop", "snapshot"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.global.prefixes, vec!["bull"]);
+        let cli = Cli::try_parse_from(["qtop", "--prefix", "a", "--prefix", "b", "snapshot"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.global.prefixes, vec!["a", "b"]);
+    }
+}
