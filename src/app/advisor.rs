@@ -4,11 +4,11 @@
 use super::confirm::{Confirm, OnYes};
 use super::demo::{DemoCommand, DemoOp, DemoState};
 use super::{App, Effect, Mode};
+use crate::app::keymap::Keymap;
 use crate::model::advisor::inputs_from;
 use crate::model::autoscale::Observation;
 use crate::model::capacity::{advise, Advice};
 use crate::model::QueueKey;
-use crate::ui::keymap::Keymap;
 
 /// `t`/`T` keep the target wait between these.
 const TARGET_WAIT_MS: (f64, f64) = (10.0, 600_000.0);
@@ -35,7 +35,7 @@ pub enum ScaleCmdState {
 impl App {
     /// Turn this dashboard into the demo's: its key layer, its queue selected first.
     pub fn enable_demo(&mut self, queue: QueueKey) {
-        self.keymap = Keymap::dashboard().with_layer(crate::ui::keymap::DEMO);
+        self.keymap = Keymap::dashboard().with_layer(crate::app::keymap::DEMO);
         self.preferred = Some(queue.clone());
         // A one-minute window: the effect of a key shows within seconds.
         self.zoom = 0;

@@ -7,8 +7,11 @@
 
 use std::collections::BTreeSet;
 
+use super::dlq_text::DetailText;
+use super::layout;
 use super::{App, Effect, Mode};
 use crate::actions::dlq_op::{DlqDone, DlqOp, DlqRequest, DlqResult, DlqScope};
+use crate::model::clock::Zone;
 use crate::model::failures::{FailedJob, FailedJobDetail, FailureGroup};
 use crate::source::bullmq::QueueId;
 use crate::source::dlq::FailedPage;
@@ -27,8 +30,46 @@ pub struct DetailView {
     pub id: String,
     /// `None` until the reader answers.
     pub answer: Option<Option<Box<FailedJobDetail>>>,
+    /// The answer as text, built once (and wrapped again on a resize).
+    pub text: DetailText,
     /// First line shown.
     pub scroll: usize,
+}
+
+impl DetailView {
+    pub fn new(id: String, zone: Zone, now_ms: i64, size: (u16, u16)) -> Self {
+        let text = DetailText::build(&id, None, zone, now_ms, detail_width(size));
+        Self {
+            id,
+            answer: None,
+            text,
+            scroll: 0,
+        }
+    }
+
+    /// The reader's answer: the text is built now, once.
+    pub fn answered(
+        &mut self,
+        answer: Option<Box<FailedJobDetail>>,
+        zone: Zone,
+        now_ms: i64,
+        size: (u16, u16),
+    ) {
+        let width = detail_width(size);
+        self.text = DetailText::build(&self.id, Some(answer.as_deref()), zone, now_ms, width);
+        self.answer = Some(answer);
+    }
+
+    /// The furthest the detail scrolls at `size`.
+    pub fn max_scroll(&self, size: (u16, u16)) -> usize {
+        let height = layout::dlq_inner(size).height as usize;
+        self.text.len().saturating_sub(height)
+    }
+}
+
+/// Columns the detail's text wraps at for a terminal of `size`.
+pub fn detail_width(size: (u16, u16)) -> usize {
+    layout::dlq_inner(size).width as usize
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -210,11 +251,15 @@ impl App {
 
     /// Rows the list can show at the current size.
     pub(super) fn dlq_page_size(&self) -> u64 {
-        crate::ui::dlq::list_rows(self.size).max(1) as u64
+        super::layout::dlq_list_rows(self.size).max(1) as u64
     }
 
     pub(super) fn dlq_resized(&mut self) -> Vec<Effect> {
         let size = self.dlq_page_size();
+        let width = detail_width(self.size);
+        if let Some(view) = self.dead_letters.as_mut().and_then(|d| d.detail.as_mut()) {
+            view.text.rewrap(width);
+        }
         match self.dead_letters.as_mut() {
             Some(dl) if dl.page_size != size => {
                 dl.page_size = size;
@@ -226,6 +271,13 @@ impl App {
 
     /// After a poll: re-read the list when the queue's failed count moved.
     pub(super) fn dlq_after_report(&mut self) -> Vec<Effect> {
+        let (zone, now_ms) = (self.zone, self.now_ms);
+        if let Some(view) = self.dead_letters.as_mut().and_then(|d| d.detail.as_mut()) {
+            // The ages in the header move on; the body stays as built.
+            if let Some(Some(detail)) = &view.answer {
+                view.text.refresh_header(detail, zone, now_ms);
+            }
+        }
         let Some(dl) = self.dead_letters.as_ref() else {
             return Vec::new();
         };
@@ -264,7 +316,7 @@ impl App {
             }
             DlqAnswer::Detail { seq, detail, .. } if seq == dl.seq => {
                 if let Some(view) = dl.detail.as_mut() {
-                    view.answer = Some(detail);
+                    view.answered(detail, self.zone, self.now_ms, self.size);
                 }
             }
             DlqAnswer::Groups {

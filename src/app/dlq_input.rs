@@ -237,18 +237,21 @@ impl App {
         let Some(id) = dl.selected_job().map(|j| j.id.clone()) else {
             return Vec::new();
         };
-        dl.detail = Some(DetailView {
-            id,
-            answer: None,
-            scroll: 0,
-        });
+        dl.detail = Some(DetailView::new(id, self.zone, self.now_ms, self.size));
         self.mode = Mode::DeadLetterDetail;
         self.dlq_want()
     }
 
     fn scroll_detail(&mut self, command: Command) {
-        let max = crate::ui::dlq_detail::max_scroll(self);
-        let page = crate::ui::dlq::list_rows(self.size).max(1);
+        let Some(max) = self
+            .dead_letters
+            .as_ref()
+            .and_then(|d| d.detail.as_ref())
+            .map(|view| view.max_scroll(self.size))
+        else {
+            return;
+        };
+        let page = super::layout::dlq_list_rows(self.size).max(1);
         let Some(view) = self.dead_letters.as_mut().and_then(|d| d.detail.as_mut()) else {
             return;
         };
@@ -264,7 +267,7 @@ impl App {
     }
 
     fn move_group(&mut self, command: Command) {
-        let page = crate::ui::dlq::list_rows(self.size).max(1);
+        let page = super::layout::dlq_list_rows(self.size).max(1);
         let Some(dl) = self.dead_letters.as_mut() else {
             return;
         };

@@ -143,7 +143,7 @@ impl App {
                 _ => Vec::new(),
             };
         }
-        let areas = crate::ui::layout(self, self.size);
+        let areas = super::layout::layout(self, self.size);
         let inside = |r: ratatui::layout::Rect| {
             mouse.column >= r.x
                 && mouse.column < r.x + r.width
@@ -193,7 +193,7 @@ impl App {
     }
 
     fn page(&self) -> usize {
-        let areas = crate::ui::layout(self, self.size);
+        let areas = super::layout::layout(self, self.size);
         let pane = match self.focus {
             Pane::Queues => areas.table,
             Pane::Workers => areas.workers,
@@ -228,7 +228,7 @@ impl App {
     /// Scroll offsets follow the selection; the visible height comes from the same layout
     /// function the renderer uses.
     pub(super) fn keep_selection_visible(&mut self) {
-        let areas = crate::ui::layout(self, self.size);
+        let areas = super::layout::layout(self, self.size);
         let rows_in = |r: Option<ratatui::layout::Rect>| {
             r.map_or(1, |r| r.height.saturating_sub(3).max(1) as usize)
         };

@@ -5,7 +5,7 @@
 //!
 //! # Extending (dead letters, the demo)
 //! - A new screen is a `Mode` variant, a `Command` to open it, bindings in a keymap layer
-//!   (`ui::keymap`) whose `modes` name it, a pane file in `ui/` placed by `ui::layout`.
+//!   (`app::keymap`) whose `modes` name it, a pane file in `ui/` placed by `app::layout`.
 //!   Help and the status bar follow from the bindings.
 //! - Work for a task is an `Effect` variant returned by `update`; `runtime` runs it (send
 //!   to the task's channel; for on-demand fetches keep only the newest request). Results
@@ -22,6 +22,7 @@ pub mod demo;
 pub mod dlq;
 mod dlq_actions;
 mod dlq_input;
+pub mod dlq_text;
 pub use dlq_actions::export_file_name;
 pub use dlq_input::is_dlq_mode;
 #[doc(hidden)]
@@ -29,6 +30,8 @@ pub mod dlq_fixtures;
 #[doc(hidden)]
 pub mod fixtures;
 mod input;
+pub mod keymap;
+pub mod layout;
 pub mod rows;
 pub mod workers;
 
@@ -43,10 +46,10 @@ use crate::model::series::{Series, SeriesConfig};
 use crate::model::{PollStats, QueueHistory, QueueKey};
 use crate::source::dlq_task::{DlqAnswer, DlqWant};
 use crate::source::SourceEvent;
-use crate::ui::keymap::Keymap;
 use confirm::Confirm;
 use demo::{DemoCommand, DemoOp, DemoState, EventLog};
 use dlq::DeadLetters;
+use keymap::Keymap;
 use rows::{QueueRow, Sort};
 use workers::WorkersView;
 

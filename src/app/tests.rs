@@ -262,7 +262,9 @@ fn workers_show_stale_vanished_and_heartbeats() {
 fn mouse_click_selects_the_row_under_it_and_the_wheel_scrolls() {
     let mut app = app_after(5);
     app.update(Action::Resize(100, 30));
-    let table = crate::ui::layout(&app, app.size).table.unwrap_or_default();
+    let table = super::layout::layout(&app, app.size)
+        .table
+        .unwrap_or_default();
     let click = |row: u16| MouseEvent {
         kind: MouseEventKind::Down(crossterm::event::MouseButton::Left),
         column: table.x + 3,

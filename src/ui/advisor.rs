@@ -22,9 +22,6 @@ use super::theme::Theme;
 use crate::app::advisor::{AdvisorView, ScaleCmdState};
 use crate::app::App;
 
-/// Lines the panel wants inside its border (warnings beyond these are cut).
-pub const WANTED_LINES: u16 = 8;
-
 fn figures(view: &AdvisorView, theme: Theme) -> Vec<Line<'static>> {
     let a = &view.advice;
     let mut lines = vec![

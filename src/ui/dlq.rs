@@ -12,7 +12,7 @@
 //! The detail (Enter) and the groups (`g`) take the same box; the confirm dialog is
 //! drawn over it.
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
@@ -21,28 +21,11 @@ use super::theme::Theme;
 use super::{confirm, dlq_detail, dlq_groups, dlq_list, format};
 use crate::app::{App, Mode};
 
-/// The pane's box and the notice line under it, inside `body`.
-pub fn areas(body: Rect) -> (Rect, Rect) {
-    let [pane, notice] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(body);
-    (pane, notice)
-}
-
-/// The body between the header and the status bar for a terminal of `size`.
-pub fn body((width, height): (u16, u16)) -> Rect {
-    Rect::new(0, 1.min(height), width, height.saturating_sub(2))
-}
-
-/// Job rows the list shows at this terminal size (the page size asked of Redis).
-pub fn list_rows(size: (u16, u16)) -> usize {
-    let (pane, _) = areas(body(size));
-    pane.height.saturating_sub(3) as usize
-}
-
 pub fn render(frame: &mut Frame, body: Rect, app: &App, theme: Theme) {
     let Some(dl) = &app.dead_letters else {
         return;
     };
-    let (pane, notice) = areas(body);
+    let (pane, notice) = crate::app::layout::dlq_areas(body);
     match app.screen() {
         Mode::DeadLetterDetail => dlq_detail::render(frame, pane, app, theme),
         Mode::DeadLetterGroups => dlq_groups::render(frame, pane, app, theme),

@@ -37,18 +37,7 @@ pub fn percent(fraction: Option<f64>) -> String {
 }
 
 /// `45s`, `3m12s`, `2h05m`, `3d04h`.
-pub fn age_s(seconds: f64) -> String {
-    if !seconds.is_finite() || seconds < 0.0 {
-        return "-".into();
-    }
-    let s = seconds as u64;
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3_599 => format!("{}m{:02}s", s / 60, s % 60),
-        3_600..=86_399 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-        _ => format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3600),
-    }
-}
+pub use crate::model::clock::age_text as age_s;
 
 /// `850ms`, `1.2s`, `45s`, `3m12s`.
 pub fn millis(ms: f64) -> String {

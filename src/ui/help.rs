@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-use super::keymap::Entry;
 use super::theme::Theme;
 use super::{centered, format};
+use crate::app::keymap::Entry;
 use crate::app::{App, Mode};
 
 /// Lines after the keys: an empty one, the mouse, how to close.

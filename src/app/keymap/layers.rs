@@ -1,12 +1,9 @@
 //! Key layers beyond the base dashboard: the advisor and its confirmation (always on), and
 //! the demo's (`qtop demo`), which sits in front and takes `+ - k a` from the base layer.
 
-use super::keymap::{ch, Binding};
+use super::{ch, Binding, BROWSE, QUEUE};
 use crate::app::demo::DemoCommand;
-use crate::app::{Command, Mode};
-
-const BROWSE: &[Mode] = &[Mode::Dashboard, Mode::Queue];
-const QUEUE: &[Mode] = &[Mode::Queue];
+use crate::app::Command;
 
 /// The advisor panel (queue view only, where it is drawn) and --scale-cmd (its question
 /// uses the dead letters' `Mode::Confirm` bindings: `y` runs, anything else cancels).
@@ -42,7 +39,7 @@ pub const ADVISOR: &[Binding] = &[
 ];
 
 const fn demo(
-    keys: &'static [super::keymap::Key],
+    keys: &'static [super::Key],
     command: DemoCommand,
     help: &'static str,
     status: Option<&'static str>,
