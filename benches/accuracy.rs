@@ -373,7 +373,7 @@ fn from_reports(
 ) -> Observed {
     let (k, m) = window(reports, start_ms, window_s);
     let reading = |i: usize| reports[i].queues.iter().find(|r| &r.key == key);
-    let totals = |i: usize| reading(i).map(|r| r.totals).unwrap_or_default();
+    let totals = |i: usize| reading(i).and_then(|r| r.totals).unwrap_or_default();
     let (t0, t1) = (totals(k), totals(m));
     let history = history_of(reports, k, m, key);
     let span_ms = reports[m].taken_at_ms - reports[k].taken_at_ms;
@@ -570,10 +570,7 @@ async fn run(args: Args) {
     let mut rate_rows = Vec::new();
     let mut latency_rows = Vec::new();
     for q in &queues {
-        let key = QueueKey {
-            prefix: "bull".into(),
-            name: q.clone(),
-        };
+        let key = QueueKey::bullmq("bull", q.clone());
         let times = job_times(&mut conn, q).await;
         let mut observed = vec![
             from_reports(

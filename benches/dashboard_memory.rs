@@ -8,9 +8,7 @@
 use std::time::{Duration, Instant};
 
 use qtop::app::{Action, App};
-use qtop::model::{
-    EventTotals, JobTiming, PollReport, QueueCounts, QueueKey, QueueReading, WorkersReading,
-};
+use qtop::model::{EventTotals, JobTiming, PollReport, QueueCounts, QueueKey, QueueReading};
 use qtop::source::SourceEvent;
 
 fn vm_rss_kb() -> u64 {
@@ -39,17 +37,18 @@ fn reading(name: String, n: u64, busy: bool) -> QueueReading {
         Vec::new()
     };
     QueueReading {
-        key: QueueKey {
-            prefix: "bull".into(),
-            name,
-        },
+        key: QueueKey::bullmq("bull", name),
         counts: Some(QueueCounts {
-            waiting: if busy { 10 + wobble } else { 0 },
-            active: if busy { wobble % 4 } else { 0 },
-            completed: if busy { 100 * n } else { 3 },
+            waiting: Some(if busy { 10 + wobble } else { 0 }),
+            active: Some(if busy { wobble % 4 } else { 0 }),
+            completed: Some(if busy { 100 * n } else { 3 }),
+            prioritized: Some(0),
+            delayed: Some(0),
+            failed: Some(0),
+            waiting_children: Some(0),
             ..QueueCounts::default()
         }),
-        totals: if busy {
+        totals: Some(if busy {
             EventTotals {
                 added: 20 * n + wobble,
                 completed: 19 * n,
@@ -57,7 +56,7 @@ fn reading(name: String, n: u64, busy: bool) -> QueueReading {
             }
         } else {
             EventTotals::default()
-        },
+        }),
         finished_in_interval: timings.len() as u64,
         timings,
         ..QueueReading::default()
@@ -71,7 +70,7 @@ fn report(t_ms: i64, n: u64, queues: usize, busy: bool) -> PollReport {
         queues: (0..queues)
             .map(|i| reading(format!("queue-{i:05}"), n, busy))
             .collect(),
-        workers: WorkersReading::Listed(Vec::new()),
+        workers: Vec::new(),
         ..PollReport::default()
     }
 }

@@ -492,7 +492,7 @@ fn the_poller_follows_a_master_failover_without_panicking() {
         report.queues.iter().any(|q| {
             q.key.name == "jobs"
                 && q.node.as_deref() == Some(addr(node).as_str())
-                && q.counts.as_ref().map(|c| c.waiting) == Some(10)
+                && q.counts.as_ref().and_then(|c| c.waiting) == Some(10)
         })
     };
     report_where(&rt, &mut rx, T, |r| waiting_on(r, old_master));

@@ -66,10 +66,7 @@ async fn autoscaling_drains_the_backlog_without_oscillating() {
     let (poller, mut source) = spawn_poller(target, poller_config, interval, cancel.clone());
 
     let mut app = App::new(status.redis_url.clone(), interval, qtop::demo::now_ms());
-    app.enable_demo(QueueKey {
-        prefix: "bull".into(),
-        name: "scaled".into(),
-    });
+    app.enable_demo(QueueKey::bullmq("bull", "scaled"));
     app.update(Action::DemoStatus(Box::new(status)));
     let mut status_rx = demo.watch_status();
 

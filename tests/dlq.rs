@@ -482,7 +482,7 @@ fn a_hundred_thousand_failed_jobs_page_without_loading_all() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_background_reader_serves_pages_details_and_groups() {
-    use qtop::source::bullmq::QueueId;
+    use qtop::model::QueueKey;
     use qtop::source::dlq_task::{spawn_dlq_reader, DlqAnswer, DlqWant};
     use qtop::source::RedisTarget;
 
@@ -490,7 +490,7 @@ async fn the_background_reader_serves_pages_details_and_groups() {
     let cancel = tokio_util::sync::CancellationToken::new();
     let target = RedisTarget::parse(&redis.url(), false).unwrap();
     let (task, want, mut answers) = spawn_dlq_reader(target, cancel.clone());
-    let queue = QueueId::new("bull", "billing");
+    let queue = QueueKey::bullmq("bull", "billing");
     want.send_replace(DlqWant {
         seq: 1,
         queue: Some(queue.clone()),

@@ -48,8 +48,8 @@ fn totals(report: &PollReport) -> EventTotals {
         .queues
         .iter()
         .find(|q| q.key.name == "q")
-        .map(|q| q.totals)
-        .expect("queue q in the report")
+        .and_then(|q| q.totals)
+        .expect("queue q in the report, with totals")
 }
 
 fn client_list(conn: &mut Conn) -> String {
@@ -87,7 +87,11 @@ async fn events_are_read_over_an_authenticated_lean_connection_in_the_urls_datab
         .find(|q| q.key.name == "q")
         .unwrap()
         .counts;
-    assert_eq!(counts.map(|c| c.waiting), Some(3), "counts read from db 3");
+    assert_eq!(
+        counts.and_then(|c| c.waiting),
+        Some(3),
+        "counts read from db 3"
+    );
 
     let clients = client_list(&mut conn);
     let lean = clients

@@ -212,7 +212,7 @@ async fn a_pause_without_an_event_is_seen_within_bounded_polls() {
         ..PollerConfig::default()
     };
     let mut poller = Poller::new(target, config);
-    let paused = |report: &qtop::model::PollReport| report.queues[0].paused;
+    let paused = |report: &qtop::model::PollReport| report.queues[0].paused == Some(true);
     assert!(!paused(&poller.poll().await.unwrap()));
 
     redis.cmd(&["HSET", "bull:quiet:meta", "paused", "1"]);

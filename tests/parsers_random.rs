@@ -6,11 +6,11 @@
 use qtop::model::failures::normalize_reason;
 use qtop::model::Heartbeat;
 use qtop::source::bullmq::clients::classify;
+use qtop::source::bullmq::dlq::classify_payload;
+use qtop::source::bullmq::events::{parse_entries, parse_xread};
 use qtop::source::bullmq::read::{parse_job_timing, parse_refresh, RefreshPlan};
 use qtop::source::bullmq::QueueId;
 use qtop::source::client_list::parse_client_list;
-use qtop::source::dlq::classify_payload;
-use qtop::source::events::{parse_entries, parse_xread};
 use redis::Value;
 
 struct Rng(u64);
@@ -105,9 +105,9 @@ fn extreme_numbers_in_heartbeats_and_jobs_do_not_overflow() {
 /// readers: the reply scanner, the XREAD/XRANGE readers and the value builder.
 #[test]
 fn lean_reply_readers_never_panic() {
+    use qtop::source::bullmq::lean_xread::{first_entry_id, parse_xread};
     use qtop::source::lean::resp::ReplyScanner;
     use qtop::source::lean::value::to_value;
-    use qtop::source::lean::xread::{first_entry_id, parse_xread};
     const PIECES: [&[u8]; 12] = [
         b"*", b"$", b":", b"+", b"-", b"\r\n", b"2", b"-1", b"3", b"event", b"jobId", b"5-0",
     ];

@@ -7,7 +7,7 @@ use qtop::model::failures::normalize_reason;
 use qtop::model::Heartbeat;
 use qtop::source::bullmq::read::{parse_job_timing, parse_refresh, RefreshPlan};
 use qtop::source::bullmq::QueueId;
-use qtop::source::dlq::classify_payload;
+use qtop::source::bullmq::dlq::classify_payload;
 use redis::Value;
 
 fuzz_target!(|data: &[u8]| {

@@ -5,12 +5,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::dlq::{self, Outcome};
+use super::dead_letters::{self, Outcome};
 use super::Writer;
-use crate::source::bullmq::QueueId;
-use crate::source::dlq::failed_ids_in_group;
-use crate::source::dlq_export::{export_failed, BATCH};
-use crate::source::link::connect_to_queue;
+use crate::model::QueueKey;
+use crate::source::dead_letters::DeadLetterReader;
 use crate::source::RedisTarget;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -63,7 +61,7 @@ impl DlqOp {
 /// An action for one queue.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DlqRequest {
-    pub queue: QueueId,
+    pub queue: QueueKey,
     pub op: DlqOp,
 }
 
@@ -101,22 +99,20 @@ async fn execute(
     };
     let action = format!("{} failed jobs", request.op.verb());
     let writer = Writer::new(target.clone(), read_only, &action)?;
+    dead_letters::check_supported(queue)?;
     let ids = match scope {
         DlqScope::Jobs(ids) => ids.clone(),
         DlqScope::Group { id } => {
-            let mut conn = connect_to_queue(target, queue, CONNECT_TIMEOUT).await?;
-            failed_ids_in_group(&mut conn, queue, id, BATCH).await?
+            let mut reader = DeadLetterReader::open(target, queue, CONNECT_TIMEOUT).await?;
+            reader.ids_in_group(id).await?
         }
         DlqScope::All => {
-            let mut conn = connect_to_queue(target, queue, CONNECT_TIMEOUT).await?;
-            let total: u64 = redis::cmd("ZCARD")
-                .arg(queue.failed())
-                .query_async(&mut conn)
-                .await?;
+            let mut reader = DeadLetterReader::open(target, queue, CONNECT_TIMEOUT).await?;
+            let total = reader.total().await?;
             let done = if retry {
-                dlq::retry_all(&writer, queue).await?
+                dead_letters::retry_all(&writer, queue).await?
             } else {
-                dlq::delete_all(&writer, queue).await?
+                dead_letters::delete_all(&writer, queue).await?
             };
             return Ok(DlqResult::Changed(Outcome {
                 requested: total.max(done),
@@ -126,27 +122,27 @@ async fn execute(
         }
     };
     let outcome = if retry {
-        dlq::retry_jobs(&writer, queue, &ids).await?
+        dead_letters::retry_jobs(&writer, queue, &ids).await?
     } else {
-        dlq::delete_jobs(&writer, queue, &ids).await?
+        dead_letters::delete_jobs(&writer, queue, &ids).await?
     };
     Ok(DlqResult::Changed(outcome))
 }
 
 async fn export(
     target: &RedisTarget,
-    queue: &QueueId,
+    queue: &QueueKey,
     file: &std::path::Path,
 ) -> anyhow::Result<DlqResult> {
     use anyhow::Context;
     let path = std::env::current_dir()
         .map(|dir| dir.join(file))
         .unwrap_or_else(|_| file.to_path_buf());
-    let mut conn = connect_to_queue(target, queue, CONNECT_TIMEOUT).await?;
+    let mut reader = DeadLetterReader::open(target, queue, CONNECT_TIMEOUT).await?;
     // `create_new`: never overwrite a file that is already there.
     let created = std::fs::File::create_new(&path)
         .with_context(|| format!("cannot create {}", path.display()))?;
     let mut sink = std::io::BufWriter::new(created);
-    let jobs = export_failed(&mut conn, queue, &mut sink).await?;
+    let jobs = reader.export(&mut sink).await?;
     Ok(DlqResult::Exported { path, jobs })
 }

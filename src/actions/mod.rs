@@ -3,12 +3,13 @@
 //! Job state changes run BullMQ's own scripts through the official `bullmq` crate, so a
 //! retried job is left exactly as BullMQ's own retry leaves it.
 
-pub mod dlq;
+pub mod bullmq;
+pub mod dead_letters;
 pub mod dlq_op;
 pub mod scale_cmd;
 
-use bullmq::options::{QueueOptions, RedisConnectionOptions, TlsCerts};
-use bullmq::Queue;
+use ::bullmq::options::{QueueOptions, RedisConnectionOptions, TlsCerts};
+use ::bullmq::Queue;
 
 use crate::source::bullmq::QueueId;
 use crate::source::link::resolve_cluster;
@@ -56,7 +57,7 @@ impl Writer {
     /// A bullmq-official queue handle for `queue`. (Constructing one records
     /// `library=bullmq-official:…` in the queue's meta hash, as the crate does for every
     /// producer; that is the only side effect.)
-    pub async fn queue(&self, queue: &QueueId) -> Result<Queue, bullmq::Error> {
+    pub async fn queue(&self, queue: &QueueId) -> Result<Queue, ::bullmq::Error> {
         let options = QueueOptions {
             connection: bullmq_connection(&resolve_cluster(&self.target).await),
             prefix: queue.prefix.clone(),

@@ -55,7 +55,8 @@ impl App {
         let key = self.selected.as_ref()?;
         let tracked = self.tracked.get(key)?;
         let now = self.latest_taken_at_ms;
-        let workers = self.latest_workers.count_for(key) as u64;
+        // Unknown (CLIENT LIST forbidden) counts as none here; the advisor says so.
+        let workers = self.latest_workers.count_for(key).unwrap_or(0) as u64;
         let inputs = inputs_from(
             &self.heartbeats,
             workers,

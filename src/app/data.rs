@@ -74,16 +74,20 @@ impl App {
             let sample = Sample {
                 t_ms: t,
                 backlog: counts.backlog(),
-                active: counts.active,
+                active: counts.active_or_zero(),
                 totals: reading.totals,
                 timings: &reading.timings,
             };
             tracked.series.record(sample);
             total.backlog += sample.backlog;
             total.active += sample.active;
-            total.totals.added += reading.totals.added;
-            total.totals.completed += reading.totals.completed;
-            total.totals.failed += reading.totals.failed;
+            // The all-queues rates sum the queues that keep totals.
+            if let Some(totals) = reading.totals {
+                let sum = total.totals.get_or_insert_with(Default::default);
+                sum.added += totals.added;
+                sum.completed += totals.completed;
+                sum.failed += totals.failed;
+            }
             all_timings.extend_from_slice(&reading.timings);
         }
         total.timings = &all_timings;

@@ -13,8 +13,8 @@ use super::{App, Effect, Mode};
 use crate::actions::dlq_op::{DlqDone, DlqOp, DlqRequest, DlqResult, DlqScope};
 use crate::model::clock::Zone;
 use crate::model::failures::{FailedJob, FailedJobDetail, FailureGroup};
-use crate::source::bullmq::QueueId;
-use crate::source::dlq::FailedPage;
+use crate::model::QueueKey;
+use crate::source::bullmq::dlq::FailedPage;
 use crate::source::dlq_task::{DlqAnswer, DlqWant};
 
 /// A line for the user under the list: an outcome, a refusal, an error.
@@ -83,7 +83,7 @@ pub use super::confirm::{Confirm, OnYes};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeadLetters {
-    pub queue: QueueId,
+    pub queue: QueueKey,
     /// Where Esc returns to (dashboard or queue mode).
     pub from: Mode,
     pub seq: u64,
@@ -110,7 +110,7 @@ pub struct DeadLetters {
 }
 
 impl DeadLetters {
-    pub fn new(queue: QueueId, from: Mode, page_size: u64) -> Self {
+    pub fn new(queue: QueueKey, from: Mode, page_size: u64) -> Self {
         Self {
             queue,
             from,
@@ -285,9 +285,9 @@ impl App {
             .view
             .rows
             .iter()
-            .find(|r| r.key.prefix == dl.queue.prefix && r.key.name == dl.queue.name)
+            .find(|r| r.key == dl.queue)
             .and_then(|r| r.counts)
-            .map(|c| c.failed);
+            .and_then(|c| c.failed);
         let stale = failed.is_some_and(|n| Some(n) != dl.total() && Some(n) != dl.refreshed_for);
         if !stale || dl.show_groups || dl.page.is_none() {
             return Vec::new();

@@ -8,7 +8,7 @@ use super::fixtures::{app_after, key};
 use super::{Action, App, Effect};
 use crate::model::clock::Zone;
 use crate::model::failures::{group_failures, FailedJob, FailedJobDetail, Payload};
-use crate::source::dlq::FailedPage;
+use crate::source::bullmq::dlq::FailedPage;
 use crate::source::dlq_task::{DlqAnswer, DlqWant};
 
 /// Failed jobs in the fixture's set.

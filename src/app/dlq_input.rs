@@ -4,7 +4,6 @@
 
 use super::dlq::{DeadLetters, DetailView};
 use super::{App, Command, Effect, Mode};
-use crate::source::bullmq::QueueId;
 
 /// Modes that draw the dead-letter pane.
 pub fn is_dlq_mode(mode: Mode) -> bool {
@@ -98,9 +97,8 @@ impl App {
         let Some(key) = self.selected.clone() else {
             return Vec::new();
         };
-        let queue = QueueId::new(key.prefix, key.name);
         let page_size = self.dlq_page_size();
-        self.dead_letters = Some(DeadLetters::new(queue, self.mode, page_size));
+        self.dead_letters = Some(DeadLetters::new(key, self.mode, page_size));
         self.mode = Mode::DeadLetters;
         self.back = Mode::DeadLetters;
         self.dlq_want()

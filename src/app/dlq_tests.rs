@@ -5,12 +5,12 @@ use crossterm::event::KeyCode;
 
 use super::dlq_fixtures::{dead_letters_app, press, press_served, serve, FAILED_TOTAL};
 use super::*;
-use crate::actions::dlq::Outcome;
+use crate::actions::dead_letters::Outcome;
 use crate::actions::dlq_op::{DlqDone, DlqOp, DlqRequest, DlqResult, DlqScope};
-use crate::source::bullmq::QueueId;
+use crate::model::QueueKey;
 
-fn billing() -> QueueId {
-    QueueId::new("bull", "billing")
+fn billing() -> QueueKey {
+    QueueKey::bullmq("bull", "billing")
 }
 
 fn dl(app: &App) -> &dlq::DeadLetters {

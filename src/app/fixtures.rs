@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use crate::model::{
     EventTotals, Heartbeat, JobTiming, PollReport, PollStats, QueueCounts, QueueKey, QueueReading,
-    WorkerInfo, WorkerLibrary, WorkersReading,
+    WorkerInfo, WorkerLibrary,
 };
+use crate::source::bullmq::counts::JobCounts;
 use crate::source::SourceEvent;
 
 use super::{Action, App};
@@ -15,10 +16,12 @@ use super::{Action, App};
 pub const T0_MS: i64 = 1_795_856_400_000;
 
 pub fn key(name: &str) -> QueueKey {
-    QueueKey {
-        prefix: "bull".into(),
-        name: name.into(),
-    }
+    QueueKey::bullmq("bull", name)
+}
+
+/// A BullMQ queue's counts: every state present.
+fn bull(counts: JobCounts) -> QueueCounts {
+    counts.into()
 }
 
 fn worker(queue: &str, name: &str, port: u16, library: WorkerLibrary, idle_s: u64) -> WorkerInfo {
@@ -28,13 +31,14 @@ fn worker(queue: &str, name: &str, port: u16, library: WorkerLibrary, idle_s: u6
         name: name.into(),
         addr: format!("10.0.0.7:{port}"),
         age_s: 3_600,
-        idle_s,
+        idle_s: Some(idle_s),
         library,
         connections: if library == WorkerLibrary::Python {
             2
         } else {
             1
         },
+        ..WorkerInfo::default()
     }
 }
 
@@ -51,19 +55,19 @@ pub fn report(n: u64) -> PollReport {
     };
     let orders = QueueReading {
         key: key("orders"),
-        counts: Some(QueueCounts {
+        counts: Some(bull(JobCounts {
             waiting: 12 + n % 7,
             active: 4,
             completed: 1_000 + 38 * n,
             failed: 20 + 2 * n,
-            ..QueueCounts::default()
-        }),
+            ..JobCounts::default()
+        })),
         oldest_waiting_ts_ms: Some(t - 2_500),
-        totals: EventTotals {
+        totals: Some(EventTotals {
             added: 40 * n,
             completed: 38 * n,
             failed: 2 * n,
-        },
+        }),
         timings: timings(20, 120, 40),
         finished_in_interval: 40,
         ..QueueReading::default()
@@ -71,18 +75,18 @@ pub fn report(n: u64) -> PollReport {
     // Arrivals outpace completions: the backlog grows.
     let thumbnails = QueueReading {
         key: key("thumbnails"),
-        counts: Some(QueueCounts {
+        counts: Some(bull(JobCounts {
             waiting: 100 + 15 * n,
             active: 2,
             completed: 10 * n,
-            ..QueueCounts::default()
-        }),
+            ..JobCounts::default()
+        })),
         oldest_waiting_ts_ms: Some(T0_MS - 45_000),
-        totals: EventTotals {
+        totals: Some(EventTotals {
             added: 25 * n,
             completed: 10 * n,
             failed: 0,
-        },
+        }),
         timings: timings(1_500, 200, 10),
         finished_in_interval: 10,
         ..QueueReading::default()
@@ -90,33 +94,39 @@ pub fn report(n: u64) -> PollReport {
     // Work waiting and no worker at all.
     let emails = QueueReading {
         key: key("emails"),
-        counts: Some(QueueCounts {
+        counts: Some(bull(JobCounts {
             waiting: 5,
             delayed: 3,
             prioritized: 4,
             waiting_children: 1,
-            ..QueueCounts::default()
-        }),
+            ..JobCounts::default()
+        })),
         oldest_waiting_ts_ms: Some(T0_MS - 600_000),
+        // A BullMQ queue always has its events' totals, quiet ones too.
+        totals: Some(EventTotals::default()),
         ..QueueReading::default()
     };
     let paused = QueueReading {
         key: key("paused-q"),
-        counts: Some(QueueCounts {
+        counts: Some(bull(JobCounts {
             waiting: 3,
-            ..QueueCounts::default()
-        }),
-        paused: true,
+            ..JobCounts::default()
+        })),
+        paused: Some(true),
         oldest_waiting_ts_ms: Some(T0_MS - 90_000),
+        // A BullMQ queue always has its events' totals, quiet ones too.
+        totals: Some(EventTotals::default()),
         ..QueueReading::default()
     };
     let billing = QueueReading {
         key: key("billing"),
-        counts: Some(QueueCounts {
+        counts: Some(bull(JobCounts {
             completed: 2,
             failed: 4,
-            ..QueueCounts::default()
-        }),
+            ..JobCounts::default()
+        })),
+        // A BullMQ queue always has its events' totals, quiet ones too.
+        totals: Some(EventTotals::default()),
         ..QueueReading::default()
     };
     let mut workers = vec![
@@ -158,7 +168,8 @@ pub fn report(n: u64) -> PollReport {
             commands: 42,
         },
         queues: vec![orders, thumbnails, emails, paused, billing],
-        workers: WorkersReading::Listed(workers),
+        workers,
+        client_list: Default::default(),
         heartbeats: vec![(key("orders"), heartbeat)],
         cluster: None,
     }

@@ -22,7 +22,8 @@ pub struct QueueRow {
     pub completed_per_s: Option<f64>,
     pub error_rate: Option<f64>,
     pub p99_processing_ms: Option<u64>,
-    pub workers: usize,
+    /// `None`: unknown (an ACL forbids CLIENT LIST, which BullMQ's workers are known from).
+    pub workers: Option<usize>,
     /// Arrivals outpace completions: the backlog is growing.
     pub growing: bool,
     pub problems: usize,
@@ -37,7 +38,7 @@ impl QueueRow {
         history: &QueueHistory,
         now_ms: i64,
         rate_window_ms: i64,
-        workers: usize,
+        workers: Option<usize>,
     ) -> Self {
         let rates = history.stats(now_ms, rate_window_ms);
         let growing = match (rates.added_per_s, rates.completed_per_s) {
@@ -51,7 +52,7 @@ impl QueueRow {
         Self {
             key: reading.key.clone(),
             counts: reading.counts,
-            paused: reading.paused,
+            paused: reading.paused.unwrap_or(false),
             oldest_wait_s: history.oldest_waiting_age_s(now_ms),
             added_per_s: rates.added_per_s,
             completed_per_s: rates.completed_per_s,
@@ -67,7 +68,7 @@ impl QueueRow {
 
     /// Work is waiting and nobody is there to take it.
     pub fn unconsumed(&self) -> bool {
-        self.workers == 0 && !self.paused && self.counts.is_some_and(|c| c.backlog() > 0)
+        self.workers == Some(0) && !self.paused && self.counts.is_some_and(|c| c.backlog() > 0)
     }
 
     /// The queue's name as shown: the prefix only when it is not the default.
@@ -171,8 +172,8 @@ impl Default for Sort {
     }
 }
 
-fn count(row: &QueueRow, f: fn(&QueueCounts) -> u64) -> Option<u64> {
-    row.counts.as_ref().map(f)
+fn count(row: &QueueRow, f: fn(&QueueCounts) -> Option<u64>) -> Option<u64> {
+    row.counts.as_ref().and_then(f)
 }
 
 fn cmp_opt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
@@ -200,7 +201,7 @@ fn compare(column: Column, a: &QueueRow, b: &QueueRow) -> Ordering {
         Column::CompletedPerS => cmp_opt(a.completed_per_s, b.completed_per_s),
         Column::ErrorRate => cmp_opt(a.error_rate, b.error_rate),
         Column::P99 => cmp_opt(a.p99_processing_ms, b.p99_processing_ms),
-        Column::Workers => a.workers.cmp(&b.workers),
+        Column::Workers => cmp_opt(a.workers, b.workers),
         Column::Node => a.node.cmp(&b.node),
     }
 }
@@ -235,15 +236,12 @@ mod tests {
 
     fn row(name: &str, waiting: u64, workers: usize) -> QueueRow {
         QueueRow {
-            key: QueueKey {
-                prefix: "bull".into(),
-                name: name.into(),
-            },
+            key: QueueKey::bullmq("bull", name),
             counts: Some(QueueCounts {
-                waiting,
+                waiting: Some(waiting),
                 ..QueueCounts::default()
             }),
-            workers,
+            workers: Some(workers),
             ..QueueRow::default()
         }
     }

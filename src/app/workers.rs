@@ -1,7 +1,12 @@
-//! The workers pane as data: connections from `CLIENT LIST`, qtop heartbeats matched to
-//! them, and workers that went away kept for a while so their disappearance is visible.
+//! The workers pane as data: every system's workers (BullMQ's connections from `CLIENT
+//! LIST`, the processes of systems that write heartbeats), qtop heartbeats matched to their
+//! connections, and workers that went away kept for a while so their disappearance is
+//! visible.
 
-use crate::model::{Heartbeat, PollReport, QueueKey, WorkerInfo, WorkerLibrary, WorkersReading};
+use crate::model::{Heartbeat, PollReport, QueueKey, WorkerInfo, WorkerLibrary};
+
+/// Whether CLIENT LIST could be read (BullMQ's workers are its connections).
+pub use crate::model::ClientList as WorkersStatus;
 
 /// A worker connection idle this long while its queue has nothing active is probably
 /// stuck: an idle BullMQ worker re-issues its blocking pop every few seconds. (A busy Node
@@ -19,7 +24,10 @@ pub enum WorkerHealth {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkerRow {
+    /// Its system, prefix and (first) queue.
     pub key: QueueKey,
+    /// Every queue it serves, where the system records them.
+    pub queues: Vec<String>,
     pub name: String,
     pub addr: String,
     pub age_s: Option<u64>,
@@ -27,22 +35,27 @@ pub struct WorkerRow {
     pub library: WorkerLibrary,
     pub connections: u32,
     pub heartbeat: Option<Heartbeat>,
+    /// Jobs running, capacity and heartbeat age, where the system knows them.
+    pub busy: Option<u32>,
+    pub concurrency: Option<u32>,
+    pub beat_age_s: Option<f64>,
+    /// The system's own word for its state (`quiet`, `suspended`…).
+    pub state: Option<String>,
     pub health: WorkerHealth,
     pub last_seen_ms: i64,
 }
 
 impl WorkerRow {
+    /// Whether it serves `key`'s queue.
+    pub fn serves(&self, key: &QueueKey) -> bool {
+        self.key.system == key.system
+            && self.key.prefix == key.prefix
+            && (self.key.name == key.name || self.queues.contains(&key.name))
+    }
+
     fn identity(&self) -> (&QueueKey, &str, &str) {
         (&self.key, &self.name, &self.addr)
     }
-}
-
-#[derive(Clone, Debug, Default, PartialEq)]
-pub enum WorkersStatus {
-    #[default]
-    Listed,
-    NotPermitted,
-    Unavailable(String),
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -57,25 +70,27 @@ fn from_info(
     queue_active: u64,
     now_ms: i64,
 ) -> WorkerRow {
-    let stale_beat = heartbeat.is_some_and(|h| h.is_stale(now_ms));
-    let stuck = info.idle_s >= STALE_IDLE_S && queue_active == 0;
+    let stale_beat = heartbeat.is_some_and(|h| h.is_stale(now_ms)) || info.stale;
+    let stuck = info.idle_s.is_some_and(|idle| idle >= STALE_IDLE_S) && queue_active == 0;
     let health = if stale_beat || stuck {
         WorkerHealth::Stale
     } else {
         WorkerHealth::Ok
     };
     WorkerRow {
-        key: QueueKey {
-            prefix: info.prefix.clone(),
-            name: info.queue.clone(),
-        },
+        key: QueueKey::new(info.system, info.prefix.clone(), info.queue.clone()),
+        queues: info.queues.clone(),
         name: info.name.clone(),
         addr: info.addr.clone(),
         age_s: Some(info.age_s),
-        idle_s: Some(info.idle_s),
+        idle_s: info.idle_s,
         library: info.library,
         connections: info.connections,
         heartbeat: heartbeat.cloned(),
+        busy: info.busy,
+        concurrency: info.concurrency,
+        beat_age_s: info.beat_age_s,
+        state: info.state.clone(),
         health,
         last_seen_ms: now_ms,
     }
@@ -84,6 +99,7 @@ fn from_info(
 fn from_heartbeat(key: &QueueKey, beat: &Heartbeat, now_ms: i64) -> WorkerRow {
     WorkerRow {
         key: key.clone(),
+        queues: Vec::new(),
         name: beat.worker.clone(),
         addr: format!("{} pid {}", beat.host, beat.pid),
         age_s: (beat.started_ms > 0)
@@ -92,6 +108,10 @@ fn from_heartbeat(key: &QueueKey, beat: &Heartbeat, now_ms: i64) -> WorkerRow {
         library: WorkerLibrary::Qtop,
         connections: 0,
         heartbeat: Some(beat.clone()),
+        busy: Some(beat.current.len() as u32),
+        concurrency: Some(beat.concurrency),
+        beat_age_s: Some(now_ms.saturating_sub(beat.last_beat_ms).max(0) as f64 / 1000.0),
+        state: None,
         health: if beat.is_stale(now_ms) {
             WorkerHealth::Stale
         } else {
@@ -105,17 +125,16 @@ impl WorkersView {
     /// The view after `report`, given the previous one (for workers that vanished).
     pub fn next(previous: &WorkersView, report: &PollReport) -> WorkersView {
         let now_ms = report.taken_at_ms;
-        let status = match &report.workers {
-            WorkersReading::Listed(_) => WorkersStatus::Listed,
-            WorkersReading::NotPermitted => WorkersStatus::NotPermitted,
-            WorkersReading::Unavailable(why) => WorkersStatus::Unavailable(why.clone()),
-        };
+        let status = report.client_list.clone();
         let beat_for = |info: &WorkerInfo| {
             report
                 .heartbeats
                 .iter()
                 .find(|(k, h)| {
-                    k.prefix == info.prefix && k.name == info.queue && h.worker == info.name
+                    k.system == info.system
+                        && k.prefix == info.prefix
+                        && k.name == info.queue
+                        && h.worker == info.name
                 })
                 .map(|(_, h)| h)
         };
@@ -123,13 +142,12 @@ impl WorkersView {
             report
                 .queues
                 .iter()
-                .find(|q| q.key.prefix == info.prefix && q.key.name == info.queue)
+                .find(|q| info.serves(q.key.system, &q.key.prefix, &q.key.name))
                 .and_then(|q| q.counts)
-                .map_or(0, |c| c.active)
+                .map_or(0, |c| c.active_or_zero())
         };
         let mut rows: Vec<WorkerRow> = report
             .workers
-            .listed()
             .iter()
             .map(|info| from_info(info, beat_for(info), active_in(info), now_ms))
             .collect();
@@ -139,23 +157,25 @@ impl WorkersView {
                 rows.push(from_heartbeat(key, beat, now_ms));
             }
         }
-        // Only when listing worked: a failed CLIENT LIST says nothing about who left.
-        if status == WorkersStatus::Listed {
-            for old in &previous.rows {
-                // A killed qtop worker's connection leaves CLIENT LIST before its heartbeat
-                // expires: its heartbeat row is the same worker, not a second one.
-                let gone = !rows.iter().any(|r| {
-                    r.identity() == old.identity()
-                        || (old.library == WorkerLibrary::Qtop
-                            && r.key == old.key
-                            && r.name == old.name)
+        // A failed CLIENT LIST says nothing about which BullMQ workers left.
+        let listed = status == WorkersStatus::Listed;
+        for old in &previous.rows {
+            if old.key.system.workers_from_client_list() && !listed {
+                continue;
+            }
+            // A killed qtop worker's connection leaves CLIENT LIST before its heartbeat
+            // expires: its heartbeat row is the same worker, not a second one.
+            let gone = !rows.iter().any(|r| {
+                r.identity() == old.identity()
+                    || (old.library == WorkerLibrary::Qtop
+                        && r.key == old.key
+                        && r.name == old.name)
+            });
+            if gone && now_ms - old.last_seen_ms <= VANISHED_KEEP_MS {
+                rows.push(WorkerRow {
+                    health: WorkerHealth::Vanished,
+                    ..old.clone()
                 });
-                if gone && now_ms - old.last_seen_ms <= VANISHED_KEEP_MS {
-                    rows.push(WorkerRow {
-                        health: WorkerHealth::Vanished,
-                        ..old.clone()
-                    });
-                }
             }
         }
         rows.sort_by(|a, b| {
@@ -169,11 +189,18 @@ impl WorkersView {
         WorkersView { status, rows }
     }
 
-    pub fn count_for(&self, key: &QueueKey) -> usize {
-        self.rows
-            .iter()
-            .filter(|r| &r.key == key && r.health != WorkerHealth::Vanished)
-            .count()
+    /// Workers serving `key`'s queue; `None` when they cannot be listed (an ACL forbids
+    /// CLIENT LIST, which BullMQ's workers are known from).
+    pub fn count_for(&self, key: &QueueKey) -> Option<usize> {
+        if key.system.workers_from_client_list() && self.status != WorkersStatus::Listed {
+            return None;
+        }
+        Some(
+            self.rows
+                .iter()
+                .filter(|r| r.serves(key) && r.health != WorkerHealth::Vanished)
+                .count(),
+        )
     }
 }
 
@@ -188,16 +215,17 @@ mod tests {
             name: name.into(),
             addr: "127.0.0.1:5000".into(),
             age_s: 100,
-            idle_s,
+            idle_s: Some(idle_s),
             library: WorkerLibrary::Node,
             connections: 2,
+            ..WorkerInfo::default()
         }
     }
 
     fn report(t: i64, workers: Vec<WorkerInfo>) -> PollReport {
         PollReport {
             taken_at_ms: t,
-            workers: WorkersReading::Listed(workers),
+            workers,
             ..PollReport::default()
         }
     }
@@ -213,17 +241,14 @@ mod tests {
         let v2 = WorkersView::next(&v1, &report(1000, vec![info("b", 601)]));
         assert_eq!(v2.rows[0].name, "a");
         assert_eq!(v2.rows[0].health, WorkerHealth::Vanished);
-        assert_eq!(v2.count_for(&v2.rows[0].key), 1);
+        assert_eq!(v2.count_for(&v2.rows[0].key), Some(1));
         let v3 = WorkersView::next(&v2, &report(61_001, vec![info("b", 601)]));
         assert_eq!(v3.rows.len(), 1);
     }
 
     #[test]
     fn heartbeats_attach_to_their_connection_or_stand_alone() {
-        let key = QueueKey {
-            prefix: "bull".into(),
-            name: "q".into(),
-        };
+        let key = QueueKey::bullmq("bull", "q");
         let beat = |worker: &str, last: i64| Heartbeat {
             worker: worker.into(),
             concurrency: 4,
@@ -252,10 +277,7 @@ mod tests {
 
     #[test]
     fn a_killed_qtop_worker_is_one_row_while_its_heartbeat_lives() {
-        let key = QueueKey {
-            prefix: "bull".into(),
-            name: "q".into(),
-        };
+        let key = QueueKey::bullmq("bull", "q");
         let qtop = WorkerInfo {
             library: WorkerLibrary::Qtop,
             ..info("qtop-h-1", 0)

@@ -14,6 +14,7 @@ pub const DEFAULT_DEMO_QUEUE: &str = "demo";
 /// What to poll: the --prefix and --queue flags.
 pub fn poller_config(global: &GlobalArgs) -> PollerConfig {
     PollerConfig {
+        systems: global.systems.clone(),
         prefixes: global.prefixes.clone(),
         queues: global.queues.clone(),
         ..PollerConfig::default()

@@ -53,6 +53,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "QTOP_CLUSTER", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
     pub cluster: bool,
 
+    /// Read only this queue system (repeatable: bullmq, sidekiq, rq, celery); without it,
+    /// every system found on the Redis is shown
+    #[arg(long = "system", global = true, value_name = "NAME", value_parser = parse_system)]
+    pub systems: Vec<crate::model::System>,
+
     /// Key prefix of the queues (repeatable)
     #[arg(
         long = "prefix",

@@ -41,6 +41,11 @@ pub fn parse_probability(text: &str) -> Result<f64, String> {
     Ok(value)
 }
 
+/// `bullmq`, `sidekiq`, `rq` or `celery`.
+pub fn parse_system(text: &str) -> Result<crate::model::System, String> {
+    text.parse()
+}
+
 pub(super) fn parse_scale_cmd(
     text: &str,
 ) -> Result<crate::actions::scale_cmd::ScaleCommand, String> {

@@ -89,13 +89,12 @@ pub fn inputs_for(
     )
 }
 
-/// BullMQ connections of `key`'s workers in `report`.
+/// Workers of `key`'s queue in `report`.
 pub fn listed_for(report: &PollReport, key: &QueueKey) -> u64 {
     report
         .workers
-        .listed()
         .iter()
-        .filter(|w| w.prefix == key.prefix && w.queue == key.name)
+        .filter(|w| w.serves(key.system, &key.prefix, &key.name))
         .count() as u64
 }
 

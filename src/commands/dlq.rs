@@ -4,17 +4,14 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use redis::aio::MultiplexedConnection;
 
-use crate::source::link::connect_to_queue;
-
-use crate::actions::{self, Writer};
+use crate::actions::dead_letters::{self, Outcome};
+use crate::actions::Writer;
 use crate::cli::{DlqAction, DlqArgs, GlobalArgs, Selector};
 use crate::model::clock::Zone;
 use crate::model::failures::{group_failures, FailedJob, Payload};
-use crate::source::bullmq::QueueId;
-use crate::source::dlq::{self, DEFAULT_MAX_PAYLOAD};
-use crate::source::dlq_export::{export_failed, BATCH};
+use crate::model::{QueueKey, System};
+use crate::source::dead_letters::{DeadLetterReader, BATCH, DEFAULT_MAX_PAYLOAD};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -35,7 +32,10 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<()> {
         )?),
         _ => None,
     };
-    let mut conn = connect_to_queue(&target, &queue, TIMEOUT).await?;
+    if writer.is_some() {
+        dead_letters::check_supported(&queue)?;
+    }
+    let mut conn = DeadLetterReader::open(&target, &queue, TIMEOUT).await?;
     match (&args.action, writer) {
         (
             DlqAction::List {
@@ -92,26 +92,39 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<()> {
     }
 }
 
-/// `dlq` works on exactly one queue: the `--queue` under the first `--prefix`.
-fn the_queue(global: &GlobalArgs) -> Result<QueueId> {
+/// `dlq` works on exactly one queue: the `--queue` of the first `--system` (BullMQ by
+/// default; under the first `--prefix`).
+fn the_queue(global: &GlobalArgs) -> Result<QueueKey> {
     if global.queues.len() > 1 {
         bail!(
             "qtop dlq works on one queue at a time; got --queue {}",
             global.queues.join(", --queue ")
         );
     }
-    let name = crate::cli::first_queue(global, "qtop dlq")?;
-    Ok(QueueId::new(crate::cli::first_prefix(global), name))
+    let system = global.systems.first().copied().unwrap_or_default();
+    let name = match system {
+        System::Bullmq => crate::cli::first_queue(global, "qtop dlq")?,
+        _ => global
+            .queues
+            .first()
+            .cloned()
+            .context("qtop dlq needs a queue: pass --queue NAME")?,
+    };
+    let prefix = match system {
+        System::Bullmq => crate::cli::first_prefix(global),
+        _ => String::new(),
+    };
+    Ok(QueueKey::new(system, prefix, name))
 }
 
 async fn list(
-    conn: &mut MultiplexedConnection,
-    queue: &QueueId,
+    conn: &mut DeadLetterReader,
+    queue: &QueueKey,
     json: bool,
     limit: u64,
     offset: u64,
 ) -> Result<()> {
-    let page = dlq::failed_page(conn, queue, offset, limit).await?;
+    let page = conn.page(offset, limit).await?;
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, &page.jobs)?;
@@ -145,14 +158,14 @@ async fn list(
 }
 
 async fn show(
-    conn: &mut MultiplexedConnection,
-    queue: &QueueId,
+    conn: &mut DeadLetterReader,
+    queue: &QueueKey,
     id: &str,
     json: bool,
     full: bool,
 ) -> Result<()> {
     let max = if full { u64::MAX } else { DEFAULT_MAX_PAYLOAD };
-    let Some(detail) = dlq::failed_detail(conn, queue, id, max).await? else {
+    let Some(detail) = conn.detail(id, max).await? else {
         bail!("job {id} is not in the failed set of {queue}");
     };
     let mut out = std::io::stdout().lock();
@@ -206,9 +219,9 @@ fn payload_text(payload: &Payload) -> String {
     }
 }
 
-async fn all_failed(conn: &mut MultiplexedConnection, queue: &QueueId) -> Result<Vec<FailedJob>> {
+async fn all_failed(conn: &mut DeadLetterReader) -> Result<Vec<FailedJob>> {
     let mut jobs = Vec::new();
-    dlq::scan_failed(conn, queue, BATCH, |page| {
+    conn.scan(BATCH, |page| {
         jobs.extend_from_slice(page);
         true
     })
@@ -216,8 +229,8 @@ async fn all_failed(conn: &mut MultiplexedConnection, queue: &QueueId) -> Result
     Ok(jobs)
 }
 
-async fn groups(conn: &mut MultiplexedConnection, queue: &QueueId, json: bool) -> Result<()> {
-    let jobs = all_failed(conn, queue).await?;
+async fn groups(conn: &mut DeadLetterReader, queue: &QueueKey, json: bool) -> Result<()> {
+    let jobs = all_failed(conn).await?;
     let groups = group_failures(&jobs);
     let mut out = std::io::stdout().lock();
     if json {
@@ -273,9 +286,9 @@ impl Act {
 }
 
 async fn act(
-    conn: &mut MultiplexedConnection,
+    conn: &mut DeadLetterReader,
     writer: &Writer,
-    queue: &QueueId,
+    queue: &QueueKey,
     selector: &Selector,
     yes: bool,
     json: bool,
@@ -283,20 +296,17 @@ async fn act(
 ) -> Result<()> {
     let verb = what.verb();
     if selector.all {
-        let total: u64 = redis::cmd("ZCARD")
-            .arg(queue.failed())
-            .query_async(conn)
-            .await?;
+        let total = conn.total().await?;
         confirm(
             &format!("{verb} all {total} failed jobs of {queue}"),
             yes,
             total > 0,
         )?;
         let done = match what {
-            Act::Retry => actions::dlq::retry_all(writer, queue).await?,
-            Act::Delete => actions::dlq::delete_all(writer, queue).await?,
+            Act::Retry => dead_letters::retry_all(writer, queue).await?,
+            Act::Delete => dead_letters::delete_all(writer, queue).await?,
         };
-        let outcome = actions::dlq::Outcome {
+        let outcome = Outcome {
             requested: total,
             done,
             skipped: Vec::new(),
@@ -304,7 +314,7 @@ async fn act(
         return report(&outcome, what.past(), json);
     }
     let ids: Vec<String> = match &selector.group {
-        Some(group) => dlq::failed_ids_in_group(conn, queue, group, BATCH).await?,
+        Some(group) => conn.ids_in_group(group).await?,
         None => selector.ids.clone(),
     };
     if ids.is_empty() {
@@ -320,8 +330,8 @@ async fn act(
         )?;
     }
     let outcome = match what {
-        Act::Retry => actions::dlq::retry_jobs(writer, queue, &ids).await?,
-        Act::Delete => actions::dlq::delete_jobs(writer, queue, &ids).await?,
+        Act::Retry => dead_letters::retry_jobs(writer, queue, &ids).await?,
+        Act::Delete => dead_letters::delete_jobs(writer, queue, &ids).await?,
     };
     report(&outcome, what.past(), json)?;
     if !outcome.skipped.is_empty() {
@@ -335,7 +345,7 @@ async fn act(
     Ok(())
 }
 
-fn report(outcome: &actions::dlq::Outcome, past: &str, json: bool) -> Result<()> {
+fn report(outcome: &Outcome, past: &str, json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, outcome)?;
@@ -369,8 +379,8 @@ fn confirm(question: &str, yes: bool, needed: bool) -> Result<()> {
 }
 
 async fn export(
-    conn: &mut MultiplexedConnection,
-    queue: &QueueId,
+    conn: &mut DeadLetterReader,
+    queue: &QueueKey,
     out: Option<&std::path::Path>,
 ) -> Result<()> {
     let mut sink: Box<dyn Write> = match out {
@@ -380,7 +390,7 @@ async fn export(
         )),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
-    let written = export_failed(conn, queue, &mut sink).await?;
+    let written = conn.export(&mut sink).await?;
     eprintln!("exported {written} failed jobs of {queue}");
     Ok(())
 }

@@ -9,6 +9,7 @@ use anyhow::Result;
 use crate::cli::{GlobalArgs, SnapshotArgs};
 use crate::model::snapshot::{snapshot_doc, SnapshotDoc};
 use crate::model::ClusterReading;
+use crate::model::System;
 use crate::model::{PollReport, QueueHistory, QueueKey};
 use crate::source::Poller;
 
@@ -112,59 +113,80 @@ fn write_table(out: &mut impl Write, doc: &SnapshotDoc) -> std::io::Result<()> {
 }
 
 fn write_queues(out: &mut impl Write, doc: &SnapshotDoc) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "{:<24} {:>8} {:>6} {:>7} {:>7} {:>7} {:>9} {:>8} {:>8} {:>8} {:>6} {:>8} {:>7}{}",
-        "QUEUE",
-        "WAITING",
-        "ACTIVE",
-        "DELAYED",
-        "PRIO",
-        "FAILED",
-        "COMPLETED",
-        "OLDEST",
-        "IN/S",
-        "DONE/S",
-        "ERR%",
-        "P99 MS",
-        "WORKERS",
-        if doc.redis.cluster.is_some() {
-            "  NODE"
-        } else {
-            ""
-        }
-    )?;
+    // A SYSTEM column once more than one queue system is on this Redis; RETRY once a
+    // system that has a retry set is.
+    let systems: std::collections::BTreeSet<_> = doc.queues.iter().map(|q| q.system).collect();
+    let many = systems.len() > 1;
+    let retry = doc.queues.iter().any(|q| q.counts.retry.is_some());
+    let node = doc.redis.cluster.is_some();
+    let mut header = String::new();
+    if many {
+        header.push_str(&format!("{:<8} ", "SYSTEM"));
+    }
+    header.push_str(&format!(
+        "{:<24} {:>8} {:>6} {:>7} {:>7}",
+        "QUEUE", "WAITING", "ACTIVE", "DELAYED", "PRIO"
+    ));
+    if retry {
+        header.push_str(&format!(" {:>7}", "RETRY"));
+    }
+    header.push_str(&format!(
+        " {:>7} {:>9} {:>8} {:>8} {:>8} {:>6} {:>8} {:>7}",
+        "FAILED", "COMPLETED", "OLDEST", "IN/S", "DONE/S", "ERR%", "P99 MS", "WORKERS"
+    ));
+    if node {
+        header.push_str("  NODE");
+    }
+    writeln!(out, "{header}")?;
+    // Absent figures (a state the system lacks, a rate it keeps nothing for) print `-`.
+    let n = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+    let f = |v: Option<f64>, scale: f64| v.map_or("-".to_string(), |v| format!("{:.1}", v * scale));
     for q in &doc.queues {
-        let name = if q.prefix == "bull" {
+        let name = if q.system == System::Bullmq && q.prefix == "bull" || q.prefix.is_empty() {
             q.name.clone()
         } else {
             format!("{}:{}", q.prefix, q.name)
         };
-        let name = if q.paused {
+        let name = if q.paused == Some(true) {
             format!("{name} (paused)")
         } else {
             name
         };
-        writeln!(
-            out,
-            "{:<24} {:>8} {:>6} {:>7} {:>7} {:>7} {:>9} {:>7.1}s {:>8.1} {:>8.1} {:>6.1} {:>8} {:>7}{}",
+        let oldest = match q.oldest_waiting_age_s {
+            Some(age) if q.oldest_is_lower_bound => format!(">{age:.1}s"),
+            Some(age) => format!("{age:.1}s"),
+            None => "-".to_string(),
+        };
+        let mut line = String::new();
+        if many {
+            line.push_str(&format!("{:<8} ", q.system.name()));
+        }
+        line.push_str(&format!(
+            "{:<24} {:>8} {:>6} {:>7} {:>7}",
             name,
-            q.counts.waiting,
-            q.counts.active,
-            q.counts.delayed,
-            q.counts.prioritized,
-            q.counts.failed,
-            q.counts.completed,
-            q.oldest_waiting_age_s,
-            q.rates.added_per_s,
-            q.rates.completed_per_s,
-            q.rates.error_rate * 100.0,
+            n(q.counts.waiting),
+            n(q.counts.active),
+            n(q.counts.delayed),
+            n(q.counts.prioritized),
+        ));
+        if retry {
+            line.push_str(&format!(" {:>7}", n(q.counts.retry)));
+        }
+        line.push_str(&format!(
+            " {:>7} {:>9} {:>8} {:>8} {:>8} {:>6} {:>8} {:>7}",
+            n(q.counts.failed),
+            n(q.counts.completed),
+            oldest,
+            f(q.rates.added_per_s, 1.0),
+            f(q.rates.completed_per_s, 1.0),
+            f(q.rates.error_rate, 100.0),
             q.latency_ms.processing.p99,
-            q.workers,
-            q.node
-                .as_deref()
-                .map_or(String::new(), |node| format!("  {node}")),
-        )?;
+            q.workers.map_or("?".to_string(), |w| w.to_string()),
+        ));
+        if let Some(node) = &q.node {
+            line.push_str(&format!("  {node}"));
+        }
+        writeln!(out, "{line}")?;
         for problem in &q.problems {
             writeln!(out, "  ! {problem}")?;
         }

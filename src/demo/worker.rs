@@ -14,7 +14,7 @@ use bullmq::worker::WorkerEvent;
 use bullmq::{Job, Worker, WorkerOptions};
 
 use crate::source::bullmq::keys::QueueId;
-use crate::source::workers::QTOP_WORKER_NAME_PREFIX;
+use crate::source::bullmq::workers::QTOP_WORKER_NAME_PREFIX;
 use crate::source::RedisTarget;
 
 use super::beat::{self, Identity, WorkerStats};

@@ -59,6 +59,15 @@ impl Payload {
     }
 }
 
+/// A page of a queue's dead letters, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FailedPage {
+    /// Size of the whole set.
+    pub total: u64,
+    pub offset: u64,
+    pub jobs: Vec<FailedJob>,
+}
+
 /// Everything qtop shows about one failed job.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FailedJobDetail {

@@ -58,9 +58,12 @@ impl QueueHistory {
     }
 
     pub fn record(&mut self, reading: &QueueReading, t_ms: i64) {
-        self.added.push(t_ms, reading.totals.added);
-        self.completed.push(t_ms, reading.totals.completed);
-        self.failed.push(t_ms, reading.totals.failed);
+        // No totals (a system without per-queue counters): no samples, so no rates.
+        if let Some(totals) = reading.totals {
+            self.added.push(t_ms, totals.added);
+            self.completed.push(t_ms, totals.completed);
+            self.failed.push(t_ms, totals.failed);
+        }
         for timing in &reading.timings {
             if let Some(wait_ms) = timing.wait_ms {
                 self.wait.record(t_ms, wait_ms);
@@ -69,8 +72,8 @@ impl QueueHistory {
                 self.processing.record(t_ms, processing_ms);
             }
         }
-        if let Some(counts) = reading.counts {
-            self.max_active_seen = self.max_active_seen.max(counts.active);
+        if let Some(active) = reading.counts.and_then(|c| c.active) {
+            self.max_active_seen = self.max_active_seen.max(active);
         }
         self.latest = Some(reading.clone());
     }
@@ -90,11 +93,12 @@ impl QueueHistory {
             .unwrap_or_default()
     }
 
-    /// Age in seconds of the oldest waiting job at `now_ms`; 0 when nothing waits.
+    /// Age in seconds of the oldest waiting job at `now_ms`; 0 when nothing waits; `None`
+    /// when it cannot be known.
     pub fn oldest_waiting_age_s(&self, now_ms: i64) -> Option<f64> {
         let reading = self.latest.as_ref()?;
         let counts = reading.counts?;
-        if counts.waiting + counts.prioritized == 0 {
+        if counts.ready() == 0 {
             return Some(0.0);
         }
         let ts = reading.oldest_waiting_ts_ms?;
@@ -126,11 +130,11 @@ mod tests {
 
     fn reading(added: u64, completed: u64, failed: u64, timings: Vec<JobTiming>) -> QueueReading {
         QueueReading {
-            totals: EventTotals {
+            totals: Some(EventTotals {
                 added,
                 completed,
                 failed,
-            },
+            }),
             timings,
             counts: Some(QueueCounts::default()),
             ..QueueReading::default()
@@ -171,7 +175,7 @@ mod tests {
         history.record(&r, 0);
         assert_eq!(history.oldest_waiting_age_s(5_000), Some(0.0));
         r.counts = Some(QueueCounts {
-            waiting: 1,
+            waiting: Some(1),
             ..QueueCounts::default()
         });
         history.record(&r, 1);

@@ -14,6 +14,7 @@ pub mod rate;
 pub mod reading;
 pub mod series;
 pub mod snapshot;
+pub mod system;
 pub mod workers;
 
 pub use counts::QueueCounts;
@@ -21,7 +22,8 @@ pub use heartbeat::Heartbeat;
 pub use history::{QueueHistory, QueueStats};
 pub use latency::LatencySummary;
 pub use reading::{
-    ClusterNodeReading, ClusterReading, EventTotals, JobTiming, PollReport, PollStats, QueueKey,
-    QueueReading, RateSource, WorkersReading,
+    ClientList, ClusterNodeReading, ClusterReading, EventTotals, JobTiming, PollReport, PollStats,
+    QueueKey, QueueReading, RateSource,
 };
+pub use system::{State, System, WorkerControl};
 pub use workers::{WorkerInfo, WorkerLibrary};

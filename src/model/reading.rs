@@ -6,16 +6,46 @@ use serde::Serialize;
 
 use super::counts::QueueCounts;
 use super::heartbeat::Heartbeat;
+use super::system::System;
 use super::workers::WorkerInfo;
 
-/// Identity of a queue in a reading (prefix + name).
+/// Identity of a queue in a reading: its system, the prefix (or namespace) its keys live
+/// under, and its name.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct QueueKey {
+    pub system: System,
     pub prefix: String,
     pub name: String,
 }
 
-/// Cumulative event totals since monitoring started.
+/// `bull:emails` for BullMQ (its prefix and name, as BullMQ's keys spell them); other
+/// systems lead with their name: `sidekiq:default`, `sidekiq:myapp:default`.
+impl std::fmt::Display for QueueKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.system, self.prefix.is_empty()) {
+            (System::Bullmq, _) => write!(f, "{}:{}", self.prefix, self.name),
+            (system, true) => write!(f, "{system}:{}", self.name),
+            (system, false) => write!(f, "{system}:{}:{}", self.prefix, self.name),
+        }
+    }
+}
+
+impl QueueKey {
+    pub fn new(system: System, prefix: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            system,
+            prefix: prefix.into(),
+            name: name.into(),
+        }
+    }
+
+    /// A BullMQ queue.
+    pub fn bullmq(prefix: impl Into<String>, name: impl Into<String>) -> Self {
+        Self::new(System::Bullmq, prefix, name)
+    }
+}
+
+/// Cumulative job totals since monitoring started (from events, or a system's counters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct EventTotals {
     pub added: u64,
@@ -24,16 +54,30 @@ pub struct EventTotals {
     pub failed: u64,
 }
 
-/// Where the rate totals of the last interval came from.
+/// Where the rate totals of the last interval came from (`rates.source` in JSON).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RateSource {
-    /// Counted exactly from the queue's events stream.
+    /// Counted exactly from the queue's events stream (BullMQ).
     #[default]
     Events,
     /// The stream was trimmed past qtop's last read: estimated from the job-id counter
     /// and count deltas for that interval.
     CountDeltas,
+    /// Exact, from counters the system keeps for this queue.
+    Counters,
+    /// Estimated from what the system shows (state changes between polls, workers'
+    /// counters): close, not exact.
+    Estimated,
+    /// The system keeps no per-queue counters: rates are absent.
+    Unavailable,
+}
+
+impl RateSource {
+    /// Whether rates from this source are estimates (the screens say so).
+    pub fn is_estimate(self) -> bool {
+        matches!(self, RateSource::CountDeltas | RateSource::Estimated)
+    }
 }
 
 /// Timing of one finished job, in milliseconds.
@@ -50,12 +94,17 @@ pub struct QueueReading {
     pub key: QueueKey,
     /// `None` until the queue's keys could be read at least once.
     pub counts: Option<QueueCounts>,
-    pub paused: bool,
-    /// Creation time (ms since epoch) of the oldest job waiting to run.
+    /// `None` for a system without pausing.
+    pub paused: Option<bool>,
+    /// When (ms since epoch) the oldest job waiting to run became runnable.
     pub oldest_waiting_ts_ms: Option<i64>,
+    /// `oldest_waiting_ts_ms` is only a lower bound of the age (the system stores no enqueue
+    /// time; qtop dates the head from when it first saw it).
+    pub oldest_is_lower_bound: bool,
     /// Active jobs whose lock key is gone: a crashed worker's jobs.
     pub unlocked_active: u64,
-    pub totals: EventTotals,
+    /// `None`: the system keeps no per-queue totals (rates are absent, not zero).
+    pub totals: Option<EventTotals>,
     pub rate_source: RateSource,
     /// Timings of jobs that finished since the previous reading (possibly a sample).
     pub timings: Vec<JobTiming>,
@@ -77,26 +126,24 @@ pub struct PollStats {
     pub commands: u64,
 }
 
-/// Worker connections as `CLIENT LIST` shows them, or why they could not be listed.
-#[derive(Clone, Debug, PartialEq)]
-pub enum WorkersReading {
-    Listed(Vec<WorkerInfo>),
+/// Whether `CLIENT LIST` could be read (BullMQ's workers are its connections; systems with
+/// heartbeats list theirs without it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ClientList {
+    #[default]
+    Listed,
     /// The ACL forbids `CLIENT LIST`.
     NotPermitted,
     Unavailable(String),
 }
 
-impl Default for WorkersReading {
-    fn default() -> Self {
-        Self::Listed(Vec::new())
-    }
-}
-
-impl WorkersReading {
-    pub fn listed(&self) -> &[WorkerInfo] {
+impl ClientList {
+    /// `listed`, `not_permitted` or `unavailable` (the snapshot's `workers_status`).
+    pub fn name(&self) -> &'static str {
         match self {
-            Self::Listed(workers) => workers,
-            _ => &[],
+            ClientList::Listed => "listed",
+            ClientList::NotPermitted => "not_permitted",
+            ClientList::Unavailable(_) => "unavailable",
         }
     }
 }
@@ -108,7 +155,10 @@ pub struct PollReport {
     pub redis_version: String,
     pub poll: PollStats,
     pub queues: Vec<QueueReading>,
-    pub workers: WorkersReading,
+    /// Every system's workers.
+    pub workers: Vec<WorkerInfo>,
+    /// Whether CLIENT LIST was read: when not, BullMQ's workers are unknown.
+    pub client_list: ClientList,
     /// Heartbeats of qtop's own workers, per queue (alive or recently stale).
     pub heartbeats: Vec<(QueueKey, Heartbeat)>,
     /// The cluster's nodes, when Redis is a cluster.

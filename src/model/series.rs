@@ -81,8 +81,9 @@ pub struct Sample<'a> {
     pub t_ms: i64,
     pub backlog: u64,
     pub active: u64,
-    /// Cumulative totals: the series takes differences itself.
-    pub totals: EventTotals,
+    /// Cumulative totals: the series takes differences itself. `None`: the system keeps no
+    /// counters for this queue (no rates, never zeros).
+    pub totals: Option<EventTotals>,
     pub timings: &'a [JobTiming],
 }
 
@@ -314,9 +315,8 @@ impl Series {
     }
 
     pub fn record(&mut self, sample: Sample) {
-        let delta = match self.last {
-            Some((t, prev)) if sample.t_ms > t => {
-                let now = sample.totals;
+        let delta = match (self.last, sample.totals) {
+            (Some((t, prev)), Some(now)) if sample.t_ms > t => {
                 // A counter that went down was reset: no rate across it.
                 let reset = now.added < prev.added
                     || now.completed < prev.completed
@@ -330,8 +330,10 @@ impl Series {
             }
             _ => None,
         };
-        if self.last.is_none_or(|(t, _)| sample.t_ms >= t) {
-            self.last = Some((sample.t_ms, sample.totals));
+        if let Some(totals) = sample.totals {
+            if self.last.is_none_or(|(t, _)| sample.t_ms >= t) {
+                self.last = Some((sample.t_ms, totals));
+            }
         }
         self.fine.push(&sample, delta);
         self.coarse.push(&sample, delta);
@@ -417,11 +419,11 @@ mod tests {
             t_ms,
             backlog,
             active: 1,
-            totals: EventTotals {
+            totals: Some(EventTotals {
                 added,
                 completed,
                 failed,
-            },
+            }),
             timings: &[],
         }
     }
@@ -557,11 +559,11 @@ mod tests {
                 t_ms: t * 1000,
                 backlog: (t % 97) as u64,
                 active: (t % 7) as u64,
-                totals: EventTotals {
+                totals: Some(EventTotals {
                     added: (t * t) as u64,
                     completed: (t * t) as u64,
                     failed: t as u64,
-                },
+                }),
                 timings: &timings,
             });
         }

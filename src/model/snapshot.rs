@@ -8,7 +8,8 @@ use serde::Serialize;
 use super::counts::QueueCounts;
 use super::history::QueueHistory;
 use super::latency::LatencySummary;
-use super::reading::{ClusterReading, PollReport, QueueKey, RateSource, WorkersReading};
+use super::reading::{ClusterReading, PollReport, QueueKey, RateSource};
+use super::system::System;
 use super::workers::WorkerInfo;
 
 #[derive(Debug, Serialize)]
@@ -19,7 +20,8 @@ pub struct SnapshotDoc {
     pub window_s: f64,
     pub queues: Vec<QueueDoc>,
     pub workers: Vec<WorkerInfo>,
-    /// `listed`, `not_permitted` (the ACL forbids CLIENT LIST) or `unavailable`.
+    /// `listed`, `not_permitted` (the ACL forbids CLIENT LIST) or `unavailable`: whether
+    /// BullMQ's workers (its connections) could be listed.
     pub workers_status: &'static str,
 }
 
@@ -40,28 +42,41 @@ pub struct PollDoc {
 
 #[derive(Debug, Serialize)]
 pub struct QueueDoc {
+    /// `bullmq`, `sidekiq`, `rq` or `celery`.
+    pub system: System,
     pub prefix: String,
     pub name: String,
-    pub paused: bool,
+    /// Absent for a system without pausing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused: Option<bool>,
+    /// The states the system keeps; a state it lacks is absent.
     pub counts: QueueCounts,
-    pub oldest_waiting_age_s: f64,
+    /// Age of the job at the head of the queue; `null` when it cannot be known.
+    pub oldest_waiting_age_s: Option<f64>,
+    /// `oldest_waiting_age_s` is a lower bound (the system stores no enqueue time).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub oldest_is_lower_bound: bool,
     pub unlocked_active: u64,
     pub rates: RatesDoc,
     pub latency_ms: LatencyDoc,
-    pub workers: usize,
+    /// Workers serving the queue; `null` when they cannot be listed (an ACL forbids
+    /// CLIENT LIST, which BullMQ's workers are known from).
+    pub workers: Option<usize>,
     pub library: Option<String>,
     pub problems: Vec<String>,
     /// On a cluster: the master (`host:port`) holding this queue; `null` on one Redis.
     pub node: Option<String>,
 }
 
+/// Rates over the window; `null` where the system keeps nothing to derive them from.
 #[derive(Debug, Serialize)]
 pub struct RatesDoc {
-    pub added_per_s: f64,
-    pub completed_per_s: f64,
-    pub failed_per_s: f64,
-    pub error_rate: f64,
-    /// `events` (exact, from the events stream) or `count_deltas` (the stream was trimmed).
+    pub added_per_s: Option<f64>,
+    pub completed_per_s: Option<f64>,
+    pub failed_per_s: Option<f64>,
+    pub error_rate: Option<f64>,
+    /// `events` (exact, from the events stream), `count_deltas` (the stream was trimmed:
+    /// estimated), `counters` (exact, the system's counters), `estimated`, `unavailable`.
     pub source: RateSource,
 }
 
@@ -78,37 +93,45 @@ pub fn snapshot_doc(
     window_ms: i64,
 ) -> SnapshotDoc {
     let now = report.taken_at_ms;
-    let workers = report.workers.listed().to_vec();
+    let workers = report.workers.clone();
     let queues = report
         .queues
         .iter()
         .map(|reading| {
-            let history = histories.get(&reading.key);
+            let key = &reading.key;
+            let history = histories.get(key);
             let stats = history.map(|h| h.stats(now, window_ms)).unwrap_or_default();
+            // Where the system keeps totals, a window without change is a rate of 0.
+            let counted = reading.totals.is_some();
+            let rate = |r: Option<f64>| if counted { Some(r.unwrap_or(0.0)) } else { r };
+            let workers_known = !key.system.workers_from_client_list()
+                || report.client_list == super::reading::ClientList::Listed;
             QueueDoc {
-                prefix: reading.key.prefix.clone(),
-                name: reading.key.name.clone(),
+                system: key.system,
+                prefix: key.prefix.clone(),
+                name: key.name.clone(),
                 paused: reading.paused,
                 counts: reading.counts.unwrap_or_default(),
-                oldest_waiting_age_s: history
-                    .and_then(|h| h.oldest_waiting_age_s(now))
-                    .unwrap_or(0.0),
+                oldest_waiting_age_s: history.and_then(|h| h.oldest_waiting_age_s(now)),
+                oldest_is_lower_bound: reading.oldest_is_lower_bound,
                 unlocked_active: reading.unlocked_active,
                 rates: RatesDoc {
-                    added_per_s: stats.added_per_s.unwrap_or(0.0),
-                    completed_per_s: stats.completed_per_s.unwrap_or(0.0),
-                    failed_per_s: stats.failed_per_s.unwrap_or(0.0),
-                    error_rate: stats.error_rate.unwrap_or(0.0),
+                    added_per_s: rate(stats.added_per_s),
+                    completed_per_s: rate(stats.completed_per_s),
+                    failed_per_s: rate(stats.failed_per_s),
+                    error_rate: rate(stats.error_rate),
                     source: reading.rate_source,
                 },
                 latency_ms: LatencyDoc {
                     wait: stats.wait,
                     processing: stats.processing,
                 },
-                workers: workers
-                    .iter()
-                    .filter(|w| w.prefix == reading.key.prefix && w.queue == reading.key.name)
-                    .count(),
+                workers: workers_known.then(|| {
+                    workers
+                        .iter()
+                        .filter(|w| w.serves(key.system, &key.prefix, &key.name))
+                        .count()
+                }),
                 library: reading.library.clone(),
                 problems: reading.problems.clone(),
                 node: reading.node.clone(),
@@ -132,10 +155,6 @@ pub fn snapshot_doc(
         window_s: window_ms as f64 / 1000.0,
         queues,
         workers,
-        workers_status: match report.workers {
-            WorkersReading::Listed(_) => "listed",
-            WorkersReading::NotPermitted => "not_permitted",
-            WorkersReading::Unavailable(_) => "unavailable",
-        },
+        workers_status: report.client_list.name(),
     }
 }

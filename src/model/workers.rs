@@ -1,16 +1,26 @@
-//! Connected workers, one entry per worker instance.
+//! Workers, one entry per worker instance (a connection for BullMQ, a process for the
+//! systems that write heartbeats). Fields a system does not know are absent from JSON.
 
 use serde::Serialize;
 
+use super::system::System;
+
 /// Which library a worker runs on, as far as its connection tells.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WorkerLibrary {
     /// Node bullmq (or another client that base64-encodes the queue name).
+    #[default]
     Node,
     Python,
     /// qtop's own worker (`qtop worker`), recognised by its name.
     Qtop,
+    /// A Sidekiq process (Ruby).
+    Sidekiq,
+    /// An `rq worker` (Python).
+    Rq,
+    /// A Celery worker (Python).
+    Celery,
 }
 
 impl WorkerLibrary {
@@ -19,20 +29,63 @@ impl WorkerLibrary {
             Self::Node => "node",
             Self::Python => "python",
             Self::Qtop => "qtop",
+            Self::Sidekiq => "sidekiq",
+            Self::Rq => "rq",
+            Self::Celery => "celery",
         }
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct WorkerInfo {
+    pub system: System,
     pub prefix: String,
+    /// The queue it serves (the first, for a worker of several: see `queues`).
     pub queue: String,
-    /// The worker's name, or `""` when it set none.
+    /// The worker's name (a Sidekiq identity, an RQ or Celery worker name), or `""` when it
+    /// set none.
     pub name: String,
+    /// Its address as Redis sees it (`CLIENT LIST`), or its host where that is all the
+    /// system records.
     pub addr: String,
+    /// Seconds since the worker (or its connection) started.
     pub age_s: u64,
-    pub idle_s: u64,
+    /// Seconds its connection has been idle (`CLIENT LIST`); absent where not known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_s: Option<u64>,
     pub library: WorkerLibrary,
     /// Connections grouped into this worker (Python names all of its connections).
     pub connections: u32,
+    /// Every queue it serves, in its order, where the system records them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<String>,
+    /// Jobs it is running now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub busy: Option<u32>,
+    /// Jobs it can run at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    /// Seconds since its last heartbeat.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beat_age_s: Option<f64>,
+    /// Host and pid, where the system records them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// The system's own word for its state (`busy`, `idle`, `quiet`, `suspended`…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Its heartbeat is older than the system's own expiry: probably gone.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
+}
+
+impl WorkerInfo {
+    /// Whether it serves `queue` (of its system and prefix).
+    pub fn serves(&self, system: System, prefix: &str, queue: &str) -> bool {
+        self.system == system
+            && self.prefix == prefix
+            && (self.queue == queue || self.queues.iter().any(|q| q == queue))
+    }
 }

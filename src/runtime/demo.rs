@@ -49,10 +49,10 @@ pub async fn run_demo(
             dashboard_args.target_wait = wait;
         }
         let mut app = new_app(global, &dashboard_args, &target);
-        app.enable_demo(QueueKey {
-            prefix: status.prefix.clone(),
-            name: status.queue.clone(),
-        });
+        app.enable_demo(QueueKey::bullmq(
+            status.prefix.clone(),
+            status.queue.clone(),
+        ));
         let tasks = Tasks::new(global, target.clone()).with_demo(handle.clone());
         tasks.watch_duplicates(
             target.clone(),

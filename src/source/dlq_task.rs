@@ -8,17 +8,18 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::bullmq::QueueId;
 use super::connect::RedisTarget;
-use super::dlq::{failed_detail, failed_page, scan_failed, FailedPage, DEFAULT_MAX_PAYLOAD};
-use super::link::connect_to_queue;
-use crate::model::failures::{group_failures, FailedJob, FailedJobDetail, FailureGroup};
+use super::dead_letters::{DeadLetterReader, DEFAULT_MAX_PAYLOAD};
+use crate::model::failures::{
+    group_failures, FailedJob, FailedJobDetail, FailedPage, FailureGroup,
+};
+use crate::model::QueueKey;
 
 /// What the dead-letter pane wants now. `seq` tells answers to old requests apart.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DlqWant {
     pub seq: u64,
-    pub queue: Option<QueueId>,
+    pub queue: Option<QueueKey>,
     pub offset: u64,
     pub limit: u64,
     /// A job whose detail is open.
@@ -31,17 +32,17 @@ pub struct DlqWant {
 pub enum DlqAnswer {
     Page {
         seq: u64,
-        queue: QueueId,
+        queue: QueueKey,
         page: FailedPage,
     },
     Detail {
         seq: u64,
-        queue: QueueId,
+        queue: QueueKey,
         detail: Option<Box<FailedJobDetail>>,
     },
     Groups {
         seq: u64,
-        queue: QueueId,
+        queue: QueueKey,
         groups: Vec<FailureGroup>,
         scanned: u64,
     },
@@ -66,7 +67,7 @@ pub fn spawn_dlq_reader(
     let (tx, rx) = mpsc::channel(16);
     let handle = tokio::spawn(async move {
         let mut conn = None;
-        let mut conn_queue: Option<QueueId> = None;
+        let mut conn_queue: Option<QueueKey> = None;
         let mut served = DlqWant::default();
         loop {
             tokio::select! {
@@ -82,7 +83,7 @@ pub fn spawn_dlq_reader(
                 conn = None;
             }
             if conn.is_none() {
-                match connect_to_queue(&target, &queue, Duration::from_secs(5)).await {
+                match DeadLetterReader::open(&target, &queue, Duration::from_secs(5)).await {
                     Ok(c) => {
                         conn = Some(c);
                         conn_queue = Some(queue.clone());
@@ -129,15 +130,15 @@ pub fn spawn_dlq_reader(
 }
 
 async fn serve(
-    conn: &mut redis::aio::MultiplexedConnection,
-    queue: &QueueId,
+    conn: &mut DeadLetterReader,
+    queue: &QueueKey,
     want: &DlqWant,
     served: &DlqWant,
     page_changed: bool,
 ) -> redis::RedisResult<Vec<DlqAnswer>> {
     let mut answers = Vec::new();
     if page_changed {
-        let page = failed_page(conn, queue, want.offset, want.limit.max(1)).await?;
+        let page = conn.page(want.offset, want.limit.max(1)).await?;
         answers.push(DlqAnswer::Page {
             seq: want.seq,
             queue: queue.clone(),
@@ -146,7 +147,7 @@ async fn serve(
     }
     if let Some(id) = &want.detail {
         if page_changed || served.detail.as_ref() != Some(id) {
-            let detail = failed_detail(conn, queue, id, DEFAULT_MAX_PAYLOAD).await?;
+            let detail = conn.detail(id, DEFAULT_MAX_PAYLOAD).await?;
             answers.push(DlqAnswer::Detail {
                 seq: want.seq,
                 queue: queue.clone(),
@@ -156,11 +157,12 @@ async fn serve(
     }
     if want.groups && (page_changed || !served.groups) {
         let mut jobs: Vec<FailedJob> = Vec::new();
-        let scanned = scan_failed(conn, queue, 1000, |page| {
-            jobs.extend_from_slice(page);
-            (jobs.len() as u64) < GROUP_SCAN_LIMIT
-        })
-        .await?;
+        let scanned = conn
+            .scan(1000, |page| {
+                jobs.extend_from_slice(page);
+                (jobs.len() as u64) < GROUP_SCAN_LIMIT
+            })
+            .await?;
         answers.push(DlqAnswer::Groups {
             seq: want.seq,
             queue: queue.clone(),

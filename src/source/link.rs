@@ -7,7 +7,6 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use redis::{Cmd, Pipeline, Value};
 
-use super::bullmq::keys::QueueId;
 use super::cluster::{key_slot, queue_keys_share_a_slot, ClusterLink, LinkError, Topology};
 use super::connect::{ConnectError, RedisTarget};
 use super::value::as_string;
@@ -136,16 +135,18 @@ pub fn info_field(info: &str, field: &str) -> Option<String> {
     })
 }
 
-/// A connection for the commands of one queue: the Redis itself, or on a cluster the master
-/// that holds the queue's slot (a queue's keys share one slot: see `queue_keys_share_a_slot`).
-pub async fn connect_to_queue(
+/// A connection for the commands on `key` (and the keys sharing its slot): the Redis
+/// itself, or on a cluster the master that holds the slot. `on_cluster` may refuse a cluster
+/// first (BullMQ refuses a prefix without a hash tag).
+pub async fn connect_for_key(
     target: &RedisTarget,
-    queue: &QueueId,
+    key: &str,
     timeout: Duration,
+    on_cluster: impl Fn(&RedisTarget) -> Result<(), ConnectError>,
 ) -> Result<MultiplexedConnection, ConnectError> {
     let mut last_error = None;
     for seed in target.seeds() {
-        match queue_conn_via(target, &seed, queue, timeout).await {
+        match key_conn_via(target, &seed, key, timeout, &on_cluster).await {
             Ok(conn) => return Ok(conn),
             Err(error) => last_error = Some(error),
         }
@@ -153,11 +154,12 @@ pub async fn connect_to_queue(
     Err(last_error.unwrap_or_else(|| ConnectError::InvalidUrl("no Redis URL".into())))
 }
 
-async fn queue_conn_via(
+async fn key_conn_via(
     target: &RedisTarget,
     seed: &RedisTarget,
-    queue: &QueueId,
+    key: &str,
     timeout: Duration,
+    on_cluster: &impl Fn(&RedisTarget) -> Result<(), ConnectError>,
 ) -> Result<MultiplexedConnection, ConnectError> {
     let mut conn = seed.connect(timeout).await?;
     let info: String = redis::cmd("INFO")
@@ -171,21 +173,18 @@ async fn queue_conn_via(
         }
         return Ok(conn);
     }
-    check_hash_tag(seed, &queue.prefix, &queue.name)?;
+    on_cluster(seed)?;
     let nodes: Value = redis::cmd("CLUSTER")
         .arg("NODES")
         .query_async(&mut conn)
         .await
         .map_err(|e| seed.classify(&e))?;
     let topology = Topology::parse(&as_string(&nodes).unwrap_or_default());
-    let slot = key_slot(queue.meta().as_bytes());
+    let slot = key_slot(key.as_bytes());
     let Some(owner) = topology.owner(slot) else {
         return Err(ConnectError::Other(
             seed.display().to_string(),
-            format!(
-                "no master serves the slot of {} (failover in progress?)",
-                queue.meta()
-            ),
+            format!("no master serves the slot of {key} (failover in progress?)"),
         ));
     };
     seed.for_node(&owner.addr)?.connect(timeout).await

@@ -1,21 +1,22 @@
-//! Redis: connection, discovery, pipelined polling, events tail, CLIENT LIST.
-//! Read-only by design; nothing here imports the UI.
+//! Redis, read-only: the shared connection, one reader per queue system behind one poll,
+//! and the transport concerns all systems share (clusters, the lean RESP reader).
+//! Nothing here imports the UI.
 
 pub mod bullmq;
 pub mod client_list;
 pub mod cluster;
+pub mod config;
+pub mod conn;
 pub mod connect;
-pub mod dlq;
-pub mod dlq_export;
+pub mod dead_letters;
 pub mod dlq_task;
-pub mod events;
 pub mod lean;
 pub mod link;
 pub mod poller;
 pub mod task;
 pub mod value;
-pub mod workers;
 
+pub use config::PollerConfig;
 pub use connect::{ConnectError, RedisTarget};
-pub use poller::{Poller, PollerConfig};
+pub use poller::Poller;
 pub use task::{spawn_poller, SourceEvent};

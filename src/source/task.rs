@@ -7,8 +7,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::config::PollerConfig;
 use super::connect::RedisTarget;
-use super::poller::{Poller, PollerConfig};
+use super::poller::Poller;
 use crate::model::PollReport;
 
 /// What the poller tells the event loop.

@@ -13,6 +13,7 @@ use super::format;
 use super::theme::Theme;
 use crate::app::rows::{Column, QueueRow};
 use crate::app::{App, Pane};
+use crate::model::State;
 
 /// Columns in the order they are given up when space runs out (last goes first).
 const PRIORITY: [Column; 15] = [
@@ -83,7 +84,7 @@ fn cell(row: &QueueRow, column: Column, theme: Theme) -> Cell<'static> {
             Cell::from(Line::from(spans))
         }
         Column::Waiting => {
-            let text = format::opt_count(counts.map(|c| c.waiting));
+            let text = format::opt_count(counts.and_then(|c| c.waiting));
             if row.growing {
                 styled(
                     format!("{text}↑"),
@@ -93,11 +94,11 @@ fn cell(row: &QueueRow, column: Column, theme: Theme) -> Cell<'static> {
                 plain(text)
             }
         }
-        Column::Active => plain(format::opt_count(counts.map(|c| c.active))),
-        Column::Delayed => plain(format::opt_count(counts.map(|c| c.delayed))),
-        Column::Prioritized => plain(format::opt_count(counts.map(|c| c.prioritized))),
+        Column::Active => plain(format::opt_count(counts.and_then(|c| c.active))),
+        Column::Delayed => plain(format::opt_count(counts.and_then(|c| c.delayed))),
+        Column::Prioritized => plain(format::opt_count(counts.and_then(|c| c.prioritized))),
         Column::Failed => {
-            let failed = counts.map(|c| c.failed);
+            let failed = counts.and_then(|c| c.failed);
             let style = if failed.unwrap_or(0) > 0 {
                 theme.fg(ratatui::style::Color::Red)
             } else {
@@ -105,7 +106,10 @@ fn cell(row: &QueueRow, column: Column, theme: Theme) -> Cell<'static> {
             };
             styled(format::opt_count(failed), style)
         }
-        Column::Completed => styled(format::opt_count(counts.map(|c| c.completed)), theme.dim()),
+        Column::Completed => styled(
+            format::opt_count(counts.and_then(|c| c.completed)),
+            theme.dim(),
+        ),
         Column::Paused => {
             if row.paused {
                 styled("yes".into(), theme.warn())
@@ -143,7 +147,8 @@ fn cell(row: &QueueRow, column: Column, theme: Theme) -> Cell<'static> {
             if row.unconsumed() {
                 styled("0 !".into(), theme.bad())
             } else {
-                plain(row.workers.to_string())
+                // Unknown: an ACL forbids CLIENT LIST (BullMQ's workers are its connections).
+                plain(row.workers.map_or("?".to_string(), |n| n.to_string()))
             }
         }
     }
@@ -246,12 +251,19 @@ pub fn summary(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         return;
     };
     let c = row.counts.unwrap_or_default();
+    // The states the queue's system keeps, in its order.
+    let states: Vec<String> = row
+        .key
+        .system
+        .states()
+        .iter()
+        // Flow parents only when there are some.
+        .filter(|s| **s != State::WaitingChildren || c.get(**s).unwrap_or(0) > 0)
+        .map(|s| format!("{} {}", state_word(*s), format::opt_count(c.get(*s))))
+        .collect();
     let mut spans = vec![
         Span::styled(row.label(), theme.title()),
-        Span::raw(format!(
-            "  waiting {}  active {}  delayed {}  prio {}  failed {}  done {}",
-            c.waiting, c.active, c.delayed, c.prioritized, c.failed, c.completed
-        )),
+        Span::raw(format!("  {}", states.join("  "))),
     ];
     if row.paused {
         spans.push(Span::styled("  PAUSED", theme.warn()));
@@ -265,7 +277,7 @@ pub fn summary(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             format::percent(row.error_rate),
             row.p99_processing_ms
                 .map_or("-".into(), |ms| format::millis(ms as f64)),
-            row.workers
+            row.workers.map_or("?".to_string(), |n| n.to_string())
         )),
         if row.unconsumed() {
             Span::styled("  nobody is consuming this queue", theme.bad())
@@ -286,4 +298,19 @@ pub fn summary(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         Paragraph::new(vec![Line::from(spans), Line::from(second)]),
         area,
     );
+}
+
+/// A state as the focus line names it.
+fn state_word(state: State) -> &'static str {
+    match state {
+        State::Waiting => "waiting",
+        State::Active => "active",
+        State::Prioritized => "prio",
+        State::Delayed => "delayed",
+        State::Retry => "retry",
+        State::Reserved => "reserved",
+        State::Failed => "failed",
+        State::Completed => "done",
+        State::WaitingChildren => "children",
+    }
 }

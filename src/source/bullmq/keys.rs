@@ -166,6 +166,21 @@ impl ToRedisArgs for KeyArg<'_> {
     }
 }
 
+/// A connection for one queue's commands: the Redis itself, or on a cluster the master that
+/// holds the queue's slot (refused, with the fix, when the queue's keys would spread over
+/// several slots).
+pub async fn connect_to_queue(
+    target: &crate::source::RedisTarget,
+    queue: &QueueId,
+    timeout: std::time::Duration,
+) -> Result<redis::aio::MultiplexedConnection, crate::source::ConnectError> {
+    let key = queue.meta();
+    crate::source::link::connect_for_key(target, &key, timeout, |seed| {
+        crate::source::link::check_hash_tag(seed, &queue.prefix, &queue.name)
+    })
+    .await
+}
+
 /// BullMQ queue names are non-empty and contain no `:` (the Node Queue constructor throws).
 pub fn check_queue_name(queue: &str) -> Result<(), String> {
     if queue.is_empty() || queue.contains(':') {

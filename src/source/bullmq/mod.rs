@@ -1,7 +1,17 @@
-//! BullMQ's Redis layout: key names, connection names and tolerant reads, in one place.
+//! BullMQ (Node, Python and the official Rust crate share one layout): key names,
+//! connection names, the reader that polls its queues, the dead-letter reader, all in one
+//! place (../shared/bullmq-model.md).
 
 pub mod clients;
+pub mod counts;
+pub mod dlq;
+pub mod dlq_export;
+pub mod events;
 pub mod keys;
+pub mod lean_xread;
 pub mod read;
+pub mod reader;
+pub mod workers;
 
 pub use keys::QueueId;
+pub use reader::BullReader;

@@ -4,8 +4,8 @@
 
 use redis::{Cmd, Pipeline, Value};
 
+use super::counts::JobCounts;
 use super::keys::{suffix, KeyArg, QueueId};
-use crate::model::QueueCounts;
 use crate::source::value::{as_array, as_i64, as_string, server_error};
 
 /// At most this many active jobs have their locks checked per refresh.
@@ -154,7 +154,7 @@ pub fn push_marker_scan(pipe: &mut Pipeline, queue: &QueueId) -> usize {
 /// What one refresh found.
 #[derive(Debug, Default, PartialEq)]
 pub struct Refresh {
-    pub counts: QueueCounts,
+    pub counts: JobCounts,
     pub paused: bool,
     pub library: Option<String>,
     /// `opts.maxLenEvents` from the meta hash, when set.
@@ -203,7 +203,7 @@ pub fn parse_refresh(
     let failed = count(6, "failed");
     let waiting_children = count(7, "waiting-children");
     refresh.legacy_paused = legacy_paused;
-    refresh.counts = QueueCounts {
+    refresh.counts = JobCounts {
         waiting: wait + legacy_paused,
         active,
         prioritized,
@@ -400,9 +400,9 @@ mod tests {
     #[test]
     fn an_idle_queue_reads_only_what_it_has() {
         let previous = Refresh {
-            counts: QueueCounts {
+            counts: JobCounts {
                 waiting: 3,
-                ..QueueCounts::default()
+                ..JobCounts::default()
             },
             ..Refresh::default()
         };
@@ -500,7 +500,7 @@ mod tests {
             &[bulk("not a number"), Value::Nil],
             None,
         );
-        assert_eq!(refresh.counts, QueueCounts::default());
+        assert_eq!(refresh.counts, JobCounts::default());
         assert!(!refresh.paused);
     }
 

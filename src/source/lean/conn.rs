@@ -159,14 +159,24 @@ impl LeanConn {
 
     /// Send a batch and wait for all its replies.
     pub async fn exchange(&mut self, batch: &Batch) -> Result<Replies<'_>, ConnectError> {
-        let at = self.at.clone();
+        self.send(batch).await?;
+        Ok(self.replies())
+    }
+
+    /// Send a batch and wait for all its replies, which [`Self::replies`] then lends (split
+    /// from `exchange` so a caller can drop the connection on an error before borrowing).
+    pub async fn send(&mut self, batch: &Batch) -> Result<(), ConnectError> {
         match tokio::time::timeout(self.timeout, self.round_trip(batch)).await {
-            Ok(Ok(())) => Ok(Replies {
-                buf: &self.buf,
-                ends: &self.scanner.ends,
-            }),
-            Ok(Err(error)) => Err(error),
-            Err(_) => Err(ConnectError::Timeout(at)),
+            Ok(result) => result,
+            Err(_) => Err(ConnectError::Timeout(self.at.clone())),
+        }
+    }
+
+    /// The replies of the last batch sent.
+    pub fn replies(&self) -> Replies<'_> {
+        Replies {
+            buf: &self.buf,
+            ends: &self.scanner.ends,
         }
     }
 

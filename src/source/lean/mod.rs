@@ -4,6 +4,5 @@
 pub mod conn;
 pub mod resp;
 pub mod value;
-pub mod xread;
 
-pub use conn::{Batch, LeanConn};
+pub use conn::{Batch, LeanConn, Replies};

@@ -1,5 +1,7 @@
-//! The poller: discovers queues, tails their events and refreshes their counts, in a small
-//! constant number of pipelined round trips however many queues there are.
+//! BullMQ's reader: discovers queues, tails their events and refreshes their counts, in a
+//! small constant number of pipelined round trips however many queues there are. It reads
+//! through the monitor's shared connection ([`Conn`]) and adds its queues and workers to
+//! the poll's report.
 //!
 //! One poll:
 //! 1. `XREAD` over every queue's events stream (one command; idle streams answer nothing),
@@ -25,54 +27,20 @@ use schedule::{meta_due, ACTIVE_RECONCILE_EVERY};
 mod tail;
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use redis::{Pipeline, Value};
+use redis::Pipeline;
 
-use super::bullmq::keys::QueueId;
-use super::bullmq::read::{
+use super::events::{parse_entries, Interval, StreamId, StreamState};
+use super::keys::QueueId;
+use super::read::{
     count_markers, parse_job_timing, parse_refresh, push_first_event, push_job_timing,
     push_marker_scan, push_refresh, Refresh, RefreshPlan,
 };
-use super::cluster::LinkError;
-use super::connect::{ConnectError, RedisTarget};
-use super::events::{parse_entries, Interval, StreamId, StreamState};
-use super::lean::value::to_value;
-use super::lean::{Batch, LeanConn};
-use super::link::{info_field, Link};
-use crate::model::{EventTotals, JobTiming, PollReport, PollStats, RateSource};
-
-/// What to watch and how hard.
-#[derive(Clone, Debug)]
-pub struct PollerConfig {
-    pub prefixes: Vec<String>,
-    /// Explicit queue names: no discovery when given.
-    pub queues: Vec<String>,
-    pub discovery_every: Duration,
-    /// Every queue is fully re-read at least once per this many polls (events say which
-    /// queues changed; reconciliation catches what events cannot, like a lock expiring).
-    pub reconcile_every: u64,
-    /// Finished jobs timed per queue per poll (one `HMGET` each): every job of a queue
-    /// finishing up to this many per poll, a uniform sample above.
-    pub latency_sample: usize,
-    /// Entries read per stream per XREAD.
-    pub xread_count: usize,
-    pub timeout: Duration,
-}
-
-impl Default for PollerConfig {
-    fn default() -> Self {
-        Self {
-            prefixes: vec!["bull".to_string()],
-            queues: Vec::new(),
-            discovery_every: Duration::from_secs(60),
-            reconcile_every: 60,
-            latency_sample: 2048,
-            xread_count: 2000,
-            timeout: Duration::from_secs(5),
-        }
-    }
-}
+use crate::model::{EventTotals, JobTiming, PollReport, RateSource};
+use crate::source::config::PollerConfig;
+use crate::source::conn::Conn;
+use crate::source::connect::ConnectError;
 
 #[derive(Debug, Default)]
 struct QueueState {
@@ -98,159 +66,53 @@ struct QueueState {
     finished_in_interval: u64,
 }
 
-/// Round trips and commands since the last report.
-#[derive(Debug, Default)]
-struct Cost {
-    round_trips: u32,
-    commands: u64,
-}
-
-pub struct Poller {
-    target: RedisTarget,
+pub struct BullReader {
     config: PollerConfig,
-    link: Option<Link>,
-    /// The poller's reads go through this when it could be opened (a single Redis, no TLS).
-    lean: Option<LeanConn>,
-    /// Cluster nodes seen so far: reconnection tries them after the seeds.
-    known_nodes: Vec<String>,
     queues: BTreeMap<QueueId, QueueState>,
-    redis_version: String,
     last_discovery: Option<Instant>,
     poll_index: u64,
-    cost: Cost,
     next_slot: u64,
     qtop_workers: HashMap<(QueueId, String), Instant>,
     /// A periodic discovery pass in progress (advanced between polls).
     cycle: Option<discovery::ScanCycle>,
 }
 
-impl Poller {
-    pub fn new(target: RedisTarget, config: PollerConfig) -> Self {
+impl BullReader {
+    pub fn new(config: PollerConfig) -> Self {
         Self {
-            target,
             config,
-            link: None,
-            lean: None,
-            known_nodes: Vec::new(),
             queues: BTreeMap::new(),
-            redis_version: String::new(),
             last_discovery: None,
             poll_index: 0,
-            cost: Cost::default(),
             next_slot: 0,
             qtop_workers: HashMap::new(),
             cycle: None,
         }
     }
 
-    pub fn target(&self) -> &RedisTarget {
-        &self.target
-    }
-
-    pub fn redis_version(&self) -> &str {
-        &self.redis_version
-    }
-
-    pub fn is_connected(&self) -> bool {
-        self.link.is_some()
-    }
-
     pub fn queue_ids(&self) -> impl Iterator<Item = &QueueId> {
         self.queues.keys()
     }
 
-    /// Connect (or reconnect): one Redis, or every master of a cluster; read the server
-    /// version and name the connection.
-    pub async fn connect(&mut self) -> Result<(), ConnectError> {
-        let target = self.target.with_known_nodes(&self.known_nodes);
-        let (mut link, info) = Link::open(&target, self.config.timeout).await?;
-        self.redis_version = info_field(&info, "redis_version").unwrap_or_else(|| "unknown".into());
-        // Lets operators see qtop in CLIENT LIST; an ACL that forbids it is no problem.
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        pipe.cmd("CLIENT").arg("SETNAME").arg("qtop:monitor");
-        let _ = link.query(&pipe).await;
-        tracing::info!(redis = %self.target.display(), version = %self.redis_version, "connected");
-        if let Link::Cluster(cluster) = &link {
-            self.known_nodes = cluster.known_addrs();
-        }
-        // QTOP_LEAN=off: everything through redis-rs (an escape hatch, and a comparison).
-        let lean_off = std::env::var("QTOP_LEAN").is_ok_and(|v| v == "off" || v == "0");
-        self.lean = match &link {
-            Link::Single { .. } if lean_off => None,
-            Link::Single { .. } => match LeanConn::open(&target, self.config.timeout).await {
-                Ok(lean) => lean,
-                Err(error) => {
-                    // A second connection refused (maxclients, an ACL): redis-rs reads everything.
-                    tracing::warn!(%error, "no second connection: reading through the main one");
-                    None
-                }
-            },
-            Link::Cluster(_) => None,
-        };
-        self.link = Some(link);
+    /// After a (re)connection: discover again at once (the server may have restarted
+    /// empty, or failed over).
+    pub fn reconnected(&mut self) {
         self.last_discovery = None;
         self.cycle = None;
-        Ok(())
     }
 
-    /// Drop the connection after an error so the next call reconnects.
-    pub fn disconnect(&mut self) {
-        self.link = None;
-        self.lean = None;
+    pub fn needs_discovery(&self) -> bool {
+        self.last_discovery.is_none()
     }
 
-    fn link(&mut self) -> Result<&mut Link, ConnectError> {
-        let at = self.target.display().to_string();
-        self.link
-            .as_mut()
-            .ok_or_else(|| ConnectError::Other(at, "not connected".into()))
-    }
-
-    /// Send a pipeline: through the lean connection when there is one (its replies are read
-    /// by hand, several times cheaper than redis-rs's decoder), else through the link.
-    /// The lean path answers server errors in place, as an `ignore_errors()` pipeline does:
-    /// every pipeline sent here sets it, except the redis-rs XREAD, which only runs without
-    /// a lean connection.
-    async fn run(&mut self, pipe: &Pipeline) -> Result<Vec<Value>, ConnectError> {
-        self.cost.round_trips += 1;
-        self.cost.commands += pipe.len() as u64;
-        if let Some(lean) = self.lean.as_mut() {
-            let batch = Batch::from_pipeline(pipe);
-            return match lean.exchange(&batch).await {
-                Ok(replies) => Ok((0..batch.len())
-                    .map(|i| replies.get(i).map(to_value).unwrap_or(Value::Nil))
-                    .collect()),
-                Err(error) => {
-                    // A half-read reply leaves the connection unusable: start over.
-                    self.disconnect();
-                    Err(error)
-                }
-            };
-        }
-        match self.link()?.query(pipe).await {
-            Ok(values) => Ok(values),
-            Err(LinkError { error, lost }) => {
-                if lost {
-                    self.disconnect();
-                }
-                Err(error)
-            }
-        }
-    }
-
-    /// One full poll. Reconnects and rediscovers as needed.
-    pub async fn poll(&mut self) -> Result<PollReport, ConnectError> {
-        if self.link.is_none() {
-            self.connect().await?;
-        }
-        if self.last_discovery.is_none() {
-            self.discover().await?;
-        }
-        // Discovery is periodic background work: its cost is not part of the poll's.
-        self.cost = Cost::default();
-        let poll_started = Instant::now();
-        self.read_events_all().await?;
+    /// One poll of every BullMQ queue, into `report`: queues, workers (CLIENT LIST) and
+    /// qtop's own workers' heartbeats.
+    pub async fn poll(
+        &mut self,
+        conn: &mut Conn,
+        report: &mut PollReport,
+    ) -> Result<(), ConnectError> {
+        self.read_events_all(conn).await?;
         self.poll_index += 1;
 
         // Which queues to re-read: never read, changed (their events say so), or due for
@@ -310,8 +172,8 @@ impl Poller {
                 sampled.push((queue.clone(), index));
             }
         }
-        let replies = self.run(&pipe).await?;
-        let workers = self.parse_workers(replies.first());
+        let replies = conn.run(&pipe).await?;
+        let (workers, client_list) = self.parse_workers(replies.first());
         self.remember_qtop_workers(&workers);
         let mut at = 1;
         let checks_at = 1 + refresh_replies;
@@ -397,24 +259,11 @@ impl Poller {
 
         // Round trip 3 (only when needed): creation times of new oldest candidates, locks,
         // heartbeats.
-        let heartbeats = self.third_round_trip().await?;
-
-        let report = PollReport {
-            taken_at_ms: chrono::Utc::now().timestamp_millis(),
-            redis_version: self.redis_version.clone(),
-            poll: PollStats {
-                round_trips: self.cost.round_trips,
-                duration_ms: poll_started.elapsed().as_secs_f64() * 1000.0,
-                commands: self.cost.commands,
-            },
-            queues: self.readings(),
-            workers,
-            heartbeats,
-            cluster: self.cluster_reading(),
-        };
-        if let Some(Link::Cluster(cluster)) = &self.link {
-            self.known_nodes = cluster.known_addrs();
-        }
-        Ok(report)
+        let heartbeats = self.third_round_trip(conn).await?;
+        report.queues.extend(self.readings(conn));
+        report.workers.extend(workers);
+        report.client_list = client_list;
+        report.heartbeats.extend(heartbeats);
+        Ok(())
     }
 }

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::bullmq::clients::{classify, ClientRole, NameForm};
-use super::client_list::ClientEntry;
-use crate::model::{WorkerInfo, WorkerLibrary};
+use super::clients::{classify, ClientRole, NameForm};
+use crate::model::{System, WorkerInfo, WorkerLibrary};
+use crate::source::client_list::ClientEntry;
 
 /// Worker names that qtop's own `qtop worker` processes use.
 pub const QTOP_WORKER_NAME_PREFIX: &str = "qtop-";
@@ -45,17 +45,19 @@ pub fn workers_from_clients(
             .and_modify(|worker| {
                 worker.connections += 1;
                 worker.age_s = worker.age_s.max(client.age_s);
-                worker.idle_s = worker.idle_s.min(client.idle_s);
+                worker.idle_s = worker.idle_s.min(Some(client.idle_s));
             })
             .or_insert_with(|| WorkerInfo {
+                system: System::Bullmq,
                 prefix: bull.prefix,
                 queue: bull.queue,
                 name,
                 addr: client.addr.clone(),
                 age_s: client.age_s,
-                idle_s: client.idle_s,
+                idle_s: Some(client.idle_s),
                 library,
                 connections: 1,
+                ..WorkerInfo::default()
             });
     }
     grouped.into_values().collect()
@@ -129,7 +131,7 @@ mod tests {
             .collect();
         assert_eq!(python.len(), 1);
         assert_eq!(python[0].connections, 3);
-        assert_eq!(python[0].idle_s, 3);
+        assert_eq!(python[0].idle_s, Some(3));
         assert_eq!(
             workers
                 .iter()
@@ -155,9 +157,10 @@ mod tests {
             name: name.into(),
             addr: addr.into(),
             age_s: 1,
-            idle_s: 0,
+            idle_s: Some(0),
             library: WorkerLibrary::Node,
             connections: 1,
+            ..WorkerInfo::default()
         };
         // One process seen on three nodes, and two processes seen on one node only.
         let lists = vec![

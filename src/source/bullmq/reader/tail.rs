@@ -4,12 +4,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Poller, PollerConfig, QueueState};
-use crate::source::bullmq::keys::QueueId;
-use crate::source::bullmq::read::push_first_event;
+use super::super::events::{parse_entries, parse_xread, StreamEntries, StreamId};
+use super::super::keys::QueueId;
+use super::super::lean_xread::{self as xread, XreadReply};
+use super::super::read::push_first_event;
+use super::{BullReader, PollerConfig, QueueState};
+use crate::source::conn::Conn;
 use crate::source::connect::ConnectError;
-use crate::source::events::{parse_entries, parse_xread, StreamEntries, StreamId};
-use crate::source::lean::xread::{self, XreadReply};
 use crate::source::lean::Batch;
 use crate::source::value::{as_string, server_error};
 
@@ -50,20 +51,20 @@ enum Next {
     Done,
 }
 
-impl Poller {
+impl BullReader {
     /// Read new events from the busy streams (those that had entries on their last read).
     /// Run several times per poll interval, it keeps busy queues ahead of BullMQ's stream
     /// trimming while idle queues cost nothing.
-    pub async fn read_events(&mut self) -> Result<(), ConnectError> {
-        self.read_streams(true).await
+    pub async fn read_events(&mut self, conn: &mut Conn) -> Result<(), ConnectError> {
+        self.read_streams(conn, true).await
     }
 
     /// Read new events from every readable stream (once per poll).
-    pub async fn read_events_all(&mut self) -> Result<(), ConnectError> {
-        self.read_streams(false).await
+    pub async fn read_events_all(&mut self, conn: &mut Conn) -> Result<(), ConnectError> {
+        self.read_streams(conn, false).await
     }
 
-    async fn read_streams(&mut self, only_hot: bool) -> Result<(), ConnectError> {
+    async fn read_streams(&mut self, conn: &mut Conn, only_hot: bool) -> Result<(), ConnectError> {
         let count = self.config.xread_count;
         // Many idle streams are read in turns (a slice per poll), so naming thousands of
         // quiet streams does not dominate what monitoring costs Redis; busy ones every time.
@@ -114,15 +115,15 @@ impl Poller {
                 keys,
                 ids,
             };
-            let next = if self.lean.is_some() {
-                self.read_lean(&round).await?
+            let next = if conn.has_lean() {
+                self.read_lean(conn, &round).await?
             } else {
-                self.read_redis_rs(&round).await?
+                self.read_redis_rs(conn, &round).await?
             };
             match next {
                 Next::Again(again) => pending = again,
                 Next::WrongType => {
-                    self.recheck_stream_types().await?;
+                    self.recheck_stream_types(conn).await?;
                     return Ok(());
                 }
                 Next::Done => return Ok(()),
@@ -132,7 +133,11 @@ impl Poller {
     }
 
     /// The read through the lean connection: replies stay bytes, entries borrow them.
-    async fn read_lean(&mut self, round: &ReadRound) -> Result<Next, ConnectError> {
+    async fn read_lean(
+        &mut self,
+        conn: &mut Conn,
+        round: &ReadRound,
+    ) -> Result<Next, ConnectError> {
         let (hot, keys, ids) = (&round.hot, &round.keys, &round.ids);
         let count = self.config.xread_count.to_string();
         let mut batch = Batch::default();
@@ -144,18 +149,8 @@ impl Poller {
         xread.extend(keys.iter().map(|k| k.as_bytes()));
         xread.extend(ids.iter().map(|id| id.as_bytes()));
         batch.push(&xread);
-        self.cost.round_trips += 1;
-        self.cost.commands += batch.len() as u64;
-        let Some(lean) = self.lean.as_mut() else {
+        let Some(replies) = conn.exchange_lean(&batch).await? else {
             return Ok(Next::Done);
-        };
-        let replies = match lean.exchange(&batch).await {
-            Ok(replies) => replies,
-            Err(error) => {
-                // A half-read reply leaves the connection unusable: start over.
-                self.disconnect();
-                return Err(error);
-            }
         };
         let firsts = (0..hot.len())
             .map(|i| replies.get(i).and_then(xread::first_entry_id))
@@ -170,7 +165,11 @@ impl Poller {
     }
 
     /// The read through redis-rs (TLS, clusters, or when the lean connection is refused).
-    async fn read_redis_rs(&mut self, round: &ReadRound) -> Result<Next, ConnectError> {
+    async fn read_redis_rs(
+        &mut self,
+        conn: &mut Conn,
+        round: &ReadRound,
+    ) -> Result<Next, ConnectError> {
         let (pending, hot, keys, ids) = (&round.pending, &round.hot, &round.keys, &round.ids);
         let count = self.config.xread_count;
         let mut pipe = redis::pipe();
@@ -185,7 +184,7 @@ impl Poller {
             .arg(keys)
             .arg(ids);
         pipe.add_command(xread);
-        let replies = match self.run(&pipe).await {
+        let replies = match conn.run(&pipe).await {
             Ok(replies) => replies,
             Err(error) if error.to_string().contains("WRONGTYPE") => return Ok(Next::WrongType),
             Err(error) => return Err(error),
@@ -207,14 +206,17 @@ impl Poller {
     }
 
     /// XREAD failed with WRONGTYPE: find the foreign `events` keys and leave them out.
-    pub(super) async fn recheck_stream_types(&mut self) -> Result<(), ConnectError> {
+    pub(super) async fn recheck_stream_types(
+        &mut self,
+        conn: &mut Conn,
+    ) -> Result<(), ConnectError> {
         let ids: Vec<QueueId> = self.queues.keys().cloned().collect();
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
         for queue in &ids {
             pipe.cmd("TYPE").arg(queue.events());
         }
-        let replies = self.run(&pipe).await?;
+        let replies = conn.run(&pipe).await?;
         for (queue, reply) in ids.iter().zip(replies.iter()) {
             let kind = as_string(reply).unwrap_or_default();
             if let Some(state) = self.queues.get_mut(queue) {

@@ -1,9 +1,10 @@
 //! Cumulative rate totals: exact from events, estimated from counts after a trim.
 
+use super::super::counts::JobCounts;
+use super::super::events::Interval;
+use super::super::read::Refresh;
 use super::QueueState;
-use crate::model::{EventTotals, QueueCounts, RateSource};
-use crate::source::bullmq::read::Refresh;
-use crate::source::events::Interval;
+use crate::model::{EventTotals, RateSource};
 
 /// Add an interval's events to the cumulative totals, or, when the stream was trimmed past
 /// our last read, an estimate from the counts instead:
@@ -49,7 +50,7 @@ fn estimate_from_counts(before: &Refresh, now: &Refresh, interval: &Interval) ->
 }
 
 /// Jobs that left the system: arrivals minus the growth of what is still in it.
-fn finished_between(before: &QueueCounts, now: &QueueCounts, added: u64) -> u64 {
+fn finished_between(before: &JobCounts, now: &JobCounts, added: u64) -> u64 {
     (added + before.in_system()).saturating_sub(now.in_system())
 }
 
@@ -60,21 +61,21 @@ mod tests {
     #[test]
     fn count_deltas_estimate_what_a_trimmed_stream_lost() {
         let before = Refresh {
-            counts: QueueCounts {
+            counts: JobCounts {
                 waiting: 100,
                 active: 10,
                 failed: 5,
-                ..QueueCounts::default()
+                ..JobCounts::default()
             },
             id_counter: Some(1000),
             ..Refresh::default()
         };
         let now = Refresh {
-            counts: QueueCounts {
+            counts: JobCounts {
                 waiting: 80,
                 active: 10,
                 failed: 15,
-                ..QueueCounts::default()
+                ..JobCounts::default()
             },
             id_counter: Some(1500),
             ..Refresh::default()

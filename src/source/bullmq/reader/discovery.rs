@@ -2,11 +2,11 @@
 
 use std::time::Instant;
 
-use super::{Poller, QueueState};
-use crate::source::bullmq::keys::{discovery_pattern, queue_from_key, QueueId};
-use crate::source::cluster::LinkError;
+use super::super::events::{parse_entries, StreamId, StreamState};
+use super::super::keys::{discovery_pattern, queue_from_key, QueueId};
+use super::{BullReader, QueueState};
+use crate::source::conn::Conn;
 use crate::source::connect::ConnectError;
-use crate::source::events::{parse_entries, StreamId, StreamState};
 use crate::source::value::{as_array, as_string};
 
 /// A discovery pass in progress: which prefix, where its SCAN is, what it found so far.
@@ -22,18 +22,18 @@ pub(super) struct ScanCycle {
 /// Keys examined per SCAN call.
 const SCAN_COUNT: u64 = 1000;
 
-impl Poller {
+impl BullReader {
     /// Find every queue now (SCAN, never KEYS) and start tailing the new ones from their
     /// current end. Used at (re)connection; later passes run a step at a time.
-    pub async fn discover(&mut self) -> Result<(), ConnectError> {
+    pub async fn discover(&mut self, conn: &mut Conn) -> Result<(), ConnectError> {
         let mut cycle = ScanCycle::default();
-        while !self.scan_step(&mut cycle).await? {}
-        self.finish_cycle(cycle).await
+        while !self.scan_step(conn, &mut cycle).await? {}
+        self.finish_cycle(conn, cycle).await
     }
 
     /// Advance a periodic discovery pass by one SCAN call (called between polls), so a
     /// large keyspace is scanned at a steady, small cost instead of in bursts.
-    pub async fn discovery_step(&mut self) -> Result<(), ConnectError> {
+    pub async fn discovery_step(&mut self, conn: &mut Conn) -> Result<(), ConnectError> {
         if self.cycle.is_none() {
             let due = self
                 .last_discovery
@@ -44,8 +44,8 @@ impl Poller {
             self.cycle = Some(ScanCycle::default());
         }
         let mut cycle = self.cycle.take().unwrap_or_default();
-        if self.scan_step(&mut cycle).await? {
-            self.finish_cycle(cycle).await
+        if self.scan_step(conn, &mut cycle).await? {
+            self.finish_cycle(conn, cycle).await
         } else {
             self.cycle = Some(cycle);
             Ok(())
@@ -53,7 +53,11 @@ impl Poller {
     }
 
     /// One SCAN call; true when the pass is complete.
-    async fn scan_step(&mut self, cycle: &mut ScanCycle) -> Result<bool, ConnectError> {
+    async fn scan_step(
+        &mut self,
+        conn: &mut Conn,
+        cycle: &mut ScanCycle,
+    ) -> Result<bool, ConnectError> {
         if !self.config.queues.is_empty() {
             for prefix in &self.config.prefixes {
                 for name in &self.config.queues {
@@ -65,7 +69,7 @@ impl Poller {
         let Some(prefix) = self.config.prefixes.get(cycle.prefix).cloned() else {
             return Ok(true);
         };
-        let nodes = self.link()?.scan_nodes();
+        let nodes = conn.scan_nodes();
         let node = nodes.get(cycle.node).cloned().flatten();
         let mut scan = redis::cmd("SCAN");
         scan.arg(cycle.cursor)
@@ -73,15 +77,7 @@ impl Poller {
             .arg(discovery_pattern(&prefix))
             .arg("COUNT")
             .arg(SCAN_COUNT);
-        let reply = match self.link()?.query_node(node.as_deref(), &scan).await {
-            Ok(reply) => reply,
-            Err(LinkError { error, lost }) => {
-                if lost {
-                    self.disconnect();
-                }
-                return Err(error);
-            }
-        };
+        let reply = conn.query_node(node.as_deref(), &scan).await?;
         let (next, keys) = parse_scan(&reply);
         for key in keys {
             if let Some(queue) = queue_from_key(&prefix, &key) {
@@ -99,7 +95,11 @@ impl Poller {
         Ok(cycle.prefix >= self.config.prefixes.len())
     }
 
-    async fn finish_cycle(&mut self, cycle: ScanCycle) -> Result<(), ConnectError> {
+    async fn finish_cycle(
+        &mut self,
+        conn: &mut Conn,
+        cycle: ScanCycle,
+    ) -> Result<(), ConnectError> {
         let mut found = cycle.found;
         found.sort();
         found.dedup();
@@ -108,7 +108,7 @@ impl Poller {
             .filter(|q| !self.queues.contains_key(q))
             .cloned()
             .collect();
-        self.start_streams(&new).await?;
+        self.start_streams(conn, &new).await?;
         // Queues whose keys are all gone (obliterated) leave the list.
         if self.config.queues.is_empty() {
             self.queues.retain(|q, _| found.binary_search(q).is_ok());
@@ -118,7 +118,11 @@ impl Poller {
     }
 
     /// Learn each new queue's events position (its last entry) and whether it is a stream.
-    pub(super) async fn start_streams(&mut self, new: &[QueueId]) -> Result<(), ConnectError> {
+    pub(super) async fn start_streams(
+        &mut self,
+        conn: &mut Conn,
+        new: &[QueueId],
+    ) -> Result<(), ConnectError> {
         if new.is_empty() {
             return Ok(());
         }
@@ -134,7 +138,7 @@ impl Poller {
                     .arg("COUNT")
                     .arg(1);
             }
-            let replies = self.run(&pipe).await?;
+            let replies = conn.run(&pipe).await?;
             for (queue, pair) in chunk.iter().zip(replies.chunks(2)) {
                 let kind = pair.first().and_then(as_string).unwrap_or_default();
                 let readable = kind == "stream" || kind == "none";

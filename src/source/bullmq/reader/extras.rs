@@ -5,22 +5,23 @@ use std::time::{Duration, Instant};
 
 use redis::Value;
 
-use super::Poller;
-use crate::model::{Heartbeat, QueueKey, WorkerInfo, WorkerLibrary, WorkersReading};
-use crate::source::bullmq::keys::QueueId;
+use super::super::keys::QueueId;
+use super::super::workers::{busiest_node_per_queue, workers_from_clients};
+use super::BullReader;
+use crate::model::{ClientList, Heartbeat, QueueKey, WorkerInfo, WorkerLibrary};
 use crate::source::client_list::parse_client_list;
+use crate::source::conn::Conn;
 use crate::source::connect::ConnectError;
 use crate::source::value::{as_i64, as_string, server_error};
-use crate::source::workers::{busiest_node_per_queue, workers_from_clients};
 
-impl Poller {
+impl BullReader {
     /// Worker entries from the CLIENT LIST reply, or why there are none. On a cluster the
     /// reply holds one list per master; a worker's connections are spread over them, so
     /// per queue the master listing the most workers is taken (as BullMQ's `getWorkers`
     /// does), never the sum.
-    pub(super) fn parse_workers(&self, reply: Option<&Value>) -> WorkersReading {
+    pub(super) fn parse_workers(&self, reply: Option<&Value>) -> (Vec<WorkerInfo>, ClientList) {
         let Some(reply) = reply else {
-            return WorkersReading::Unavailable("no reply".into());
+            return (Vec::new(), ClientList::Unavailable("no reply".into()));
         };
         let per_node: Vec<&Value> = match reply {
             Value::Array(items) => items.iter().collect(),
@@ -28,9 +29,9 @@ impl Poller {
         };
         if let Some(error) = per_node.iter().find_map(|r| server_error(r)) {
             if error.starts_with("NOPERM") {
-                return WorkersReading::NotPermitted;
+                return (Vec::new(), ClientList::NotPermitted);
             }
-            return WorkersReading::Unavailable(error);
+            return (Vec::new(), ClientList::Unavailable(error));
         }
         let known = |prefix: &str, name: &str| {
             self.queues
@@ -43,14 +44,14 @@ impl Poller {
                 workers_from_clients(&clients, &self.config.prefixes, known)
             })
             .collect();
-        WorkersReading::Listed(busiest_node_per_queue(lists))
+        (busiest_node_per_queue(lists), ClientList::Listed)
     }
 
     /// qtop workers seen in CLIENT LIST are remembered for a minute, so a killed one still
     /// shows (stale) while its heartbeat key lives, then vanishes.
-    pub(super) fn remember_qtop_workers(&mut self, workers: &WorkersReading) {
+    pub(super) fn remember_qtop_workers(&mut self, workers: &[WorkerInfo]) {
         let now = Instant::now();
-        for worker in workers.listed() {
+        for worker in workers {
             if worker.library == WorkerLibrary::Qtop {
                 let queue = QueueId::new(worker.prefix.clone(), worker.queue.clone());
                 self.qtop_workers.insert((queue, worker.name.clone()), now);
@@ -64,6 +65,7 @@ impl Poller {
     /// locks of active jobs, and heartbeats of qtop workers.
     pub(super) async fn third_round_trip(
         &mut self,
+        conn: &mut Conn,
     ) -> Result<Vec<(QueueKey, Heartbeat)>, ConnectError> {
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
@@ -98,15 +100,12 @@ impl Poller {
         if asks.is_empty() {
             return Ok(heartbeats);
         }
-        let replies = self.run(&pipe).await?;
+        let replies = conn.run(&pipe).await?;
         for ((queue, ask), reply) in asks.into_iter().zip(replies.iter()) {
             if let Ask::Heartbeat = ask {
                 // An expired key is a vanished worker; a foreign value is skipped.
                 if let Some(beat) = as_string(reply).and_then(|text| Heartbeat::parse(&text)) {
-                    let key = QueueKey {
-                        prefix: queue.prefix.clone(),
-                        name: queue.name.clone(),
-                    };
+                    let key = QueueKey::bullmq(queue.prefix.clone(), queue.name.clone());
                     heartbeats.push((key, beat));
                 }
                 continue;

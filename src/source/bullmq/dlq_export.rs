@@ -8,8 +8,8 @@ use std::io::Write;
 use redis::aio::MultiplexedConnection;
 use serde_json::{json, Map, Value};
 
-use super::bullmq::QueueId;
 use super::dlq;
+use super::QueueId;
 use crate::model::failures::FailedJob;
 
 /// Jobs read per round trip.

@@ -2,8 +2,8 @@
 //! the `event` and `jobId` fields are looked at, borrowed, never copied. Malformed parts
 //! are skipped, as in the redis-rs path (`events::parse_xread`).
 
-use super::resp::{Frame, ReadError, Reader};
-use crate::source::events::{EventEntry, StreamEntries, StreamId};
+use super::events::{EventEntry, StreamEntries, StreamId};
+use crate::source::lean::resp::{Frame, ReadError, Reader};
 
 /// What an XREAD answered.
 #[derive(Debug, PartialEq, Eq)]

@@ -4,18 +4,10 @@
 use redis::aio::MultiplexedConnection;
 use redis::{RedisResult, Value};
 
-use super::bullmq::keys::QueueId;
-use super::value::{as_array, as_i64, as_string};
+use super::keys::QueueId;
+pub use crate::model::failures::FailedPage;
 use crate::model::failures::{matches_group, FailedJob, FailedJobDetail, Payload};
-
-/// A page of the failed set.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FailedPage {
-    /// Size of the whole failed set.
-    pub total: u64,
-    pub offset: u64,
-    pub jobs: Vec<FailedJob>,
-}
+use crate::source::value::{as_array, as_i64, as_string};
 
 /// Payload fields larger than this are not loaded by [`failed_detail`] unless asked.
 pub const DEFAULT_MAX_PAYLOAD: u64 = 1 << 20;

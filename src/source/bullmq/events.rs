@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use redis::Value;
 
-use super::value::{as_array, as_pairs, as_string};
+use crate::source::value::{as_array, as_pairs, as_string};
 
 /// A stream entry id `ms-seq`, ordered numerically.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]

@@ -3,36 +3,9 @@
 //! (moveJobsToWait, as Node's `queue.retryJobs()`), delete → `Queue::remove` (removeJob:
 //! hash, logs, lock, dependencies and set membership) and `Queue::clean` for all.
 
-use serde::Serialize;
-
-use super::Writer;
+use crate::actions::dead_letters::Outcome;
+use crate::actions::Writer;
 use crate::source::bullmq::QueueId;
-
-/// What a bulk action did. JSON field names are part of the CLI's output contract.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Outcome {
-    /// Jobs the action was asked to touch.
-    pub requested: u64,
-    /// Jobs it changed.
-    pub done: u64,
-    /// Jobs left alone, with the reason.
-    pub skipped: Vec<Skipped>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Skipped {
-    pub id: String,
-    pub reason: String,
-}
-
-impl Outcome {
-    fn skip(&mut self, id: &str, reason: impl Into<String>) {
-        self.skipped.push(Skipped {
-            id: id.to_string(),
-            reason: reason.into(),
-        });
-    }
-}
 
 /// Move these failed jobs back to wait, one by one, as BullMQ's `job.retry('failed')` does
 /// (attempts made are kept, so an exhausted job gets one more try).
@@ -86,7 +59,7 @@ pub async fn delete_jobs(
     };
     for id in ids {
         match bull.get_job_state(id).await {
-            Ok(bullmq::types::JobState::Failed) => match bull.remove(id).await {
+            Ok(::bullmq::types::JobState::Failed) => match bull.remove(id).await {
                 Ok(true) => outcome.done += 1,
                 Ok(false) => outcome.skip(id, "locked by a worker"),
                 Err(error) => outcome.skip(id, error.to_string()),
@@ -116,7 +89,7 @@ pub async fn delete_all(writer: &Writer, queue: &QueueId) -> anyhow::Result<u64>
     Ok(deleted)
 }
 
-fn not_failed_or(error: &bullmq::Error) -> String {
+fn not_failed_or(error: &::bullmq::Error) -> String {
     let text = error.to_string();
     // reprocessJob's −3: the job is not in the failed set (already retried, say).
     if text.contains("code -3") {

@@ -1,0 +1,3 @@
+//! BullMQ's writes, through its own scripts (the official crate).
+
+pub mod dlq;

@@ -1,0 +1,94 @@
+//! Retrying and deleting dead letters, whatever the queue's system: each system's writes do
+//! exactly what its own API does (BullMQ's scripts through the official crate, …). Every
+//! function needs a [`Writer`], which `--read-only` cannot make.
+//!
+//! Adding a system: one arm in each function, its writes under `actions/<system>/`.
+
+use anyhow::bail;
+use serde::Serialize;
+
+use super::{bullmq, Writer};
+use crate::model::{QueueKey, System};
+use crate::source::bullmq::QueueId;
+
+/// What a bulk action did. JSON field names are part of the CLI's output contract.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// Jobs the action was asked to touch.
+    pub requested: u64,
+    /// Jobs it changed.
+    pub done: u64,
+    /// Jobs left alone, with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub id: String,
+    pub reason: String,
+}
+
+impl Outcome {
+    pub(crate) fn skip(&mut self, id: &str, reason: impl Into<String>) {
+        self.skipped.push(Skipped {
+            id: id.to_string(),
+            reason: reason.into(),
+        });
+    }
+}
+
+fn unsupported(key: &QueueKey) -> anyhow::Error {
+    anyhow::anyhow!("qtop cannot change {}'s dead letters yet", key.system)
+}
+
+fn bull(key: &QueueKey) -> QueueId {
+    QueueId::new(key.prefix.clone(), key.name.clone())
+}
+
+/// Put these dead letters back to run, as the system's own retry does.
+pub async fn retry_jobs(
+    writer: &Writer,
+    key: &QueueKey,
+    ids: &[String],
+) -> anyhow::Result<Outcome> {
+    match key.system {
+        System::Bullmq => bullmq::dlq::retry_jobs(writer, &bull(key), ids).await,
+        _ => Err(unsupported(key)),
+    }
+}
+
+/// Put every dead letter back to run. Returns how many moved.
+pub async fn retry_all(writer: &Writer, key: &QueueKey) -> anyhow::Result<u64> {
+    match key.system {
+        System::Bullmq => bullmq::dlq::retry_all(writer, &bull(key)).await,
+        _ => Err(unsupported(key)),
+    }
+}
+
+/// Delete these dead letters, as the system's own delete does.
+pub async fn delete_jobs(
+    writer: &Writer,
+    key: &QueueKey,
+    ids: &[String],
+) -> anyhow::Result<Outcome> {
+    match key.system {
+        System::Bullmq => bullmq::dlq::delete_jobs(writer, &bull(key), ids).await,
+        _ => Err(unsupported(key)),
+    }
+}
+
+/// Delete every dead letter. Returns how many.
+pub async fn delete_all(writer: &Writer, key: &QueueKey) -> anyhow::Result<u64> {
+    match key.system {
+        System::Bullmq => bullmq::dlq::delete_all(writer, &bull(key)).await,
+        _ => Err(unsupported(key)),
+    }
+}
+
+/// Refuse early, with the reason, a system whose dead letters qtop cannot change.
+pub fn check_supported(key: &QueueKey) -> anyhow::Result<()> {
+    match key.system {
+        System::Bullmq => Ok(()),
+        _ => bail!(unsupported(key)),
+    }
+}

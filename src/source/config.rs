@@ -1,0 +1,48 @@
+//! What the monitor watches and how hard: shared by every queue system's reader.
+
+use std::time::Duration;
+
+use crate::model::System;
+
+/// What to watch and how hard.
+#[derive(Clone, Debug)]
+pub struct PollerConfig {
+    /// The queue systems to read (`--system`); empty: every system found.
+    pub systems: Vec<System>,
+    /// BullMQ key prefixes (`--prefix`).
+    pub prefixes: Vec<String>,
+    /// Explicit queue names: no discovery when given.
+    pub queues: Vec<String>,
+    pub discovery_every: Duration,
+    /// Every queue is fully re-read at least once per this many polls (events say which
+    /// queues changed; reconciliation catches what events cannot, like a lock expiring).
+    pub reconcile_every: u64,
+    /// Finished jobs timed per queue per poll (one `HMGET` each): every job of a queue
+    /// finishing up to this many per poll, a uniform sample above.
+    pub latency_sample: usize,
+    /// Entries read per stream per XREAD.
+    pub xread_count: usize,
+    pub timeout: Duration,
+}
+
+impl Default for PollerConfig {
+    fn default() -> Self {
+        Self {
+            systems: Vec::new(),
+            prefixes: vec!["bull".to_string()],
+            queues: Vec::new(),
+            discovery_every: Duration::from_secs(60),
+            reconcile_every: 60,
+            latency_sample: 2048,
+            xread_count: 2000,
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl PollerConfig {
+    /// Whether `system` is read (every system when `--system` was not given).
+    pub fn reads(&self, system: System) -> bool {
+        self.systems.is_empty() || self.systems.contains(&system)
+    }
+}

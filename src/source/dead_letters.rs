@@ -1,0 +1,131 @@
+//! One queue's dead letters, whatever its system: a page (newest first), one job in full,
+//! a scan for grouping, the ids of a failure group, an export. The dashboard's reader task
+//! and `qtop dlq` go through this; each system's reads live in its own folder. Read-only.
+//!
+//! Adding a system: a variant of `Queue` and one arm in each method.
+
+use std::io::Write;
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use redis::RedisResult;
+
+use super::bullmq::{self, QueueId};
+use super::connect::{ConnectError, RedisTarget};
+use crate::model::failures::{FailedJob, FailedJobDetail, FailedPage};
+use crate::model::{QueueKey, System};
+
+/// Jobs read per round trip when a whole set is walked.
+pub const BATCH: u64 = 1000;
+
+/// Payload fields larger than this are not loaded for a detail unless asked.
+pub const DEFAULT_MAX_PAYLOAD: u64 = bullmq::dlq::DEFAULT_MAX_PAYLOAD;
+
+enum Queue {
+    Bullmq(QueueId),
+}
+
+/// A connection to read one queue's dead letters.
+pub struct DeadLetterReader {
+    conn: MultiplexedConnection,
+    queue: Queue,
+}
+
+/// Why a queue's dead letters cannot be read.
+pub fn unsupported(key: &QueueKey) -> ConnectError {
+    ConnectError::Other(
+        key.to_string(),
+        format!("qtop does not read {}'s dead letters yet", key.system),
+    )
+}
+
+impl DeadLetterReader {
+    pub async fn open(
+        target: &RedisTarget,
+        key: &QueueKey,
+        timeout: Duration,
+    ) -> Result<Self, ConnectError> {
+        match key.system {
+            System::Bullmq => {
+                let queue = QueueId::new(key.prefix.clone(), key.name.clone());
+                let conn = bullmq::keys::connect_to_queue(target, &queue, timeout).await?;
+                Ok(Self {
+                    conn,
+                    queue: Queue::Bullmq(queue),
+                })
+            }
+            _ => Err(unsupported(key)),
+        }
+    }
+
+    /// Jobs `offset .. offset + limit`, newest first, and the size of the whole set.
+    pub async fn page(&mut self, offset: u64, limit: u64) -> RedisResult<FailedPage> {
+        match &self.queue {
+            Queue::Bullmq(queue) => {
+                bullmq::dlq::failed_page(&mut self.conn, queue, offset, limit).await
+            }
+        }
+    }
+
+    /// How many dead letters there are.
+    pub async fn total(&mut self) -> RedisResult<u64> {
+        Ok(self.page(0, 0).await?.total)
+    }
+
+    /// Everything about one job, or `None` when it is not a dead letter (any more).
+    pub async fn detail(
+        &mut self,
+        id: &str,
+        max_payload: u64,
+    ) -> RedisResult<Option<FailedJobDetail>> {
+        match &self.queue {
+            Queue::Bullmq(queue) => {
+                bullmq::dlq::failed_detail(&mut self.conn, queue, id, max_payload).await
+            }
+        }
+    }
+
+    /// Every dead letter in pages of `batch`, newest first; `visit` returns false to stop.
+    /// Returns how many were visited.
+    pub async fn scan(
+        &mut self,
+        batch: u64,
+        mut visit: impl FnMut(&[FailedJob]) -> bool,
+    ) -> RedisResult<u64> {
+        let mut offset = 0;
+        loop {
+            let page = self.page(offset, batch).await?;
+            if page.jobs.is_empty() {
+                return Ok(offset);
+            }
+            offset += page.jobs.len() as u64;
+            if !visit(&page.jobs) || offset >= page.total {
+                return Ok(offset);
+            }
+        }
+    }
+
+    /// Ids of the dead letters in the failure group `group` (its id or normalised reason).
+    pub async fn ids_in_group(&mut self, group: &str) -> RedisResult<Vec<String>> {
+        let mut ids = Vec::new();
+        self.scan(BATCH, |page| {
+            ids.extend(
+                page.iter()
+                    .filter(|job| crate::model::failures::matches_group(group, &job.failed_reason))
+                    .map(|job| job.id.clone()),
+            );
+            true
+        })
+        .await?;
+        Ok(ids)
+    }
+
+    /// Every dead letter as one JSON object a line, newest first. Returns how many.
+    pub async fn export<W: Write + ?Sized>(&mut self, sink: &mut W) -> anyhow::Result<u64> {
+        match &self.queue {
+            Queue::Bullmq(queue) => {
+                bullmq::dlq_export::export_failed(&mut self.conn, queue, sink).await
+            }
+        }
+    }
+}
