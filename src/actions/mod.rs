@@ -7,6 +7,7 @@ pub mod bullmq;
 pub mod dead_letters;
 pub mod dlq_op;
 pub mod scale_cmd;
+pub mod workers;
 
 use ::bullmq::options::{QueueOptions, RedisConnectionOptions, TlsCerts};
 use ::bullmq::Queue;

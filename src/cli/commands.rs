@@ -21,6 +21,63 @@ pub enum Command {
     Produce(ProduceArgs),
     /// Run the demo: a private Redis, a live producer and a pool of `qtop worker` processes
     Demo(DemoArgs),
+    /// Every system's workers; quiet, stop, grow or shrink one where its system allows it
+    Workers(WorkersArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WorkersArgs {
+    #[command(subcommand)]
+    pub action: WorkersAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum WorkersAction {
+    /// List every worker of every system (one poll)
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop fetching new jobs, finish the running ones (Sidekiq)
+    Quiet {
+        name: String,
+        /// Do not ask (needed without a terminal)
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Shut the worker down (Sidekiq, RQ, Celery)
+    Stop {
+        name: String,
+        /// Do not ask (needed without a terminal)
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add processes to the worker's pool (Celery)
+    Grow {
+        name: String,
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+        by: u32,
+        /// Do not ask (needed without a terminal)
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove processes from the worker's pool (Celery)
+    Shrink {
+        name: String,
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+        by: u32,
+        /// Do not ask (needed without a terminal)
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

@@ -9,11 +9,12 @@ use super::snapshot::{measure, Measured};
 use crate::cli::{AdviseArgs, GlobalArgs};
 use crate::model::advisor::inputs_from;
 use crate::model::capacity::{advise, Advice, AdvisorInputs};
-use crate::model::{PollReport, QueueHistory, QueueKey};
+use crate::model::{PollReport, QueueHistory, QueueKey, System};
 
 /// One queue's advice. `queue` plus the [`Advice`] fields: a JSON contract.
 #[derive(Debug, Serialize)]
 pub struct QueueAdvice {
+    pub system: System,
     pub queue: String,
     pub prefix: String,
     #[serde(flatten)]
@@ -25,7 +26,7 @@ pub async fn run(global: &GlobalArgs, args: &AdviseArgs) -> Result<()> {
     let target_wait_ms = args.target_wait.as_secs_f64() * 1000.0;
     let advices = advise_all(&measured, target_wait_ms);
     if advices.is_empty() {
-        bail!("no BullMQ queues found to advise on (check --queue and --prefix)");
+        bail!("no queues found to advise on (check --queue, --system and --prefix)");
     }
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -61,6 +62,7 @@ pub fn advise_all(measured: &Measured, target_wait_ms: f64) -> Vec<QueueAdvice> 
                 target_wait_ms,
             );
             Some(QueueAdvice {
+                system: reading.key.system,
                 queue: reading.key.name.clone(),
                 prefix: reading.key.prefix.clone(),
                 advice: advise(&inputs),

@@ -1,10 +1,11 @@
 //! `qtop dlq …`: the dead-letter set (BullMQ's `failed`) from the command line.
 
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, Write};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
+use super::confirm;
 use crate::actions::dead_letters::{self, Outcome};
 use crate::actions::Writer;
 use crate::cli::{DlqAction, DlqArgs, GlobalArgs, Selector};
@@ -357,25 +358,6 @@ fn report(outcome: &Outcome, past: &str, json: bool) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Ask on the terminal, or require `--yes` when there is none (scripts).
-fn confirm(question: &str, yes: bool, needed: bool) -> Result<()> {
-    if yes || !needed {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        bail!("not confirmed: {question}? Pass --yes to confirm without a terminal");
-    }
-    eprint!("{question}? [y/N] ");
-    std::io::stderr().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    if matches!(answer.trim(), "y" | "Y" | "yes") {
-        Ok(())
-    } else {
-        bail!("cancelled: nothing changed")
-    }
 }
 
 async fn export(
