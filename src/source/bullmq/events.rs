@@ -35,9 +35,24 @@ impl StreamId {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FinishedJob {
     pub job_id: String,
+    /// When its last attempt became runnable, as the events said (the due time of a delayed
+    /// job or a backoff, else when it was added or put back to wait): wait is measured
+    /// from here, not from its creation, so a healthy delayed job waits ~0.
+    pub runnable_ms: Option<u64>,
     /// Timings from the events themselves, used when the job hash is already gone.
     pub event_wait_ms: Option<u64>,
     pub event_processing_ms: Option<u64>,
+}
+
+/// What the events said of a job not finished yet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct JobTimes {
+    /// When it became runnable (see [`FinishedJob::runnable_ms`]).
+    runnable_ms: Option<u64>,
+    /// A `delayed` event set `runnable_ms` to its due time: the `waiting` event of its
+    /// promotion (which can come later, when a worker next fetches) must not move it.
+    due_pending: bool,
+    active_ms: Option<u64>,
 }
 
 /// BullMQ's default `maxLenEvents`.
@@ -66,7 +81,7 @@ pub struct StreamState {
     pub max_len: Option<u64>,
     /// What was read since the last poll.
     pub pending: Interval,
-    started: HashMap<String, (Option<u64>, Option<u64>)>,
+    started: HashMap<String, JobTimes>,
     rng: u64,
 }
 
@@ -116,9 +131,26 @@ impl StreamState {
         match event {
             "added" => {
                 self.pending.added += 1;
-                self.remember(job_id, |entry| entry.0 = Some(id.ms));
+                self.remember(job_id, |job| {
+                    job.runnable_ms = Some(id.ms);
+                    job.due_pending = false;
+                });
             }
-            "active" => self.remember(job_id, |entry| entry.1 = Some(id.ms)),
+            // Due at the absolute time in its `delay` field (a delayed add, a backoff).
+            "delayed" => {
+                let due = entry.delay.and_then(|d| d.parse::<u64>().ok());
+                self.remember(job_id, |job| {
+                    job.runnable_ms = due.or(Some(id.ms));
+                    job.due_pending = due.is_some();
+                });
+            }
+            // Put (back) to wait: runnable now, unless this is the promotion of a due job.
+            "waiting" => self.remember(job_id, |job| {
+                if !std::mem::take(&mut job.due_pending) {
+                    job.runnable_ms = Some(id.ms);
+                }
+            }),
+            "active" => self.remember(job_id, |job| job.active_ms = Some(id.ms)),
             "completed" => {
                 self.pending.completed += 1;
                 self.finished(job_id, id.ms, sample_size);
@@ -131,7 +163,7 @@ impl StreamState {
         }
     }
 
-    fn remember(&mut self, job_id: &str, update: impl FnOnce(&mut (Option<u64>, Option<u64>))) {
+    fn remember(&mut self, job_id: &str, update: impl FnOnce(&mut JobTimes)) {
         if job_id.is_empty() {
             return;
         }
@@ -145,11 +177,15 @@ impl StreamState {
         if job_id.is_empty() {
             return;
         }
-        let (added_ms, active_ms) = self.started.remove(job_id).unwrap_or_default();
+        let times = self.started.remove(job_id).unwrap_or_default();
         let job = FinishedJob {
             job_id: job_id.to_string(),
-            event_wait_ms: added_ms.zip(active_ms).map(|(a, s)| s.saturating_sub(a)),
-            event_processing_ms: active_ms.map(|s| finished_ms.saturating_sub(s)),
+            runnable_ms: times.runnable_ms,
+            event_wait_ms: times
+                .runnable_ms
+                .zip(times.active_ms)
+                .map(|(r, s)| s.saturating_sub(r)),
+            event_processing_ms: times.active_ms.map(|s| finished_ms.saturating_sub(s)),
         };
         self.pending.finished_seen += 1;
         if self.pending.sample.len() < sample_size {
@@ -193,6 +229,8 @@ pub struct EventEntry<'a> {
     pub id: StreamId,
     pub event: Option<&'a str>,
     pub job_id: Option<&'a str>,
+    /// The absolute due time (ms) of a `delayed` event.
+    pub delay: Option<&'a str>,
 }
 
 impl<'a> EventEntry<'a> {
@@ -201,6 +239,7 @@ impl<'a> EventEntry<'a> {
         match field {
             b"event" => self.event = value,
             b"jobId" => self.job_id = value,
+            b"delay" => self.delay = value,
             _ => {}
         }
     }
@@ -331,6 +370,34 @@ mod tests {
         assert_eq!(interval.sample[1].event_processing_ms, None);
         assert_eq!(state.take_interval().entries, 0);
         assert_eq!(state.last_id, Some(id(1700)));
+    }
+
+    #[test]
+    fn wait_runs_from_the_due_time_of_a_delayed_job_and_from_a_retry() {
+        let mut state = StreamState::new(None, true);
+        // Added at 1000 with a delay due at 6000; promoted only at 6400 (a busy worker
+        // fetched late): it waited 6000 → 6450, not from 1000 nor from 6400.
+        state.apply(entry(1000, &[("event", "added"), ("jobId", "d")]), 10);
+        state.apply(
+            entry(1000, &[("event", "delayed"), ("jobId", "d"), ("delay", "6000")]),
+            10,
+        );
+        state.apply(entry(6400, &[("event", "waiting"), ("jobId", "d")]), 10);
+        state.apply(entry(6450, &[("event", "active"), ("jobId", "d")]), 10);
+        state.apply(entry(6500, &[("event", "completed"), ("jobId", "d")]), 10);
+        // Failed at once and put back to wait at 2000: its last attempt waited from there.
+        state.apply(entry(1000, &[("event", "added"), ("jobId", "r")]), 10);
+        state.apply(entry(1000, &[("event", "waiting"), ("jobId", "r")]), 10);
+        state.apply(entry(1100, &[("event", "active"), ("jobId", "r")]), 10);
+        state.apply(entry(2000, &[("event", "waiting"), ("jobId", "r")]), 10);
+        state.apply(entry(2030, &[("event", "active"), ("jobId", "r")]), 10);
+        state.apply(entry(2100, &[("event", "completed"), ("jobId", "r")]), 10);
+        let interval = state.take_interval();
+        let job = |id: &str| interval.sample.iter().find(|j| j.job_id == id).cloned();
+        assert_eq!(job("d").and_then(|j| j.runnable_ms), Some(6000));
+        assert_eq!(job("d").and_then(|j| j.event_wait_ms), Some(450));
+        assert_eq!(job("r").and_then(|j| j.event_wait_ms), Some(30));
+        assert_eq!(job("r").and_then(|j| j.event_processing_ms), Some(70));
     }
 
     #[test]

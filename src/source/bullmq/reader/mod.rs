@@ -244,7 +244,7 @@ impl BullReader {
                 continue;
             };
             // The job hash is the truth; a job already deleted is timed from its events.
-            let timing = match parse_job_timing(reply) {
+            let timing = match parse_job_timing(reply, job.runnable_ms) {
                 Some((wait_ms, processing_ms)) => JobTiming {
                     wait_ms,
                     processing_ms,
