@@ -379,7 +379,10 @@ mod tests {
         // fetched late): it waited 6000 → 6450, not from 1000 nor from 6400.
         state.apply(entry(1000, &[("event", "added"), ("jobId", "d")]), 10);
         state.apply(
-            entry(1000, &[("event", "delayed"), ("jobId", "d"), ("delay", "6000")]),
+            entry(
+                1000,
+                &[("event", "delayed"), ("jobId", "d"), ("delay", "6000")],
+            ),
             10,
         );
         state.apply(entry(6400, &[("event", "waiting"), ("jobId", "d")]), 10);
