@@ -180,7 +180,12 @@ pub struct Refresh {
     /// Job schedulers and repeatable jobs (`repeat`).
     pub schedulers: Option<u64>,
     pub id_counter: Option<i64>,
-    /// Ids of the jobs that may be the oldest waiting (their `timestamp` decides).
+    /// Ids at the head of `wait`, of `prioritized` and of a legacy `paused` list, as last
+    /// read (markers left out). A head not re-read keeps what its last read found, and
+    /// only while that list still holds jobs.
+    pub heads: [Vec<String>; 3],
+    /// Ids of the jobs that may be the oldest waiting (their `timestamp` decides): the
+    /// heads, together.
     pub oldest_candidates: Vec<String>,
     pub active_ids: Vec<String>,
     /// The wait list holds legacy `0:` markers at its ends.
@@ -302,24 +307,34 @@ pub fn parse_refresh(
         take(plan.paused_head),
     ];
     let active = take(plan.active_ids);
-    for ids in heads.into_iter().flatten() {
-        refresh.saw_markers |= ids.iter().any(|id| is_marker(id));
-        refresh
-            .oldest_candidates
-            .extend(ids.into_iter().filter(|id| !is_marker(id)));
-    }
-    // Heads not read this time: the queue did not change there, keep what was found.
-    if let Some(prev) = previous {
-        let skipped_heads = !plan.wait_head || !plan.prioritized_head || !plan.paused_head;
-        if skipped_heads && refresh.counts.waiting + refresh.counts.prioritized > 0 {
-            refresh
-                .oldest_candidates
-                .extend(prev.oldest_candidates.iter().cloned());
+    // Each list that still holds jobs, and so may still have its head.
+    let nonempty = [
+        refresh.counts.waiting > legacy_paused,
+        refresh.counts.prioritized > 0,
+        legacy_paused > 0,
+    ];
+    for (i, ids) in heads.into_iter().enumerate() {
+        match ids {
+            Some(ids) => {
+                refresh.saw_markers |= ids.iter().any(|id| is_marker(id));
+                refresh.heads[i] = ids.into_iter().filter(|id| !is_marker(id)).collect();
+            }
+            // Not read this time: that list did not change (its events say so); keep what
+            // its last read found, never another list's, never a list now empty.
+            None if nonempty[i] => {
+                if let Some(prev) = previous {
+                    refresh.heads[i].clone_from(&prev.heads[i]);
+                }
+            }
+            None => {}
         }
+    }
+    if let Some(prev) = previous {
         if !plan.active_ids && refresh.counts.active > 0 {
             refresh.active_ids = prev.active_ids.clone();
         }
     }
+    refresh.oldest_candidates = refresh.heads.concat();
     refresh.oldest_candidates.sort();
     refresh.oldest_candidates.dedup();
     if let Some(ids) = active {
@@ -532,6 +547,7 @@ mod tests {
         // changed queue reads them again.
         let known = Refresh {
             id_counter: Some(41),
+            heads: [vec!["3".into()], vec![], vec![]],
             oldest_candidates: vec!["3".into()],
             ..previous
         };
@@ -551,6 +567,54 @@ mod tests {
         assert_eq!(refresh.id_counter, Some(41));
         assert_eq!(refresh.oldest_candidates, vec!["3"]);
         assert!(RefreshPlan::after(Some(&known), true, true).id_counter);
+    }
+
+    #[test]
+    fn a_busy_queue_forgets_the_heads_it_no_longer_has() {
+        // Seen live: the candidates of every earlier poll were kept while the queue had a
+        // backlog, so the oldest age counted from when the backlog began. A re-read head
+        // replaces the old one; a list that emptied drops its head.
+        let queue = QueueId::new("bull", "q");
+        let counts = |waiting: i64, prioritized: i64| -> Vec<Value> {
+            let mut replies = vec![Value::Int(waiting), Value::Int(0), Value::Int(0)];
+            replies.push(Value::Int(prioritized));
+            replies.extend((0..4).map(|_| Value::Int(0)));
+            replies.extend([Value::Nil, Value::Int(-2)]);
+            replies
+        };
+        let first = RefreshPlan {
+            meta: false,
+            id_counter: false,
+            wait_head: true,
+            prioritized_head: true,
+            paused_head: false,
+            active_ids: false,
+        };
+        let mut replies = counts(500, 1);
+        replies.push(list(&["3", "2", "1"]));
+        replies.push(list(&["p1"]));
+        let before = parse_refresh(&queue, &first, &replies, None);
+        assert_eq!(before.oldest_candidates, vec!["1", "2", "3", "p1"]);
+        // Changed: the wait head is read again (the legacy paused head is not: no such list).
+        let plan = RefreshPlan {
+            meta: false,
+            ..RefreshPlan::after(Some(&before), true, false)
+        };
+        assert!(plan.wait_head && plan.prioritized_head && plan.active_ids && !plan.paused_head);
+        let mut replies = counts(500, 0);
+        replies.push(bulk("0")); // the id counter
+        replies.push(list(&["9", "8", "7"])); // wait head
+        replies.push(list(&[])); // prioritized head
+        replies.push(list(&[])); // active ids
+        let after = parse_refresh(&queue, &plan, &replies, Some(&before));
+        assert_eq!(after.oldest_candidates, vec!["7", "8", "9"]);
+        // Quiet: heads not re-read keep theirs, only while their list holds jobs.
+        let quiet = RefreshPlan::after(Some(&after), false, false);
+        assert!(!quiet.wait_head);
+        let kept = parse_refresh(&queue, &quiet, &counts(500, 0), Some(&after));
+        assert_eq!(kept.oldest_candidates, vec!["7", "8", "9"]);
+        let drained = parse_refresh(&queue, &quiet, &counts(0, 0), Some(&after));
+        assert!(drained.oldest_candidates.is_empty());
     }
 
     #[test]
