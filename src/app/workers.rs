@@ -146,8 +146,7 @@ impl WorkersView {
                 .iter()
                 .find(|q| info.serves(q.key.system, &q.key.prefix, &q.key.name))
                 .is_some_and(|q| {
-                    q.finished_in_interval > 0
-                        || q.counts.is_some_and(|c| c.active_or_zero() > 0)
+                    q.finished_in_interval > 0 || q.counts.is_some_and(|c| c.active_or_zero() > 0)
                 })
         };
         let mut rows: Vec<WorkerRow> = report

@@ -59,7 +59,8 @@ impl Demo {
             },
         });
         let producer = Producer::open(&redis_url, cluster, &config.prefix, &config.queue).await?;
-        let queue = crate::source::bullmq::QueueId::new(config.prefix.clone(), config.queue.clone());
+        let queue =
+            crate::source::bullmq::QueueId::new(config.prefix.clone(), config.queue.clone());
         super::stamp_library(&mut conn, &queue).await?;
         let produced = producer.produced_counter();
         let (settings_tx, settings_rx) = watch::channel(config.settings.clone());
