@@ -88,13 +88,19 @@ impl QueueRow {
             .filter(|w| !w.is_empty())
             .collect::<Vec<_>>();
         let what = what.join(", ");
+        let completing = self.completed_per_s.is_some_and(|r| r > 0.0);
+        let running = counts.active.unwrap_or(0) > 0;
         match self.workers {
+            // Jobs run, yet no worker connection is named: Redis refused its name (BullMQ's
+            // CLIENT SETNAME rejects spaces and non-ASCII), so it cannot be listed.
+            Some(0) if completing || running => Some(format!(
+                "{what}; jobs are being processed but no worker connection is named (Redis \
+                 refuses names with spaces or non-ASCII): workers cannot be listed"
+            )),
             Some(0) => Some(format!("{what}, nobody is consuming this queue")),
             Some(_) => None,
             // Workers unknown (CLIENT LIST not permitted): only when nothing moves.
             None => {
-                let completing = self.completed_per_s.is_some_and(|r| r > 0.0);
-                let running = counts.active.unwrap_or(0) > 0;
                 (!completing && !running && self.completed_per_s.is_some()).then(|| {
                     format!(
                         "{what}, none running or completing (workers unknown: CLIENT LIST \
@@ -329,6 +335,14 @@ mod tests {
             row("a", 1, 0).consumer_warning().as_deref(),
             Some("1 job waiting, nobody is consuming this queue")
         );
+        // Jobs completing with no named worker: a name Redis refused, said as such.
+        let unnamed = QueueRow {
+            completed_per_s: Some(3.0),
+            ..row("n", 4, 0)
+        };
+        assert!(unnamed
+            .consumer_warning()
+            .is_some_and(|w| w.contains("no worker connection is named")));
         // Workers unknown: a warning only when nothing runs or completes.
         let unknown = QueueRow {
             workers: None,
