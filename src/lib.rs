@@ -19,8 +19,23 @@ use anyhow::Result;
 
 use cli::{Cli, Command};
 
-/// Run qtop as the command line asks.
-pub async fn run(cli: Cli) -> Result<()> {
+/// Run qtop as the command line asks. A problem with the contexts file or the chosen
+/// context is a [`cli::contexts::ConfigError`] (exit status 2), found before anything starts.
+pub async fn run(mut cli: Cli) -> Result<()> {
+    // What needs neither a context nor Redis (`config path` works with a broken file).
+    match &cli.command {
+        Some(Command::Completions(args)) => return commands::shell::completions(args.shell),
+        Some(Command::Man) => return commands::shell::man(),
+        Some(Command::Config(args)) if matches!(args.action, cli::ConfigAction::Path) => {
+            return commands::config::path(&cli.global);
+        }
+        _ => {}
+    }
+    cli::setup::prepare(&mut cli, &cli::setup::process_env)?;
+    commands::config::warnings(&cli.setup);
+    if let Some(Command::Config(_)) = &cli.command {
+        return commands::config::show(&cli);
+    }
     install_tls_provider();
     logging::init(cli.global.log_file.as_deref())?;
     tracing::info!("qtop {} starting", env!("CARGO_PKG_VERSION"));
@@ -37,7 +52,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             commands::demo::run_headless(&cli.global, args).await
         }
         Some(Command::Demo(args)) => runtime::run_demo(&cli.global, &cli.dashboard, args).await,
-        None => runtime::run(&cli.global, &cli.dashboard).await,
+        Some(Command::Config(_) | Command::Completions(_) | Command::Man) => Ok(()),
+        None => runtime::run(&cli.global, &cli.dashboard, &cli.setup).await,
     }
 }
 

@@ -45,7 +45,11 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 /// Redraw at least this often when nothing happens (countdowns, ages).
 const IDLE_REDRAW: Duration = Duration::from_secs(1);
 
-pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<()> {
+pub async fn run(
+    global: &GlobalArgs,
+    args: &DashboardArgs,
+    _setup: &crate::cli::Setup,
+) -> Result<()> {
     require_terminal("for a one-off reading use `qtop snapshot` (or `qtop snapshot --json`)")?;
     let target = global.target()?;
     let app = new_app(global, args, &target);
