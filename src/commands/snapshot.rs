@@ -51,6 +51,9 @@ pub async fn measure(global: &GlobalArgs, window: Duration) -> Result<Measured> 
     record(&mut histories, &first);
     let deadline = Instant::now() + window;
     let mut next_poll = Instant::now() + POLL_EVERY;
+    let mut progress = super::progress::Progress::new(window);
+    let mut polls = 1;
+    progress.update(polls);
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         tokio::time::sleep(left.min(EVENTS_EVERY)).await;
         let now = Instant::now();
@@ -61,10 +64,13 @@ pub async fn measure(global: &GlobalArgs, window: Duration) -> Result<Measured> 
             let report = poller.poll().await?;
             record(&mut histories, &report);
             next_poll = now + POLL_EVERY;
+            polls += 1;
         } else {
             poller.read_events().await?;
         }
+        progress.update(polls);
     }
+    progress.finish();
     let last = poller.poll().await?;
     record(&mut histories, &last);
     let window_ms = (last.taken_at_ms - first.taken_at_ms).max(1);
