@@ -42,6 +42,7 @@ pub async fn run(mut cli: Cli) -> Result<()> {
     if cli.global.insecure && cli.global.redis_url().starts_with("rediss://") {
         eprintln!("qtop: warning: --insecure: the Redis server's TLS certificate is NOT verified");
     }
+    refuse_writes_when_read_only(&cli)?;
     match &cli.command {
         Some(Command::Snapshot(args)) => commands::snapshot::run(&cli.global, args).await,
         Some(Command::Dlq(args)) => commands::dlq::run(&cli.global, args).await,
@@ -55,6 +56,26 @@ pub async fn run(mut cli: Cli) -> Result<()> {
         Some(Command::Config(_) | Command::Completions(_) | Command::Man) => Ok(()),
         None => runtime::run(&cli.global, &cli.dashboard, &cli.setup).await,
     }
+}
+
+/// `qtop worker`, `qtop produce` and a demo on a Redis of your own write jobs: refused in
+/// read-only mode (a read-only context is a production one), before anything connects.
+fn refuse_writes_when_read_only(cli: &Cli) -> Result<()> {
+    let action = match &cli.command {
+        Some(Command::Worker(_)) => "run a worker (it moves jobs in Redis)",
+        Some(Command::Produce(_)) => "produce jobs",
+        Some(Command::Demo(_)) if cli.global.redis_given() => {
+            "run the demo on this Redis (its producer and workers write to it)"
+        }
+        _ => return Ok(()),
+    };
+    if cli.global.read_only {
+        return Err(actions::ReadOnlyRefusal {
+            action: action.to_string(),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// rustls needs one process-wide crypto provider; qtop uses ring. Installing twice (tests
