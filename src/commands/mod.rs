@@ -5,6 +5,7 @@ pub mod config;
 pub mod demo;
 pub mod dlq;
 pub mod produce;
+pub mod progress;
 pub mod shell;
 pub mod snapshot;
 pub mod worker;
