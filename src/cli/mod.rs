@@ -68,12 +68,12 @@ impl Cli {
 pub struct GlobalArgs {
     /// Use this context of the config file: its Redis, prefixes, queues, TLS files… (flags
     /// given here still win; a read_only context stays read-only)
-    #[arg(long, global = true, env = "QTOP_CONTEXT", value_name = "NAME")]
+    #[arg(long, global = true, env = "QTOP_CONTEXT", value_name = "NAME", value_hint = clap::ValueHint::Other)]
     pub context: Option<String>,
 
     /// The config file [default: $XDG_CONFIG_HOME/qtop/config.toml, else
     /// ~/.config/qtop/config.toml]
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub config: Option<PathBuf>,
 
     /// Redis URL: redis://[user:password@]host:port[/db], rediss://… (TLS), unix:///path/to/socket

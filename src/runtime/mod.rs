@@ -98,6 +98,9 @@ async fn dashboard(
     mut contact: Option<oneshot::Receiver<ConnectError>>,
 ) -> Result<()> {
     let mut stopping: Vec<JoinHandle<()>> = Vec::new();
+    // Whether any session reached Redis (quitting after a switch to a dead context is no
+    // start failure).
+    let mut reached = false;
     let result = {
         let mut guard = TerminalGuard::enter()?;
         let size = guard.terminal.size()?;
@@ -115,6 +118,7 @@ async fn dashboard(
                 break exit;
             };
             let Some(switcher) = &switcher else { continue };
+            reached |= session.app.redis_version.is_some();
             match switcher.resolve(&name) {
                 Ok((resolved, target)) => {
                     let mut app = new_app(&resolved.global, &resolved.dashboard, &target);
@@ -133,7 +137,7 @@ async fn dashboard(
         }
         // The guard drops here: the terminal is restored before anything is printed.
     };
-    let never_connected = never_connected(&session.app, demo.is_some());
+    let never_connected = never_connected(&session.app, reached || demo.is_some());
     // The poller and the reader only sleep or await Redis; they end at the next await. A
     // running dead-letter action gets the same time to finish.
     let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, async {
@@ -150,8 +154,9 @@ async fn dashboard(
 }
 
 /// Quitting before Redis was ever reached is a failure (status 1), with the last error.
-fn never_connected(app: &App, demo: bool) -> Option<anyhow::Error> {
-    if demo || app.redis_version.is_some() || app.has_data {
+/// `exempt`: a demo, or an earlier context was reached.
+fn never_connected(app: &App, exempt: bool) -> Option<anyhow::Error> {
+    if exempt || app.redis_version.is_some() || app.has_data {
         return None;
     }
     match &app.connection {
