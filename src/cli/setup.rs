@@ -156,6 +156,8 @@ fn choose(
     loaded: Option<&Loaded>,
     path: &Option<PathBuf>,
 ) -> Result<Option<Chosen>, ConfigError> {
+    // An empty name (`QTOP_CONTEXT=`) is no name: the default applies.
+    let named = named.filter(|name| !name.is_empty());
     let by = match given.origin("context") {
         Some(Origin::Env) => "QTOP_CONTEXT",
         _ => "--context",

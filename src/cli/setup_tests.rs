@@ -192,6 +192,9 @@ fn the_context_is_chosen_by_flag_env_or_default() {
     assert_eq!(chosen(&cli), Some(("prod".into(), "--context")));
     let cli = ok(fixture.prepare(&[], &[("context", "prod")]));
     assert_eq!(chosen(&cli), Some(("prod".into(), "QTOP_CONTEXT")));
+    // QTOP_CONTEXT= (empty) is unset: the default applies.
+    let cli = ok(fixture.prepare(&[], &[("context", "")]));
+    assert_eq!(chosen(&cli), Some(("staging".into(), "default_context")));
     let error = fixture.prepare(&["--context", "nope"], &[]).err();
     let error = error.map(|e| e.0).unwrap_or_default();
     assert!(
