@@ -74,7 +74,9 @@ fn unreachable_redis_shows_a_splash_and_ctrl_c_quits() {
     assert!(!screen.contains("QUEUE"), "{screen}");
     tmux.send(&["C-c"]);
     let after = tmux.wait_for("qtop to exit", |s| s.contains("QTOP_EXIT="));
-    assert!(after.contains("QTOP_EXIT=0"), "{after}");
+    // Quitting before Redis was ever reached is a failure, with the reason.
+    assert!(after.contains("QTOP_EXIT=1"), "{after}");
+    assert!(after.contains("quit before Redis could be reached"), "{after}");
     assert!(!tmux.alternate_screen_on());
 }
 
