@@ -47,11 +47,14 @@ fn a_stopped_server_is_connection_refused() {
 }
 
 #[test]
-fn a_missing_socket_is_connection_refused() {
+fn a_missing_socket_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("unix://{}/nothing.sock", dir.path().display());
-    let stderr = failing_snapshot(&url);
-    assert!(stderr.contains("connection refused"), "{stderr}");
+    let path = format!("{}/nothing.sock", dir.path().display());
+    let stderr = failing_snapshot(&format!("unix://{path}"));
+    assert!(
+        stderr.contains(&format!("there is no socket file at {path}")),
+        "{stderr}"
+    );
 }
 
 #[test]

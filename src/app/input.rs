@@ -26,6 +26,9 @@ impl App {
     }
 
     pub(super) fn on_command(&mut self, command: Command) -> Vec<Effect> {
+        if let Some(effects) = self.on_toolbox_command(command) {
+            return effects;
+        }
         if let Some(effects) = self.on_dlq_command(command) {
             return effects;
         }
@@ -124,14 +127,17 @@ impl App {
             | Command::RetryAll
             | Command::Delete
             | Command::DeleteAll
-            | Command::Export => {}
+            | Command::Export
+            | Command::Contexts
+            | Command::Copy
+            | Command::CopyJson => {}
         }
         Vec::new()
     }
 
     pub(super) fn on_mouse(&mut self, mouse: MouseEvent) -> Vec<Effect> {
-        // A question is open: its answer must not change under it.
-        if self.mode == Mode::Confirm {
+        // A question or the context list is open: what it is about must not change under it.
+        if matches!(self.mode, Mode::Confirm | Mode::Contexts) {
             return Vec::new();
         }
         // The dead-letter screens: the wheel moves like the arrow keys.

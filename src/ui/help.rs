@@ -123,5 +123,6 @@ pub fn mode_name(mode: Mode) -> &'static str {
         Mode::DeadLetterDetail => "failed job",
         Mode::DeadLetterGroups => "failure groups",
         Mode::Confirm => "confirm",
+        Mode::Contexts => "contexts",
     }
 }

@@ -12,10 +12,12 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 mod base;
 mod dead_letters;
 mod layers;
+mod toolbox;
 
 pub use base::BASE;
 pub use dead_letters::DEAD_LETTERS;
 pub use layers::{ADVISOR, DEMO};
+pub use toolbox::{CONTEXTS, COPY};
 
 use super::{Command, Mode};
 
@@ -133,8 +135,14 @@ impl Default for Keymap {
 impl Keymap {
     pub fn dashboard() -> Self {
         Self {
-            layers: vec![BASE, DEAD_LETTERS, ADVISOR],
+            layers: vec![BASE, DEAD_LETTERS, ADVISOR, COPY],
         }
+    }
+
+    /// Put `layer` last: it takes only keys no other layer binds in a mode.
+    pub fn with_last_layer(mut self, layer: &'static [Binding]) -> Self {
+        self.layers.push(layer);
+        self
     }
 
     /// Put `layer` in front: its bindings win over the existing ones for the same key.
@@ -244,8 +252,9 @@ mod tests {
             Mode::DeadLetterDetail,
             Mode::DeadLetterGroups,
             Mode::Confirm,
+            Mode::Contexts,
         ];
-        for layer in [BASE, DEAD_LETTERS] {
+        for layer in [BASE, DEAD_LETTERS, COPY, CONTEXTS] {
             for mode in modes {
                 let mut seen: Vec<Key> = Vec::new();
                 for b in layer.iter().filter(|b| b.modes.contains(&mode)) {
