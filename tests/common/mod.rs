@@ -1,4 +1,4 @@
-//! Shared test harness for qtop's integration tests (`mod common;`).
+//! Shared harness of the test binaries (tests/offline, tests/integration, tests/e2e).
 //!
 //! - `RedisServer`: a private redis-server per test (unix socket, optional
 //!   loopback TCP, no persistence), stopped on Drop.
@@ -8,13 +8,16 @@
 //! - `spawn_node`/`run_node`/`NodeScript`: the real-BullMQ fixture scripts in
 //!   `tests/node/` (needs `npm ci --prefix tests/node`).
 //! - `Tmux`/`qtop_in_tmux`: the real binary in a private tmux server's pane.
+//! - `demo`: `qtop worker`/`qtop produce` processes and queue sizes for the demo tests.
 //!
-//! Each test file uses a subset, hence the dead-code allowance; tests may
-//! unwrap/expect freely, hence the clippy allowances.
+//! Mounted by each test binary (`#[path = "../common/mod.rs"] mod common;`) and by the
+//! benches. Each uses a subset, hence the dead-code allowance; tests may unwrap/expect
+//! freely, hence the clippy allowances.
 #![allow(dead_code, unused_imports)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cluster;
+pub mod demo;
 mod node;
 mod python;
 mod qtop;
