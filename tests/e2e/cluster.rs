@@ -28,15 +28,11 @@ fn qtop(url: &str, args: &[&str]) -> Output {
     run_qtop(&all, T)
 }
 
-/// `qtop --redis <url> args…`, which must succeed and print JSON.
+/// `qtop --redis <url> args…`, which must succeed and print JSON (checked against its schema).
 fn qtop_json(url: &str, args: &[&str]) -> Value {
-    let out = qtop(url, args);
-    assert!(
-        out.status.success(),
-        "qtop {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let mut all = vec!["--redis", url];
+    all.extend_from_slice(args);
+    common::qtop_json(&all)
 }
 
 /// `127.0.0.1:<port>`: how qtop names a cluster node.

@@ -125,11 +125,7 @@ fn read_only_keys_refuse_and_leave_the_failed_set_alone() {
         exported.contains(&name),
         "the pane names the file:\n{exported}"
     );
-    let text = std::fs::read_to_string(&files[0]).unwrap();
-    let lines: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = common::read_export(&files[0]);
     assert_eq!(lines.len(), 4);
     assert!(lines
         .iter()

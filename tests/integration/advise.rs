@@ -4,23 +4,14 @@ use crate::common;
 
 use std::time::Duration;
 
-use common::{load_script, run_qtop, RedisServer};
+use common::{load_script, qtop_json, RedisServer};
 use serde_json::Value;
 
 fn advise(redis: &RedisServer, queue: &str) -> Value {
     let url = redis.url();
-    let out = run_qtop(
-        &[
-            "--redis", &url, "--queue", queue, "advise", "--json", "--window", "4s",
-        ],
-        Duration::from_secs(60),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    qtop_json(&[
+        "--redis", &url, "--queue", queue, "advise", "--json", "--window", "4s",
+    ])
 }
 
 #[test]

@@ -28,14 +28,12 @@ fn qtop(redis: &RedisServer, args: &[&str]) -> std::process::Output {
     run_qtop(&all, T)
 }
 
+/// `qtop --redis <url> args…` JSON, checked against its schema (`common::qtop_json`).
 fn qtop_json(redis: &RedisServer, args: &[&str]) -> Value {
-    let out = qtop(redis, args);
-    assert!(
-        out.status.success(),
-        "qtop {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let url = redis.url();
+    let mut all = vec!["--redis", url.as_str()];
+    all.extend_from_slice(args);
+    common::qtop_json(&all)
 }
 
 fn failed_ids(redis: &RedisServer, queue: &str) -> Vec<String> {
@@ -425,11 +423,7 @@ fn export_writes_every_job_as_json_lines() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = std::fs::read_to_string(&file).unwrap();
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = common::read_export(&file);
     assert_eq!(lines.len(), 4);
     for line in &lines {
         assert_eq!(line["failed_reason"], "card declined for order 1234");

@@ -5,7 +5,7 @@ use crate::common;
 
 use std::time::Duration;
 
-use common::{queue, run_qtop, snapshot_json, RedisServer};
+use common::{qtop_json, queue, run_qtop, snapshot_json, RedisServer};
 
 const T: Duration = Duration::from_secs(120);
 
@@ -33,29 +33,16 @@ fn a_ten_megabyte_failed_job_is_listed_without_loading_its_data() {
         "the list does not carry the payload"
     );
 
-    let show = run_qtop(
-        &[
-            "--redis", &url, "--queue", "big", "dlq", "show", "1", "--json",
-        ],
-        T,
-    );
-    assert!(
-        show.status.success(),
-        "{}",
-        String::from_utf8_lossy(&show.stderr)
-    );
-    let detail: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let detail = qtop_json(&[
+        "--redis", &url, "--queue", "big", "dlq", "show", "1", "--json",
+    ]);
     assert_eq!(detail["data"]["kind"], "too_large");
     assert!(detail["data"]["bytes"].as_u64().unwrap() > 10_000_000);
     assert_eq!(detail["opts"]["kind"], "json");
 
-    let full = run_qtop(
-        &[
-            "--redis", &url, "--queue", "big", "dlq", "show", "1", "--json", "--full",
-        ],
-        T,
-    );
-    let detail: serde_json::Value = serde_json::from_slice(&full.stdout).unwrap();
+    let detail = qtop_json(&[
+        "--redis", &url, "--queue", "big", "dlq", "show", "1", "--json", "--full",
+    ]);
     assert_eq!(detail["data"]["kind"], "json", "--full loads it");
 
     let doc = snapshot_json(&url, &[], "0s");

@@ -5,7 +5,7 @@ use crate::common;
 
 use std::time::Duration;
 
-use common::{assert_counts_match, queue, run_qtop, snapshot_json, NodeScript, RedisServer};
+use common::{assert_counts_match, qtop_json, queue, snapshot_json, NodeScript, RedisServer};
 
 #[test]
 fn older_layouts_match_their_own_get_job_counts() {
@@ -32,11 +32,7 @@ fn older_layouts_match_their_own_get_job_counts() {
         }
         // Failed jobs of every version list with their attempts (`attemptsMade` before v5).
         let url = redis.url();
-        let out = run_qtop(
-            &["--redis", &url, "--queue", name, "dlq", "list", "--json"],
-            Duration::from_secs(30),
-        );
-        let jobs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let jobs = qtop_json(&["--redis", &url, "--queue", name, "dlq", "list", "--json"]);
         let jobs = jobs.as_array().unwrap();
         assert_eq!(jobs.len(), 2, "{version}");
         for job in jobs {
