@@ -1,7 +1,7 @@
 //! Tests that start no process and touch no Redis, one binary: whole screens rendered from
 //! a fixed state (insta snapshots in `snapshots/`), the parsers against random input, the
-//! JSON schemas against qtop's own output types, and the layout of the test binaries. All
-//! of it runs in seconds.
+//! lean RESP reader against redis-rs's parser, the JSON schemas against qtop's own output
+//! types, and the layout of the test binaries. All of it runs in seconds.
 //!
 //! A new test file goes beside this one and gets its `mod` line below (`layout` fails on a
 //! test file that no binary declares).
@@ -17,3 +17,4 @@ mod dlq_render;
 mod json_contract;
 mod layout;
 mod parsers_random;
+mod resp_differential;
