@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{RedisServer, Resp};
+use super::{poll_until, wait_for, RedisServer, Resp};
 
 pub const QTOP: &str = env!("CARGO_BIN_EXE_qtop");
 
@@ -38,6 +38,8 @@ pub struct QtopProcess {
     lines: Receiver<String>,
     pub seen: Vec<String>,
     stderr: Arc<Mutex<String>>,
+    /// A worker's name, from its `READY <name>` line (its heartbeat key ends with it).
+    pub name: Option<String>,
 }
 
 impl QtopProcess {
@@ -80,6 +82,7 @@ impl QtopProcess {
             lines,
             seen: Vec::new(),
             stderr,
+            name: None,
         }
     }
 
@@ -88,7 +91,7 @@ impl QtopProcess {
         let mut args = vec!["--queue", queue, "worker"];
         args.extend_from_slice(flags);
         let mut worker = Self::spawn(redis, &args);
-        worker.wait_for_line("READY ", Duration::from_secs(20));
+        worker.name = Some(worker.wait_for_line("READY ", Duration::from_secs(20)));
         worker
     }
 
@@ -136,21 +139,14 @@ impl QtopProcess {
     }
 
     pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!(
-                    "qtop {} did not exit within {timeout:?}; stderr: {}",
-                    self.pid(),
-                    self.stderr()
-                );
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
+        poll_until(timeout, || self.child.try_wait().unwrap().ok_or(())).unwrap_or_else(|()| {
+            let _ = self.child.kill();
+            panic!(
+                "qtop {} did not exit within {timeout:?}; stderr: {}",
+                self.pid(),
+                self.stderr()
+            );
+        })
     }
 
     /// SIGKILL and reap: a crash mid-job.
@@ -208,17 +204,20 @@ pub fn counts(redis: &RedisServer, queue: &str) -> Counts {
 
 /// Polls until `completed + failed == total`; panics with the counts on timeout.
 pub fn wait_finished(redis: &RedisServer, queue: &str, total: i64, timeout: Duration) -> Counts {
-    let deadline = Instant::now() + timeout;
-    loop {
+    wait_for(&format!("{total} jobs finished"), timeout, || {
         let now = counts(redis, queue);
         if now.finished() >= total {
-            return now;
+            Ok(now)
+        } else {
+            Err(now)
         }
-        if Instant::now() > deadline {
-            panic!("after {timeout:?}, {now:?} (want {total} finished)");
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
+    })
+}
+
+/// The heartbeat of the qtop worker `name` on `queue`, if it has a live one.
+pub fn heartbeat(redis: &RedisServer, queue: &str, name: &str) -> Option<qtop::model::Heartbeat> {
+    let reply = redis.cmd_resp(&["GET", &format!("bull:{queue}:qtop:hb:{name}")]);
+    qtop::model::Heartbeat::parse(reply.as_str()?)
 }
 
 /// `HGET bull:<queue>:qtop:stats <field>` as a number (0 when missing).

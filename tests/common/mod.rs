@@ -10,7 +10,8 @@
 //! - `Tmux`/`qtop_in_tmux`: the real binary in a private tmux server's pane.
 //! - `run_qtop`/`qtop_json`: the real binary run to completion; every JSON it prints is
 //!   checked against its schema in `assets/schema/` (`schema`), so no test can skip that.
-//! - `wait_for`/`wait_until` (and `_async`): the one way to wait for a condition.
+//! - `wait_for`/`wait_until` (and `_async`): the one way to wait for a condition;
+//!   `assert_holds`: what must not happen over a span of time.
 //! - `demo`: `qtop worker`/`qtop produce` processes and queue sizes for the demo tests.
 //!
 //! Mounted by each test binary (`#[path = "../common/mod.rs"] mod common;`) and by the
@@ -45,7 +46,10 @@ pub use qtop::{
 pub use redis_server::{assert_pid_gone, RedisServer};
 pub use resp::{encode_command, read_reply, Conn, Resp};
 pub use tmux::{qtop_in_tmux, table, Tmux};
-pub use wait::{poll_until, wait_for, wait_for_async, wait_until, wait_until_async};
+pub use wait::{
+    assert_holds, assert_holds_async, poll_until, wait_for, wait_for_async, wait_until,
+    wait_until_async,
+};
 
 /// True while `pid` is a live process. A zombie (exited, not yet reaped)
 /// counts as dead: it holds no sockets and runs no code.

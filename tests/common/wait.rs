@@ -118,3 +118,40 @@ pub async fn wait_until_async(what: &str, timeout: Duration, mut check: impl FnM
 fn timed_out(what: &str, timeout: Duration, last: &dyn Debug) -> ! {
     panic!("timed out after {timeout:?} waiting for {what}; last seen: {last:#?}")
 }
+
+/// How often `assert_holds` looks.
+const HOLD_EVERY: Duration = Duration::from_millis(50);
+
+/// Asserts that `check` stays true for all of `span` (looked at every 50 ms, and at the
+/// end): for what must *not* happen in that time (a wedged job leaving `active`, a stuck job
+/// appearing). A span of time is the only way to observe that, so it is named as such.
+pub fn assert_holds(what: &str, span: Duration, mut check: impl FnMut() -> bool) {
+    let started = Instant::now();
+    loop {
+        assert!(
+            check(),
+            "{what} stopped holding after {:?}",
+            started.elapsed()
+        );
+        let Some(left) = span.checked_sub(started.elapsed()) else {
+            return;
+        };
+        std::thread::sleep(left.min(HOLD_EVERY));
+    }
+}
+
+/// `assert_holds` inside a tokio test.
+pub async fn assert_holds_async(what: &str, span: Duration, mut check: impl FnMut() -> bool) {
+    let started = Instant::now();
+    loop {
+        assert!(
+            check(),
+            "{what} stopped holding after {:?}",
+            started.elapsed()
+        );
+        let Some(left) = span.checked_sub(started.elapsed()) else {
+            return;
+        };
+        tokio::time::sleep(left.min(HOLD_EVERY)).await;
+    }
+}

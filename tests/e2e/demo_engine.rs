@@ -5,9 +5,9 @@
 use crate::common;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{pid_alive, Conn, Resp};
+use common::{pid_alive, wait_for_async, wait_until_async, Conn, Resp};
 use qtop::demo::{
     Demo, DemoConfig, DemoEvent, DemoEventKind, DemoHandle, ProducerSettings, WorkDist,
 };
@@ -20,7 +20,7 @@ fn waiting(conn: &mut Conn) -> i64 {
     }
 }
 
-/// Waits (polling every 100 ms) until `check` holds; the events seen meanwhile are kept.
+/// Waits until `check` holds (`common::wait_for_async`), keeping the events seen meanwhile.
 async fn eventually(
     what: &str,
     timeout: Duration,
@@ -28,17 +28,17 @@ async fn eventually(
     seen: &mut Vec<DemoEvent>,
     mut check: impl FnMut(&[DemoEvent]) -> bool,
 ) {
-    let deadline = Instant::now() + timeout;
-    while !check(seen) {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}: {seen:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    wait_for_async(what, timeout, || {
         while let Ok(event) = events.try_recv() {
             seen.push(event);
         }
-    }
+        if check(seen) {
+            Ok(())
+        } else {
+            Err(format!("events so far: {seen:#?}"))
+        }
+    })
+    .await;
 }
 
 fn count(seen: &[DemoEvent], pred: impl Fn(&DemoEventKind) -> bool) -> usize {
@@ -258,9 +258,10 @@ async fn the_pool_stops_gracefully_kills_and_cleans_up_when_dropped() {
 
     // Dropped without a shutdown: the survivors still stop (stdin closes, then SIGKILL).
     drop(pool);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while [pids[1], newer.pid].iter().any(|p| pid_alive(*p)) {
-        assert!(Instant::now() < deadline, "workers outlived their pool");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_async(
+        "the workers to end with their pool",
+        Duration::from_secs(10),
+        || [pids[1], newer.pid].iter().all(|p| !pid_alive(*p)),
+    )
+    .await;
 }

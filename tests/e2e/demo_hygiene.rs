@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{pid_alive, qtop_bin, signal};
+use common::{pid_alive, qtop_bin, signal, wait_until};
 
 /// Processes whose command line mentions `needle`.
 fn processes_with(needle: &str) -> Vec<u32> {
@@ -20,14 +20,7 @@ fn processes_with(needle: &str) -> Vec<u32> {
 }
 
 fn wait_gone(what: &str, within: Duration, mut alive: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while alive() {
-        assert!(
-            Instant::now() < deadline,
-            "{what} still running after {within:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until(&format!("{what} to be gone"), within, || !alive());
 }
 
 /// Start a headless demo; return it, its socket path and its workers' pids once jobs flow.

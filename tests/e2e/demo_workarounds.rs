@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bullmq::options::RedisConnectionOptions;
 use bullmq::{Job, Queue, QueueOptions, Worker, WorkerOptions};
-use common::RedisServer;
+use common::{assert_holds_async, wait_until_async, RedisServer};
 use qtop::demo::processor::isolated;
 
 async fn queue_with_one_job(redis: &RedisServer, name: &str) -> Queue {
@@ -52,10 +52,18 @@ async fn a_panicking_processor_wedges_its_job_unless_isolated() {
     )
     .await
     .unwrap();
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    assert_eq!(redis.cmd(&["LLEN", "bull:wedged:active"]), "1");
-    assert_eq!(redis.cmd(&["EXISTS", "bull:wedged:1:lock"]), "1");
-    assert_eq!(redis.cmd(&["ZCARD", "bull:wedged:failed"]), "0");
+    wait_until_async("the job to be taken", Duration::from_secs(10), || {
+        redis.cmd(&["LLEN", "bull:wedged:active"]) == "1"
+    })
+    .await;
+    // Four lock durations, eight stalled checks: what must not happen (the job failing or
+    // coming back) would have happened by then; the job stays active, its lock alive.
+    assert_holds_async("the wedged job", Duration::from_secs(4), || {
+        redis.cmd(&["LLEN", "bull:wedged:active"]) == "1"
+            && redis.cmd(&["EXISTS", "bull:wedged:1:lock"]) == "1"
+            && redis.cmd(&["ZCARD", "bull:wedged:failed"]) == "0"
+    })
+    .await;
     drop(worker);
 
     // The workaround: the panic becomes an ordinary failure.

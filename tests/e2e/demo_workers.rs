@@ -6,8 +6,8 @@ use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::demo::{counts, qtop_run, stat, wait_finished, QtopProcess};
-use common::{pid_alive, RedisServer, Resp};
+use common::demo::{counts, heartbeat, qtop_run, stat, wait_finished, QtopProcess};
+use common::{assert_holds, pid_alive, wait_for, RedisServer, Resp};
 use qtop::model::Heartbeat;
 
 const EXIT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -126,8 +126,25 @@ fn killed_workers_lose_no_job_and_redeliveries_are_suppressed() {
         .map(|_| QtopProcess::worker(&redis, queue, &flags))
         .collect();
     let mut killed = Vec::new();
+    let mut completed_at_last_kill = 0;
     for _ in 0..4 {
-        std::thread::sleep(Duration::from_millis(1500));
+        // Kill the oldest worker while it holds jobs, once the pool has made progress since
+        // the last kill (80 jobs: a second of production), so the kills spread over the run.
+        let victim_name = workers[0].name.clone().expect("a worker's name");
+        wait_for(
+            "the next victim to hold jobs after progress",
+            Duration::from_secs(30),
+            || {
+                let completed = counts(&redis, queue).completed;
+                let holding = heartbeat(&redis, queue, &victim_name).map(|b| b.current.len());
+                if completed >= completed_at_last_kill + 80 && holding.unwrap_or(0) > 0 {
+                    Ok(())
+                } else {
+                    Err((completed, holding))
+                }
+            },
+        );
+        completed_at_last_kill = counts(&redis, queue).completed;
         let mut victim = workers.remove(0);
         victim.kill();
         killed.push(victim.pid());
@@ -147,9 +164,10 @@ fn killed_workers_lose_no_job_and_redeliveries_are_suppressed() {
         "recovered in {:?} after production ended: {end:?}, {duplicates} duplicates suppressed",
         started.elapsed()
     );
-    // Nothing stays stuck: still nothing active a stalled interval later.
-    std::thread::sleep(Duration::from_millis(1200));
-    assert_eq!(counts(&redis, queue).active, 0);
+    // Nothing stays stuck: still nothing active over a stalled interval and more.
+    assert_holds("nothing active", Duration::from_millis(1200), || {
+        counts(&redis, queue).active == 0
+    });
     for worker in &mut workers {
         assert!(worker.stop(EXIT_TIMEOUT).success(), "{}", worker.stderr());
     }

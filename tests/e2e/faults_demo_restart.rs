@@ -6,10 +6,13 @@
 use crate::common;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Conn, RedisServer, Resp};
-use qtop::demo::{Demo, DemoConfig, ProducerSettings, WorkDist};
+use common::{wait_for_async, wait_until_async, Conn, RedisServer, Resp};
+use qtop::demo::{Demo, DemoConfig, DemoEventKind, ProducerSettings, WorkDist};
+
+/// Deadline for what takes a second or two: generous, only a hang reaches it.
+const T: Duration = Duration::from_secs(30);
 
 fn number(conn: &mut Conn, args: &[&str]) -> i64 {
     match conn.call(args) {
@@ -39,42 +42,54 @@ async fn every_job_is_accounted_for_across_a_redis_restart() {
         },
         qtop_exe: Some(PathBuf::from(env!("CARGO_BIN_EXE_qtop"))),
     };
-    let (demo, _events) = Demo::start(config).await.unwrap();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (demo, mut events) = Demo::start(config).await.unwrap();
+    wait_until_async("jobs to flow before the restart", T, || {
+        demo.status().produced > 50
+    })
+    .await;
     let before = demo.status().produced;
-    assert!(before > 50, "jobs flowed before the restart: {before}");
+    // Only an error from after the stop counts.
+    while events.try_recv().is_ok() {}
 
     redis.stop();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The outage lasts until the producer has felt it (an add failed), however long that is.
+    wait_for_async("the producer to report the outage", T, || {
+        while let Ok(event) = events.try_recv() {
+            if matches!(&event.kind, DemoEventKind::Error { message } if message.starts_with("producer")) {
+                return Ok(());
+            }
+        }
+        Err(demo.status().produced)
+    })
+    .await;
     redis.start_again();
     // Production resumes after the restart.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while demo.status().produced < before + 100 {
-        assert!(
-            Instant::now() < deadline,
-            "production did not resume: {}",
-            demo.status().produced
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_async("production to resume", T, || {
+        let produced = demo.status().produced;
+        if produced >= before + 100 {
+            Ok(())
+        } else {
+            Err(produced)
+        }
+    })
+    .await;
     demo.set_rate(0.0);
-    let produced = {
-        tokio::time::sleep(Duration::from_millis(1000)).await;
-        demo.status().produced
-    };
 
     let mut conn = Conn::connect(&redis.socket_path()).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
+    wait_for_async("every job to finish", Duration::from_secs(60), || {
         let in_system = number(&mut conn, &["LLEN", "bull:restart:wait"])
             + number(&mut conn, &["LLEN", "bull:restart:active"])
             + number(&mut conn, &["ZCARD", "bull:restart:delayed"]);
         if in_system == 0 {
-            break;
+            Ok(())
+        } else {
+            Err(format!("{in_system} jobs in the system"))
         }
-        assert!(Instant::now() < deadline, "{in_system} jobs never finished");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await;
+    // Read only now: the add in flight when the rate went to 0 has long been counted (its
+    // job had to be processed for the queue to drain), and nothing is added after it.
+    let produced = demo.status().produced;
     let completed = number(&mut conn, &["ZCARD", "bull:restart:completed"]);
     let failed = number(&mut conn, &["ZCARD", "bull:restart:failed"]);
     // Nothing acknowledged is lost. An add whose reply died with the server may have been
@@ -83,6 +98,11 @@ async fn every_job_is_accounted_for_across_a_redis_restart() {
     assert!(
         (produced as i64..=produced as i64 + 1).contains(&finished),
         "completed {completed} + failed {failed} vs produced {produced}"
+    );
+    assert_eq!(
+        demo.status().produced,
+        produced,
+        "production stopped at rate 0"
     );
     demo.shutdown().await;
 }

@@ -21,7 +21,7 @@ fn an_overloaded_queue_is_told_how_many_slots_it_needs() {
     let mut load = load_script(&redis.url(), "slow", "30", "8")
         .args(["--work-ms", "100", "--concurrency", "2"])
         .spawn();
-    std::thread::sleep(Duration::from_millis(1500));
+    load.wait_for_line("STARTED", Duration::from_secs(60));
     let a = advise(&redis, "slow");
     assert_eq!(a["queue"], "slow");
     let lambda = a["arrival_per_s"].as_f64().unwrap();
@@ -57,7 +57,7 @@ fn figures_match_a_hand_calculation_from_the_shown_inputs() {
     let mut load = load_script(&redis.url(), "ok", "20", "8")
         .args(["--work-ms", "150", "--concurrency", "8"])
         .spawn();
-    std::thread::sleep(Duration::from_millis(1500));
+    load.wait_for_line("STARTED", Duration::from_secs(60));
     let a = advise(&redis, "ok");
     let lambda = a["arrival_per_s"].as_f64().unwrap();
     let s_ms = a["service_time_ms"].as_f64().unwrap();
