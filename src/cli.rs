@@ -159,6 +159,8 @@ pub enum Command {
     Produce(ProduceArgs),
     /// Run the demo: a private Redis, a live producer and a pool of `qtop worker` processes
     Demo(DemoArgs),
+    /// Serve the figures to Prometheus: /metrics, /api/snapshot and /healthz
+    Exporter(crate::commands::exporter::ExporterArgs),
 }
 
 #[derive(Debug, Clone, Args)]

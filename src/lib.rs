@@ -34,6 +34,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Worker(args)) => commands::worker::run(&cli.global, args).await,
         Some(Command::Produce(args)) => commands::produce::run(&cli.global, args).await,
         Some(Command::Demo(args)) => commands::demo::run(&cli.global, &cli.dashboard, args).await,
+        Some(Command::Exporter(args)) => commands::exporter::run(&cli.global, args).await,
         None => runtime::run(&cli.global, &cli.dashboard).await,
     }
 }

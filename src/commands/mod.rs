@@ -3,6 +3,7 @@
 pub mod advise;
 pub mod demo;
 pub mod dlq;
+pub mod exporter;
 pub mod produce;
 pub mod snapshot;
 pub mod worker;

@@ -1,0 +1,200 @@
+//! The exporter's HTTP endpoints. A request never touches Redis: `/metrics` serves the
+//! latest poll, encoded once per poll and format however many scrapers ask (`cache.rs`).
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::cache::Encodings;
+use super::metrics::{Format, Published};
+use super::state::{ExporterState, Health};
+use crate::source::SourceEvent;
+
+/// What the poll consumer writes and the handlers read.
+pub struct Shared {
+    state: Mutex<ExporterState>,
+    published: Mutex<Arc<Published>>,
+    encodings: Encodings,
+    /// The poll interval: a scrape due within it gets the next poll encoded in advance.
+    interval: Duration,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panicked holder left consistent data behind (every update is a whole value).
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    pub fn new(state: ExporterState, interval: Duration) -> Self {
+        let published = Arc::new(state.publish());
+        Self {
+            state: Mutex::new(state),
+            published: Mutex::new(published),
+            encodings: Encodings::default(),
+            interval,
+        }
+    }
+
+    /// Apply one of the poller's events, publish what changed, and encode it now for the
+    /// formats whose scrape is due before the next poll.
+    pub fn apply(self: &Arc<Self>, event: SourceEvent) {
+        let published = {
+            let mut state = lock(&self.state);
+            if !state.apply(event) {
+                return;
+            }
+            Arc::new(state.publish())
+        };
+        *lock(&self.published) = Arc::clone(&published);
+        for format in self.encodings.due(Instant::now(), self.interval) {
+            let shared = Arc::clone(self);
+            let published = Arc::clone(&published);
+            tokio::spawn(async move { shared.encodings.get(published, format, None).await });
+        }
+    }
+
+    fn latest(&self) -> Arc<Published> {
+        Arc::clone(&lock(&self.published))
+    }
+
+    /// The latest poll's metrics in `format`, for a scrape.
+    pub async fn scrape(&self, format: Format) -> axum::body::Bytes {
+        self.encodings
+            .get(self.latest(), format, Some(Instant::now()))
+            .await
+    }
+
+    pub fn health(&self) -> Health {
+        lock(&self.state).health.clone()
+    }
+}
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/metrics", get(metrics))
+        .route("/api/snapshot", get(snapshot))
+        .route("/healthz", get(healthz))
+        .with_state(shared)
+}
+
+async fn index() -> &'static str {
+    "qtop exporter\n\n/metrics       Prometheus text format, or OpenMetrics when asked (Accept)\n/api/snapshot  the JSON of `qtop snapshot --json`, from the latest poll\n/healthz       200 while the last poll of Redis succeeded, 503 and why otherwise\n"
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let format = negotiate(accept);
+    let body = shared.scrape(format).await;
+    if body.is_empty() {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the metrics could not be encoded\n",
+        )
+            .into_response();
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(format.content_type()),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+async fn snapshot(State(shared): State<Arc<Shared>>) -> Response {
+    let doc = {
+        let state = lock(&shared.state);
+        match state.snapshot() {
+            Some(doc) => serde_json::to_vec(&doc),
+            None => return unavailable(&state.health),
+        }
+    };
+    match doc {
+        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{error}\n")).into_response(),
+    }
+}
+
+async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    match shared.health() {
+        Health::Up => (StatusCode::OK, "ok: the last poll of Redis succeeded\n").into_response(),
+        other => unavailable(&other),
+    }
+}
+
+fn unavailable(health: &Health) -> Response {
+    let reason = match health {
+        Health::Up => "ok",
+        Health::Starting(reason) | Health::Down(reason) => reason.as_str(),
+    };
+    (StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")).into_response()
+}
+
+/// OpenMetrics when the scraper prefers it (its `q` above the text format's), else the
+/// Prometheus text format. Prometheus itself sends
+/// `application/openmetrics-text;version=1.0.0,…,text/plain;version=0.0.4;q=0.5,*/*;q=0.1`.
+pub fn negotiate(accept: &str) -> Format {
+    let mut openmetrics = 0.0f64;
+    let mut text = 0.0f64;
+    for range in accept.split(',') {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().unwrap_or("").to_ascii_lowercase();
+        let mut q = 1.0;
+        let mut version = None;
+        for param in parts {
+            let (name, value) = param.split_once('=').unwrap_or((param, ""));
+            match name.trim().to_ascii_lowercase().as_str() {
+                "q" => q = value.trim().parse().unwrap_or(0.0),
+                "version" => version = Some(value.trim().to_string()),
+                _ => {}
+            }
+        }
+        match media.as_str() {
+            // prometheus-client writes OpenMetrics 1.0.0.
+            "application/openmetrics-text" if version.as_deref().is_none_or(|v| v == "1.0.0") => {
+                openmetrics = openmetrics.max(q)
+            }
+            "text/plain" | "text/*" | "*/*" => text = text.max(q),
+            _ => {}
+        }
+    }
+    if openmetrics > 0.0 && openmetrics > text {
+        Format::OpenMetrics
+    } else {
+        Format::Prometheus
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_format_follows_the_accept_header() {
+        for (accept, want) in [
+            ("", Format::Prometheus),
+            ("*/*", Format::Prometheus),
+            ("text/plain;version=0.0.4", Format::Prometheus),
+            // Prometheus 2.x's scrape header.
+            ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", Format::OpenMetrics),
+            ("application/openmetrics-text", Format::OpenMetrics),
+            ("application/openmetrics-text; version=1.0.0; charset=utf-8", Format::OpenMetrics),
+            // Only an older OpenMetrics version than prometheus-client writes.
+            ("application/openmetrics-text;version=0.0.1,text/plain;q=0.5", Format::Prometheus),
+            ("text/plain;q=0.9,application/openmetrics-text;q=0.5", Format::Prometheus),
+            ("application/openmetrics-text;q=0", Format::Prometheus),
+        ] {
+            assert_eq!(negotiate(accept), want, "{accept}");
+        }
+    }
+}
