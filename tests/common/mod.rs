@@ -8,6 +8,7 @@
 //! - `spawn_node`/`run_node`/`NodeScript`: the real-BullMQ fixture scripts in
 //!   `tests/node/` (needs `npm ci --prefix tests/node`).
 //! - `Tmux`/`qtop_in_tmux`: the real binary in a private tmux server's pane.
+//! - `Prometheus`/`http_get`: a private Prometheus server per test, and its HTTP API.
 //!
 //! Each test file uses a subset, hence the dead-code allowance; tests may
 //! unwrap/expect freely, hence the clippy allowances.
@@ -16,6 +17,7 @@
 
 mod cluster;
 mod node;
+mod prometheus;
 mod python;
 mod qtop;
 mod redis_server;
@@ -30,6 +32,7 @@ pub use node::{
     ensure_node_modules, node_dir, run_node, spawn_node, NodeChild, NodeScript, RUN_TIMEOUT,
     SCENARIO_QUEUES,
 };
+pub use prometheus::{http_get, url_encode, HttpResponse, Prometheus};
 pub use python::{ensure_python_env, spawn_python};
 pub use qtop::{assert_counts_match, assert_rate, qtop_bin, queue, run_qtop, snapshot_json};
 pub use redis_server::{assert_pid_gone, RedisServer};

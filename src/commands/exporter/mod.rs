@@ -14,6 +14,8 @@ mod counters;
 mod http;
 mod metrics;
 mod state;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::Duration;
