@@ -18,6 +18,8 @@ pub struct HttpResponse {
     pub status: u16,
     pub headers: String,
     pub body: String,
+    /// The body as it came (`body` is it as UTF-8, lossily).
+    pub raw_body: Vec<u8>,
 }
 
 impl HttpResponse {
@@ -47,14 +49,16 @@ pub fn http_get(addr: &str, path: &str, headers: &[(&str, &str)]) -> Option<Http
     stream.write_all(request.as_bytes()).ok()?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).ok()?;
-    let raw = String::from_utf8_lossy(&raw);
-    let (head, body) = raw.split_once("\r\n\r\n")?;
-    let (status_line, headers) = head.split_once("\r\n").unwrap_or((head, ""));
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let raw_body = raw[split + 4..].to_vec();
+    let (status_line, headers) = head.split_once("\r\n").unwrap_or((&head, ""));
     let status = status_line.split_whitespace().nth(1)?.parse().ok()?;
     Some(HttpResponse {
         status,
         headers: headers.to_string(),
-        body: body.to_string(),
+        body: String::from_utf8_lossy(&raw_body).to_string(),
+        raw_body,
     })
 }
 

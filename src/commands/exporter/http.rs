@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::cache::Encodings;
+use super::cache::{Encodings, Wanted};
 use super::metrics::{Format, Published};
 use super::state::{ExporterState, Health};
 use crate::source::SourceEvent;
@@ -51,10 +51,10 @@ impl Shared {
             Arc::new(state.publish())
         };
         *lock(&self.published) = Arc::clone(&published);
-        for format in self.encodings.due(Instant::now(), self.interval) {
+        for wanted in self.encodings.due(Instant::now(), self.interval) {
             let shared = Arc::clone(self);
             let published = Arc::clone(&published);
-            tokio::spawn(async move { shared.encodings.get(published, format, None).await });
+            tokio::spawn(async move { shared.encodings.get(published, wanted, None).await });
         }
     }
 
@@ -62,10 +62,10 @@ impl Shared {
         Arc::clone(&lock(&self.published))
     }
 
-    /// The latest poll's metrics in `format`, for a scrape.
-    pub async fn scrape(&self, format: Format) -> axum::body::Bytes {
+    /// The latest poll's metrics as a scrape wants them.
+    pub async fn scrape(&self, wanted: Wanted) -> axum::body::Bytes {
         self.encodings
-            .get(self.latest(), format, Some(Instant::now()))
+            .get(self.latest(), wanted, Some(Instant::now()))
             .await
     }
 
@@ -88,27 +88,33 @@ async fn index() -> &'static str {
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let format = negotiate(accept);
-    let body = shared.scrape(format).await;
+    let header_text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .unwrap_or("")
+    };
+    let format = negotiate(header_text(header::ACCEPT));
+    let gzip = accepts_gzip(header_text(header::ACCEPT_ENCODING));
+    let body = shared.scrape(Wanted { format, gzip }).await;
     if body.is_empty() {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the metrics could not be encoded\n",
-        )
-            .into_response();
+        let error = "the metrics could not be encoded\n";
+        return (StatusCode::INTERNAL_SERVER_ERROR, error).into_response();
     }
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(format.content_type()),
-        )],
-        body,
-    )
-        .into_response()
+    let content_type = (
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    let vary = (
+        header::VARY,
+        HeaderValue::from_static("accept, accept-encoding"),
+    );
+    if gzip {
+        let encoding = (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        ([content_type, vary, encoding], body).into_response()
+    } else {
+        ([content_type, vary], body).into_response()
+    }
 }
 
 async fn snapshot(State(shared): State<Arc<Shared>>) -> Response {
@@ -175,9 +181,36 @@ pub fn negotiate(accept: &str) -> Format {
     }
 }
 
+/// Whether `Accept-Encoding` takes gzip (`gzip` or `*`, with a `q` above 0).
+pub fn accepts_gzip(accept_encoding: &str) -> bool {
+    accept_encoding.split(',').any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or("").to_ascii_lowercase();
+        let q = parts
+            .find_map(|p| p.strip_prefix("q="))
+            .map_or(1.0, |q| q.trim().parse().unwrap_or(0.0));
+        (name == "gzip" || name == "*") && q > 0.0
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_when_the_scraper_takes_it() {
+        for (accept_encoding, want) in [
+            ("", false),
+            ("gzip", true),
+            ("identity", false),
+            ("br, gzip;q=0.5", true),
+            ("gzip;q=0", false),
+            ("*", true),
+            ("deflate", false),
+        ] {
+            assert_eq!(accepts_gzip(accept_encoding), want, "{accept_encoding}");
+        }
+    }
 
     #[test]
     fn the_format_follows_the_accept_header() {

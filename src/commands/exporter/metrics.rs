@@ -376,7 +376,9 @@ fn created_family<'q, L: EncodeLabelSet>(
     )
 }
 
-/// A histogram family in seconds (`<name>_seconds`) and its `<name>_seconds_created`.
+/// A histogram family in seconds (`<name>_seconds`) and its `<name>_seconds_created`, for
+/// the queues that have had a job timed: an idle queue's 21 empty buckets would be most
+/// of the exposition (a thousand idle queues: 6 MB instead of 2) and of Prometheus's series.
 fn histogram_family(
     encoder: &mut DescriptorEncoder,
     name: &str,
@@ -384,13 +386,18 @@ fn histogram_family(
     queues: &[&QueueSeries],
     buckets: impl Fn(&QueueCounters) -> &Buckets,
 ) -> Result<(), std::fmt::Error> {
+    let timed: Vec<&QueueSeries> = queues
+        .iter()
+        .copied()
+        .filter(|q| buckets(&q.counters).count > 0)
+        .collect();
     family(
         encoder,
         name,
         help,
         Some(&Unit::Seconds),
         MetricType::Histogram,
-        queues,
+        &timed,
         |e, q| {
             let b = buckets(&q.counters);
             e.encode_family(&queue_labels(q))?
@@ -400,7 +407,7 @@ fn histogram_family(
     created_family(
         encoder,
         &format!("{name}_seconds"),
-        queues,
+        &timed,
         |q| q.counters.created_s,
         queue_labels,
     )

@@ -186,6 +186,9 @@ fn unknown_figures_are_left_out_not_zero() {
         sample(&out, &format!("qtop_jobs_added_total{EMAILS}")),
         Some(0.0)
     );
+    // No job timed yet: no latency histogram (a thousand idle queues would be mostly that).
+    assert!(!out.contains("qtop_job_wait_seconds"), "{out}");
+    assert!(!out.contains("qtop_job_processing_seconds"), "{out}");
 }
 
 #[test]
