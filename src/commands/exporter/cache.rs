@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use tokio::sync::OnceCell;
 
-use super::metrics::{encode, Format, Published};
+use super::metrics::encode;
+use super::published::{Format, Published};
 
 /// A scraper not heard from for this many of its periods (plus this margin) is gone: its
 /// format is no longer encoded in advance.

@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::Router;
 
 use super::cache::{Encodings, Wanted};
-use super::metrics::{Format, Published};
+use super::published::{Format, Published};
 use super::state::{ExporterState, Health};
 use crate::source::SourceEvent;
 
@@ -84,7 +84,12 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 async fn index() -> &'static str {
-    "qtop exporter\n\n/metrics       Prometheus text format, or OpenMetrics when asked (Accept)\n/api/snapshot  the JSON of `qtop snapshot --json`, from the latest poll\n/healthz       200 while the last poll of Redis succeeded, 503 and why otherwise\n"
+    concat!(
+        "qtop exporter\n\n",
+        "/metrics       Prometheus text format, or OpenMetrics when asked (Accept)\n",
+        "/api/snapshot  the JSON of `qtop snapshot --json`, from the latest poll\n",
+        "/healthz       200 while the last poll of Redis succeeded, 503 and why otherwise\n",
+    )
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
@@ -212,6 +217,12 @@ mod tests {
         }
     }
 
+    const PROMETHEUS_2_ACCEPT: &str = concat!(
+        "application/openmetrics-text;version=1.0.0,",
+        "application/openmetrics-text;version=0.0.1;q=0.75,",
+        "text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+    );
+
     #[test]
     fn the_format_follows_the_accept_header() {
         for (accept, want) in [
@@ -219,12 +230,21 @@ mod tests {
             ("*/*", Format::Prometheus),
             ("text/plain;version=0.0.4", Format::Prometheus),
             // Prometheus 2.x's scrape header.
-            ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", Format::OpenMetrics),
+            (PROMETHEUS_2_ACCEPT, Format::OpenMetrics),
             ("application/openmetrics-text", Format::OpenMetrics),
-            ("application/openmetrics-text; version=1.0.0; charset=utf-8", Format::OpenMetrics),
+            (
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                Format::OpenMetrics,
+            ),
             // Only an older OpenMetrics version than prometheus-client writes.
-            ("application/openmetrics-text;version=0.0.1,text/plain;q=0.5", Format::Prometheus),
-            ("text/plain;q=0.9,application/openmetrics-text;q=0.5", Format::Prometheus),
+            (
+                "application/openmetrics-text;version=0.0.1,text/plain;q=0.5",
+                Format::Prometheus,
+            ),
+            (
+                "text/plain;q=0.9,application/openmetrics-text;q=0.5",
+                Format::Prometheus,
+            ),
             ("application/openmetrics-text;q=0", Format::Prometheus),
         ] {
             assert_eq!(negotiate(accept), want, "{accept}");

@@ -9,93 +9,19 @@
 use std::sync::Arc;
 
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, MetricEncoder, NoLabelSet};
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeGaugeValue, EncodeLabelSet, MetricEncoder, NoLabelSet,
+};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::counters::{Buckets, QueueCounters};
-
-/// The OpenMetrics text format that prometheus-client writes.
-pub const OPENMETRICS_CONTENT_TYPE: &str =
-    "application/openmetrics-text; version=1.0.0; charset=utf-8";
-/// The Prometheus text format.
-pub const PROMETHEUS_CONTENT_TYPE: &str =
-    prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Format {
-    Prometheus,
-    OpenMetrics,
-}
-
-impl Format {
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Self::Prometheus => PROMETHEUS_CONTENT_TYPE,
-            Self::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
-        }
-    }
-}
-
-/// Everything a scrape serves, built once per poll (a scrape never touches Redis).
-#[derive(Debug, Default)]
-pub struct Published {
-    /// Changes with every poll and every change of connection state.
-    pub seq: u64,
-    /// The last poll succeeded.
-    pub redis_up: bool,
-    /// How long the last poll took; absent while Redis is down.
-    pub poll_duration_s: Option<f64>,
-    pub queues: Vec<QueueSeries>,
-    pub busy_workers: Vec<WorkerBusy>,
-}
-
-#[derive(Debug)]
-pub struct QueueSeries {
-    pub system: &'static str,
-    pub prefix: String,
-    pub queue: String,
-    /// Totals and histograms: kept while Redis is down (they are what was counted).
-    pub counters: QueueCounters,
-    /// Figures of the last poll; `None` while Redis is down (they would be stale).
-    pub gauges: Option<QueueGauges>,
-}
-
-#[derive(Debug, Default)]
-pub struct QueueGauges {
-    /// Jobs per state the system has, as `(qtop state, BullMQ's name for it, count)`;
-    /// empty until the queue's keys could be read.
-    pub jobs: Vec<JobState>,
-    pub oldest_waiting_age_s: Option<f64>,
-    /// Absent when `CLIENT LIST` could not be read.
-    pub workers: Option<u64>,
-    pub paused: Option<bool>,
-    /// The advisor's recommendation; absent without a measured service time.
-    pub recommended_workers: Option<u64>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct JobState {
-    /// The state in `qtop_queue_jobs` (the `counts` field of `qtop snapshot --json`).
-    pub state: &'static str,
-    /// The state in `bullmq_job_count`, as BullMQ's `exportPrometheusMetrics` spells it;
-    /// `None` for a state BullMQ does not have.
-    pub bullmq_state: Option<&'static str>,
-    pub count: u64,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub struct WorkerBusy {
-    pub system: &'static str,
-    pub name: String,
-    /// Jobs the worker is processing now, as it says itself (its heartbeat).
-    pub busy: u64,
-}
+use super::published::{Format, JobState, Published, QueueGauges, QueueSeries};
 
 /// Encode `published` in `format`.
 pub fn encode(published: Arc<Published>, format: Format) -> Result<String, std::fmt::Error> {
-    // About 7 kB per queue (two histograms of 21 buckets dominate).
-    let mut out = String::with_capacity(2048 + published.queues.len() * 7 * 1024);
+    // About 2 kB per queue, 7 with its histograms.
+    let mut out = String::with_capacity(2048 + published.queues.len() * 4 * 1024);
     let mut registry = Registry::default();
     registry.register_collector(Box::new(PublishedCollector(published)));
     match format {
@@ -132,184 +58,228 @@ fn is_bullmq(q: &QueueSeries) -> bool {
 impl Collector for PublishedCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let p = &*self.0;
-        let queues = &p.queues;
-        let with_gauges = || {
-            queues
+        let read: Vec<(&QueueSeries, &QueueGauges)> = p
+            .queues
+            .iter()
+            .filter_map(|q| q.gauges.as_ref().map(|g| (q, g)))
+            .collect();
+        encode_bullmq(&mut encoder, p, &read)?;
+        encode_queue_jobs(&mut encoder, &read)?;
+        encode_counters(&mut encoder, p)?;
+        encode_queue_gauges(&mut encoder, &read)?;
+        encode_process(&mut encoder, p)
+    }
+}
+
+/// BullMQ's `Queue.exportPrometheusMetrics`, so that dashboards built on it keep working.
+fn encode_bullmq(
+    encoder: &mut DescriptorEncoder,
+    p: &Published,
+    read: &[(&QueueSeries, &QueueGauges)],
+) -> Result<(), std::fmt::Error> {
+    let rows: Vec<(&QueueSeries, &str, u64)> = read
+        .iter()
+        .filter(|(q, _)| is_bullmq(q))
+        .flat_map(|(q, g)| {
+            g.jobs
                 .iter()
-                .filter_map(|q| q.gauges.as_ref().map(|g| (q, g)))
-        };
-        let bullmq = || with_gauges().filter(|(q, _)| is_bullmq(q));
+                .filter_map(move |j| j.bullmq_state.map(|state| (*q, state, j.count)))
+        })
+        .collect();
+    let help = "Number of jobs in the queue by state";
+    family(
+        encoder,
+        "bullmq_job_count",
+        help,
+        None,
+        MetricType::Gauge,
+        &rows,
+        |e, row| {
+            let (q, state, count) = *row;
+            let labels = [
+                ("queue", q.queue.as_str()),
+                ("state", state),
+                ("prefix", q.prefix.as_str()),
+            ];
+            e.encode_family(&labels)?.encode_gauge(&count)
+        },
+    )?;
+    let bull: Vec<&QueueSeries> = p.queues.iter().filter(|q| is_bullmq(q)).collect();
+    let help = "Total number of completed jobs (counted from the queue's events)";
+    let completed = |q: &QueueSeries| q.counters.exported.completed;
+    counter_family(
+        encoder,
+        "bullmq_job_completed",
+        help,
+        &bull,
+        completed,
+        bullmq_labels,
+    )?;
+    let help = "Total number of failed jobs (final failures, counted from the queue's events)";
+    let failed = |q: &QueueSeries| q.counters.exported.failed;
+    counter_family(
+        encoder,
+        "bullmq_job_failed",
+        help,
+        &bull,
+        failed,
+        bullmq_labels,
+    )
+}
 
-        // BullMQ's `Queue.exportPrometheusMetrics`, so its dashboards keep working.
-        let rows: Vec<_> = bullmq()
-            .flat_map(|(q, g)| {
-                g.jobs
-                    .iter()
-                    .filter_map(move |j| j.bullmq_state.map(|state| (q, state, j.count)))
-            })
-            .collect();
-        family(
-            &mut encoder,
-            "bullmq_job_count",
-            "Number of jobs in the queue by state",
-            None,
-            MetricType::Gauge,
-            &rows,
-            |e, (q, state, count)| {
-                let labels = [
-                    ("queue", q.queue.as_str()),
-                    ("state", state),
-                    ("prefix", q.prefix.as_str()),
-                ];
-                e.encode_family(&labels)?.encode_gauge(count)
-            },
-        )?;
-        let bull: Vec<&QueueSeries> = queues.iter().filter(|q| is_bullmq(q)).collect();
-        counter_family(&mut encoder, "bullmq_job_completed", "Total number of completed jobs (counted from the queue's events, whether or not workers enable BullMQ's metrics)", &bull, |q| q.counters.exported.completed, bullmq_labels)?;
-        counter_family(
-            &mut encoder,
-            "bullmq_job_failed",
-            "Total number of failed jobs (final failures, counted from the queue's events)",
-            &bull,
-            |q| q.counters.exported.failed,
-            bullmq_labels,
-        )?;
+fn encode_queue_jobs(
+    encoder: &mut DescriptorEncoder,
+    read: &[(&QueueSeries, &QueueGauges)],
+) -> Result<(), std::fmt::Error> {
+    let rows: Vec<(&QueueSeries, &JobState)> = read
+        .iter()
+        .flat_map(|(q, g)| g.jobs.iter().map(move |j| (*q, j)))
+        .collect();
+    let help = "Jobs in the queue by state, as the queue system counts them";
+    family(
+        encoder,
+        "qtop_queue_jobs",
+        help,
+        None,
+        MetricType::Gauge,
+        &rows,
+        |e, (q, j)| {
+            let [system, prefix, queue] = queue_labels(q);
+            e.encode_family(&[system, prefix, queue, ("state", j.state)])?
+                .encode_gauge(&j.count)
+        },
+    )
+}
 
-        let rows: Vec<_> = with_gauges()
-            .flat_map(|(q, g)| g.jobs.iter().map(move |j| (q, j)))
-            .collect();
-        family(
-            &mut encoder,
-            "qtop_queue_jobs",
-            "Jobs in the queue by state, as the queue system counts them",
-            None,
-            MetricType::Gauge,
-            &rows,
-            |e, (q, j)| {
-                let [system, prefix, queue] = queue_labels(q);
-                e.encode_family(&[system, prefix, queue, ("state", j.state)])?
-                    .encode_gauge(&j.count)
-            },
-        )?;
-        let all: Vec<&QueueSeries> = queues.iter().collect();
-        counter_family(
-            &mut encoder,
+/// Which count of a queue a counter exports.
+type Count = fn(&QueueSeries) -> u64;
+
+/// Counters and histograms: every queue, whether or not Redis can be read now.
+fn encode_counters(encoder: &mut DescriptorEncoder, p: &Published) -> Result<(), std::fmt::Error> {
+    let all: Vec<&QueueSeries> = p.queues.iter().collect();
+    let counters: [(&str, &str, Count); 3] = [
+        (
             "qtop_jobs_added",
             "Jobs added, counted from the queue's events since qtop started watching it",
-            &all,
             |q| q.counters.exported.added,
-            queue_labels,
-        )?;
-        counter_family(
-            &mut encoder,
+        ),
+        (
             "qtop_jobs_completed",
             "Jobs completed, counted from the queue's events since qtop started watching it",
-            &all,
             |q| q.counters.exported.completed,
-            queue_labels,
-        )?;
-        counter_family(
-            &mut encoder,
+        ),
+        (
             "qtop_jobs_failed",
-            "Jobs that failed for good (entered the failed set), counted from the queue's events",
-            &all,
+            "Jobs that failed for good (entered the failed set), from the queue's events",
             |q| q.counters.exported.failed,
-            queue_labels,
-        )?;
-        histogram_family(&mut encoder, "qtop_job_wait", "Time jobs waited before a worker started them (processedOn - timestamp), of the jobs timed", &all, |c| &c.wait)?;
-        histogram_family(
-            &mut encoder,
-            "qtop_job_processing",
-            "Time workers took to process jobs (finishedOn - processedOn), of the jobs timed",
-            &all,
-            |c| &c.processing,
-        )?;
-
-        let rows: Vec<_> = with_gauges()
-            .filter_map(|(q, g)| g.oldest_waiting_age_s.map(|age| (q, age)))
-            .collect();
-        family(
-            &mut encoder,
-            "qtop_queue_oldest_waiting_age",
-            "Age of the oldest job waiting to run (the lag); 0 when nothing waits",
-            Some(&Unit::Seconds),
-            MetricType::Gauge,
-            &rows,
-            |e, (q, age)| e.encode_family(&queue_labels(q))?.encode_gauge(age),
-        )?;
-        let rows: Vec<_> = with_gauges()
-            .filter_map(|(q, g)| g.workers.map(|n| (q, n)))
-            .collect();
-        family(
-            &mut encoder,
-            "qtop_queue_workers",
-            "Workers connected to the queue",
-            None,
-            MetricType::Gauge,
-            &rows,
-            |e, (q, n)| e.encode_family(&queue_labels(q))?.encode_gauge(n),
-        )?;
-        let rows: Vec<_> = with_gauges()
-            .filter_map(|(q, g)| g.paused.map(|paused| (q, u64::from(paused))))
-            .collect();
-        family(
-            &mut encoder,
-            "qtop_queue_paused",
-            "1 when the queue is paused",
-            None,
-            MetricType::Gauge,
-            &rows,
-            |e, (q, paused)| e.encode_family(&queue_labels(q))?.encode_gauge(paused),
-        )?;
-        let rows: Vec<_> = with_gauges()
-            .filter_map(|(q, g)| g.recommended_workers.map(|n| (q, n)))
-            .collect();
-        family(&mut encoder, "qtop_queue_recommended_workers", "Workers the advisor recommends for the target wait (M/M/c, Erlang C), as qtop advise computes it", None, MetricType::Gauge, &rows, |e, (q, n)| {
-            e.encode_family(&queue_labels(q))?.encode_gauge(n)
-        })?;
-        family(
-            &mut encoder,
-            "qtop_worker_busy",
-            "Jobs a worker is processing now, for workers that say (qtop workers' heartbeats)",
-            None,
-            MetricType::Gauge,
-            &p.busy_workers,
-            |e, w| {
-                e.encode_family(&[("system", w.system), ("name", w.name.as_str())])?
-                    .encode_gauge(&w.busy)
-            },
-        )?;
-
-        family(
-            &mut encoder,
-            "qtop_redis_up",
-            "1 when the last poll of Redis succeeded",
-            None,
-            MetricType::Gauge,
-            &[u64::from(p.redis_up)],
-            |e, up| e.encode_gauge(up),
-        )?;
-        let duration: Vec<f64> = p.poll_duration_s.into_iter().collect();
-        family(
-            &mut encoder,
-            "qtop_poll_duration",
-            "How long the last poll of Redis took",
-            Some(&Unit::Seconds),
-            MetricType::Gauge,
-            &duration,
-            |e, s| e.encode_gauge(s),
-        )?;
-        family(
-            &mut encoder,
-            "qtop_build",
-            "qtop's version",
-            None,
-            MetricType::Info,
-            &[env!("CARGO_PKG_VERSION")],
-            |e, version| e.encode_info(&[("version", *version)]),
-        )?;
-        Ok(())
+        ),
+    ];
+    for (name, help, value) in counters {
+        counter_family(encoder, name, help, &all, value, queue_labels)?;
     }
+    let help = "Time jobs waited until a worker started them (processedOn - timestamp)";
+    histogram_family(encoder, "qtop_job_wait", help, &all, |c| &c.wait)?;
+    let help = "Time workers took to process jobs (finishedOn - processedOn)";
+    histogram_family(encoder, "qtop_job_processing", help, &all, |c| {
+        &c.processing
+    })
+}
+
+fn encode_queue_gauges(
+    encoder: &mut DescriptorEncoder,
+    read: &[(&QueueSeries, &QueueGauges)],
+) -> Result<(), std::fmt::Error> {
+    let help = "Age of the oldest job waiting to run (the lag); 0 when nothing waits";
+    let name = "qtop_queue_oldest_waiting_age";
+    queue_gauge(encoder, name, help, Some(&Unit::Seconds), read, |g| {
+        g.oldest_waiting_age_s
+    })?;
+    let help = "Workers connected to the queue";
+    queue_gauge(encoder, "qtop_queue_workers", help, None, read, |g| {
+        g.workers
+    })?;
+    let help = "1 when the queue is paused";
+    queue_gauge(encoder, "qtop_queue_paused", help, None, read, |g| {
+        g.paused.map(u64::from)
+    })?;
+    let help = "Workers the advisor recommends for the target wait (M/M/c), as qtop advise does";
+    let name = "qtop_queue_recommended_workers";
+    queue_gauge(encoder, name, help, None, read, |g| g.recommended_workers)
+}
+
+/// The exporter itself: its workers' view, Redis, the last poll, its version.
+fn encode_process(encoder: &mut DescriptorEncoder, p: &Published) -> Result<(), std::fmt::Error> {
+    let help = "Jobs a worker is processing now, for workers that say (qtop workers' heartbeats)";
+    let busy = &p.busy_workers;
+    family(
+        encoder,
+        "qtop_worker_busy",
+        help,
+        None,
+        MetricType::Gauge,
+        busy,
+        |e, w| {
+            e.encode_family(&[("system", w.system), ("name", w.name.as_str())])?
+                .encode_gauge(&w.busy)
+        },
+    )?;
+    let help = "1 when the last poll of Redis succeeded";
+    let up = [u64::from(p.redis_up)];
+    family(
+        encoder,
+        "qtop_redis_up",
+        help,
+        None,
+        MetricType::Gauge,
+        &up,
+        |e, up| e.encode_gauge(up),
+    )?;
+    let help = "How long the last poll of Redis took";
+    let duration: Vec<f64> = p.poll_duration_s.into_iter().collect();
+    let seconds = Some(&Unit::Seconds);
+    family(
+        encoder,
+        "qtop_poll_duration",
+        help,
+        seconds,
+        MetricType::Gauge,
+        &duration,
+        |e, s| e.encode_gauge(s),
+    )?;
+    let version = [env!("CARGO_PKG_VERSION")];
+    family(
+        encoder,
+        "qtop_build",
+        "qtop's version",
+        None,
+        MetricType::Info,
+        &version,
+        |e, v| e.encode_info(&[("version", *v)]),
+    )
+}
+
+/// A gauge per queue, for the queues where `value` is known.
+fn queue_gauge<V: EncodeGaugeValue>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    unit: Option<&Unit>,
+    read: &[(&QueueSeries, &QueueGauges)],
+    value: impl Fn(&QueueGauges) -> Option<V>,
+) -> Result<(), std::fmt::Error> {
+    let rows: Vec<(&QueueSeries, V)> = read
+        .iter()
+        .filter_map(|(q, g)| value(g).map(|v| (*q, v)))
+        .collect();
+    family(
+        encoder,
+        name,
+        help,
+        unit,
+        MetricType::Gauge,
+        &rows,
+        |e, (q, v)| e.encode_family(&queue_labels(q))?.encode_gauge(v),
+    )
 }
 
 /// One metric family with a sample per row; nothing at all when there are no rows.

@@ -13,6 +13,7 @@ mod cache;
 mod counters;
 mod http;
 mod metrics;
+mod published;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -31,7 +32,8 @@ use crate::source::spawn_poller;
 
 pub use counters::{Buckets, QueueCounters, BUCKETS_S};
 pub use http::{negotiate, router, Shared};
-pub use metrics::{encode, Format, JobState, Published, QueueGauges, QueueSeries, WorkerBusy};
+pub use metrics::encode;
+pub use published::{Format, JobState, Published, QueueGauges, QueueSeries, WorkerBusy};
 pub use state::{job_states, system_of, ExporterState, Health};
 
 /// Where `qtop exporter` listens unless told otherwise: loopback only, so exposing the
@@ -85,10 +87,11 @@ pub async fn run(global: &GlobalArgs, args: &ExporterArgs) -> Result<()> {
             }
         }
     });
-    // One line on stdout, so a supervisor (or a test) knows the address: `--listen :0`.
+    // One line on stdout, so a supervisor (or a test) knows the address (`--listen …:0`).
+    let every = global.interval;
     println!(
-        "qtop exporter: serving http://{addr}/metrics, /api/snapshot, /healthz; polling {redis} every {:?}",
-        global.interval
+        "qtop exporter: serving http://{addr}/metrics, /api/snapshot, /healthz; \
+         polling {redis} every {every:?}"
     );
     tracing::info!(%addr, %redis, "exporter listening");
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::counters::QueueCounters;
-use super::metrics::{JobState, Published, QueueGauges, QueueSeries, WorkerBusy};
+use super::published::{JobState, Published, QueueGauges, QueueSeries, WorkerBusy};
 use crate::commands::advise::{inputs_for, listed_for};
 use crate::model::advisor::workers_for;
 use crate::model::capacity::advise;

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::metrics::{encode, Format};
+use super::metrics::encode;
+use super::published::Format;
 use super::state::{ExporterState, Health};
 use crate::model::{
     EventTotals, Heartbeat, JobTiming, PollReport, QueueCounts, QueueKey, QueueReading,
