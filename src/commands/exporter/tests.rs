@@ -283,3 +283,40 @@ fn samples(text: &str) -> Vec<Sample> {
     out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     out
 }
+
+#[test]
+fn the_command_takes_every_global_flag() {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+    let cli = Cli::try_parse_from(["qtop", "exporter"]).unwrap_or_else(|e| panic!("{e}"));
+    let Some(Command::Exporter(args)) = cli.command else {
+        panic!("not the exporter")
+    };
+    assert_eq!(args.listen, "127.0.0.1:9464");
+    assert_eq!(args.window, Duration::from_secs(60));
+    assert_eq!(args.target_wait, Duration::from_secs(2));
+    let cli = Cli::try_parse_from([
+        "qtop",
+        "exporter",
+        "--listen",
+        "0.0.0.0:9100",
+        "--redis",
+        "rediss://h:1",
+        "--prefix",
+        "{bull}",
+        "--queue",
+        "emails",
+        "--interval",
+        "5s",
+        "--cluster",
+        "--insecure",
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(cli.command, Some(Command::Exporter(ref a)) if a.listen == "0.0.0.0:9100"));
+    assert_eq!(cli.global.redis, ["rediss://h:1"]);
+    assert_eq!(cli.global.prefixes, ["{bull}"]);
+    assert_eq!(cli.global.queues, ["emails"]);
+    assert_eq!(cli.global.interval, Duration::from_secs(5));
+    assert!(cli.global.cluster && cli.global.insecure);
+}
