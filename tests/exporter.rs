@@ -425,6 +425,8 @@ fn the_exporter_keeps_serving_through_a_redis_restart() {
         Some(first + second),
         "{history:?}"
     );
+    let added = prometheus.value(r#"qtop_jobs_added_total{queue="jobs"}"#);
+    assert_eq!(added, Some(first + second), "jobs added");
 }
 
 #[test]
