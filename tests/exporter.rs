@@ -1,6 +1,7 @@
 //! `qtop exporter` against real parts: a private redis-server, real BullMQ producers and
 //! workers (tests/node), the real qtop binary, and a real Prometheus scraping it every
-//! second and answering queries over its HTTP API.
+//! second and answering queries over its HTTP API. (Longer than most files: the first test
+//! walks the whole issue once, on one Prometheus, because starting the parts is the cost.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
