@@ -18,62 +18,19 @@
 mod common;
 #[path = "support/load.rs"]
 mod load;
+#[path = "support/process.rs"]
+mod process;
 
 use std::time::{Duration, Instant};
 
 use common::{RedisServer, Tmux};
 use load::{setup_queues, start_load};
+use process::{cpu_ticks, find_process, status_kb, ticks_per_second};
 use tokio_util::sync::CancellationToken;
 
 const QUEUES: u64 = 100;
 const RATE: u64 = 10;
 const WARMUP: Duration = Duration::from_secs(10);
-
-/// utime + stime of a process, in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let field = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after ')'.
-    field(11) + field(12)
-}
-
-fn status_kb(pid: u32, key: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(key))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// The process of binary `bin` watching `url` (tmux runs it under a shell).
-fn find_qtop(bin: &str, url: &str) -> Option<u32> {
-    let exe = std::fs::canonicalize(bin).ok()?;
-    std::fs::read_dir("/proc").ok()?.find_map(|entry| {
-        let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-        let is_qtop = std::fs::read_link(format!("/proc/{pid}/exe")).ok()? == exe;
-        (is_qtop && String::from_utf8_lossy(&cmdline).contains(url)).then_some(pid)
-    })
-}
-
-fn ticks_per_second() -> f64 {
-    let out = std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok();
-    out.and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
-}
 
 #[tokio::main]
 async fn main() {
@@ -111,7 +68,7 @@ async fn main() {
     tokio::time::sleep(WARMUP).await;
     let pids: Vec<u32> = bins
         .iter()
-        .map(|bin| find_qtop(bin, &url).expect("the qtop process"))
+        .map(|bin| find_process(bin, &url).expect("the qtop process"))
         .collect();
     let hz = ticks_per_second();
     let before: Vec<u64> = pids.iter().map(|pid| cpu_ticks(*pid)).collect();

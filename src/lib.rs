@@ -49,6 +49,7 @@ pub async fn run(mut cli: Cli) -> Result<()> {
         Some(Command::Advise(args)) => commands::advise::run(&cli.global, args).await,
         Some(Command::Worker(args)) => commands::worker::run(&cli.global, args).await,
         Some(Command::Produce(args)) => commands::produce::run(&cli.global, args).await,
+        Some(Command::Exporter(args)) => commands::exporter::run(&cli.global, args).await,
         Some(Command::Workers(args)) => commands::workers::run(&cli.global, args).await,
         Some(Command::Demo(args)) if args.headless => {
             commands::demo::run_headless(&cli.global, args).await

@@ -23,6 +23,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Every system's workers; quiet, stop, grow or shrink one where its system allows it
     Workers(WorkersArgs),
+    /// Serve the figures to Prometheus: /metrics, /api/snapshot and /healthz
+    Exporter(crate::commands::exporter::ExporterArgs),
     /// The config file of named contexts: where it is, and what a context sets
     Config(ConfigArgs),
     /// Print a shell completion script (e.g. `qtop completions bash > ~/.local/share/bash-completion/completions/qtop`)

@@ -4,6 +4,7 @@ pub mod advise;
 pub mod config;
 pub mod demo;
 pub mod dlq;
+pub mod exporter;
 pub mod produce;
 pub mod progress;
 pub mod shell;

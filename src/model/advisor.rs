@@ -78,3 +78,38 @@ pub fn capacity_of(
     }
     (history.max_active_seen.max(listed), true)
 }
+
+/// Workers a recommendation of `slots` job slots amounts to: slots ÷ slots per worker now
+/// (`capacity` over `workers`; one slot per worker when nobody consumes the queue), at
+/// least one.
+pub fn workers_for(slots: u64, capacity: u64, workers: u64) -> u64 {
+    let per_worker = if workers > 0 && capacity > 0 {
+        (capacity as f64 / workers as f64).max(1.0)
+    } else {
+        1.0
+    };
+    (slots as f64 / per_worker).ceil().max(1.0) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_become_workers() {
+        // (recommended slots, capacity now, workers now, workers recommended)
+        for (slots, capacity, workers, want) in [
+            (8, 8, 2, 2),
+            (9, 8, 2, 3),
+            (3, 0, 0, 3),
+            (0, 4, 1, 1),
+            (5, 2, 4, 5),
+        ] {
+            assert_eq!(
+                workers_for(slots, capacity, workers),
+                want,
+                "{slots} {capacity} {workers}"
+            );
+        }
+    }
+}

@@ -13,6 +13,7 @@
 //! - `wait_for`/`wait_until` (and `_async`): the one way to wait for a condition;
 //!   `assert_holds`: what must not happen over a span of time.
 //! - `demo`: `qtop worker`/`qtop produce` processes and queue sizes for the demo tests.
+//! - `Prometheus`/`http_get`: a private Prometheus server per test, and its HTTP API.
 //!
 //! Mounted by each test binary (`#[path = "../common/mod.rs"] mod common;`) and by the
 //! benches. Each uses a subset, hence the dead-code allowance; tests may unwrap/expect
@@ -23,6 +24,7 @@
 mod cluster;
 pub mod demo;
 mod node;
+mod prometheus;
 mod python;
 mod qtop;
 mod redis_server;
@@ -38,6 +40,7 @@ pub use node::{
     ensure_node_modules, node_dir, run_node, spawn_node, NodeChild, NodeScript, RUN_TIMEOUT,
     SCENARIO_QUEUES,
 };
+pub use prometheus::{http_get, url_encode, HttpResponse, Prometheus};
 pub use python::{ensure_python_env, spawn_python};
 pub use qtop::{
     assert_counts_match, assert_rate, qtop_bin, qtop_json, queue, read_export, run_qtop,

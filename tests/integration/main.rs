@@ -17,6 +17,7 @@ mod bullmq_truth;
 mod connect_errors;
 mod discovery;
 mod dlq;
+mod exporter;
 mod faults_data;
 mod faults_source;
 mod harness;
