@@ -24,7 +24,7 @@ pub enum Command {
     /// Every system's workers; quiet, stop, grow or shrink one where its system allows it
     Workers(WorkersArgs),
     /// Serve the figures to Prometheus: /metrics, /api/snapshot and /healthz
-    Exporter(crate::commands::exporter::ExporterArgs),
+    Exporter(ExporterArgs),
     /// The config file of named contexts: where it is, and what a context sets
     Config(ConfigArgs),
     /// Print a shell completion script (e.g. `qtop completions bash > ~/.local/share/bash-completion/completions/qtop`)
@@ -294,4 +294,21 @@ pub struct SnapshotArgs {
     /// Time between the two polls that rates and latencies are measured over
     #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
     pub window: Duration,
+}
+
+/// Where `qtop exporter` listens by default.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9464";
+
+#[derive(Debug, Clone, Args)]
+pub struct ExporterArgs {
+    /// Address to serve /metrics, /api/snapshot and /healthz on (port 0: any free port)
+    #[arg(long, default_value = DEFAULT_LISTEN, value_name = "HOST:PORT")]
+    pub listen: String,
+    /// Window of the rates and latency percentiles in /api/snapshot and of the advisor's
+    /// measurements (qtop_queue_recommended_workers)
+    #[arg(long, default_value = "1m", value_parser = parse_duration, value_name = "DURATION")]
+    pub window: Duration,
+    /// The mean wait in queue qtop_queue_recommended_workers sizes the pool for
+    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "DURATION")]
+    pub target_wait: Duration,
 }

@@ -22,12 +22,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use clap::Args;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::poller_config;
-use crate::cli::{parse_duration, GlobalArgs};
+use crate::cli::GlobalArgs;
 use crate::source::spawn_poller;
 
 pub use counters::{Buckets, QueueCounters, BUCKETS_S};
@@ -38,21 +37,7 @@ pub use state::{job_states, system_of, ExporterState, Health};
 
 /// Where `qtop exporter` listens unless told otherwise: loopback only, so exposing the
 /// figures to the network is a decision (`--listen 0.0.0.0:9464`).
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:9464";
-
-#[derive(Debug, Clone, Args)]
-pub struct ExporterArgs {
-    /// Address to serve /metrics, /api/snapshot and /healthz on (port 0: any free port)
-    #[arg(long, default_value = DEFAULT_LISTEN, value_name = "HOST:PORT")]
-    pub listen: String,
-    /// Window of the rates and latency percentiles in /api/snapshot and of the advisor's
-    /// measurements (qtop_queue_recommended_workers)
-    #[arg(long, default_value = "1m", value_parser = parse_duration, value_name = "DURATION")]
-    pub window: Duration,
-    /// The mean wait in queue qtop_queue_recommended_workers sizes the pool for
-    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "DURATION")]
-    pub target_wait: Duration,
-}
+pub use crate::cli::{ExporterArgs, DEFAULT_LISTEN};
 
 /// How long the poller gets to stop after a signal.
 const STOP_GRACE: Duration = Duration::from_secs(2);
