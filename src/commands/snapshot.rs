@@ -147,8 +147,9 @@ fn write_queues(out: &mut impl Write, doc: &SnapshotDoc) -> std::io::Result<()> 
         };
         writeln!(
             out,
-            "{:<24} {:>8} {:>6} {:>7} {:>7} {:>7} {:>9} {:>7.1}s {:>8.1} {:>8.1} {:>6.1} {:>8} {:>7}{}",
-            name,
+            "{} {:>8} {:>6} {:>7} {:>7} {:>7} {:>9} {:>7.1}s {:>8.1} {:>8.1} {:>6.1} {:>8} {:>7}{}",
+            // Padded by display width: a CJK or emoji name lines up like an ASCII one.
+            crate::text::pad(&name, 24),
             q.counts.waiting,
             q.counts.active,
             q.counts.delayed,
