@@ -16,6 +16,7 @@
 //!   the engine's status and events come back as `Action::Demo*`.
 
 pub mod advisor;
+pub mod chart_data;
 pub mod confirm;
 mod data;
 pub mod demo;
