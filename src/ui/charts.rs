@@ -10,9 +10,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType};
 use ratatui::Frame;
 
-use super::format;
 use super::theme::Theme;
 use crate::app::chart_data::{downsampled, smooth_over, smoothed};
+use crate::app::format;
 use crate::app::App;
 use crate::model::series::{Point, Window};
 
