@@ -111,7 +111,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, kind: ChartKind)
     if smoothing {
         window.points = smoothed(&window.points, smooth_over);
     }
-    // One point per braille column (two per cell) of the plot, at most.
+    // One point per plotted column (two per cell) at most: more draw a zigzag, not a line.
     let inner = Block::default().borders(Borders::ALL).inner(area);
     let plot_width = inner.width.saturating_sub(7).max(1) as usize;
     let window = downsampled(&window, plot_width * 2);
@@ -134,11 +134,12 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, kind: ChartKind)
     let mut datasets = Vec::new();
     // Last line first, so the first (p50, in, backlog) is drawn on top and stays visible.
     for (index, segs) in all.iter().enumerate().rev() {
-        // Without colour, lines differ by their dots.
+        // Quadrant blocks (2×2 per cell, gapless) draw solid lines where braille draws
+        // scattered dots. Without colour, lines differ by their texture.
         let marker = if theme.color {
-            Marker::Braille
+            Marker::Quadrant
         } else {
-            [Marker::Braille, Marker::Dot, Marker::Block][index % 3]
+            [Marker::Quadrant, Marker::Dot, Marker::Braille][index % 3]
         };
         for seg in segs {
             let dataset = Dataset::default()
