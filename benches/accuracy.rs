@@ -30,6 +30,9 @@
 //!   (`[a–b]`), or each weighted by its interval's finished count ÷ sample size (`w[a–b]`:
 //!   whether weighting would matter). For `qtop snapshot` (poll intervals unknown here) a
 //!   replay is a uniform sample of the window of the size it timed.
+//!
+//! One file over the house's ~400 lines on purpose: it is one experiment read top to bottom
+//! (load, monitors, truth, comparison, report), and its parts mean nothing apart.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 

@@ -13,6 +13,7 @@ pub mod logging;
 pub mod model;
 pub mod runtime;
 pub mod source;
+pub mod text;
 pub mod ui;
 
 use anyhow::Result;

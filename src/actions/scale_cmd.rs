@@ -1,7 +1,8 @@
 //! `--scale-cmd 'CMD {n}'`: a user's command (an orchestrator's scale command, say) run
-//! with the new worker count. The template is split into words once, like a shell would
-//! split it, but no shell ever runs: `{n}` is replaced inside words by a number, so nothing
-//! read from Redis or typed later can inject a command.
+//! with the new worker count. The template is split into words once, as a POSIX shell
+//! would split it (`shlex`: quotes, backslashes, `#` comments), but no shell ever runs:
+//! `{n}` is replaced inside words by a number, so nothing read from Redis or typed later
+//! can inject a command.
 
 use std::process::Stdio;
 
@@ -15,9 +16,12 @@ pub struct ScaleCommand {
 }
 
 impl ScaleCommand {
-    /// Split `template` into words: whitespace separates, '…' and "…" quote, \ escapes.
+    /// Split `template` into words as a POSIX shell would (whitespace separates, '…' and
+    /// "…" quote, \ escapes), without expanding anything.
     pub fn parse(template: &str) -> Result<Self, String> {
-        let argv = split_words(template)?;
+        let argv = shlex::split(template).ok_or_else(|| {
+            format!("--scale-cmd '{template}' has an unterminated quote or a trailing \\")
+        })?;
         if argv.is_empty() {
             return Err("--scale-cmd is empty".to_string());
         }
@@ -38,7 +42,8 @@ impl ScaleCommand {
             .collect()
     }
 
-    /// The command line for `workers` as a person reads it (words with spaces quoted).
+    /// The command line for `workers` as a person reads it: words quoted only where a
+    /// shell needs it (Python's `shlex.quote` rule), so it splits back into the same words.
     pub fn display(&self, workers: u32) -> String {
         quoted(&self.argv(workers))
     }
@@ -81,76 +86,22 @@ impl ScaleCommand {
     }
 }
 
-/// Words joined with spaces, a word that has whitespace (or is empty) in single quotes.
+/// Words joined with spaces, each quoted only where a shell needs it (Python's
+/// `shlex.quote` rule), so the line splits back into the same words.
 fn quoted(argv: &[String]) -> String {
+    let plain = |c: char| c.is_alphanumeric() || "_@%+=:,./-".contains(c);
     argv.iter()
         .map(|word| {
-            if word.is_empty() || word.contains(char::is_whitespace) {
-                format!("'{word}'")
-            } else {
+            if !word.is_empty() && word.chars().all(plain) {
                 word.clone()
+            } else {
+                // Only a NUL byte cannot be quoted: show that word as it is.
+                shlex::try_quote(word).map_or_else(|_| word.clone(), |q| q.into_owned())
             }
         })
         .collect::<Vec<_>>()
         .join(" ")
 }
-
-fn split_words(text: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(q) => word.push(q),
-                        None => return Err("unterminated ' in --scale-cmd".to_string()),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(e) => word.push(e),
-                            None => return Err("trailing \\ in --scale-cmd".to_string()),
-                        },
-                        Some(q) => word.push(q),
-                        None => return Err("unterminated \" in --scale-cmd".to_string()),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some(e) => word.push(e),
-                    None => return Err("trailing \\ in --scale-cmd".to_string()),
-                }
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                word.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    Ok(words)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +124,20 @@ mod tests {
         let inert =
             ScaleCommand::parse("echo {n}; rm -rf / $(id)").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(inert.argv(1), ["echo", "1;", "rm", "-rf", "/", "$(id)"]);
+    }
+
+    #[test]
+    fn the_display_form_splits_back_into_the_same_words() {
+        let cmd = ScaleCommand::parse(r#"scale --note "two words" --to={n} it's"#);
+        assert!(cmd.is_err(), "an unterminated quote");
+        let cmd = ScaleCommand::parse(r#"scale --note "two words" --to={n} 'it'"'"'s'"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let shown = cmd.display(3);
+        assert_eq!(shlex::split(&shown), Some(cmd.argv(3)), "{shown}");
+        assert_eq!(
+            cmd.argv(3),
+            ["scale", "--note", "two words", "--to=3", "it's"]
+        );
     }
 
     #[test]

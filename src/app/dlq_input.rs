@@ -229,13 +229,14 @@ impl App {
     }
 
     fn open_detail(&mut self) -> Vec<Effect> {
+        let screen = self.dlq_screen();
         let Some(dl) = self.dead_letters.as_mut() else {
             return Vec::new();
         };
         let Some(id) = dl.selected_job().map(|j| j.id.clone()) else {
             return Vec::new();
         };
-        dl.detail = Some(DetailView::new(id, self.zone, self.now_ms, self.size));
+        dl.detail = Some(DetailView::new(id, self.zone, self.now_ms, screen));
         self.mode = Mode::DeadLetterDetail;
         self.dlq_want()
     }
@@ -245,11 +246,11 @@ impl App {
             .dead_letters
             .as_ref()
             .and_then(|d| d.detail.as_ref())
-            .map(|view| view.max_scroll(self.size))
+            .map(|view| view.max_scroll(self.dlq_screen()))
         else {
             return;
         };
-        let page = super::layout::dlq_list_rows(self.size).max(1);
+        let page = super::layout::dlq_list_rows(self.dlq_screen()).max(1);
         let Some(view) = self.dead_letters.as_mut().and_then(|d| d.detail.as_mut()) else {
             return;
         };
@@ -265,7 +266,7 @@ impl App {
     }
 
     fn move_group(&mut self, command: Command) {
-        let page = super::layout::dlq_list_rows(self.size).max(1);
+        let page = super::layout::dlq_list_rows(self.dlq_screen()).max(1);
         let Some(dl) = self.dead_letters.as_mut() else {
             return;
         };

@@ -44,7 +44,7 @@ fn d_opens_the_selected_queue_and_asks_for_the_visible_page() {
     app.selected = Some(fixtures::key("billing"));
     let effects = press(&mut app, KeyCode::Char('d'));
     assert_eq!(app.mode, Mode::DeadLetters);
-    let page_size = super::layout::dlq_list_rows((80, 24)) as u64;
+    let page_size = super::layout::dlq_list_rows(app.dlq_screen()) as u64;
     assert_eq!(page_size, 18);
     assert_eq!(
         wants(&effects),

@@ -172,8 +172,10 @@ impl App {
                     }
                 } else if let (true, Some(pane)) = (in_workers, areas.workers) {
                     self.focus = Pane::Workers;
-                    if mouse.row >= pane.y + 2 {
-                        let index = self.worker_offset + (mouse.row - pane.y - 2) as usize;
+                    // Warnings and the list's header line come before the first worker.
+                    let list = super::workers_pane::list_area(self, pane);
+                    if mouse.row > list.y {
+                        let index = self.worker_offset + (mouse.row - list.y - 1) as usize;
                         if index < self.worker_rows().len() {
                             self.worker_selected = index;
                         }
@@ -200,11 +202,12 @@ impl App {
 
     fn page(&self) -> usize {
         let areas = super::layout::layout(self, self.size);
-        let pane = match self.focus {
-            Pane::Queues => areas.table,
-            Pane::Workers => areas.workers,
-        };
-        pane.map_or(1, |r| r.height.saturating_sub(3).max(1) as usize)
+        match self.focus {
+            Pane::Queues => areas
+                .table
+                .map_or(1, |r| r.height.saturating_sub(3).max(1) as usize),
+            Pane::Workers => self.worker_list_rows(areas.workers),
+        }
     }
 
     fn move_selection(&mut self, delta: isize) {
@@ -241,10 +244,20 @@ impl App {
         let height = rows_in(areas.table);
         let index = self.selected_index().unwrap_or(0);
         self.table_offset = scroll_to(self.table_offset, index, height, self.visible.len());
-        let height = rows_in(areas.workers);
+        let height = self.worker_list_rows(areas.workers);
         let count = self.worker_rows().len();
         self.worker_selected = self.worker_selected.min(count.saturating_sub(1));
         self.worker_offset = scroll_to(self.worker_offset, self.worker_selected, height, count);
+    }
+}
+
+impl App {
+    /// Workers the pane in `pane` shows at once (below its warnings and header line).
+    fn worker_list_rows(&self, pane: Option<ratatui::layout::Rect>) -> usize {
+        pane.map_or(1, |pane| {
+            let list = super::workers_pane::list_area(self, pane);
+            list.height.saturating_sub(1).max(1) as usize
+        })
     }
 }
 

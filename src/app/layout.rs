@@ -27,26 +27,38 @@ pub struct Areas {
 
 /// Below this the dashboard keeps only the essentials.
 const SMALL: (u16, u16) = (40, 12);
-/// From this width on the workers pane sits beside the charts.
+/// From this width on the dashboard's workers pane sits beside the charts.
 const WIDE: u16 = 140;
+/// The workers pane beside the charts: at least this wide, at most this share (%) of the
+/// screen; in between, as wide as its table wants.
+const SIDE_MIN: u16 = 40;
+const SIDE_MAX_PERCENT: u16 = 45;
+/// Pane widths move in steps of this many columns, so a heartbeat's changing text does
+/// not resize the charts from one second to the next.
+const WIDTH_STEP: u16 = 8;
+/// Columns the advisor panel wants: its figures take about 40, its warnings up to 60.
+const ADVISOR_WIDTH: u16 = 62;
 
-pub fn layout(app: &App, (width, height): (u16, u16)) -> Areas {
-    let area = Rect::new(0, 0, width, height);
-    let banner_lines =
-        u16::from(matches!(app.connection, Connection::Disconnected { .. }) && app.has_data);
-    // The demo strip: its status line and the newest events, more of them when tall.
-    let demo_lines = match (app.demo.is_some(), height) {
+/// Lines of the demo strip (status line and newest events) at this terminal height.
+fn demo_lines(demo: bool, height: u16) -> u16 {
+    match (demo, height) {
         (false, _) => 0,
         (true, h) if h >= 40 => 4,
         (true, h) if h >= SMALL.1 => 2,
         (true, h) if h >= 4 => 1,
         _ => 0,
-    };
+    }
+}
+
+pub fn layout(app: &App, (width, height): (u16, u16)) -> Areas {
+    let area = Rect::new(0, 0, width, height);
+    let banner_lines =
+        u16::from(matches!(app.connection, Connection::Disconnected { .. }) && app.has_data);
     let [header, banner, body, demo, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(banner_lines),
         Constraint::Min(0),
-        Constraint::Length(demo_lines),
+        Constraint::Length(demo_lines(app.demo.is_some(), height)),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -70,58 +82,35 @@ pub fn layout(app: &App, (width, height): (u16, u16)) -> Areas {
         }
         return areas;
     }
-    let rest = if focused {
+    let (workers_width, workers_height) = super::workers_pane::wanted_size(app);
+    if focused {
         let [top, rest] = Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(body);
         areas.summary = Some(top);
-        rest
-    } else {
-        // The table takes what its rows need, between 5 lines and 40 % of the body.
-        let wanted = app.visible.len() as u16 + 3;
-        let table_height = wanted.clamp(5, (body.height * 2 / 5).max(5));
-        let [top, rest] =
-            Layout::vertical([Constraint::Length(table_height), Constraint::Min(0)]).areas(body);
-        areas.table = Some(top);
-        rest
-    };
-    let advisor = focused && app.advisor_shown;
-    let advisor_height = ADVISOR_LINES + 2;
+        focused_queue(&mut areas, app.advisor_shown, rest, workers_height);
+        return areas;
+    }
+    // The table takes what its rows need, between 5 lines and 40 % of the body.
+    let wanted = app.visible.len() as u16 + 3;
+    let table_height = wanted.clamp(5, (body.height * 2 / 5).max(5));
+    let [table, rest] =
+        Layout::vertical([Constraint::Length(table_height), Constraint::Min(0)]).areas(body);
+    areas.table = Some(table);
     if width >= WIDE {
-        let [charts, right] =
-            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
-                .areas(rest);
+        // Beside the charts, as wide as its table wants within limits.
+        let side = workers_width
+            .div_ceil(WIDTH_STEP)
+            .saturating_mul(WIDTH_STEP)
+            .clamp(SIDE_MIN, width * SIDE_MAX_PERCENT / 100);
+        let [charts, workers] =
+            Layout::horizontal([Constraint::Min(0), Constraint::Length(side)]).areas(rest);
         areas.charts = Some(charts);
-        if advisor {
-            let [top, workers] =
-                Layout::vertical([Constraint::Length(advisor_height), Constraint::Min(0)])
-                    .areas(right);
-            areas.advisor = Some(top);
-            areas.workers = (workers.height >= 3).then_some(workers);
-        } else {
-            areas.workers = Some(right);
-        }
-    } else if advisor {
-        // Advisor and workers side by side under the charts.
-        let bottom_height = advisor_height.min(rest.height / 2).max(4);
-        let [charts, bottom] = Layout::vertical([
-            Constraint::Min(0),
-            Constraint::Length(bottom_height.min(rest.height)),
-        ])
-        .areas(rest);
-        let [left, workers] =
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
-                .areas(bottom);
-        areas.charts = (charts.height >= 4).then_some(charts);
-        areas.advisor = Some(left);
         areas.workers = Some(workers);
     } else {
-        let workers_height = if focused {
-            7
-        } else {
-            (rest.height * 2 / 5).clamp(4, 12)
-        };
+        // Under the charts, as tall as its list within limits.
+        let most = (rest.height * 2 / 5).clamp(4, 12);
         let [charts, workers] = Layout::vertical([
             Constraint::Min(0),
-            Constraint::Length(workers_height.min(rest.height)),
+            Constraint::Length(workers_height.clamp(4, most).min(rest.height)),
         ])
         .areas(rest);
         areas.charts = (charts.height >= 4).then_some(charts);
@@ -130,11 +119,44 @@ pub fn layout(app: &App, (width, height): (u16, u16)) -> Areas {
     areas
 }
 
-// The dead-letter screens: one box and a notice line under it.
+/// Queue view: the five charts across the whole width, and under them the advisor (when
+/// shown) beside the queue's workers, as tall as the taller needs and at most half.
+fn focused_queue(areas: &mut Areas, advisor: bool, rest: Rect, workers_height: u16) {
+    let wanted = if advisor {
+        workers_height.max(ADVISOR_LINES + 2)
+    } else {
+        workers_height
+    };
+    let bottom_height = wanted.min(rest.height / 2).max(4).min(rest.height);
+    let [charts, bottom] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(bottom_height)]).areas(rest);
+    areas.charts = (charts.height >= 4).then_some(charts);
+    if advisor {
+        let advisor_width = ADVISOR_WIDTH.min(bottom.width / 2);
+        let [left, workers] =
+            Layout::horizontal([Constraint::Length(advisor_width), Constraint::Min(0)])
+                .areas(bottom);
+        areas.advisor = Some(left);
+        areas.workers = Some(workers);
+    } else {
+        areas.workers = Some(bottom);
+    }
+}
+
+// The dead-letter screens: one box and a notice line under it, between the header and the
+// demo strip (or the status bar).
+
+/// What the dead-letter screens' geometry depends on: the terminal's size and whether the
+/// demo strip takes lines above the status bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Screen {
+    pub size: (u16, u16),
+    pub demo: bool,
+}
 
 /// Inside the dead-letter box's border: where the detail's text goes.
-pub fn dlq_inner(size: (u16, u16)) -> Rect {
-    let (pane, _) = dlq_areas(dlq_body(size));
+pub fn dlq_inner(screen: Screen) -> Rect {
+    let (pane, _) = dlq_areas(dlq_body(screen));
     ratatui::widgets::Block::bordered().inner(pane)
 }
 
@@ -144,13 +166,77 @@ pub fn dlq_areas(body: Rect) -> (Rect, Rect) {
     (pane, notice)
 }
 
-/// The body between the header and the status bar for a terminal of `size`.
-pub fn dlq_body((width, height): (u16, u16)) -> Rect {
-    Rect::new(0, 1.min(height), width, height.saturating_sub(2))
+/// The body between the header and the demo strip or the status bar.
+pub fn dlq_body(screen: Screen) -> Rect {
+    let (width, height) = screen.size;
+    let below = 1 + demo_lines(screen.demo, height);
+    Rect::new(0, 1.min(height), width, height.saturating_sub(1 + below))
 }
 
-/// Job rows the list shows at this terminal size (the page size asked of Redis).
-pub fn dlq_list_rows(size: (u16, u16)) -> usize {
-    let (pane, _) = dlq_areas(dlq_body(size));
+/// Job rows the list shows (the page size asked of Redis).
+pub fn dlq_list_rows(screen: Screen) -> usize {
+    let (pane, _) = dlq_areas(dlq_body(screen));
     pane.height.saturating_sub(3) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::fixtures::{app_after, demo_app_after};
+    use crate::app::{Action, Command};
+
+    #[test]
+    fn the_dead_letter_box_ends_above_the_demo_strip() {
+        for (width, height) in [(160, 45), (80, 24), (100, 13)] {
+            let mut app = demo_app_after(60);
+            app.update(Action::Resize(width, height));
+            app.update(Action::Command(Command::DeadLetters));
+            let screen = app.dlq_screen();
+            let strip = layout(&app, (width, height))
+                .demo
+                .unwrap_or_else(|| panic!("no demo strip at {width}×{height}"));
+            let (pane, notice) = dlq_areas(dlq_body(screen));
+            // The box, then its notice line, then the strip: nothing drawn twice.
+            assert_eq!(notice.y, pane.bottom());
+            assert_eq!(notice.bottom(), strip.y, "at {width}×{height}");
+            // The page asked of Redis is what the box shows.
+            assert_eq!(dlq_list_rows(screen), pane.height as usize - 3);
+        }
+        // Without the demo the box goes down to the status bar.
+        let app = app_after(5);
+        let body = dlq_body(app.dlq_screen());
+        assert_eq!(body.bottom(), 23);
+    }
+
+    #[test]
+    fn the_workers_pane_is_as_large_as_its_list_within_limits() {
+        // Wide dashboard: beside the charts, at most 45 % of the width.
+        let mut app = app_after(5);
+        app.update(Action::Resize(200, 50));
+        let areas = layout(&app, (200, 50));
+        let workers = areas.workers.unwrap_or_default();
+        let charts = areas.charts.unwrap_or_default();
+        assert!(
+            workers.width <= 90 && workers.width >= SIDE_MIN,
+            "{workers:?}"
+        );
+        assert_eq!(charts.width + workers.width, 200);
+        // Queue view: the charts take the whole width; under them the advisor and the
+        // queue's workers, as tall as the advisor needs (not 45 % of the screen).
+        app.update(Action::Command(Command::Focus));
+        assert!(app.queue_view());
+        let areas = layout(&app, (200, 50));
+        let charts = areas.charts.unwrap_or_default();
+        let workers = areas.workers.unwrap_or_default();
+        assert_eq!(charts.width, 200);
+        assert_eq!(workers.height, ADVISOR_LINES + 2);
+        assert!(workers.y >= charts.bottom());
+        // Without the advisor the pane is as tall as its list: border, header, workers.
+        app.update(Action::Command(Command::ToggleAdvisor));
+        let listed = app.worker_rows().len() as u16;
+        assert!(listed > 0);
+        let areas = layout(&app, (200, 50));
+        assert_eq!(areas.workers.map(|w| w.height), Some(2 + 1 + listed));
+        assert_eq!(areas.advisor, None);
+    }
 }

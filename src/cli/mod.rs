@@ -139,11 +139,24 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "QTOP_LOG", value_name = "FILE")]
     pub log_file: Option<PathBuf>,
 
-    /// A command that scales your workers, run without a shell with {n} replaced by the
-    /// worker count: offered by the dashboard's advisor (after a confirmation) and run on
-    /// each of the demo's autoscale decisions. Never with --read-only
-    #[arg(long, global = true, env = "QTOP_SCALE_CMD", value_name = "'CMD {n}'", value_parser = parse_scale_cmd)]
+    // The help is built by scale_cmd_help(): clap reads `{n}` in help text as a line break.
+    #[arg(long, global = true, env = "QTOP_SCALE_CMD", value_name = "'CMD {n}'", value_parser = parse_scale_cmd, help = scale_cmd_help())]
     pub scale_cmd: Option<crate::actions::scale_cmd::ScaleCommand>,
+}
+
+/// `--scale-cmd`'s help. Clap turns every `{n}` of a help text into a line break and has no
+/// escape for it, so the `n` is styled as a literal: the style's escape codes keep the
+/// braces apart from it while clap lays the text out, and are dropped (or shown as bold)
+/// when it prints. Users read `{n}`.
+fn scale_cmd_help() -> clap::builder::StyledStr {
+    let literal = clap::builder::styling::Style::new().bold();
+    let n = format!("{{{literal}n{literal:#}}}");
+    format!(
+        "A command that scales your workers, run without a shell with {n} replaced by the \
+         worker count: offered by the dashboard's advisor (after a confirmation) and run on \
+         each of the demo's autoscale decisions. Never with --read-only"
+    )
+    .into()
 }
 
 /// Settings of the interactive dashboard (`qtop` with no subcommand).
@@ -305,6 +318,21 @@ mod tests {
         assert_eq!(argv, ["kubectl", "scale", "--replicas=3"]);
         // A template without {n} is refused when parsing, not when first used.
         assert!(Cli::try_parse_from(["qtop", "--scale-cmd", "scale up"]).is_err());
+    }
+
+    #[test]
+    fn the_scale_cmd_help_shows_its_placeholder() {
+        use clap::CommandFactory;
+        for help in [
+            Cli::command().render_help().to_string(),
+            Cli::command().render_long_help().to_string(),
+        ] {
+            let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                flat.contains("run without a shell with {n} replaced by the worker count"),
+                "{help}"
+            );
+        }
     }
 
     #[test]

@@ -173,8 +173,9 @@ fn write_queues(out: &mut impl Write, doc: &SnapshotDoc) -> std::io::Result<()> 
             line.push_str(&format!("{:<8} ", q.system.name()));
         }
         line.push_str(&format!(
-            "{:<24} {:>8} {:>6} {:>7} {:>7}",
-            name,
+            "{} {:>8} {:>6} {:>7} {:>7}",
+            // Padded by display width: a CJK or emoji name lines up like an ASCII one.
+            crate::text::pad(&name, 24),
             n(q.counts.waiting),
             n(q.counts.active),
             n(q.counts.delayed),

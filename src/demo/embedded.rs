@@ -11,6 +11,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use rustix::process::{kill_process, Pid, Signal};
 use tempfile::TempDir;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -118,12 +119,12 @@ impl EmbeddedRedis {
             }
             sleep(Duration::from_millis(10));
         }
-        if let Some(pid) = self.pid {
-            // No libc (unsafe is forbidden): the kill(1) command.
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .stderr(Stdio::null())
-                .status();
+        if let Some(pid) = self
+            .pid
+            .and_then(|p| i32::try_from(p).ok())
+            .and_then(Pid::from_raw)
+        {
+            let _ = kill_process(pid, Signal::KILL);
         }
         let _ = guard.kill();
         let _ = guard.wait();

@@ -17,11 +17,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
-use super::format;
 use super::theme::Theme;
 use crate::app::advisor::{AdvisorView, ScaleCmdState};
+use crate::app::format;
 use crate::app::App;
 use crate::model::capacity::Bottleneck;
+use crate::text;
 
 fn figures(view: &AdvisorView, theme: Theme) -> Vec<Line<'static>> {
     let a = &view.advice;
@@ -138,7 +139,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .into_iter()
         .map(|line| {
             let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
-            if text.chars().count() <= width {
+            if text::width(&text) <= width {
                 line
             } else {
                 let style = line.spans.first().map(|s| s.style).unwrap_or_default();

@@ -10,13 +10,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType};
 use ratatui::Frame;
 
-use super::format;
 use super::theme::Theme;
+use crate::app::chart_data::{downsampled, smooth_over, smoothed};
+use crate::app::format;
 use crate::app::App;
-use crate::model::series::{smoothed, Point, Window};
-
-/// Rate charts show trailing means over this long when buckets are shorter.
-const SMOOTH_MS: i64 = 5_000;
+use crate::model::series::{Point, Window};
 
 /// How a chart line reads its value from a bucket.
 type ReadPoint = fn(&Point) -> Option<f64>;
@@ -108,11 +106,15 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, kind: ChartKind)
     let now = app.view_now_ms();
     let mut window = series.window(now, window_ms);
     // Rates from 1-second buckets jitter with poll timing; chart them as 5 s means.
-    let smooth_over = (SMOOTH_MS / window.step_ms.max(1)).max(1) as usize;
+    let smooth_over = smooth_over(window.step_ms);
     let smoothing = smooth_over > 1 && matches!(kind, ChartKind::Throughput | ChartKind::Errors);
     if smoothing {
         window.points = smoothed(&window.points, smooth_over);
     }
+    // One point per plotted column (two per cell) at most: more draw a zigzag, not a line.
+    let inner = Block::default().borders(Borders::ALL).inner(area);
+    let plot_width = inner.width.saturating_sub(7).max(1) as usize;
+    let window = downsampled(&window, plot_width * 2);
     let lines = kind.lines();
     let all: Vec<Vec<Vec<(f64, f64)>>> = lines
         .iter()
@@ -132,11 +134,12 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, kind: ChartKind)
     let mut datasets = Vec::new();
     // Last line first, so the first (p50, in, backlog) is drawn on top and stays visible.
     for (index, segs) in all.iter().enumerate().rev() {
-        // Without colour, lines differ by their dots.
+        // Quadrant blocks (2×2 per cell, gapless) draw solid lines where braille draws
+        // scattered dots. Without colour, lines differ by their texture.
         let marker = if theme.color {
-            Marker::Braille
+            Marker::Quadrant
         } else {
-            [Marker::Braille, Marker::Dot, Marker::Block][index % 3]
+            [Marker::Quadrant, Marker::Dot, Marker::Braille][index % 3]
         };
         for seg in segs {
             let dataset = Dataset::default()

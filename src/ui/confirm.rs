@@ -9,17 +9,16 @@ use ratatui::Frame;
 use super::centered;
 use super::theme::Theme;
 use crate::app::App;
+use crate::text;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let Some(confirm) = &app.confirm else {
         return;
     };
     let question = format!("{}? y/N", confirm.question);
-    let width = (question.chars().count() as u16 + 4)
-        .max(20)
-        .min(area.width);
+    let width = (text::width(&question) as u16 + 4).max(20).min(area.width);
     let inner = width.saturating_sub(2).max(1);
-    let lines = (question.chars().count() as u16).div_ceil(inner).max(1);
+    let lines = (text::width(&question) as u16).div_ceil(inner).max(1);
     let popup = centered(area, width, lines + 4);
     frame.render_widget(Clear, popup);
     let text = vec![

@@ -6,8 +6,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
+use super::centered;
 use super::theme::Theme;
-use super::{centered, format};
+use crate::app::format;
 use crate::app::App;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {

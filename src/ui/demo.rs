@@ -11,10 +11,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::format;
 use super::theme::Theme;
 use crate::app::demo::DemoState;
+use crate::app::format;
 use crate::app::App;
+use crate::text;
 
 /// The demo's settings and counters on one line: the long form when it fits in `width`,
 /// else a compact one.
@@ -40,7 +41,7 @@ pub fn status_text(demo: &DemoState, width: usize) -> String {
          poison {poison} · produced {produced} · dups {dups} · autoscale {autoscale}",
         status.concurrency
     );
-    if long.chars().count() <= width {
+    if text::width(&long) <= width {
         return long;
     }
     // Autoscale first: it is what a presenter toggles and must never be cut.

@@ -18,7 +18,8 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::theme::Theme;
-use super::{confirm, dlq_detail, dlq_groups, dlq_list, format};
+use super::{confirm, dlq_detail, dlq_groups, dlq_list};
+use crate::app::format;
 use crate::app::{App, Mode};
 
 pub fn render(frame: &mut Frame, body: Rect, app: &App, theme: Theme) {

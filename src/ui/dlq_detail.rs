@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
-use super::format;
 use super::theme::Theme;
 use crate::app::dlq_text::LineKind;
+use crate::app::format;
 use crate::app::App;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {

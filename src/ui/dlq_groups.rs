@@ -8,8 +8,9 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
-use super::format;
 use super::theme::Theme;
+use crate::app::columns::{self, Cut, Sizing, GAP};
+use crate::app::format;
 use crate::app::App;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
@@ -57,59 +58,68 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     } else {
         (11, "%m-%d %H:%M")
     };
-    let widths = [6, time_width, time_width];
-    let fixed: u16 = widths.iter().map(|w| w + 1).sum();
-    let rest = inner.saturating_sub(fixed).max(2);
-    // The normalised reason, and on wide screens a real example beside it.
-    let (reason_width, example_width) = if wide {
-        (rest / 2, rest - rest / 2 - 1)
-    } else {
-        (rest, 0)
-    };
+    // The normalised reason, and on wide screens a real example beside it: the reason
+    // takes at most half of what the counts and times leave.
+    let rest = inner.saturating_sub(6 + 2 * time_width + 4 * GAP);
     let mut titles = vec!["COUNT", "FIRST SEEN", "LAST SEEN", "REASON"];
+    let mut sizings = vec![
+        Sizing::new(6, 6, 0, Cut::End).right(),
+        Sizing::new(time_width, time_width, 3, Cut::End),
+        Sizing::new(time_width, time_width, 2, Cut::End),
+        Sizing::new(
+            10,
+            if wide { (rest / 2).max(10) } else { u16::MAX },
+            1,
+            Cut::Words,
+        ),
+    ];
     if wide {
         titles.push("EXAMPLE");
+        sizings.push(Sizing::new(10, u16::MAX, 4, Cut::Words));
     }
+    let texts: Vec<Vec<String>> = groups
+        .iter()
+        .map(|group| {
+            let mut cells = vec![
+                format::count(group.count),
+                app.zone.format(group.first_seen, pattern),
+                app.zone.format(group.last_seen, pattern),
+                group.reason.clone(),
+            ];
+            if wide {
+                cells.push(group.example.clone());
+            }
+            cells
+        })
+        .collect();
+    let fitted = columns::fit_texts(&titles, &sizings, &texts, inner);
     let header = Row::new(
-        titles
-            .into_iter()
-            .map(|t| Cell::from(Span::styled(t, theme.title()))),
+        fitted
+            .titles
+            .iter()
+            .map(|t| Cell::from(Span::styled(t.clone(), theme.title()))),
     );
     let height = area.height.saturating_sub(3) as usize;
     let skip = (dl.group_row + 1).saturating_sub(height);
-    let rows = groups
-        .iter()
+    let rows = fitted
+        .rows
+        .into_iter()
         .enumerate()
         .skip(skip)
         .take(height)
-        .map(|(i, group)| {
+        .map(|(i, cells)| {
             let style = if i == dl.group_row {
                 theme.selected(true)
             } else {
                 Style::default()
             };
-            let mut cells = vec![
-                Cell::from(format!("{:>6}", format::count(group.count))),
-                Cell::from(app.zone.format(group.first_seen, pattern)),
-                Cell::from(app.zone.format(group.last_seen, pattern)),
-                Cell::from(format::fit(&group.reason, reason_width as usize)),
-            ];
-            if wide {
-                cells.push(Cell::from(format::fit(
-                    &group.example,
-                    example_width as usize,
-                )));
-            }
-            Row::new(cells).style(style)
+            Row::new(cells.into_iter().map(Cell::from)).style(style)
         });
-    let mut constraints: Vec<Constraint> = widths.iter().map(|&w| Constraint::Length(w)).collect();
-    constraints.push(Constraint::Length(reason_width));
-    if wide {
-        constraints.push(Constraint::Length(example_width));
-    }
+    let constraints = fitted.columns.iter().map(|&(_, w)| Constraint::Length(w));
     frame.render_widget(
         Table::new(rows, constraints)
             .header(header)
+            .column_spacing(GAP)
             .block(block)
             .flex(ratatui::layout::Flex::Start),
         area,

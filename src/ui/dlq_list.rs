@@ -7,11 +7,11 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
-use super::format;
 use super::theme::Theme;
+use crate::app::columns::{self, Cut, Sizing, GAP};
 use crate::app::dlq::DeadLetters;
+use crate::app::format;
 use crate::app::App;
-use crate::model::failures::FailedJob;
 
 /// `dead letters · billing · 1–20 of 4312 · filter "card" (this page): 3 · 2 marked`
 pub fn title(dl: &DeadLetters) -> String {
@@ -80,43 +80,64 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     } else {
         "%m-%d %H:%M:%S"
     };
-    let widths = [1, 8, 12, time_width, 6, 3];
-    let fixed: u16 = widths.iter().map(|w| w + 1).sum();
-    let reason_width = inner.saturating_sub(fixed).max(1);
-    let header = Row::new(
-        ["", "ID", "NAME", "FAILED AT", "AGE", "ATT", "REASON"]
-            .into_iter()
-            .map(|t| Cell::from(Span::styled(t, theme.title()))),
-    );
-    let row_of = |(i, job): (usize, &&FailedJob)| {
-        let mark = if dl.marks.contains(&job.id) {
-            "✓"
-        } else {
-            " "
-        };
-        let mut style = Style::default();
-        if i == dl.row {
-            style = theme.selected(true);
-        }
-        Row::new(vec![
-            Cell::from(Span::styled(mark, theme.good())),
-            Cell::from(format::fit(&job.id, 8)),
-            Cell::from(format::fit(&job.name, 12)),
-            Cell::from(app.zone.format(job.finished_on, pattern)),
-            Cell::from(age(app, job.finished_on)),
-            Cell::from(format!("{:>3}", job.attempts_made)),
-            Cell::from(format::fit(job.reason_line(), reason_width as usize)),
-        ])
-        .style(style)
-    };
-    let rows = shown.iter().enumerate().map(row_of);
-    let constraints = widths
+    // By priority: the mark, the id, the reason (at least 10, and all the room left), the
+    // name, the time, its age, the attempts.
+    let sizings = [
+        Sizing::new(1, 1, 0, Cut::End),
+        Sizing::new(4, 16, 1, Cut::Middle),
+        Sizing::new(6, 20, 3, Cut::End),
+        Sizing::new(time_width, time_width, 4, Cut::End),
+        Sizing::new(6, 6, 5, Cut::End),
+        Sizing::new(3, 3, 6, Cut::End).right(),
+        Sizing::new(10, u16::MAX, 2, Cut::Words),
+    ];
+    let texts: Vec<Vec<String>> = shown
         .iter()
-        .map(|&w| Constraint::Length(w))
-        .chain([Constraint::Length(reason_width)]);
+        .map(|job| {
+            let marked = dl.marks.contains(&job.id);
+            vec![
+                if marked { "✓" } else { " " }.to_string(),
+                job.id.clone(),
+                job.name.clone(),
+                app.zone.format(job.finished_on, pattern),
+                age(app, job.finished_on),
+                job.attempts_made.to_string(),
+                job.reason_line().to_string(),
+            ]
+        })
+        .collect();
+    let titles = ["", "ID", "NAME", "FAILED AT", "AGE", "ATT", "REASON"];
+    let fitted = columns::fit_texts(&titles, &sizings, &texts, inner);
+    let header = Row::new(
+        fitted
+            .titles
+            .iter()
+            .map(|t| Cell::from(Span::styled(t.clone(), theme.title()))),
+    );
+    let rows = fitted.rows.into_iter().enumerate().map(|(i, cells)| {
+        let style = if i == dl.row {
+            theme.selected(true)
+        } else {
+            Style::default()
+        };
+        // The mark in green; every other cell plain.
+        let cells = cells
+            .into_iter()
+            .zip(&fitted.columns)
+            .map(|(text, &(c, _))| {
+                if c == 0 {
+                    Cell::from(Span::styled(text, theme.good()))
+                } else {
+                    Cell::from(text)
+                }
+            });
+        Row::new(cells).style(style)
+    });
+    let constraints = fitted.columns.iter().map(|&(_, w)| Constraint::Length(w));
     frame.render_widget(
         Table::new(rows, constraints)
             .header(header)
+            .column_spacing(GAP)
             .block(block)
             .flex(ratatui::layout::Flex::Start),
         area,

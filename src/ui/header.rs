@@ -8,10 +8,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::format;
 use super::theme::Theme;
+use crate::app::format;
 use crate::app::{App, Connection};
 use crate::model::ClusterReading;
+use crate::text;
 
 fn interval(app: &App) -> String {
     let ms = app.interval.as_millis() as i64;
@@ -124,7 +125,7 @@ pub fn line(app: &App, theme: Theme, width: u16) -> Line<'static> {
     let sep = " │ ";
     let total = |parts: &[(u8, Span)]| {
         parts.iter().map(|(_, s)| s.width()).sum::<usize>()
-            + parts.len().saturating_sub(1) * sep.chars().count()
+            + parts.len().saturating_sub(1) * text::width(sep)
     };
     while total(&parts) > width as usize && parts.len() > 1 {
         let Some(worst) = parts

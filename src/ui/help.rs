@@ -7,10 +7,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
+use super::centered;
 use super::theme::Theme;
-use super::{centered, format};
+use crate::app::format;
 use crate::app::keymap::Entry;
 use crate::app::{App, Mode};
+use crate::text;
 
 /// Lines after the keys: an empty one, the mouse, how to close.
 const FOOTER: usize = 3;
@@ -27,14 +29,14 @@ fn screen(app: &App) -> Mode {
 fn entry_lines(app: &App, entries: &[Entry], width: usize, theme: Theme) -> Vec<Line<'static>> {
     let key_width = entries
         .iter()
-        .map(|e| e.keys.chars().count())
+        .map(|e| text::width(&e.keys))
         .max()
         .unwrap_or(0);
     entries
         .iter()
         .map(|e| {
             let keys = format!(" {:<key_width$}  ", e.keys);
-            let room = width.saturating_sub(keys.chars().count());
+            let room = width.saturating_sub(text::width(&keys));
             match app.unavailable(e.command) {
                 Some(why) => Line::from(vec![
                     Span::styled(keys, theme.dim()),

@@ -29,7 +29,6 @@ pub mod dlq;
 pub mod dlq_detail;
 pub mod dlq_groups;
 pub mod dlq_list;
-pub mod format;
 pub mod header;
 pub mod help;
 pub mod markers;
@@ -55,12 +54,9 @@ pub fn render(frame: &mut Frame, app: &App) {
     let areas = layout(app, (area.width, area.height));
     header::render(frame, areas.header, app, theme);
     status::render(frame, areas.status, app, theme);
-    let body = Rect::new(
-        area.x,
-        areas.header.bottom(),
-        area.width,
-        areas.status.y.saturating_sub(areas.header.bottom()),
-    );
+    // Between the header and the demo strip (or the status bar): the same rectangle the app
+    // pages the dead-letter list by.
+    let body = crate::app::layout::dlq_body(app.dlq_screen());
     if crate::app::is_dlq_mode(app.screen()) {
         dlq::render(frame, body, app, theme);
     } else if !app.has_data {
@@ -129,3 +125,6 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
         h,
     )
 }
+
+#[cfg(test)]
+mod tests_width;

@@ -9,79 +9,102 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
-use super::format;
 use super::theme::Theme;
+use crate::app::columns::{self, Cut, Sizing, GAP};
+use crate::app::format;
 use crate::app::rows::{Column, QueueRow};
 use crate::app::{App, Pane};
 use crate::model::State;
+use crate::text;
 
-/// Columns in the order they are given up when space runs out (last goes first).
-const PRIORITY: [Column; 15] = [
-    Column::Name,
-    Column::Waiting,
-    Column::Active,
-    Column::AddedPerS,
-    Column::CompletedPerS,
-    Column::Workers,
-    Column::Node,
-    Column::ErrorRate,
-    Column::OldestWait,
-    Column::Failed,
-    Column::P99,
-    Column::Delayed,
-    Column::Prioritized,
-    Column::Paused,
-    Column::Completed,
-];
-
-const NAME_MIN: u16 = 10;
-
-fn width(column: Column, name_width: u16) -> u16 {
+/// How each column is sized and which go first when the terminal is narrow (the highest
+/// priority numbers): names from their content, cut in the middle; numbers at a width that
+/// holds every value `format` gives (`12.3k`, `11m59s`), one more for a sort arrow.
+fn sizing(column: Column) -> Sizing {
+    let number = |width: u16, priority: u8| Sizing::new(width, width + 1, priority, Cut::End);
     match column {
-        Column::Name => name_width,
-        Column::Paused => 5,
-        Column::Workers => 4,
-        Column::ErrorRate | Column::Active => 5,
-        Column::OldestWait => 6,
-        Column::Node => 15,
-        _ => 6,
+        Column::Name => Sizing::new(NAME_MIN, 32, 0, Cut::Middle),
+        Column::Waiting => number(6, 1),
+        Column::Active => number(5, 2),
+        Column::AddedPerS => number(6, 3),
+        Column::CompletedPerS => number(6, 4),
+        Column::Workers => number(4, 5),
+        Column::Node => Sizing::new(9, 21, 6, Cut::Middle),
+        Column::ErrorRate => number(5, 7),
+        Column::OldestWait => number(6, 8),
+        Column::Failed => number(6, 9),
+        Column::P99 => number(6, 10),
+        Column::Delayed => number(6, 11),
+        Column::Prioritized => number(6, 12),
+        Column::Paused => number(5, 13),
+        Column::Completed => number(6, 14),
     }
 }
 
-/// The columns that fit in `inner_width`, in display order, with names `name_width` wide
-/// (a readable name beats the least important numbers). `Node` only on a cluster.
-pub fn fitting_columns(inner_width: u16, name_width: u16, cluster: bool) -> Vec<Column> {
-    let mut chosen: Vec<Column> = Vec::new();
-    let mut used: u16 = 0;
-    for column in PRIORITY {
-        if column == Column::Node && !cluster {
-            continue;
-        }
-        let w = width(column, name_width) + u16::from(!chosen.is_empty());
-        if used + w > inner_width && !chosen.is_empty() {
-            continue;
-        }
-        used += w;
-        chosen.push(column);
-    }
-    Column::ALL
+const NAME_MIN: u16 = 10;
+/// After a name whose keys could not all be read.
+const PROBLEMS: &str = " !";
+
+/// The columns shown in `inner_width` with their widths, in display order. `Node` only on
+/// a cluster.
+pub fn fitting_columns(app: &App, inner_width: u16) -> Vec<(Column, u16)> {
+    let columns: Vec<Column> = Column::ALL
+        .into_iter()
+        .filter(|&c| c != Column::Node || app.cluster.is_some())
+        .collect();
+    let rows: Vec<&QueueRow> = app
+        .visible
         .iter()
-        .copied()
-        .filter(|c| chosen.contains(c))
+        .filter_map(|&i| app.view.rows.get(i))
+        .collect();
+    let wanted: Vec<u16> = columns
+        .iter()
+        .map(|&c| {
+            let content = rows.iter().map(|r| match c {
+                Column::Name => {
+                    text::width(&r.label()) + if r.problems > 0 { PROBLEMS.len() } else { 0 }
+                }
+                Column::Node => text::width(r.node.as_deref().unwrap_or("?")),
+                _ => 0,
+            });
+            let content = content.max().unwrap_or(0) as u16;
+            content.max(text::width(&column_title(app, c)) as u16)
+        })
+        .collect();
+    let sizings: Vec<Sizing> = columns.iter().map(|&c| sizing(c)).collect();
+    columns::widths(&sizings, &wanted, inner_width)
+        .into_iter()
+        .zip(columns)
+        .filter_map(|(w, c)| w.map(|w| (c, w)))
         .collect()
 }
 
-fn cell(row: &QueueRow, column: Column, theme: Theme) -> Cell<'static> {
+/// A column's title, with the sort arrow on the sorted one.
+fn column_title(app: &App, column: Column) -> String {
+    let mut title = column.title().to_string();
+    if column == app.sort.column {
+        title.push(if app.sort.descending { '↓' } else { '↑' });
+    }
+    title
+}
+
+fn cell(row: &QueueRow, column: Column, width: u16, theme: Theme) -> Cell<'static> {
     let counts = row.counts;
-    let styled = |text: String, style: Style| Cell::from(Span::styled(text, style));
-    let plain = |text: String| Cell::from(text);
+    let fit = |text: String| sizing(column).cell(&text, width);
+    let styled = |text: String, style: Style| Cell::from(Span::styled(fit(text), style));
+    let plain = |text: String| Cell::from(fit(text));
     match column {
         Column::Name => {
-            let mut spans = vec![Span::raw(row.label())];
             if row.problems > 0 {
-                spans.push(Span::styled(" !", theme.bad()));
+                let room = width.saturating_sub(PROBLEMS.len() as u16);
+                let name = sizing(column).cell(&row.label(), room);
+                Cell::from(Line::from(vec![
+                    Span::raw(name),
+                    Span::styled(PROBLEMS, theme.bad()),
+                ]))
+            } else {
+                plain(row.label())
             }
-            Cell::from(Line::from(spans))
         }
         Column::Waiting => {
             let text = format::opt_count(counts.and_then(|c| c.waiting));
@@ -139,10 +162,7 @@ fn cell(row: &QueueRow, column: Column, theme: Theme) -> Cell<'static> {
             row.p99_processing_ms
                 .map_or("-".into(), |ms| format::millis(ms as f64)),
         ),
-        Column::Node => styled(
-            format::fit(row.node.as_deref().unwrap_or("?"), 15),
-            theme.dim(),
-        ),
+        Column::Node => styled(row.node.as_deref().unwrap_or("?").into(), theme.dim()),
         Column::Workers => {
             if row.unconsumed() {
                 styled("0 !".into(), theme.bad())
@@ -173,17 +193,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             format::fit(&title, area.width.saturating_sub(2) as usize),
             theme.title(),
         ));
-    let inner_width = area.width.saturating_sub(2);
-    // Names as wide as the longest (within reason), never narrower than NAME_MIN.
-    let longest = app
-        .visible
-        .iter()
-        .filter_map(|&i| app.view.rows.get(i))
-        .map(|r| r.label().chars().count() as u16 + 2)
-        .max()
-        .unwrap_or(NAME_MIN);
-    let wanted_name = longest.clamp(NAME_MIN, 32);
-    let columns = fitting_columns(inner_width, wanted_name, app.cluster.is_some());
+    let columns = fitting_columns(app, area.width.saturating_sub(2));
     if app.visible.is_empty() {
         let text = if app.view.rows.is_empty() && app.cluster.is_some() {
             "no BullMQ queues found on this Redis Cluster (every master is scanned; BullMQ on a \
@@ -201,12 +211,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         );
         return;
     }
-    let header = Row::new(columns.iter().map(|&c| {
-        let mut title = c.title().to_string();
-        if c == app.sort.column {
-            title.push(if app.sort.descending { '↓' } else { '↑' });
-        }
-        Cell::from(Span::styled(title, theme.title()))
+    let header = Row::new(columns.iter().map(|&(c, w)| {
+        Cell::from(Span::styled(
+            text::fit(&column_title(app, c), w as usize),
+            theme.title(),
+        ))
     }));
     let height = area.height.saturating_sub(3) as usize;
     let selected = app.selected_index();
@@ -225,20 +234,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             if Some(position) == selected {
                 style = style.patch(theme.selected(focused));
             }
-            Some(Row::new(columns.iter().map(|&c| cell(row, c, theme))).style(style))
+            Some(Row::new(columns.iter().map(|&(c, w)| cell(row, c, w, theme))).style(style))
         });
     // Spare width is left on the right rather than stretching the numbers apart.
-    let others: u16 = columns
-        .iter()
-        .filter(|&&c| c != Column::Name)
-        .map(|&c| width(c, 0) + 1)
-        .sum();
-    let name_width = wanted_name.min(inner_width.saturating_sub(others).max(NAME_MIN));
-    let widths = columns
-        .iter()
-        .map(|&c| Constraint::Length(width(c, name_width)));
+    let widths = columns.iter().map(|&(_, w)| Constraint::Length(w));
     let table = Table::new(rows, widths)
         .header(header)
+        .column_spacing(GAP)
         .block(block)
         .flex(ratatui::layout::Flex::Start);
     frame.render_widget(table, area);

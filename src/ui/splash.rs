@@ -6,8 +6,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
+use super::centered;
 use super::theme::Theme;
-use super::{centered, format};
+use crate::app::format;
 use crate::app::{App, Connection};
 
 fn countdown(app: &App, retry_at_ms: i64) -> String {

@@ -7,9 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::format;
 use super::theme::Theme;
+use crate::app::format;
 use crate::app::{App, Mode};
+use crate::text;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let mut spans: Vec<Span> = Vec::new();
@@ -25,7 +26,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
     // Whole key/label pairs only: a pair that does not fit is left out, not cut.
     let width = area.width as usize;
-    let mut used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let mut used: usize = spans.iter().map(|s| text::width(&s.content)).sum();
     for entry in app.keymap.status(app.mode) {
         let key = format!(" {} ", entry.keys);
         // Unavailable keys stay visible, dimmed, with the reason.
@@ -37,7 +38,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             ),
             None => (format!(" {} ", entry.text), theme.key(), Style::default()),
         };
-        let needed = key.chars().count() + label.chars().count();
+        let needed = text::width(&key) + text::width(&label);
         if used + needed > width {
             break;
         }
@@ -63,8 +64,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     if !app.filter.is_empty() && app.mode != Mode::Filter {
         right = format!(" /{}{right}", app.filter);
     }
-    if used + right.chars().count() < width {
-        spans.push(Span::raw(" ".repeat(width - used - right.chars().count())));
+    if used + text::width(&right) < width {
+        spans.push(Span::raw(" ".repeat(width - used - text::width(&right))));
         spans.push(Span::styled(right, theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

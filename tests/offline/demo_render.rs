@@ -41,8 +41,8 @@ fn demo_queue_view_with_advisor_and_autoscale_160x48() {
         app.update(Action::Source(qtop::source::SourceEvent::Report(report)));
     }
     let screen = render_to_string(&app, 160, 48);
-    // Too close to the kill for its full label: the decision's glyph marks it.
-    assert!(screen.contains("k   A│"), "{screen}");
+    // The decision's full label beside the kill, as the demo guide writes it.
+    assert!(screen.contains("k    A2→6│"), "{screen}");
     assert!(screen.contains("autoscale 2 → 6 workers"), "{screen}");
     insta::assert_snapshot!(screen);
 }

@@ -1,4 +1,5 @@
-//! Short human forms for numbers, rates and durations; `-` for unknown, never `0`.
+//! Short human forms for numbers, rates and durations; `-` for unknown, never `0`. Shared
+//! by the panes (`ui`) and the tables laid out here (cells are sized from these texts).
 
 /// `999`, `1.2k`, `34k`, `5.6M`.
 pub fn count(n: u64) -> String {
@@ -63,18 +64,9 @@ pub fn window(ms: i64) -> String {
     }
 }
 
-/// Cut `text` to `width` characters, marking the cut with `…`.
-pub fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut out: String = text.chars().take(width - 1).collect();
-    out.push('…');
-    out
-}
+/// Cut `text` to `width` terminal columns (a CJK character or an emoji takes two), marking
+/// the cut with `…`.
+pub use crate::text::fit;
 
 #[cfg(test)]
 mod tests {
@@ -100,5 +92,8 @@ mod tests {
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("ab", 4), "ab");
         assert_eq!(fit("ab", 0), "");
+        // Display columns, not chars: each of 队, 列 and 📦 takes two.
+        assert_eq!(fit("队列-📦", 7), "队列-📦");
+        assert_eq!(fit("队列-📦", 5), "队列…");
     }
 }

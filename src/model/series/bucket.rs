@@ -1,0 +1,88 @@
+//! One bucket of a series being filled: the highest gauges, the counter increases (for
+//! rates) and the latency histograms of the jobs that finished in it.
+//!
+//! The histograms are here alone so that changing how chart latencies are recorded is a
+//! change to this file only.
+
+use hdrhistogram::Histogram;
+
+use super::{Percentiles, Point, Sample};
+
+/// Counter increases since the previous sample.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Delta {
+    pub dt_ms: i64,
+    pub added: u64,
+    pub completed: u64,
+    pub failed: u64,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Acc {
+    backlog: u64,
+    active: u64,
+    rates: Option<Delta>,
+    pub wait: Option<Histogram<u32>>,
+    pub processing: Option<Histogram<u32>>,
+}
+
+fn record_into(slot: &mut Option<Histogram<u32>>, value_ms: u64) {
+    if slot.is_none() {
+        *slot = Histogram::new(2).ok().map(|mut h| {
+            h.auto(true);
+            h
+        });
+    }
+    if let Some(histogram) = slot {
+        histogram.saturating_record(value_ms.clamp(1, 86_400_000));
+    }
+}
+
+fn percentiles(histogram: &Option<Histogram<u32>>) -> Option<Percentiles> {
+    let h = histogram.as_ref().filter(|h| !h.is_empty())?;
+    Some(Percentiles {
+        p50: h.value_at_quantile(0.50) as f32,
+        p90: h.value_at_quantile(0.90) as f32,
+        p99: h.value_at_quantile(0.99) as f32,
+    })
+}
+
+impl Acc {
+    pub fn add(&mut self, sample: &Sample, delta: Option<Delta>) {
+        self.backlog = self.backlog.max(sample.backlog);
+        self.active = self.active.max(sample.active);
+        if let Some(d) = delta {
+            let r = self.rates.get_or_insert_with(Delta::default);
+            r.dt_ms += d.dt_ms;
+            r.added += d.added;
+            r.completed += d.completed;
+            r.failed += d.failed;
+        }
+        for timing in sample.timings {
+            if let Some(ms) = timing.wait_ms {
+                record_into(&mut self.wait, ms);
+            }
+            if let Some(ms) = timing.processing_ms {
+                record_into(&mut self.processing, ms);
+            }
+        }
+    }
+
+    pub fn point(&self) -> Point {
+        let rate = |n: u64, d: &Delta| (d.dt_ms > 0).then(|| n as f32 * 1000.0 / d.dt_ms as f32);
+        let finished = self.rates.map(|d| d.completed + d.failed).unwrap_or(0);
+        Point {
+            backlog: self.backlog as f32,
+            active: self.active as f32,
+            added_per_s: self.rates.as_ref().and_then(|d| rate(d.added, d)),
+            completed_per_s: self.rates.as_ref().and_then(|d| rate(d.completed, d)),
+            failed_per_s: self.rates.as_ref().and_then(|d| rate(d.failed, d)),
+            error_rate: self
+                .rates
+                .filter(|_| finished > 0)
+                .map(|d| d.failed as f32 / finished as f32),
+            wait_ms: percentiles(&self.wait),
+            processing_ms: percentiles(&self.processing),
+        }
+    }
+}
