@@ -12,7 +12,7 @@ use crate::cli::{DlqAction, DlqArgs, GlobalArgs, Selector};
 use crate::model::clock::Zone;
 use crate::model::failures::{group_failures, FailedJob, Payload};
 use crate::model::{QueueKey, System};
-use crate::source::dead_letters::{DeadLetterReader, BATCH, DEFAULT_MAX_PAYLOAD};
+use crate::source::dead_letters::{DeadLetterReader, DlqSet, BATCH, DEFAULT_MAX_PAYLOAD};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -36,7 +36,8 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<()> {
     if writer.is_some() {
         dead_letters::check_supported(&queue)?;
     }
-    let mut conn = DeadLetterReader::open(&target, &queue, TIMEOUT).await?;
+    let set = args.set;
+    let mut conn = DeadLetterReader::open_set(&target, &queue, set, TIMEOUT).await?;
     match (&args.action, writer) {
         (
             DlqAction::List {
@@ -63,7 +64,7 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<()> {
                 selector,
                 *yes,
                 *json,
-                Act::Retry,
+                (Act::Retry, set),
             )
             .await
         }
@@ -82,7 +83,7 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<()> {
                 selector,
                 *yes,
                 *json,
-                Act::Delete,
+                (Act::Delete, set),
             )
             .await
         }
@@ -113,6 +114,11 @@ fn the_queue(global: &GlobalArgs) -> Result<QueueKey> {
     };
     let prefix = match system {
         System::Bullmq => crate::cli::first_prefix(global),
+        System::Sidekiq => global
+            .sidekiq_namespaces
+            .first()
+            .cloned()
+            .unwrap_or_default(),
         _ => String::new(),
     };
     Ok(QueueKey::new(system, prefix, name))
@@ -293,7 +299,7 @@ async fn act(
     selector: &Selector,
     yes: bool,
     json: bool,
-    what: Act,
+    (what, set): (Act, DlqSet),
 ) -> Result<()> {
     let verb = what.verb();
     if selector.all {
@@ -304,8 +310,8 @@ async fn act(
             total > 0,
         )?;
         let done = match what {
-            Act::Retry => dead_letters::retry_all(writer, queue).await?,
-            Act::Delete => dead_letters::delete_all(writer, queue).await?,
+            Act::Retry => dead_letters::retry_all_in(writer, queue, set).await?,
+            Act::Delete => dead_letters::delete_all_in(writer, queue, set).await?,
         };
         let outcome = Outcome {
             requested: total,
@@ -331,8 +337,8 @@ async fn act(
         )?;
     }
     let outcome = match what {
-        Act::Retry => dead_letters::retry_jobs(writer, queue, &ids).await?,
-        Act::Delete => dead_letters::delete_jobs(writer, queue, &ids).await?,
+        Act::Retry => dead_letters::retry_jobs_in(writer, queue, set, &ids).await?,
+        Act::Delete => dead_letters::delete_jobs_in(writer, queue, set, &ids).await?,
     };
     report(&outcome, what.past(), json)?;
     if !outcome.skipped.is_empty() {
