@@ -77,7 +77,10 @@ async fn sidekiq_control(
     let keys = crate::source::sidekiq::Keys::new(worker.prefix.clone());
     let (signal, effect) = match control {
         WorkerControl::Quiet => ("TSTP", "stops fetching jobs and finishes the running ones"),
-        _ => ("TERM", "shuts down (jobs still running after its -t timeout go back to their queue)"),
+        _ => (
+            "TERM",
+            "shuts down (jobs still running after its -t timeout go back to their queue)",
+        ),
     };
     super::sidekiq::signal(writer, &keys, &worker.name, signal).await?;
     Ok(ControlOutcome {

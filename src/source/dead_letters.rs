@@ -11,8 +11,8 @@ use redis::aio::MultiplexedConnection;
 use redis::RedisResult;
 
 use super::bullmq::{self, QueueId};
-use super::sidekiq::{self, JobSet, Keys};
 use super::connect::{ConnectError, RedisTarget};
+use super::sidekiq::{self, JobSet, Keys};
 use crate::model::failures::{FailedJob, FailedJobDetail, FailedPage};
 use crate::model::{QueueKey, System};
 
@@ -106,10 +106,9 @@ impl DeadLetterReader {
                     DlqSet::Dead => JobSet::Dead,
                     DlqSet::Retry => JobSet::Retry,
                 };
-                let conn = super::link::connect_for_key(target, &keys.set(set), timeout, |_| {
-                    Ok(())
-                })
-                .await?;
+                let conn =
+                    super::link::connect_for_key(target, &keys.set(set), timeout, |_| Ok(()))
+                        .await?;
                 Ok(Self {
                     conn,
                     queue: Queue::Sidekiq {

@@ -16,10 +16,7 @@ use crate::source::sidekiq::{JobSet, Keys};
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn connect(writer: &Writer, key: &str) -> Result<MultiplexedConnection> {
-    Ok(
-        crate::source::link::connect_for_key(writer.target(), key, TIMEOUT, |_| Ok(()))
-            .await?,
-    )
+    Ok(crate::source::link::connect_for_key(writer.target(), key, TIMEOUT, |_| Ok(())).await?)
 }
 
 /// `Process#quiet!` (`TSTP`) or `#stop!` (`TERM`): MULTI { LPUSH `<identity>-signals`
@@ -101,7 +98,11 @@ async fn retry_entry(
     let mut take = redis::pipe();
     take.atomic();
     take.cmd("ZRANGEBYSCORE").arg(&key).arg(score).arg(score);
-    take.cmd("ZREMRANGEBYSCORE").arg(&key).arg(score).arg(score).ignore();
+    take.cmd("ZREMRANGEBYSCORE")
+        .arg(&key)
+        .arg(score)
+        .arg(score)
+        .ignore();
     let (members,): (Vec<Vec<u8>>,) = take.query_async(conn).await?;
     let jid = entry.jid().unwrap_or_default();
     let (matched, others): (Vec<Vec<u8>>, Vec<Vec<u8>>) = if members.len() == 1 {
@@ -135,7 +136,10 @@ async fn retry_entry(
         }
         None => {
             push.cmd("SADD").arg(keys.queues()).arg(&queue).ignore();
-            push.cmd("LPUSH").arg(keys.queue(&queue)).arg(&json).ignore();
+            push.cmd("LPUSH")
+                .arg(keys.queue(&queue))
+                .arg(&json)
+                .ignore();
         }
     }
     let () = push.query_async(conn).await?;
@@ -159,7 +163,10 @@ pub async fn act_on(
     };
     for id in ids {
         let Some(entry) = found.iter().find(|e| e.jid() == Some(id.as_str())) else {
-            outcome.skip(id, format!("not in the {} set of queue {queue}", set.name()));
+            outcome.skip(
+                id,
+                format!("not in the {} set of queue {queue}", set.name()),
+            );
             continue;
         };
         let done = if retry {

@@ -96,7 +96,9 @@ pub fn summary(set: JobSet, entry: &Entry) -> FailedJob {
         id: job.jid.clone().unwrap_or_default(),
         name: job.class.clone(),
         failed_reason: reason,
-        attempts_made: job.retry_count.map_or(u64::from(job.failed_at_ms.is_some()), |n| n + 1),
+        attempts_made: job
+            .retry_count
+            .map_or(u64::from(job.failed_at_ms.is_some()), |n| n + 1),
         // The dead set's score is the time of death; a retry's is its next attempt.
         finished_on: match set {
             JobSet::Dead => score_ms,
@@ -151,7 +153,10 @@ pub async fn find(
 ) -> RedisResult<Vec<Entry>> {
     let mut found = Vec::new();
     walk(conn, keys, set, queue, |entry| {
-        if entry.jid().is_some_and(|jid| ids.iter().any(|id| id == jid)) {
+        if entry
+            .jid()
+            .is_some_and(|jid| ids.iter().any(|id| id == jid))
+        {
             found.push(entry);
         }
         true
@@ -181,12 +186,21 @@ pub async fn detail(
         Err(_) => (Vec::new(), true),
     };
     let (data, opts) = if size > max_payload {
-        (Payload::TooLarge { bytes: size }, Payload::TooLarge { bytes: size })
+        (
+            Payload::TooLarge { bytes: size },
+            Payload::TooLarge { bytes: size },
+        )
     } else {
-        let args = job.args.as_ref().map_or(Payload::Missing, |args| Payload::Json {
-            text: args.to_string(),
-        });
-        (args, super::super::bullmq::dlq::classify_payload(&entry.member))
+        let args = job
+            .args
+            .as_ref()
+            .map_or(Payload::Missing, |args| Payload::Json {
+                text: args.to_string(),
+            });
+        (
+            args,
+            super::super::bullmq::dlq::classify_payload(&entry.member),
+        )
     };
     Ok(Some(FailedJobDetail {
         job: summary(set, &entry),
@@ -214,7 +228,10 @@ pub async fn export<W: Write + ?Sized>(
         let summary = summary(set, &entry);
         let job: Value = serde_json::from_slice(&entry.member)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&entry.member).into()));
-        let backtrace = entry.job.as_ref().and_then(|j| j.backtrace().ok().flatten());
+        let backtrace = entry
+            .job
+            .as_ref()
+            .and_then(|j| j.backtrace().ok().flatten());
         let line = json!({
             "id": summary.id,
             "name": summary.name,

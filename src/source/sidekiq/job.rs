@@ -213,8 +213,18 @@ mod tests {
         ];
         for case in cases {
             let job = Job::parse(case.json.as_bytes()).unwrap_or_default();
-            assert_eq!(job.enqueued_at_ms, Some(case.enqueued_ms), "{}", case.version);
-            assert_eq!(job.failed_at_ms, Some(1_796_365_724_000), "{}", case.version);
+            assert_eq!(
+                job.enqueued_at_ms,
+                Some(case.enqueued_ms),
+                "{}",
+                case.version
+            );
+            assert_eq!(
+                job.failed_at_ms,
+                Some(1_796_365_724_000),
+                "{}",
+                case.version
+            );
             assert_eq!(job.class, case.class, "{}", case.version);
             assert_eq!(job.queue.as_deref(), Some("mail"), "{}", case.version);
             let lines = job.backtrace().unwrap_or_default().unwrap_or_default();
@@ -225,7 +235,14 @@ mod tests {
 
     #[test]
     fn garbage_never_panics_and_says_what_is_wrong() {
-        for text in ["", "null", "[1,2]", "{", "\"x\"", "{\"enqueued_at\":\"soon\"}"] {
+        for text in [
+            "",
+            "null",
+            "[1,2]",
+            "{",
+            "\"x\"",
+            "{\"enqueued_at\":\"soon\"}",
+        ] {
             let job = Job::parse(text.as_bytes());
             assert!(job.is_none() || job.is_some_and(|j| j.enqueued_at_ms.is_none()));
         }

@@ -16,13 +16,23 @@ pub const STALE_AFTER_S: f64 = 60.0;
 
 /// The heartbeat fields read, in this order (`concurrency` is a field of its own since
 /// 8.1.2; before, it is inside `info`).
-const FIELDS: [&str; 7] = ["info", "busy", "beat", "quiet", "rss", "rtt_us", "concurrency"];
+const FIELDS: [&str; 7] = [
+    "info",
+    "busy",
+    "beat",
+    "quiet",
+    "rss",
+    "rtt_us",
+    "concurrency",
+];
 
 /// Commands per process: HMGET of the heartbeat, HGETALL of `:work` and of `:workers`.
 pub const COMMANDS: usize = 3;
 
 pub fn push_process(pipe: &mut Pipeline, keys: &Keys, identity: &str) {
-    pipe.cmd("HMGET").arg(keys.process(identity)).arg(&FIELDS[..]);
+    pipe.cmd("HMGET")
+        .arg(keys.process(identity))
+        .arg(&FIELDS[..]);
     pipe.cmd("HGETALL").arg(keys.work(identity));
     pipe.cmd("HGETALL").arg(keys.workers_legacy(identity));
 }
@@ -77,7 +87,11 @@ pub fn parse_process(
     let queues: Vec<String> = info
         .get("queues")
         .and_then(Json::as_array)
-        .map(|qs| qs.iter().filter_map(|q| q.as_str().map(str::to_string)).collect())
+        .map(|qs| {
+            qs.iter()
+                .filter_map(|q| q.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     let host = info
         .get("hostname")
@@ -186,17 +200,29 @@ mod tests {
         let cases = [
             Case {
                 version: "6.4 (:workers)",
-                replies: vec![hmget(info_6, None), Value::Array(vec![]), work("slow", payload_6)],
+                replies: vec![
+                    hmget(info_6, None),
+                    Value::Array(vec![]),
+                    work("slow", payload_6),
+                ],
                 concurrency: 3,
             },
             Case {
                 version: "7.x (:work)",
-                replies: vec![hmget(info_6, None), work("slow", payload_6), Value::Array(vec![])],
+                replies: vec![
+                    hmget(info_6, None),
+                    work("slow", payload_6),
+                    Value::Array(vec![]),
+                ],
                 concurrency: 3,
             },
             Case {
                 version: "8.1.2+ (concurrency field, int ms)",
-                replies: vec![hmget(info_8, Some("5")), work("slow", payload_8), Value::Nil],
+                replies: vec![
+                    hmget(info_8, Some("5")),
+                    work("slow", payload_8),
+                    Value::Nil,
+                ],
                 concurrency: 5,
             },
         ];

@@ -358,11 +358,13 @@ fn take_round1(
         *at += 1;
         reply
     };
-    let mut r1 = Round1::default();
-    r1.queues_card = next().and_then(as_i64);
-    r1.identities = strings(next());
-    r1.processed = counter(next());
-    r1.failed = counter(next());
+    let mut r1 = Round1 {
+        queues_card: next().and_then(as_i64),
+        identities: strings(next()),
+        processed: counter(next()),
+        failed: counter(next()),
+        ..Round1::default()
+    };
     if r1.processed.is_none() || r1.failed.is_none() {
         r1.problems
             .push("stat:processed or stat:failed is not a number".to_string());
@@ -523,10 +525,13 @@ fn finish(install: &mut Install, r1: &mut Round1) -> (Vec<QueueReading>, Vec<Wor
                     (Some(run), Some(enqueued)) => Some((run - enqueued).max(0) as u64),
                     _ => None,
                 };
-                timings.entry(work.queue.clone()).or_default().push(JobTiming {
-                    wait_ms,
-                    processing_ms: None,
-                });
+                timings
+                    .entry(work.queue.clone())
+                    .or_default()
+                    .push(JobTiming {
+                        wait_ms,
+                        processing_ms: None,
+                    });
             }
             running.insert(id);
         }
@@ -547,7 +552,13 @@ fn finish(install: &mut Install, r1: &mut Round1) -> (Vec<QueueReading>, Vec<Wor
         let active_now = active.get(name.as_str()).copied().unwrap_or(0);
         let arrived_failures: u64 = [JobSet::Retry, JobSet::Dead]
             .iter()
-            .map(|s| install.sets[set_index(*s)].arrived.get(name).copied().unwrap_or(0))
+            .map(|s| {
+                install.sets[set_index(*s)]
+                    .arrived
+                    .get(name)
+                    .copied()
+                    .unwrap_or(0)
+            })
             .sum();
         let queue_timings = timings.remove(name).unwrap_or_default();
         let backlog = waiting + active_now;
@@ -595,10 +606,6 @@ fn finish(install: &mut Install, r1: &mut Round1) -> (Vec<QueueReading>, Vec<Wor
         reading.rate_source = source;
     }
     install.polled = true;
-    let workers = r1
-        .processes
-        .drain(..)
-        .map(|p| p.worker)
-        .collect::<Vec<_>>();
+    let workers = r1.processes.drain(..).map(|p| p.worker).collect::<Vec<_>>();
     (readings, workers)
 }

@@ -132,7 +132,7 @@ impl SetMirror {
         let mut plan = ReadPlan::default();
         let mut budget = READ_BUDGET;
         let mut rank = 0u64;
-        let reconcile = (self.polls % RECONCILE_EVERY == 0 && !self.buckets.is_empty())
+        let reconcile = (self.polls.is_multiple_of(RECONCILE_EVERY) && !self.buckets.is_empty())
             .then(|| (self.polls / RECONCILE_EVERY) as usize % self.buckets.len());
         for (i, bucket) in self.buckets.iter().enumerate() {
             let Some(counted) = bucket.counted else {
@@ -168,7 +168,11 @@ impl SetMirror {
         let mut n = plan.reads.len();
         for (_, ranks) in &plan.probes {
             for rank in ranks {
-                pipe.cmd("ZRANGE").arg(key).arg(rank).arg(rank).arg("WITHSCORES");
+                pipe.cmd("ZRANGE")
+                    .arg(key)
+                    .arg(rank)
+                    .arg(rank)
+                    .arg("WITHSCORES");
             }
             n += ranks.len();
         }
@@ -217,8 +221,7 @@ impl SetMirror {
             .collect();
         let mut entries = Vec::with_capacity(items.len() / 2);
         for pair in items.chunks_exact(2) {
-            let (Value::BulkString(member), Some(score)) = (&pair[0], parse_score(&pair[1]))
-            else {
+            let (Value::BulkString(member), Some(score)) = (&pair[0], parse_score(&pair[1])) else {
                 continue;
             };
             let hash = member_hash(member);
@@ -251,7 +254,11 @@ impl SetMirror {
 
     /// Split bucket `i` at the probed scores (those strictly inside its range, distinct).
     fn split(&mut self, i: usize, mut scores: Vec<f64>) {
-        let lo = if i == 0 { f64::NEG_INFINITY } else { self.bounds[i - 1] };
+        let lo = if i == 0 {
+            f64::NEG_INFINITY
+        } else {
+            self.bounds[i - 1]
+        };
         let hi = self.bounds.get(i).copied().unwrap_or(f64::INFINITY);
         scores.retain(|s| s.is_finite() && *s > lo && *s < hi);
         scores.sort_by(f64::total_cmp);
@@ -360,7 +367,7 @@ mod tests {
     /// A sorted set held in memory, answering the mirror's commands as Redis would.
     struct FakeSet(Vec<(f64, String)>);
 
-    fn bound(text: &str, lower: bool) -> (f64, bool) {
+    fn bound(text: &str) -> (f64, bool) {
         let (text, open) = match text.strip_prefix('(') {
             Some(rest) => (rest, true),
             None => (text, false),
@@ -368,7 +375,7 @@ mod tests {
         let x = match text {
             "-inf" => f64::NEG_INFINITY,
             "+inf" => f64::INFINITY,
-            other => other.parse().unwrap_or(if lower { 0.0 } else { 0.0 }),
+            other => other.parse().unwrap_or(0.0),
         };
         (x, open)
     }
@@ -391,8 +398,8 @@ mod tests {
                         })
                         .collect();
                     let inside = |lo: &str, hi: &str| {
-                        let (lo, lo_open) = bound(lo, true);
-                        let (hi, hi_open) = bound(hi, false);
+                        let (lo, lo_open) = bound(lo);
+                        let (hi, hi_open) = bound(hi);
                         self.0
                             .iter()
                             .filter(|(s, _)| {
@@ -459,7 +466,12 @@ mod tests {
     fn counts_per_queue_follow_adds_removals_and_big_sets() {
         let mut set = FakeSet(
             (0..10_000)
-                .map(|n| (1000.0 + n as f64, job(if n % 4 == 0 { "a" } else { "b" }, n)))
+                .map(|n| {
+                    (
+                        1000.0 + n as f64,
+                        job(if n % 4 == 0 { "a" } else { "b" }, n),
+                    )
+                })
                 .collect(),
         );
         let mut mirror = SetMirror::new();
