@@ -12,6 +12,9 @@
 //!    processes.
 //!
 //! A Redis without Sidekiq costs one `EXISTS` per key kind every 5 s, between polls.
+//!
+//! (Longer than most files: each round trip's `push_*` and `take_*` halves must agree on
+//! the order of replies, so they are kept side by side.)
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};

@@ -7,7 +7,8 @@
 //! too large is split at scores probed with `ZRANGE r r WITHSCORES`, so a set of 100,000
 //! retries is first read a few thousand jobs per poll, never at once. A change that keeps a
 //! bucket's count (one job out, one in, same range, same interval) is caught by re-reading
-//! one bucket in turn every [`RECONCILE_EVERY`] polls.
+//! one bucket in turn every [`RECONCILE_EVERY`] polls. (Half of this file is its tests,
+//! against a sorted set held in memory.)
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
