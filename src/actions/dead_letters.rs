@@ -10,6 +10,8 @@ use serde::Serialize;
 use super::{bullmq, Writer};
 use crate::model::{QueueKey, System};
 use crate::source::bullmq::QueueId;
+use crate::source::dead_letters::DlqSet;
+use crate::source::sidekiq::{JobSet, Keys};
 
 /// What a bulk action did. JSON field names are part of the CLI's output contract.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -45,22 +47,55 @@ fn bull(key: &QueueKey) -> QueueId {
     QueueId::new(key.prefix.clone(), key.name.clone())
 }
 
+/// Sidekiq's keys and job set for a queue's `set`.
+fn sidekiq(key: &QueueKey, set: DlqSet) -> (Keys, JobSet) {
+    let job_set = match set {
+        DlqSet::Dead => JobSet::Dead,
+        DlqSet::Retry => JobSet::Retry,
+    };
+    (Keys::new(key.prefix.clone()), job_set)
+}
+
 /// Put these dead letters back to run, as the system's own retry does.
 pub async fn retry_jobs(
     writer: &Writer,
     key: &QueueKey,
     ids: &[String],
 ) -> anyhow::Result<Outcome> {
+    retry_jobs_in(writer, key, DlqSet::Dead, ids).await
+}
+
+/// The same for one of the queue's failure sets (`DlqSet::Retry`: Sidekiq's retry set).
+pub async fn retry_jobs_in(
+    writer: &Writer,
+    key: &QueueKey,
+    set: DlqSet,
+    ids: &[String],
+) -> anyhow::Result<Outcome> {
+    check_set(key, set)?;
     match key.system {
         System::Bullmq => bullmq::dlq::retry_jobs(writer, &bull(key), ids).await,
+        System::Sidekiq => {
+            let (keys, set) = sidekiq(key, set);
+            super::sidekiq::act_on(writer, &keys, set, &key.name, ids, true).await
+        }
         _ => Err(unsupported(key)),
     }
 }
 
 /// Put every dead letter back to run. Returns how many moved.
 pub async fn retry_all(writer: &Writer, key: &QueueKey) -> anyhow::Result<u64> {
+    retry_all_in(writer, key, DlqSet::Dead).await
+}
+
+pub async fn retry_all_in(writer: &Writer, key: &QueueKey, set: DlqSet) -> anyhow::Result<u64> {
+    check_set(key, set)?;
     match key.system {
         System::Bullmq => bullmq::dlq::retry_all(writer, &bull(key)).await,
+        System::Sidekiq => {
+            let (keys, set) = sidekiq(key, set);
+            super::sidekiq::act_on_all(writer, &keys, set, &key.name, true).await
+        }
         _ => Err(unsupported(key)),
     }
 }
@@ -71,16 +106,39 @@ pub async fn delete_jobs(
     key: &QueueKey,
     ids: &[String],
 ) -> anyhow::Result<Outcome> {
+    delete_jobs_in(writer, key, DlqSet::Dead, ids).await
+}
+
+pub async fn delete_jobs_in(
+    writer: &Writer,
+    key: &QueueKey,
+    set: DlqSet,
+    ids: &[String],
+) -> anyhow::Result<Outcome> {
+    check_set(key, set)?;
     match key.system {
         System::Bullmq => bullmq::dlq::delete_jobs(writer, &bull(key), ids).await,
+        System::Sidekiq => {
+            let (keys, set) = sidekiq(key, set);
+            super::sidekiq::act_on(writer, &keys, set, &key.name, ids, false).await
+        }
         _ => Err(unsupported(key)),
     }
 }
 
 /// Delete every dead letter. Returns how many.
 pub async fn delete_all(writer: &Writer, key: &QueueKey) -> anyhow::Result<u64> {
+    delete_all_in(writer, key, DlqSet::Dead).await
+}
+
+pub async fn delete_all_in(writer: &Writer, key: &QueueKey, set: DlqSet) -> anyhow::Result<u64> {
+    check_set(key, set)?;
     match key.system {
         System::Bullmq => bullmq::dlq::delete_all(writer, &bull(key)).await,
+        System::Sidekiq => {
+            let (keys, set) = sidekiq(key, set);
+            super::sidekiq::act_on_all(writer, &keys, set, &key.name, false).await
+        }
         _ => Err(unsupported(key)),
     }
 }
@@ -88,7 +146,15 @@ pub async fn delete_all(writer: &Writer, key: &QueueKey) -> anyhow::Result<u64> 
 /// Refuse early, with the reason, a system whose dead letters qtop cannot change.
 pub fn check_supported(key: &QueueKey) -> anyhow::Result<()> {
     match key.system {
-        System::Bullmq => Ok(()),
+        System::Bullmq | System::Sidekiq => Ok(()),
         _ => bail!(unsupported(key)),
     }
+}
+
+/// Only Sidekiq has a retry set.
+fn check_set(key: &QueueKey, set: DlqSet) -> anyhow::Result<()> {
+    if set == DlqSet::Retry && key.system != System::Sidekiq {
+        bail!("{} keeps no retry set", key.system);
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@ pub mod bullmq;
 pub mod dead_letters;
 pub mod dlq_op;
 pub mod scale_cmd;
+pub mod sidekiq;
 pub mod workers;
 
 use ::bullmq::options::{QueueOptions, RedisConnectionOptions, TlsCerts};
@@ -53,6 +54,11 @@ impl Writer {
             });
         }
         Ok(Self { target })
+    }
+
+    /// Where writes go.
+    pub fn target(&self) -> &RedisTarget {
+        &self.target
     }
 
     /// A bullmq-official queue handle for `queue`. (Constructing one records

@@ -55,13 +55,43 @@ pub async fn control(
     if let Some(why) = refusal(worker, control) {
         bail!(why);
     }
-    let _ = (writer, by);
+    if worker.system == System::Sidekiq {
+        return sidekiq_control(writer, worker, control).await;
+    }
+    let _ = by;
     bail!(
         "qtop cannot control {} workers yet ({} {})",
         worker.system,
         control.name(),
         display_name(worker)
     )
+}
+
+/// `Process#quiet!` / `#stop!`: the process acts at its next heartbeat (5 s in 6.x, 10 s
+/// from 7.0).
+async fn sidekiq_control(
+    writer: &Writer,
+    worker: &WorkerInfo,
+    control: WorkerControl,
+) -> anyhow::Result<ControlOutcome> {
+    let keys = crate::source::sidekiq::Keys::new(worker.prefix.clone());
+    let (signal, effect) = match control {
+        WorkerControl::Quiet => ("TSTP", "stops fetching jobs and finishes the running ones"),
+        _ => (
+            "TERM",
+            "shuts down (jobs still running after its -t timeout go back to their queue)",
+        ),
+    };
+    super::sidekiq::signal(writer, &keys, &worker.name, signal).await?;
+    Ok(ControlOutcome {
+        worker: worker.name.clone(),
+        system: worker.system,
+        control,
+        message: format!(
+            "{signal} queued for {}: it {effect} at its next heartbeat, within 10 s",
+            worker.name
+        ),
+    })
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub fn poller_config(global: &GlobalArgs) -> PollerConfig {
     PollerConfig {
         systems: global.systems.clone(),
         prefixes: global.prefixes.clone(),
+        sidekiq_namespaces: global.sidekiq_namespaces.clone(),
         queues: global.queues.clone(),
         ..PollerConfig::default()
     }

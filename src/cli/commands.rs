@@ -125,6 +125,10 @@ pub struct AdviseArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct DlqArgs {
+    /// Which set: `dead` (the dead letters: BullMQ's failed set, Sidekiq's dead set) or
+    /// `retry` (Sidekiq's retry set: failed attempts that will run again)
+    #[arg(long, default_value = "dead", value_parser = |s: &str| s.parse::<crate::source::dead_letters::DlqSet>())]
+    pub set: crate::source::dead_letters::DlqSet,
     #[command(subcommand)]
     pub action: DlqAction,
 }

@@ -107,6 +107,11 @@ pub struct GlobalArgs {
     )]
     pub prefixes: Vec<String>,
 
+    /// Sidekiq apps that wrap their client in redis-namespace: read the keys under NAME:
+    /// (repeatable; give '' for the keys without a namespace too). Default: no namespace
+    #[arg(long = "sidekiq-namespace", global = true, value_name = "NAME")]
+    pub sidekiq_namespaces: Vec<String>,
+
     /// Watch only this queue (repeatable); without it, queues are discovered with SCAN
     #[arg(long = "queue", global = true, value_name = "NAME")]
     pub queues: Vec<String>,

@@ -17,6 +17,22 @@ pub struct FailedJob {
     pub finished_on: Option<i64>,
     pub timestamp: Option<i64>,
     pub processed_on: Option<i64>,
+    /// Sidekiq: the exception's class and message (`failed_reason` is `Class: message`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    /// Sidekiq: `retry_count` (0 after the first failure; `attempts_made` is one more).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_count: Option<u64>,
+    /// Sidekiq: epoch ms of the first failure and of the latest retry's failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retried_at: Option<i64>,
+    /// Sidekiq's retry set: epoch ms of the next attempt (the entry's score).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_retry_at: Option<i64>,
 }
 
 impl FailedJob {

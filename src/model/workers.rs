@@ -76,6 +76,9 @@ pub struct WorkerInfo {
     /// The system's own word for its state (`busy`, `idle`, `quiet`, `suspended`…).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// Resident memory in KB, where the worker reports it (Sidekiq's `rss`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rss_kb: Option<u64>,
     /// Its heartbeat is older than the system's own expiry: probably gone.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub stale: bool,

@@ -11,6 +11,8 @@ pub struct PollerConfig {
     pub systems: Vec<System>,
     /// BullMQ key prefixes (`--prefix`).
     pub prefixes: Vec<String>,
+    /// Sidekiq `redis-namespace` names (`--sidekiq-namespace`); empty: no namespace.
+    pub sidekiq_namespaces: Vec<String>,
     /// Explicit queue names: no discovery when given.
     pub queues: Vec<String>,
     pub discovery_every: Duration,
@@ -30,6 +32,7 @@ impl Default for PollerConfig {
         Self {
             systems: Vec::new(),
             prefixes: vec!["bull".to_string()],
+            sidekiq_namespaces: Vec::new(),
             queues: Vec::new(),
             discovery_every: Duration::from_secs(60),
             reconcile_every: 60,

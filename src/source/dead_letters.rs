@@ -12,6 +12,7 @@ use redis::RedisResult;
 
 use super::bullmq::{self, QueueId};
 use super::connect::{ConnectError, RedisTarget};
+use super::sidekiq::{self, JobSet, Keys};
 use crate::model::failures::{FailedJob, FailedJobDetail, FailedPage};
 use crate::model::{QueueKey, System};
 
@@ -23,6 +24,49 @@ pub const DEFAULT_MAX_PAYLOAD: u64 = bullmq::dlq::DEFAULT_MAX_PAYLOAD;
 
 enum Queue {
     Bullmq(QueueId),
+    Sidekiq {
+        keys: Keys,
+        set: JobSet,
+        queue: String,
+    },
+}
+
+/// Which set of a queue's failures: the dead letters (BullMQ's `failed`, Sidekiq's `dead`),
+/// or Sidekiq's retry set (failed attempts that will run again), its second view.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DlqSet {
+    #[default]
+    Dead,
+    Retry,
+}
+
+impl DlqSet {
+    pub fn name(self) -> &'static str {
+        match self {
+            DlqSet::Dead => "dead",
+            DlqSet::Retry => "retry",
+        }
+    }
+}
+
+impl std::str::FromStr for DlqSet {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "dead" | "failed" => Ok(DlqSet::Dead),
+            "retry" => Ok(DlqSet::Retry),
+            other => Err(format!("unknown set '{other}' (dead, retry)")),
+        }
+    }
+}
+
+/// Why a system has no such set.
+pub fn no_such_set(key: &QueueKey, set: DlqSet) -> ConnectError {
+    ConnectError::Other(
+        key.to_string(),
+        format!("{} keeps no {} set", key.system, set.name()),
+    )
 }
 
 /// A connection to read one queue's dead letters.
@@ -45,8 +89,37 @@ impl DeadLetterReader {
         key: &QueueKey,
         timeout: Duration,
     ) -> Result<Self, ConnectError> {
-        match key.system {
-            System::Bullmq => {
+        Self::open_set(target, key, DlqSet::Dead, timeout).await
+    }
+
+    /// The reader of one of the queue's failure sets (`DlqSet::Retry`: Sidekiq only).
+    pub async fn open_set(
+        target: &RedisTarget,
+        key: &QueueKey,
+        set: DlqSet,
+        timeout: Duration,
+    ) -> Result<Self, ConnectError> {
+        match (key.system, set) {
+            (System::Sidekiq, _) => {
+                let keys = Keys::new(key.prefix.clone());
+                let set = match set {
+                    DlqSet::Dead => JobSet::Dead,
+                    DlqSet::Retry => JobSet::Retry,
+                };
+                let conn =
+                    super::link::connect_for_key(target, &keys.set(set), timeout, |_| Ok(()))
+                        .await?;
+                Ok(Self {
+                    conn,
+                    queue: Queue::Sidekiq {
+                        keys,
+                        set,
+                        queue: key.name.clone(),
+                    },
+                })
+            }
+            (System::Bullmq, DlqSet::Retry) => Err(no_such_set(key, set)),
+            (System::Bullmq, DlqSet::Dead) => {
                 let queue = QueueId::new(key.prefix.clone(), key.name.clone());
                 let conn = bullmq::keys::connect_to_queue(target, &queue, timeout).await?;
                 Ok(Self {
@@ -63,6 +136,9 @@ impl DeadLetterReader {
         match &self.queue {
             Queue::Bullmq(queue) => {
                 bullmq::dlq::failed_page(&mut self.conn, queue, offset, limit).await
+            }
+            Queue::Sidekiq { keys, set, queue } => {
+                sidekiq::dlq::page(&mut self.conn, keys, *set, queue, offset, limit).await
             }
         }
     }
@@ -81,6 +157,9 @@ impl DeadLetterReader {
         match &self.queue {
             Queue::Bullmq(queue) => {
                 bullmq::dlq::failed_detail(&mut self.conn, queue, id, max_payload).await
+            }
+            Queue::Sidekiq { keys, set, queue } => {
+                sidekiq::dlq::detail(&mut self.conn, keys, *set, queue, id, max_payload).await
             }
         }
     }
@@ -125,6 +204,9 @@ impl DeadLetterReader {
         match &self.queue {
             Queue::Bullmq(queue) => {
                 bullmq::dlq_export::export_failed(&mut self.conn, queue, sink).await
+            }
+            Queue::Sidekiq { keys, set, queue } => {
+                sidekiq::dlq::export(&mut self.conn, keys, *set, queue, sink).await
             }
         }
     }

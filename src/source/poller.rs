@@ -14,11 +14,13 @@ use super::bullmq::{BullReader, QueueId};
 use super::config::PollerConfig;
 use super::conn::Conn;
 use super::connect::{ConnectError, RedisTarget};
+use super::sidekiq::SidekiqReader;
 use crate::model::{PollReport, PollStats, System};
 
 pub struct Poller {
     conn: Conn,
     bullmq: Option<BullReader>,
+    sidekiq: Option<SidekiqReader>,
 }
 
 impl Poller {
@@ -28,6 +30,9 @@ impl Poller {
             bullmq: config
                 .reads(System::Bullmq)
                 .then(|| BullReader::new(config.clone())),
+            sidekiq: config
+                .reads(System::Sidekiq)
+                .then(|| SidekiqReader::new(config.clone())),
             conn,
         }
     }
@@ -55,6 +60,9 @@ impl Poller {
         if let Some(reader) = self.bullmq.as_mut() {
             reader.reconnected();
         }
+        if let Some(reader) = self.sidekiq.as_mut() {
+            reader.reconnected();
+        }
         Ok(())
     }
 
@@ -69,12 +77,18 @@ impl Poller {
         if let Some(reader) = self.bullmq.as_mut() {
             reader.discover(&mut self.conn).await?;
         }
+        if let Some(reader) = self.sidekiq.as_mut() {
+            reader.discover(&mut self.conn).await?;
+        }
         Ok(())
     }
 
     /// Advance the periodic discovery passes by one step (called between polls).
     pub async fn discovery_step(&mut self) -> Result<(), ConnectError> {
         if let Some(reader) = self.bullmq.as_mut() {
+            reader.discovery_step(&mut self.conn).await?;
+        }
+        if let Some(reader) = self.sidekiq.as_mut() {
             reader.discovery_step(&mut self.conn).await?;
         }
         Ok(())
@@ -113,6 +127,10 @@ impl Poller {
             .bullmq
             .as_ref()
             .is_some_and(BullReader::needs_discovery)
+            || self
+                .sidekiq
+                .as_ref()
+                .is_some_and(SidekiqReader::needs_discovery)
         {
             self.discover().await?;
         }
@@ -121,6 +139,9 @@ impl Poller {
         let started = Instant::now();
         let mut report = PollReport::default();
         if let Some(reader) = self.bullmq.as_mut() {
+            reader.poll(&mut self.conn, &mut report).await?;
+        }
+        if let Some(reader) = self.sidekiq.as_mut() {
             reader.poll(&mut self.conn, &mut report).await?;
         }
         let cost = self.conn.take_cost();

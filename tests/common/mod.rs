@@ -30,6 +30,7 @@ mod qtop;
 mod redis_server;
 mod resp;
 pub mod schema;
+pub mod sidekiq;
 mod tmux;
 mod wait;
 

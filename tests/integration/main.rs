@@ -27,5 +27,6 @@ mod monitor_bullmq;
 mod monitor_tolerance;
 mod python_interop;
 mod read_only;
+mod sidekiq;
 mod tls;
 mod toolbox;

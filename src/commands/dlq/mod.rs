@@ -42,7 +42,8 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<()> {
     if writer.is_some() {
         dead_letters::check_supported(&queue)?;
     }
-    let mut conn = DeadLetterReader::open(&target, &queue, TIMEOUT).await?;
+    let set = args.set;
+    let mut conn = DeadLetterReader::open_set(&target, &queue, set, TIMEOUT).await?;
     match (&args.action, writer) {
         (
             DlqAction::List {
@@ -69,7 +70,7 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<()> {
                 selector,
                 *yes,
                 *json,
-                Act::Retry,
+                (Act::Retry, set),
             )
             .await
         }
@@ -88,7 +89,7 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<()> {
                 selector,
                 *yes,
                 *json,
-                Act::Delete,
+                (Act::Delete, set),
             )
             .await
         }
@@ -119,6 +120,11 @@ fn the_queue(global: &GlobalArgs) -> Result<QueueKey> {
     };
     let prefix = match system {
         System::Bullmq => crate::cli::first_prefix(global),
+        System::Sidekiq => global
+            .sidekiq_namespaces
+            .first()
+            .cloned()
+            .unwrap_or_default(),
         _ => String::new(),
     };
     Ok(QueueKey::new(system, prefix, name))

@@ -10,7 +10,7 @@ use crate::actions::Writer;
 use crate::cli::Selector;
 use crate::commands::confirm;
 use crate::model::QueueKey;
-use crate::source::dead_letters::DeadLetterReader;
+use crate::source::dead_letters::{DeadLetterReader, DlqSet};
 
 #[derive(Clone, Copy)]
 pub(super) enum Act {
@@ -41,7 +41,7 @@ pub(super) async fn act(
     selector: &Selector,
     yes: bool,
     json: bool,
-    what: Act,
+    (what, set): (Act, DlqSet),
 ) -> Result<()> {
     let verb = what.verb();
     if selector.all {
@@ -52,8 +52,8 @@ pub(super) async fn act(
             total > 0,
         )?;
         let done = match what {
-            Act::Retry => dead_letters::retry_all(writer, queue).await?,
-            Act::Delete => dead_letters::delete_all(writer, queue).await?,
+            Act::Retry => dead_letters::retry_all_in(writer, queue, set).await?,
+            Act::Delete => dead_letters::delete_all_in(writer, queue, set).await?,
         };
         let outcome = Outcome {
             requested: total,
@@ -79,8 +79,8 @@ pub(super) async fn act(
         )?;
     }
     let outcome = match what {
-        Act::Retry => dead_letters::retry_jobs(writer, queue, &ids).await?,
-        Act::Delete => dead_letters::delete_jobs(writer, queue, &ids).await?,
+        Act::Retry => dead_letters::retry_jobs_in(writer, queue, set, &ids).await?,
+        Act::Delete => dead_letters::delete_jobs_in(writer, queue, set, &ids).await?,
     };
     report(&outcome, what.past(), json)?;
     if !outcome.skipped.is_empty() {
