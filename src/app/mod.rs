@@ -30,6 +30,7 @@ pub mod dlq_fixtures;
 #[doc(hidden)]
 pub mod fixtures;
 mod input;
+pub mod job_text;
 pub mod keymap;
 pub mod layout;
 pub mod rows;

@@ -23,6 +23,10 @@ pub enum Command {
     Demo(DemoArgs),
     /// Every system's workers; quiet, stop, grow or shrink one where its system allows it
     Workers(WorkersArgs),
+    /// Any job, not only failed ones: show one (with its flow), search a state's jobs
+    Job(super::JobArgs),
+    /// The queue's job schedulers (and legacy repeatable jobs): schedule, next run, template
+    Schedulers(super::SchedulersArgs),
 }
 
 #[derive(Debug, Clone, Args)]

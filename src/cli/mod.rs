@@ -11,10 +11,12 @@ use clap::{Args, Parser};
 
 mod build;
 mod commands;
+mod jobs;
 mod parse;
 
 pub use build::*;
 pub use commands::*;
+pub use jobs::*;
 pub use parse::*;
 
 #[derive(Debug, Parser)]
