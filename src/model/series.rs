@@ -423,6 +423,7 @@ mod tests {
                 added,
                 completed,
                 failed,
+                ..EventTotals::default()
             }),
             timings: &[],
         }
@@ -563,6 +564,7 @@ mod tests {
                     added: (t * t) as u64,
                     completed: (t * t) as u64,
                     failed: t as u64,
+                    ..EventTotals::default()
                 }),
                 timings: &timings,
             });
