@@ -23,8 +23,10 @@ pub mod dlq;
 mod dlq_actions;
 mod dlq_input;
 pub mod dlq_text;
+pub mod jobs;
 pub use dlq_actions::export_file_name;
 pub use dlq_input::is_dlq_mode;
+pub use jobs::is_jobs_mode;
 #[doc(hidden)]
 pub mod dlq_fixtures;
 #[doc(hidden)]
@@ -46,6 +48,7 @@ use crate::model::clock::Zone;
 use crate::model::series::{Series, SeriesConfig};
 use crate::model::{PollStats, QueueHistory, QueueKey};
 use crate::source::dlq_task::{DlqAnswer, DlqWant};
+use crate::source::job_task::{JobAnswer, JobWant};
 use crate::source::SourceEvent;
 use confirm::Confirm;
 use demo::{DemoCommand, DemoOp, DemoState, EventLog};
@@ -73,6 +76,12 @@ pub enum Mode {
     DeadLetterGroups,
     /// A yes/no question before a bulk or destructive action (`App::confirm`).
     Confirm,
+    /// Typing the id of a job to open; other keys go to the text.
+    JobPrompt,
+    /// One job, any state, with its flow.
+    Job,
+    /// The queue's job schedulers.
+    Schedulers,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,6 +136,13 @@ pub enum Command {
     Export,
     ConfirmYes,
     ConfirmNo,
+    /// Ask for a job id and open that job (`app::jobs`).
+    OpenJob,
+    /// The selected queue's job schedulers.
+    Schedulers,
+    JobIdAccept,
+    JobIdCancel,
+    JobIdBackspace,
 }
 
 impl Command {
@@ -162,6 +178,8 @@ pub enum Action {
     DeadLetters(DlqAnswer),
     /// A dead-letter action finished.
     ActionDone(DlqDone),
+    /// An answer of the job reader task.
+    Jobs(JobAnswer),
 }
 
 /// Work for the event loop.
@@ -177,6 +195,8 @@ pub enum Effect {
     WantDeadLetters(DlqWant),
     /// Run a dead-letter action in a background task; it answers with `ActionDone`.
     DeadLetterAction(DlqRequest),
+    /// Tell the job reader what to read now (newest wins).
+    WantJobs(JobWant),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -239,6 +259,8 @@ pub struct App {
     pub dead_letters: Option<DeadLetters>,
     /// The question `Mode::Confirm` asks.
     pub confirm: Option<Confirm>,
+    /// The job views' state, while one is open.
+    pub jobs: Option<jobs::JobsView>,
     series_config: SeriesConfig,
     tracked: BTreeMap<QueueKey, Tracked>,
     total: Series,
@@ -291,6 +313,7 @@ impl App {
             zone: Zone::Local,
             dead_letters: None,
             confirm: None,
+            jobs: None,
             total: Series::new(&series_config),
             series_config,
             tracked: BTreeMap::new(),
@@ -372,12 +395,14 @@ impl App {
             Action::Source(event) => {
                 let mut effects = self.on_source(event);
                 effects.extend(self.dlq_after_report());
+                effects.extend(self.jobs_after_report());
                 return effects;
             }
             Action::Tick(now_ms) => self.now_ms = now_ms,
             Action::Resize(w, h) => {
                 self.size = (w, h);
                 self.keep_selection_visible();
+                self.jobs_resized();
                 return self.dlq_resized();
             }
             action @ (Action::DemoStatus(_)
@@ -386,6 +411,7 @@ impl App {
             | Action::ScaleCmdDone { .. }) => self.on_task_result(action),
             Action::DeadLetters(answer) => return self.on_dlq_answer(answer),
             Action::ActionDone(done) => return self.on_dlq_done(done),
+            Action::Jobs(answer) => return self.on_jobs_answer(answer),
         }
         Vec::new()
     }

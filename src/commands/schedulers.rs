@@ -8,7 +8,6 @@ use anyhow::{bail, Result};
 use super::one_queue;
 use crate::cli::{GlobalArgs, SchedulersArgs};
 use crate::model::clock::{age_text, Zone};
-use crate::model::failures::Payload;
 use crate::model::schedulers::{SchedulerKind, SchedulerList};
 use crate::source::jobs::JobReader;
 
@@ -90,22 +89,13 @@ pub fn lines(list: &SchedulerList, zone: Zone, now_ms: i64) -> Vec<String> {
             next,
             runs,
             clip(s.name.as_deref().unwrap_or("?"), 20),
-            clip(&data_summary(&s.template_data), 60)
+            clip(&s.data_summary(), 60)
         ));
         for problem in &s.problems {
             out.push(format!("    problem: {problem}"));
         }
     }
     out
-}
-
-/// The template's data on one line.
-pub fn data_summary(data: &Payload) -> String {
-    match data {
-        Payload::Json { text } => text.split_whitespace().collect::<Vec<_>>().join(" "),
-        Payload::Missing => "-".to_string(),
-        other => other.display_text(),
-    }
 }
 
 fn clip(text: &str, width: usize) -> String {

@@ -67,6 +67,17 @@ impl Scheduler {
     }
 }
 
+impl Scheduler {
+    /// The template's data on one line (`-` without one).
+    pub fn data_summary(&self) -> String {
+        match &self.template_data {
+            Payload::Json { text } => text.split_whitespace().collect::<Vec<_>>().join(" "),
+            Payload::Missing => "-".to_string(),
+            other => other.display_text(),
+        }
+    }
+}
+
 /// An interval as `250ms`, `5s`, `1.5s`, `10m`, `2h`, `1d`.
 pub fn every_text(ms: u64) -> String {
     const UNITS: [(u64, &str); 4] = [

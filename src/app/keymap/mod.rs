@@ -11,10 +11,12 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 mod base;
 mod dead_letters;
+mod jobs;
 mod layers;
 
 pub use base::BASE;
 pub use dead_letters::DEAD_LETTERS;
+pub use jobs::JOBS;
 pub use layers::{ADVISOR, DEMO};
 
 use super::{Command, Mode};
@@ -133,7 +135,7 @@ impl Default for Keymap {
 impl Keymap {
     pub fn dashboard() -> Self {
         Self {
-            layers: vec![BASE, DEAD_LETTERS, ADVISOR],
+            layers: vec![BASE, DEAD_LETTERS, ADVISOR, JOBS],
         }
     }
 
