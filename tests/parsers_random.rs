@@ -63,7 +63,7 @@ fn reply_parsers_never_panic() {
         let reply = rng.value(0);
         let _ = parse_xread(&reply);
         let _ = parse_entries(&reply);
-        let _ = parse_job_timing(&reply);
+        let _ = parse_job_timing(&reply, None);
         let replies: Vec<Value> = (0..rng.below(20)).map(|_| rng.value(1)).collect();
         let _ = parse_refresh(&queue, &RefreshPlan::FULL, &replies, None);
     }
@@ -98,7 +98,7 @@ fn extreme_numbers_in_heartbeats_and_jobs_do_not_overflow() {
         Value::BulkString(b"9223372036854775807".to_vec()),
         Value::Nil,
     ]);
-    assert_eq!(parse_job_timing(&reply), Some((None, None)));
+    assert_eq!(parse_job_timing(&reply, None), Some((None, None)));
 }
 
 /// Random RESP2-shaped bytes (type bytes, lengths, CRLFs) through the lean connection's

@@ -7,7 +7,7 @@ use super::{App, Effect, Mode};
 use crate::app::keymap::Keymap;
 use crate::model::advisor::inputs_from;
 use crate::model::autoscale::Observation;
-use crate::model::capacity::{advise, Advice};
+use crate::model::capacity::{advise, Advice, Bottleneck};
 use crate::model::QueueKey;
 
 /// `t`/`T` keep the target wait between these.
@@ -67,14 +67,20 @@ impl App {
             self.target_wait_ms,
         );
         let advice = advise(&inputs);
-        let recommended_workers = advice.recommended_capacity.map(|slots| {
-            let per_worker = if workers > 0 && advice.capacity > 0 {
-                (advice.capacity as f64 / workers as f64).max(1.0)
-            } else {
-                1.0
-            };
-            (slots as f64 / per_worker).ceil().max(1.0) as u32
-        });
+        // Scaling workers is offered only when workers are what limits the queue.
+        let workers_limit = advice.bottleneck == Bottleneck::Workers;
+        let recommended_workers =
+            advice
+                .recommended_capacity
+                .filter(|_| workers_limit)
+                .map(|slots| {
+                    let per_worker = if workers > 0 && advice.capacity > 0 {
+                        (advice.capacity as f64 / workers as f64).max(1.0)
+                    } else {
+                        1.0
+                    };
+                    (slots as f64 / per_worker).ceil().max(1.0) as u32
+                });
         Some(AdvisorView {
             key: key.clone(),
             advice,
@@ -167,11 +173,18 @@ impl App {
             }
             ScaleCmdState::Ready => self.scale_cmd.clone(),
         };
-        let Some(workers) = self.advisor().and_then(|a| a.recommended_workers) else {
-            self.log.push(
-                self.now_ms,
-                "scale-cmd: no recommendation yet (no service time)",
-            );
+        let advisor = self.advisor();
+        let Some(workers) = advisor.as_ref().and_then(|a| a.recommended_workers) else {
+            let why = match advisor.map(|a| a.advice.bottleneck) {
+                Some(Bottleneck::RateLimit) => {
+                    "scale-cmd: not run: the queue's rate limit, not its workers, limits it"
+                }
+                Some(Bottleneck::GlobalConcurrency) => {
+                    "scale-cmd: not run: the queue's global concurrency, not its workers, limits it"
+                }
+                _ => "scale-cmd: no recommendation yet (no service time)",
+            };
+            self.log.push(self.now_ms, why);
             return;
         };
         let command = template.map(|t| t.display(workers)).unwrap_or_default();

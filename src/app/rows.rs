@@ -66,14 +66,63 @@ impl QueueRow {
         }
     }
 
-    /// Work is waiting and nobody is there to take it.
+    /// Work is waiting and nobody is there to take it (on evidence: none listed, or, when
+    /// workers cannot be listed, nothing completing and nothing running).
     pub fn unconsumed(&self) -> bool {
-        self.workers == Some(0) && !self.paused && self.counts.is_some_and(|c| c.backlog() > 0)
+        self.consumer_warning().is_some()
+    }
+
+    /// Why the queue looks unconsumed, saying what is there (ready jobs only: delayed jobs,
+    /// a job scheduler's next run say, are not a backlog nobody takes).
+    pub fn consumer_warning(&self) -> Option<String> {
+        let counts = self.counts?;
+        if self.paused || counts.ready() == 0 {
+            return None;
+        }
+        let mut what = vec![plural(counts.waiting.unwrap_or(0), "waiting")];
+        if let Some(prioritized) = counts.prioritized.filter(|n| *n > 0) {
+            what.push(plural(prioritized, "prioritized"));
+        }
+        let what = what
+            .into_iter()
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>();
+        let what = what.join(", ");
+        let completing = self.completed_per_s.is_some_and(|r| r > 0.0);
+        let running = counts.active.unwrap_or(0) > 0;
+        match self.workers {
+            // Jobs run, yet no worker connection is named: Redis refused its name (BullMQ's
+            // CLIENT SETNAME rejects spaces and non-ASCII), so it cannot be listed.
+            Some(0) if completing || running => Some(format!(
+                "{what}; jobs are being processed but no worker connection is named (Redis \
+                 refuses names with spaces or non-ASCII): workers cannot be listed"
+            )),
+            Some(0) => Some(format!("{what}, nobody is consuming this queue")),
+            Some(_) => None,
+            // Workers unknown (CLIENT LIST not permitted): only when nothing moves.
+            None => {
+                (!completing && !running && self.completed_per_s.is_some()).then(|| {
+                    format!(
+                        "{what}, none running or completing (workers unknown: CLIENT LIST \
+                         is not permitted)"
+                    )
+                })
+            }
+        }
     }
 
     /// The queue's name as shown: the prefix only when it is not the default.
     pub fn label(&self) -> String {
         queue_label(&self.key)
+    }
+}
+
+/// `3 jobs waiting`, `1 job prioritized`; empty for 0.
+fn plural(n: u64, state: &str) -> String {
+    match n {
+        0 => String::new(),
+        1 => format!("1 job {state}"),
+        n => format!("{n} jobs {state}"),
     }
 }
 
@@ -272,6 +321,42 @@ mod tests {
         let mut paused = row("a", 3, 0);
         paused.paused = true;
         assert!(!paused.unconsumed());
+        // A scheduler's next run (delayed only) is no backlog nobody takes.
+        let delayed_only = QueueRow {
+            counts: Some(QueueCounts {
+                waiting: Some(0),
+                delayed: Some(1),
+                ..QueueCounts::default()
+            }),
+            ..row("t", 0, 0)
+        };
+        assert_eq!(delayed_only.consumer_warning(), None);
+        assert_eq!(
+            row("a", 1, 0).consumer_warning().as_deref(),
+            Some("1 job waiting, nobody is consuming this queue")
+        );
+        // Jobs completing with no named worker: a name Redis refused, said as such.
+        let unnamed = QueueRow {
+            completed_per_s: Some(3.0),
+            ..row("n", 4, 0)
+        };
+        assert!(unnamed
+            .consumer_warning()
+            .is_some_and(|w| w.contains("no worker connection is named")));
+        // Workers unknown: a warning only when nothing runs or completes.
+        let unknown = QueueRow {
+            workers: None,
+            completed_per_s: Some(9.9),
+            ..row("u", 126, 0)
+        };
+        assert_eq!(unknown.consumer_warning(), None);
+        let stuck = QueueRow {
+            completed_per_s: Some(0.0),
+            ..unknown
+        };
+        assert!(stuck
+            .consumer_warning()
+            .is_some_and(|w| w.contains("workers unknown")));
     }
 
     #[test]

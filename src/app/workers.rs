@@ -8,9 +8,10 @@ use crate::model::{Heartbeat, PollReport, QueueKey, WorkerInfo, WorkerLibrary};
 /// Whether CLIENT LIST could be read (BullMQ's workers are its connections).
 pub use crate::model::ClientList as WorkersStatus;
 
-/// A worker connection idle this long while its queue has nothing active is probably
-/// stuck: an idle BullMQ worker re-issues its blocking pop every few seconds. (A busy Node
-/// worker's named connection idles legitimately: it only blocks when the queue is empty.)
+/// A worker connection idle this long while its queue has nothing active and completes
+/// nothing is probably stuck: an idle BullMQ worker re-issues its blocking pop every few
+/// seconds. (A busy Node worker's named connection idles legitimately: it only blocks when
+/// the queue is empty; so does a rate-limited one, which waits out the limiter instead.)
 pub const STALE_IDLE_S: u64 = 60;
 /// How long a vanished worker stays in the pane.
 pub const VANISHED_KEEP_MS: i64 = 60_000;
@@ -67,11 +68,11 @@ pub struct WorkersView {
 fn from_info(
     info: &WorkerInfo,
     heartbeat: Option<&Heartbeat>,
-    queue_active: u64,
+    queue_moving: bool,
     now_ms: i64,
 ) -> WorkerRow {
     let stale_beat = heartbeat.is_some_and(|h| h.is_stale(now_ms)) || info.stale;
-    let stuck = info.idle_s.is_some_and(|idle| idle >= STALE_IDLE_S) && queue_active == 0;
+    let stuck = info.idle_s.is_some_and(|idle| idle >= STALE_IDLE_S) && !queue_moving;
     let health = if stale_beat || stuck {
         WorkerHealth::Stale
     } else {
@@ -138,18 +139,20 @@ impl WorkersView {
                 })
                 .map(|(_, h)| h)
         };
-        let active_in = |info: &WorkerInfo| {
+        // Jobs running or finishing in its queue: someone is working it.
+        let moving = |info: &WorkerInfo| {
             report
                 .queues
                 .iter()
                 .find(|q| info.serves(q.key.system, &q.key.prefix, &q.key.name))
-                .and_then(|q| q.counts)
-                .map_or(0, |c| c.active_or_zero())
+                .is_some_and(|q| {
+                    q.finished_in_interval > 0 || q.counts.is_some_and(|c| c.active_or_zero() > 0)
+                })
         };
         let mut rows: Vec<WorkerRow> = report
             .workers
             .iter()
-            .map(|info| from_info(info, beat_for(info), active_in(info), now_ms))
+            .map(|info| from_info(info, beat_for(info), moving(info), now_ms))
             .collect();
         // qtop workers whose connection CLIENT LIST did not show (or could not list).
         for (key, beat) in &report.heartbeats {

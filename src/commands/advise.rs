@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::snapshot::{measure, Measured};
 use crate::cli::{AdviseArgs, GlobalArgs};
 use crate::model::advisor::inputs_from;
-use crate::model::capacity::{advise, Advice, AdvisorInputs};
+use crate::model::capacity::{advise, Advice, AdvisorInputs, Bottleneck};
 use crate::model::{PollReport, QueueHistory, QueueKey, System};
 
 /// One queue's advice. `queue` plus the [`Advice`] fields: a JSON contract.
@@ -107,7 +107,7 @@ fn write_advice(out: &mut impl Write, q: &QueueAdvice) -> std::io::Result<()> {
             format!("{v:.0} ms")
         })
     };
-    writeln!(out, "{}:{}", q.prefix, q.queue)?;
+    writeln!(out, "{}:{} ({})", q.prefix, q.queue, q.system)?;
     writeln!(out, "  arrivals λ        {:.2} jobs/s", a.arrival_per_s)?;
     writeln!(
         out,
@@ -129,6 +129,18 @@ fn write_advice(out: &mut impl Write, q: &QueueAdvice) -> std::io::Result<()> {
             ""
         }
     )?;
+    match a.bottleneck {
+        Bottleneck::Workers => {}
+        Bottleneck::GlobalConcurrency => writeln!(
+            out,
+            "  limited by        the queue's global concurrency (more workers will not help)"
+        )?,
+        Bottleneck::RateLimit => writeln!(
+            out,
+            "  limited by        the queue's rate limit, {:.2} jobs/s (more workers will not help)",
+            a.throughput_cap_per_s.unwrap_or(0.0)
+        )?,
+    }
     writeln!(out, "  utilisation ρ     {:.0} %", a.utilisation * 100.0)?;
     writeln!(out, "  P(wait)           {:.1} %", a.p_wait * 100.0)?;
     writeln!(out, "  expected wait     {}", ms(a.expected_wait_ms))?;
@@ -145,9 +157,7 @@ fn write_advice(out: &mut impl Write, q: &QueueAdvice) -> std::io::Result<()> {
     }
     let drain = a
         .drain_time_s
-        .map_or("never at this capacity".to_string(), |s| {
-            format!("{s:.1} s")
-        });
+        .map_or("never at this rate".to_string(), |s| format!("{s:.1} s"));
     writeln!(
         out,
         "  backlog           {} jobs, drains in {drain}",

@@ -63,18 +63,23 @@ pub async fn run_headless(global: &GlobalArgs, args: &DemoArgs) -> Result<()> {
     Ok(())
 }
 
-/// `produced=… waiting=… active=… delayed=… completed=… failed=… workers=…`
+/// `produced=… waiting=… active=… delayed=… completed=… failed=… workers=…`. Everything is
+/// read from Redis in one pipeline, `produced` (the queue's job-id counter) last: a job
+/// counted anywhere was added before it, so produced ≥ completed + failed always holds
+/// (the producer's own counter moves only when a batch of adds returns, after some of its
+/// jobs may already have completed).
 async fn status_line(
     conn: &mut DemoConn,
     queue: &QueueId,
     status: &crate::demo::DemoStatus,
 ) -> String {
-    let counts: redis::RedisResult<(u64, u64, u64, u64, u64)> = redis::pipe()
+    let counts: redis::RedisResult<(u64, u64, u64, u64, u64, Option<u64>)> = redis::pipe()
         .llen(queue.wait())
         .llen(queue.active())
         .zcard(queue.delayed())
         .zcard(queue.completed())
         .zcard(queue.failed())
+        .get(queue.id_counter())
         .query_async(conn)
         .await;
     let running = status
@@ -83,10 +88,10 @@ async fn status_line(
         .filter(|w| w.state == crate::demo::WorkerState::Running)
         .count();
     match counts {
-        Ok((waiting, active, delayed, completed, failed)) => format!(
+        Ok((waiting, active, delayed, completed, failed, added)) => format!(
             "produced={} waiting={waiting} active={active} delayed={delayed} \
              completed={completed} failed={failed} workers={running}",
-            status.produced
+            added.unwrap_or(status.produced).max(status.produced)
         ),
         Err(error) => format!(
             "produced={} workers={running} redis_error=\"{error}\"",

@@ -18,7 +18,8 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<()> {
     let queue = first_queue(global, "qtop produce")?;
     let target = global.target()?;
     // A clear error now; the crate itself would wait long on a dead Redis.
-    let cluster = connect_checked(&target).await?.is_cluster();
+    let mut conn = connect_checked(&target).await?;
+    let cluster = conn.is_cluster();
     if cluster {
         check_hash_tag(&target, &prefix, &queue)?;
     }
@@ -32,6 +33,8 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<()> {
         backoff_ms: args.backoff_ms,
     };
     let mut producer = Producer::open(global.redis_url(), cluster, &prefix, &queue).await?;
+    let id = crate::source::bullmq::QueueId::new(prefix.clone(), queue.clone());
+    crate::demo::stamp_library(&mut conn, &id).await?;
     let started = Instant::now();
     let result = match (args.count, args.rate) {
         (Some(count), _) => producer.add(count, &settings).await,

@@ -50,6 +50,9 @@ pub async fn measure(global: &GlobalArgs, window: Duration) -> Result<Measured> 
     let mut histories: BTreeMap<QueueKey, QueueHistory> = BTreeMap::new();
     let first = poller.poll().await?;
     record(&mut histories, &first);
+    // Queues created during the window are found by a discovery pass run meanwhile (a
+    // step at a time, finished before the last poll).
+    poller.begin_discovery_pass();
     let deadline = Instant::now() + window;
     let mut next_poll = Instant::now() + POLL_EVERY;
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
@@ -64,8 +67,10 @@ pub async fn measure(global: &GlobalArgs, window: Duration) -> Result<Measured> 
             next_poll = now + POLL_EVERY;
         } else {
             poller.read_events().await?;
+            poller.discovery_step().await?;
         }
     }
+    poller.finish_discovery_pass().await?;
     let last = poller.poll().await?;
     record(&mut histories, &last);
     let window_ms = (last.taken_at_ms - first.taken_at_ms).max(1);

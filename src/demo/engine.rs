@@ -35,7 +35,8 @@ impl Demo {
             }
         };
         let target = RedisTarget::parse(&redis_url, false)?;
-        let cluster = connect_checked(&target).await?.is_cluster();
+        let mut conn = connect_checked(&target).await?;
+        let cluster = conn.is_cluster();
         if cluster {
             check_hash_tag(&target, &config.prefix, &config.queue)?;
         }
@@ -58,6 +59,9 @@ impl Demo {
             },
         });
         let producer = Producer::open(&redis_url, cluster, &config.prefix, &config.queue).await?;
+        let queue =
+            crate::source::bullmq::QueueId::new(config.prefix.clone(), config.queue.clone());
+        super::stamp_library(&mut conn, &queue).await?;
         let produced = producer.produced_counter();
         let (settings_tx, settings_rx) = watch::channel(config.settings.clone());
         let (bursts_tx, bursts_rx) = mpsc::unbounded_channel();

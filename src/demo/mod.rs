@@ -23,10 +23,11 @@ pub mod worker;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
 
+use crate::source::bullmq::QueueId;
 use crate::source::link::is_cluster;
 use crate::source::RedisTarget;
 
@@ -48,6 +49,22 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// What qtop's producer and workers are, in a queue's meta hash: the official crate writes
+/// `library = bullmq-official:0.1.0` whatever its version (1.4.4, pinned in Cargo.toml), so
+/// qtop writes the real one after the crate opened the queue.
+pub const BULLMQ_LIBRARY: &str = "bullmq-official:1.4.4";
+
+/// Put [`BULLMQ_LIBRARY`] in the queue's meta hash (after the crate wrote its own).
+pub async fn stamp_library(conn: &mut DemoConn, queue: &QueueId) -> Result<()> {
+    redis::cmd("HSET")
+        .arg(queue.meta())
+        .arg("library")
+        .arg(BULLMQ_LIBRARY)
+        .query_async::<()>(conn)
+        .await
+        .with_context(|| format!("writing the library of {queue}"))
 }
 
 /// Check that Redis answers (one clear line if not), then open a connection that reconnects
@@ -98,5 +115,18 @@ pub fn bullmq_options(url: &str, cluster: bool) -> bullmq::options::RedisConnect
         options.cluster_nodes([url])
     } else {
         options
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_library_stamp_names_the_pinned_crate() {
+        let version = super::BULLMQ_LIBRARY.trim_start_matches("bullmq-official:");
+        let manifest = include_str!("../../Cargo.toml");
+        assert!(
+            manifest.contains(&format!("bullmq-official = \"={version}\"")),
+            "Cargo.toml pins another bullmq-official than {version}"
+        );
     }
 }

@@ -110,6 +110,8 @@ pub async fn run_worker(config: WorkerConfig) -> Result<()> {
         check_hash_tag(&target, &config.prefix, &config.queue)?;
     }
     let worker = Arc::new(start_worker(&config, cluster, processor).await?);
+    let mut stamp = conn.clone();
+    super::stamp_library(&mut stamp, &queue).await?;
 
     // Defect 1 of the crate: its event channel is unbounded and grows forever unless read.
     // Errors go to stderr (the demo pool keeps the tail for its error reports).

@@ -17,6 +17,23 @@ pub fn inputs_from(
 ) -> AdvisorInputs {
     let stats = history.stats(now_ms, window_ms);
     let (capacity, capacity_estimated) = capacity_of(heartbeats, listed, key, history, now_ms);
+    let limits = history.latest().map(|r| r.limits).unwrap_or_default();
+    // Held back by the limiter in a good part of the window: its global limit when Redis
+    // holds it, else (a worker-side limiter) the throughput measured meanwhile.
+    // Jobs must be ready too: a worker-side limiter's key lives while any job flows.
+    let ready = history.counts().is_some_and(|c| c.ready() > 0);
+    let limited = ready
+        && history
+            .limited_share(window_ms)
+            .is_some_and(|share| share >= LIMITED_SHARE);
+    let (rate_limit_per_s, rate_limit_estimated) = match limits.global_rate_limit {
+        Some(limit) => (Some(limit.per_s()), false),
+        None if limited => {
+            let done = stats.completed_per_s.unwrap_or(0.0) + stats.failed_per_s.unwrap_or(0.0);
+            (Some(done), true)
+        }
+        None => (None, false),
+    };
     AdvisorInputs {
         arrival_per_s: stats.added_per_s.unwrap_or(0.0),
         service_time_ms: stats.processing.mean,
@@ -25,8 +42,15 @@ pub fn inputs_from(
         backlog: history.counts().map(|c| c.backlog()).unwrap_or(0),
         samples: stats.processing.count,
         target_wait_ms,
+        global_concurrency: limits.global_concurrency,
+        rate_limit_per_s,
+        rate_limit_estimated,
     }
 }
+
+/// A queue held back by its limiter in at least this share of the window's readings is
+/// taken as rate limited.
+pub const LIMITED_SHARE: f64 = 0.25;
 
 /// Job slots: what live qtop workers declare in their heartbeats; otherwise (Node or
 /// Python workers, whose concurrency Redis does not show) the most jobs seen active at

@@ -19,6 +19,25 @@ pub struct AdvisorInputs {
     /// Jobs whose processing time was measured.
     pub samples: u64,
     pub target_wait_ms: f64,
+    /// The queue's own cap on jobs running at once (BullMQ's global concurrency).
+    pub global_concurrency: Option<u64>,
+    /// The queue's own cap on starts per second: its global rate limit when known, else
+    /// the throughput measured while the limiter held it back (`rate_limit_estimated`).
+    pub rate_limit_per_s: Option<f64>,
+    pub rate_limit_estimated: bool,
+}
+
+/// What limits the queue's throughput.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bottleneck {
+    /// The job slots the workers bring: adding workers helps.
+    #[default]
+    Workers,
+    /// The queue's global concurrency: more workers will not run more jobs at once.
+    GlobalConcurrency,
+    /// The queue's rate limit: more workers will not start jobs faster.
+    RateLimit,
 }
 
 /// The advisor's answer. JSON field names are a contract (`qtop advise --json`).
@@ -45,7 +64,13 @@ pub struct Advice {
     pub keda_replicas: u64,
     pub keda_jobs_per_replica: u64,
     pub target_wait_ms: f64,
-    /// Why the figures may not be trustworthy; empty when they are.
+    /// What limits throughput: `workers`, `global_concurrency` or `rate_limit`.
+    pub bottleneck: Bottleneck,
+    /// The most jobs per second the queue's own limits allow (`null` when only workers
+    /// limit it).
+    pub throughput_cap_per_s: Option<f64>,
+    /// Why the figures may not be trustworthy, and what limits the queue; empty when the
+    /// figures are sound and workers are the only limit.
     pub warnings: Vec<String>,
 }
 
@@ -107,11 +132,24 @@ pub fn advise(inputs: &AdvisorInputs) -> Advice {
     let AdvisorInputs {
         arrival_per_s: lambda,
         service_time_ms: s,
-        capacity: c,
+        capacity: slots,
         ..
     } = *inputs;
+    // The queue's own global concurrency caps the slots the workers bring.
+    let c = match inputs.global_concurrency {
+        Some(global) => slots.min(global),
+        None => slots,
+    };
     let mu = if s > 0.0 { 1000.0 / s } else { f64::INFINITY };
-    let service_rate = c as f64 * mu;
+    let slot_rate = c as f64 * mu;
+    // A rate limit caps the service rate, whatever the slots.
+    let rate_cap = inputs
+        .rate_limit_per_s
+        .filter(|r| r.is_finite() && *r >= 0.0);
+    let service_rate = match rate_cap {
+        Some(cap) => slot_rate.min(cap),
+        None => slot_rate,
+    };
     let utilisation = if service_rate > 0.0 {
         lambda / service_rate
     } else if lambda > 0.0 {
@@ -119,7 +157,16 @@ pub fn advise(inputs: &AdvisorInputs) -> Advice {
     } else {
         0.0
     };
-    let wait = expected_wait_ms(c, lambda, s).filter(|_| c > 0);
+    // An estimated cap (the throughput while limited) counts only well below what the
+    // slots could do: workers busy at their capacity look "limited" too.
+    let margin = if inputs.rate_limit_estimated {
+        0.8
+    } else {
+        1.0
+    };
+    let rate_bound = rate_cap.is_some_and(|cap| cap < slot_rate * margin);
+    // Under a rate limit M/M/c does not hold: no expected wait, only whether it drains.
+    let wait = expected_wait_ms(c, lambda, s).filter(|_| c > 0 && !rate_bound);
     let spare = service_rate - lambda;
     let drain_time_s = if inputs.backlog == 0 {
         Some(0.0)
@@ -141,8 +188,53 @@ pub fn advise(inputs: &AdvisorInputs) -> Advice {
     if inputs.capacity_estimated {
         warnings.push("capacity estimated from the most jobs seen active at once".to_string());
     }
-    if c == 0 {
+    if c == 0 && slots == 0 {
         warnings.push("no capacity: nobody is consuming this queue".to_string());
+    }
+    let recommended = recommended_capacity(lambda, s, inputs.target_wait_ms);
+    let mut bottleneck = Bottleneck::Workers;
+    let mut throughput_cap_per_s = None;
+    let drain_words = |drain: Option<f64>| match drain {
+        Some(d) => format!("the backlog of {} drains in {d:.0} s", inputs.backlog),
+        None if inputs.backlog > 0 => {
+            format!(
+                "the backlog of {} never drains at this rate",
+                inputs.backlog
+            )
+        }
+        None => "arrivals exceed it: a backlog will grow".to_string(),
+    };
+    if let Some(cap) = rate_cap.filter(|_| rate_bound) {
+        bottleneck = Bottleneck::RateLimit;
+        throughput_cap_per_s = Some(cap);
+        warnings.push(format!(
+            "the queue's rate limit{} caps it at {cap:.1} jobs/s: more workers will not help;              {}",
+            if inputs.rate_limit_estimated {
+                " (estimated from the throughput while limited)"
+            } else {
+                ""
+            },
+            drain_words(drain_time_s)
+        ));
+    } else if let Some(global) = inputs
+        .global_concurrency
+        .filter(|g| *g < slots || recommended.is_some_and(|r| r > *g))
+    {
+        bottleneck = Bottleneck::GlobalConcurrency;
+        throughput_cap_per_s = Some(global as f64 * mu).filter(|r| r.is_finite());
+        warnings.push(format!(
+            "the queue's global concurrency {global} caps jobs running at once{}: more workers              will not help{}; {}",
+            if slots > global {
+                format!(" (the workers bring {slots} slots)")
+            } else {
+                String::new()
+            },
+            match recommended {
+                Some(r) if r > global => format!(", raise it to {r}"),
+                _ => String::new(),
+            },
+            drain_words(drain_time_s)
+        ));
     }
     Advice {
         arrival_per_s: lambda,
@@ -157,12 +249,14 @@ pub fn advise(inputs: &AdvisorInputs) -> Advice {
         },
         expected_wait_ms: wait,
         expected_queue_length: wait.map(|w| lambda * w / 1000.0),
-        recommended_capacity: recommended_capacity(lambda, s, inputs.target_wait_ms),
+        recommended_capacity: recommended,
         backlog: inputs.backlog,
         drain_time_s,
         keda_replicas: inputs.backlog.div_ceil(KEDA_DEFAULT_JOBS_PER_REPLICA),
         keda_jobs_per_replica: KEDA_DEFAULT_JOBS_PER_REPLICA,
         target_wait_ms: inputs.target_wait_ms,
+        bottleneck,
+        throughput_cap_per_s,
         warnings,
     }
 }
@@ -246,6 +340,69 @@ mod tests {
             ..AdvisorInputs::default()
         });
         assert_eq!(advice.warnings.len(), 4, "{:?}", advice.warnings);
+    }
+
+    #[test]
+    fn a_rate_limited_queue_is_not_blamed_on_its_workers() {
+        // 2 jobs/s allowed, 5/s arriving, 4 workers at 100 ms could do 40/s.
+        let inputs = AdvisorInputs {
+            arrival_per_s: 5.0,
+            service_time_ms: 100.0,
+            capacity: 4,
+            backlog: 300,
+            samples: 200,
+            target_wait_ms: 2000.0,
+            rate_limit_per_s: Some(2.0),
+            ..AdvisorInputs::default()
+        };
+        let advice = advise(&inputs);
+        assert_eq!(advice.bottleneck, Bottleneck::RateLimit);
+        assert_eq!(advice.throughput_cap_per_s, Some(2.0));
+        assert!(advice.utilisation > 1.0, "{}", advice.utilisation);
+        assert_eq!(advice.drain_time_s, None, "5/s in, 2/s out never drains");
+        assert!(advice
+            .warnings
+            .iter()
+            .any(|w| w.contains("more workers will not help")));
+        // Under the limit the backlog drains at the limit's pace: 300 / (2 − 1) s.
+        let slow = advise(&AdvisorInputs {
+            arrival_per_s: 1.0,
+            ..inputs.clone()
+        });
+        assert_eq!(slow.drain_time_s, Some(300.0));
+        // A limit above what the workers can do leaves the workers the bottleneck.
+        let loose = advise(&AdvisorInputs {
+            rate_limit_per_s: Some(100.0),
+            ..inputs
+        });
+        assert_eq!(loose.bottleneck, Bottleneck::Workers);
+    }
+
+    #[test]
+    fn global_concurrency_caps_capacity_and_says_so() {
+        // setGlobalConcurrency(1) with 3 workers: 1 job at a time at 100 ms = 10/s < 15/s.
+        let advice = advise(&AdvisorInputs {
+            arrival_per_s: 15.0,
+            service_time_ms: 100.0,
+            capacity: 3,
+            backlog: 500,
+            samples: 200,
+            target_wait_ms: 2000.0,
+            global_concurrency: Some(1),
+            ..AdvisorInputs::default()
+        });
+        assert_eq!(advice.capacity, 1);
+        assert_eq!(advice.bottleneck, Bottleneck::GlobalConcurrency);
+        assert!(advice.utilisation >= 1.0);
+        assert_eq!(advice.drain_time_s, None);
+        // It needs 2+ slots: the advice is to raise the global concurrency, not to remove a
+        // worker.
+        assert!(advice.recommended_capacity.unwrap_or(0) >= 2);
+        assert!(
+            advice.warnings.iter().any(|w| w.contains("raise it to")),
+            "{:?}",
+            advice.warnings
+        );
     }
 
     /// A seeded discrete-event simulation of M/M/c: exponential arrivals and services,

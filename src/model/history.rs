@@ -25,6 +25,12 @@ pub struct QueueHistory {
     latest: Option<QueueReading>,
     /// Most jobs seen active at once: a capacity estimate when workers do not say theirs.
     pub max_active_seen: u64,
+    /// Readings so far, and those that found the rate limiter holding the queue back
+    /// (cumulative, so the share over a window is a difference).
+    readings: CounterSeries,
+    limited: CounterSeries,
+    readings_total: u64,
+    limited_total: u64,
 }
 
 /// Counters of adds a queue dropped: deduplicated, debounced, duplicated.
@@ -63,6 +69,10 @@ impl QueueHistory {
             processing: LatencyWindow::new(latency_bucket_ms, latency_keep_ms),
             latest: None,
             max_active_seen: 0,
+            readings: CounterSeries::new(COUNTER_KEEP_MS),
+            limited: CounterSeries::new(COUNTER_KEEP_MS),
+            readings_total: 0,
+            limited_total: 0,
         }
     }
 
@@ -74,6 +84,8 @@ impl QueueHistory {
         self.completed = CounterSeries::new(keep_ms);
         self.failed = CounterSeries::new(keep_ms);
         self.counter_keep_ms = keep_ms;
+        self.readings = CounterSeries::new(keep_ms);
+        self.limited = CounterSeries::new(keep_ms);
         self
     }
 
@@ -112,6 +124,12 @@ impl QueueHistory {
         if let Some(active) = reading.counts.and_then(|c| c.active) {
             self.max_active_seen = self.max_active_seen.max(active);
         }
+        self.readings_total += 1;
+        if reading.limits.rate_limited_ms.unwrap_or(0) > 0 {
+            self.limited_total += 1;
+        }
+        self.readings.push(t_ms, self.readings_total);
+        self.limited.push(t_ms, self.limited_total);
         self.latest = Some(reading.clone());
     }
 
@@ -148,6 +166,14 @@ impl QueueHistory {
             Some(dropped) => dropped.series[which].rate_per_s(window_ms),
             None => self.added.rate_per_s(window_ms).map(|_| 0.0),
         }
+    }
+
+    /// Share of the readings over `window_ms` that found the rate limiter holding the queue
+    /// back; `None` before two readings.
+    pub fn limited_share(&self, window_ms: i64) -> Option<f64> {
+        let readings = self.readings.increase(window_ms)?;
+        let limited = self.limited.increase(window_ms)?;
+        (readings > 0).then(|| limited as f64 / readings as f64)
     }
 
     pub fn stats(&self, now_ms: i64, window_ms: i64) -> QueueStats {

@@ -25,7 +25,7 @@ pub use history::{QueueHistory, QueueStats};
 pub use latency::LatencySummary;
 pub use reading::{
     ClientList, ClusterNodeReading, ClusterReading, EventTotals, JobTiming, PollReport, PollStats,
-    QueueKey, QueueReading, RateSource,
+    QueueKey, QueueLimits, QueueReading, RateLimit, RateSource,
 };
 pub use system::{State, System, WorkerControl};
 pub use workers::{WorkerInfo, WorkerLibrary};

@@ -87,6 +87,34 @@ impl RateSource {
     }
 }
 
+/// A queue's own limits, where its system has them (BullMQ: `setGlobalConcurrency`,
+/// `setGlobalRateLimit`, the limiter key). JSON: `global_concurrency`, `global_rate_limit`,
+/// `rate_limited_ms`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct QueueLimits {
+    /// At most this many jobs of the queue run at once, across all workers.
+    pub global_concurrency: Option<u64>,
+    /// At most `max` jobs start per `duration_ms`, across all workers.
+    pub global_rate_limit: Option<RateLimit>,
+    /// Time left on the rate limiter (0 when not limited); `None` where the system has none.
+    pub rate_limited_ms: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RateLimit {
+    pub max: u64,
+    pub duration_ms: u64,
+}
+
+impl RateLimit {
+    pub fn per_s(&self) -> f64 {
+        if self.duration_ms == 0 {
+            return f64::INFINITY;
+        }
+        self.max as f64 * 1000.0 / self.duration_ms as f64
+    }
+}
+
 /// Timing of one finished job, in milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JobTiming {
@@ -123,6 +151,9 @@ pub struct QueueReading {
     pub problems: Vec<String>,
     /// On a Redis Cluster: the master (`host:port`) that holds this queue.
     pub node: Option<String>,
+    pub limits: QueueLimits,
+    /// Job schedulers / repeatable jobs, where the system has them.
+    pub schedulers: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

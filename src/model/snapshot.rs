@@ -66,6 +66,23 @@ pub struct QueueDoc {
     pub problems: Vec<String>,
     /// On a cluster: the master (`host:port`) holding this queue; `null` on one Redis.
     pub node: Option<String>,
+    /// The queue's limits (`rate_limited_ms`, `global_rate_limit`, `global_concurrency`),
+    /// for a system that has them.
+    #[serde(flatten)]
+    pub limits: Option<LimitsDoc>,
+    /// Job schedulers / repeatable jobs, for a system that has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedulers: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LimitsDoc {
+    /// Time left on the rate limiter, ms (0 when not limited): BullMQ's `getRateLimitTtl()`.
+    pub rate_limited_ms: u64,
+    /// `{max, duration_ms}` (`setGlobalRateLimit`), or `null`.
+    pub global_rate_limit: Option<super::reading::RateLimit>,
+    /// `setGlobalConcurrency`, or `null` when unset.
+    pub global_concurrency: Option<u64>,
 }
 
 /// Rates over the window; `null` where the system keeps nothing to derive them from.
@@ -145,6 +162,15 @@ pub fn snapshot_doc(
                 library: reading.library.clone(),
                 problems: reading.problems.clone(),
                 node: reading.node.clone(),
+                limits: reading
+                    .limits
+                    .rate_limited_ms
+                    .map(|rate_limited_ms| LimitsDoc {
+                        rate_limited_ms,
+                        global_rate_limit: reading.limits.global_rate_limit,
+                        global_concurrency: reading.limits.global_concurrency,
+                    }),
+                schedulers: reading.schedulers,
             }
         })
         .collect();

@@ -80,6 +80,22 @@ impl Poller {
         Ok(())
     }
 
+    /// Start a discovery pass now (advanced by [`Self::discovery_step`]): `snapshot` and
+    /// `advise` look for queues created during their window.
+    pub fn begin_discovery_pass(&mut self) {
+        if let Some(reader) = self.bullmq.as_mut() {
+            reader.begin_pass();
+        }
+    }
+
+    /// Finish the discovery pass under way.
+    pub async fn finish_discovery_pass(&mut self) -> Result<(), ConnectError> {
+        if let Some(reader) = self.bullmq.as_mut() {
+            reader.finish_pass(&mut self.conn).await?;
+        }
+        Ok(())
+    }
+
     /// Between polls: read what must not wait for the next poll (busy events streams).
     pub async fn read_events(&mut self) -> Result<(), ConnectError> {
         if let Some(reader) = self.bullmq.as_mut() {

@@ -21,6 +21,7 @@ use super::format;
 use super::theme::Theme;
 use crate::app::advisor::{AdvisorView, ScaleCmdState};
 use crate::app::App;
+use crate::model::capacity::Bottleneck;
 
 fn figures(view: &AdvisorView, theme: Theme) -> Vec<Line<'static>> {
     let a = &view.advice;
@@ -54,6 +55,12 @@ fn figures(view: &AdvisorView, theme: Theme) -> Vec<Line<'static>> {
         )),
     ];
     let recommended = match (a.recommended_capacity, view.recommended_workers) {
+        (_, None) if a.bottleneck == Bottleneck::RateLimit => {
+            "limited by the queue's rate limit: not by workers".to_string()
+        }
+        (Some(c), None) if a.bottleneck == Bottleneck::GlobalConcurrency => {
+            format!("limited by its global concurrency: needs {c} at once")
+        }
         (Some(c), Some(w)) => format!(
             "for ≤{}: c {c} = {w} worker{}",
             format::millis(a.target_wait_ms),
@@ -94,6 +101,10 @@ fn apply_line(app: &App, view: &AdvisorView, theme: Theme) -> Line<'static> {
                 Span::styled(" ! ", theme.key()),
                 Span::raw(format!(" apply: scale-cmd n={n}")),
             ]),
+            None if view.advice.bottleneck != Bottleneck::Workers => Line::from(Span::styled(
+                "apply: workers are not the limit",
+                theme.dim(),
+            )),
             None => Line::from(Span::styled("apply: no recommendation yet", theme.dim())),
         },
     }

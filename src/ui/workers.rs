@@ -50,12 +50,11 @@ fn warnings(app: &App, theme: Theme) -> Vec<Line<'static>> {
         .iter()
         .take(MAX_WARNINGS)
         .map(|r| {
-            let backlog = r.counts.map_or(0, |c| c.backlog());
             Line::from(Span::styled(
                 format!(
-                    "⚠ {}: {backlog} job{} waiting, nobody is consuming this queue",
+                    "⚠ {}: {}",
                     r.label(),
-                    if backlog == 1 { "" } else { "s" }
+                    r.consumer_warning().unwrap_or_default()
                 ),
                 theme.bad(),
             ))

@@ -195,6 +195,12 @@ impl StreamState {
         }
     }
 
+    /// When a job not finished yet became runnable, if its events said so (a delayed job's
+    /// due time): its age in the queue counts from there.
+    pub fn runnable_ms(&self, job_id: &str) -> Option<u64> {
+        self.started.get(job_id).and_then(|job| job.runnable_ms)
+    }
+
     fn remember(&mut self, job_id: &str, update: impl FnOnce(&mut JobTimes)) {
         if job_id.is_empty() {
             return;

@@ -156,6 +156,10 @@ pub mod suffix {
     pub const FAILED: &str = "failed";
     pub const WAITING_CHILDREN: &str = "waiting-children";
     pub const META: &str = "meta";
+    /// The rate limiter's counter (PX = the limiter's window).
+    pub const LIMITER: &str = "limiter";
+    /// Job schedulers (v5.16+) and legacy repeatable jobs.
+    pub const REPEAT: &str = "repeat";
     /// The job-id counter.
     pub const ID: &str = "id";
 }

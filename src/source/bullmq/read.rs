@@ -12,8 +12,9 @@ use crate::source::value::{as_array, as_i64, as_string, server_error};
 pub const LOCK_CHECK_MAX: isize = 200;
 const LOCK_CHECK_LAST: &str = "199";
 
-/// The counts every refresh reads: what `getJobCounts` reads.
-const BASE_COMMANDS: usize = 8;
+/// The counts every refresh reads (what `getJobCounts` reads) and the limiter's TTL (what
+/// `getRateLimitTtl` reads).
+const BASE_COMMANDS: usize = 10;
 
 /// Which optional reads a refresh includes. What the previous refresh found decides, so a
 /// reconciliation of an idle queue sends little more than the counts themselves.
@@ -72,8 +73,9 @@ impl RefreshPlan {
         }
     }
 
-    fn optional(&self) -> [bool; 6] {
+    fn optional(&self) -> [bool; 7] {
         [
+            self.meta,
             self.meta,
             self.id_counter,
             self.wait_head,
@@ -105,12 +107,25 @@ pub fn push_refresh(pipe: &mut Pipeline, queue: &QueueId, plan: &RefreshPlan) ->
     pipe.add_command(keyed("ZCARD", queue.key_arg(suffix::COMPLETED), &[]));
     pipe.add_command(keyed("ZCARD", queue.key_arg(suffix::FAILED), &[]));
     pipe.add_command(keyed("ZCARD", queue.key_arg(suffix::WAITING_CHILDREN), &[]));
+    // The limiter: its count and TTL, as `getRateLimitTtl` reads them (two cheap reads;
+    // a worker-side limiter is not in the meta hash, so they cannot wait for it).
+    pipe.add_command(keyed("GET", queue.key_arg(suffix::LIMITER), &[]));
+    pipe.add_command(keyed("PTTL", queue.key_arg(suffix::LIMITER), &[]));
     if plan.meta {
         pipe.add_command(keyed(
             "HMGET",
             queue.key_arg(suffix::META),
-            &["paused", "version", "library", "opts.maxLenEvents"],
+            &[
+                "paused",
+                "version",
+                "library",
+                "opts.maxLenEvents",
+                "concurrency",
+                "max",
+                "duration",
+            ],
         ));
+        pipe.add_command(keyed("ZCARD", queue.key_arg(suffix::REPEAT), &[]));
     }
     if plan.id_counter {
         pipe.add_command(keyed("GET", queue.key_arg(suffix::ID), &[]));
@@ -159,8 +174,18 @@ pub struct Refresh {
     pub library: Option<String>,
     /// `opts.maxLenEvents` from the meta hash, when set.
     pub max_len_events: Option<u64>,
+    /// The queue's limits from its meta hash (`setGlobalConcurrency`,
+    /// `setGlobalRateLimit`), and the limiter's state.
+    pub limits: crate::model::QueueLimits,
+    /// Job schedulers and repeatable jobs (`repeat`).
+    pub schedulers: Option<u64>,
     pub id_counter: Option<i64>,
-    /// Ids of the jobs that may be the oldest waiting (their `timestamp` decides).
+    /// Ids at the head of `wait`, of `prioritized` and of a legacy `paused` list, as last
+    /// read (markers left out). A head not re-read keeps what its last read found, and
+    /// only while that list still holds jobs.
+    pub heads: [Vec<String>; 3],
+    /// Ids of the jobs that may be the oldest waiting (their `timestamp` decides): the
+    /// heads, together.
     pub oldest_candidates: Vec<String>,
     pub active_ids: Vec<String>,
     /// The wait list holds legacy `0:` markers at its ends.
@@ -202,6 +227,8 @@ pub fn parse_refresh(
     let completed = count(5, "completed");
     let failed = count(6, "failed");
     let waiting_children = count(7, "waiting-children");
+    let limiter_count = replies.get(8).and_then(as_i64);
+    let limiter_pttl = replies.get(9).and_then(as_i64);
     refresh.legacy_paused = legacy_paused;
     refresh.counts = JobCounts {
         waiting: wait + legacy_paused,
@@ -220,27 +247,43 @@ pub fn parse_refresh(
                     refresh.meta_problem = Some(format!("{queue} meta: unreadable ({error})"));
                 }
                 (None, Some(fields)) => {
+                    let number = |i: usize| {
+                        fields
+                            .get(i)
+                            .and_then(as_i64)
+                            .and_then(|n| u64::try_from(n).ok())
+                    };
                     refresh.paused = fields.first().and_then(as_string).is_some();
                     refresh.library = fields
                         .get(1)
                         .and_then(as_string)
                         .or_else(|| fields.get(2).and_then(as_string));
-                    refresh.max_len_events = fields
-                        .get(3)
-                        .and_then(as_i64)
-                        .and_then(|n| u64::try_from(n).ok());
+                    refresh.max_len_events = number(3);
+                    refresh.limits.global_concurrency = number(4);
+                    refresh.limits.global_rate_limit = number(5)
+                        .zip(number(6))
+                        .map(|(max, duration_ms)| crate::model::RateLimit { max, duration_ms });
                 }
                 (None, None) => {}
             }
         }
+        next += 1;
+        refresh.schedulers = replies.get(next).and_then(as_i64).map(|n| n.max(0) as u64);
         next += 1;
     } else if let Some(prev) = previous {
         // Not re-read: nothing said it changed (pause and resume write events).
         refresh.paused = prev.paused;
         refresh.library.clone_from(&prev.library);
         refresh.max_len_events = prev.max_len_events;
+        refresh.limits = prev.limits;
+        refresh.schedulers = prev.schedulers;
         refresh.meta_problem.clone_from(&prev.meta_problem);
     }
+    refresh.limits.rate_limited_ms = Some(rate_limit_ttl(
+        refresh.limits.global_rate_limit.map(|limit| limit.max),
+        limiter_count,
+        limiter_pttl,
+    ));
     refresh
         .problems
         .extend(refresh.meta_problem.iter().cloned());
@@ -264,30 +307,53 @@ pub fn parse_refresh(
         take(plan.paused_head),
     ];
     let active = take(plan.active_ids);
-    for ids in heads.into_iter().flatten() {
-        refresh.saw_markers |= ids.iter().any(|id| is_marker(id));
-        refresh
-            .oldest_candidates
-            .extend(ids.into_iter().filter(|id| !is_marker(id)));
-    }
-    // Heads not read this time: the queue did not change there, keep what was found.
-    if let Some(prev) = previous {
-        let skipped_heads = !plan.wait_head || !plan.prioritized_head || !plan.paused_head;
-        if skipped_heads && refresh.counts.waiting + refresh.counts.prioritized > 0 {
-            refresh
-                .oldest_candidates
-                .extend(prev.oldest_candidates.iter().cloned());
+    // Each list that still holds jobs, and so may still have its head.
+    let nonempty = [
+        refresh.counts.waiting > legacy_paused,
+        refresh.counts.prioritized > 0,
+        legacy_paused > 0,
+    ];
+    for (i, ids) in heads.into_iter().enumerate() {
+        match ids {
+            Some(ids) => {
+                refresh.saw_markers |= ids.iter().any(|id| is_marker(id));
+                refresh.heads[i] = ids.into_iter().filter(|id| !is_marker(id)).collect();
+            }
+            // Not read this time: that list did not change (its events say so); keep what
+            // its last read found, never another list's, never a list now empty.
+            None if nonempty[i] => {
+                if let Some(prev) = previous {
+                    refresh.heads[i].clone_from(&prev.heads[i]);
+                }
+            }
+            None => {}
         }
+    }
+    if let Some(prev) = previous {
         if !plan.active_ids && refresh.counts.active > 0 {
             refresh.active_ids = prev.active_ids.clone();
         }
     }
+    refresh.oldest_candidates = refresh.heads.concat();
     refresh.oldest_candidates.sort();
     refresh.oldest_candidates.dedup();
     if let Some(ids) = active {
         refresh.active_ids = ids.into_iter().filter(|id| !is_marker(id)).collect();
     }
     refresh
+}
+
+/// Milliseconds left on the rate limiter, as BullMQ's `getRateLimitTtl()` answers: with a
+/// global limit (`max` in meta), its TTL only while the count has reached `max`; without
+/// one (a worker-side limiter, or `worker.rateLimit()`), the limiter key's TTL. 0 when not
+/// limited (BullMQ's own -1/-2 for "no TTL"/"no key" are 0 here).
+pub fn rate_limit_ttl(max: Option<u64>, count: Option<i64>, pttl: Option<i64>) -> u64 {
+    let pttl = pttl.unwrap_or(-2).max(0) as u64;
+    match max {
+        Some(max) if count.unwrap_or(0).max(0) as u64 >= max => pttl,
+        Some(_) => 0,
+        None => pttl,
+    }
 }
 
 /// Count the legacy markers in the reply of [`push_marker_scan`].
@@ -393,7 +459,19 @@ mod tests {
             Value::Int(100),
             Value::Int(7),
             Value::Int(1),
-            Value::Array(vec![bulk("1"), bulk("bullmq:6.7.0"), Value::Nil]),
+            // The limiter: 2 jobs in the window, 800 ms left; meta: at most 2 per second.
+            bulk("2"),
+            Value::Int(800),
+            Value::Array(vec![
+                bulk("1"),
+                bulk("bullmq:6.7.0"),
+                Value::Nil,
+                Value::Nil,
+                bulk("3"),
+                bulk("2"),
+                bulk("1000"),
+            ]),
+            Value::Int(4),
             bulk("131"),
             list(&["9", "0:0", "7"]),
             list(&["p1"]),
@@ -411,6 +489,29 @@ mod tests {
         assert!(refresh.oldest_candidates.contains(&"legacy".to_string()));
         assert_eq!(refresh.active_ids, vec!["20", "21"]);
         assert!(refresh.problems.is_empty());
+        assert_eq!(refresh.limits.global_concurrency, Some(3));
+        assert_eq!(
+            refresh.limits.global_rate_limit,
+            Some(crate::model::RateLimit {
+                max: 2,
+                duration_ms: 1000
+            })
+        );
+        assert_eq!(refresh.limits.rate_limited_ms, Some(800));
+        assert_eq!(refresh.schedulers, Some(4));
+    }
+
+    #[test]
+    fn the_rate_limit_ttl_is_what_bullmq_answers() {
+        // A global limit: limited only once the count reached max.
+        assert_eq!(rate_limit_ttl(Some(2), Some(2), Some(700)), 700);
+        assert_eq!(rate_limit_ttl(Some(2), Some(1), Some(700)), 0);
+        // No global limit: the key's TTL (a worker-side limiter, worker.rateLimit()).
+        assert_eq!(rate_limit_ttl(None, Some(1), Some(700)), 700);
+        // No key (-2), no TTL (-1), garbage: not limited.
+        assert_eq!(rate_limit_ttl(None, None, Some(-2)), 0);
+        assert_eq!(rate_limit_ttl(None, None, Some(-1)), 0);
+        assert_eq!(rate_limit_ttl(Some(5), None, None), 0);
     }
 
     #[test]
@@ -437,7 +538,7 @@ mod tests {
         let mut pipe = redis::pipe();
         assert_eq!(
             push_refresh(&mut pipe, &QueueId::new("bull", "q"), &plan),
-            11
+            14
         );
         assert_eq!(RefreshPlan::after(None, false, false), RefreshPlan::FULL);
 
@@ -446,6 +547,7 @@ mod tests {
         // changed queue reads them again.
         let known = Refresh {
             id_counter: Some(41),
+            heads: [vec!["3".into()], vec![], vec![]],
             oldest_candidates: vec!["3".into()],
             ..previous
         };
@@ -454,15 +556,65 @@ mod tests {
         let mut pipe = redis::pipe();
         assert_eq!(
             push_refresh(&mut pipe, &QueueId::new("bull", "q"), &quiet),
-            9
+            12
         );
         let mut replies: Vec<Value> = (0..8).map(|_| Value::Int(0)).collect();
         replies[0] = Value::Int(3);
+        replies.extend([Value::Nil, Value::Int(-2)]);
         replies.push(Value::Array(vec![Value::Nil, Value::Nil, Value::Nil]));
+        replies.push(Value::Int(0));
         let refresh = parse_refresh(&QueueId::new("bull", "q"), &quiet, &replies, Some(&known));
         assert_eq!(refresh.id_counter, Some(41));
         assert_eq!(refresh.oldest_candidates, vec!["3"]);
         assert!(RefreshPlan::after(Some(&known), true, true).id_counter);
+    }
+
+    #[test]
+    fn a_busy_queue_forgets_the_heads_it_no_longer_has() {
+        // Seen live: the candidates of every earlier poll were kept while the queue had a
+        // backlog, so the oldest age counted from when the backlog began. A re-read head
+        // replaces the old one; a list that emptied drops its head.
+        let queue = QueueId::new("bull", "q");
+        let counts = |waiting: i64, prioritized: i64| -> Vec<Value> {
+            let mut replies = vec![Value::Int(waiting), Value::Int(0), Value::Int(0)];
+            replies.push(Value::Int(prioritized));
+            replies.extend((0..4).map(|_| Value::Int(0)));
+            replies.extend([Value::Nil, Value::Int(-2)]);
+            replies
+        };
+        let first = RefreshPlan {
+            meta: false,
+            id_counter: false,
+            wait_head: true,
+            prioritized_head: true,
+            paused_head: false,
+            active_ids: false,
+        };
+        let mut replies = counts(500, 1);
+        replies.push(list(&["3", "2", "1"]));
+        replies.push(list(&["p1"]));
+        let before = parse_refresh(&queue, &first, &replies, None);
+        assert_eq!(before.oldest_candidates, vec!["1", "2", "3", "p1"]);
+        // Changed: the wait head is read again (the legacy paused head is not: no such list).
+        let plan = RefreshPlan {
+            meta: false,
+            ..RefreshPlan::after(Some(&before), true, false)
+        };
+        assert!(plan.wait_head && plan.prioritized_head && plan.active_ids && !plan.paused_head);
+        let mut replies = counts(500, 0);
+        replies.push(bulk("0")); // the id counter
+        replies.push(list(&["9", "8", "7"])); // wait head
+        replies.push(list(&[])); // prioritized head
+        replies.push(list(&[])); // active ids
+        let after = parse_refresh(&queue, &plan, &replies, Some(&before));
+        assert_eq!(after.oldest_candidates, vec!["7", "8", "9"]);
+        // Quiet: heads not re-read keep theirs, only while their list holds jobs.
+        let quiet = RefreshPlan::after(Some(&after), false, false);
+        assert!(!quiet.wait_head);
+        let kept = parse_refresh(&queue, &quiet, &counts(500, 0), Some(&after));
+        assert_eq!(kept.oldest_candidates, vec!["7", "8", "9"]);
+        let drained = parse_refresh(&queue, &quiet, &counts(0, 0), Some(&after));
+        assert!(drained.oldest_candidates.is_empty());
     }
 
     #[test]
@@ -478,10 +630,10 @@ mod tests {
         };
         let plan = RefreshPlan::after(Some(&previous), false, false);
         assert!(!plan.meta);
-        // The eight counts only: exactly what getJobCounts reads.
+        // The eight counts (exactly what getJobCounts reads) and the limiter's two.
         let mut pipe = redis::pipe();
-        assert_eq!(push_refresh(&mut pipe, &queue, &plan), 8);
-        let replies: Vec<Value> = (0..8).map(|_| Value::Int(0)).collect();
+        assert_eq!(push_refresh(&mut pipe, &queue, &plan), 10);
+        let replies: Vec<Value> = (0..10).map(|_| Value::Int(0)).collect();
         let refresh = parse_refresh(&queue, &plan, &replies, Some(&previous));
         assert!(refresh.paused);
         assert_eq!(refresh.library.as_deref(), Some("bullmq:6.7.0"));
@@ -493,7 +645,7 @@ mod tests {
 
         // Read again, the meta hash says what it says now, and the problem is gone.
         let plan = RefreshPlan { meta: true, ..plan };
-        let mut replies: Vec<Value> = (0..8).map(|_| Value::Int(0)).collect();
+        let mut replies: Vec<Value> = (0..10).map(|_| Value::Int(0)).collect();
         replies.push(Value::Array(vec![
             Value::Nil,
             Value::Nil,
@@ -551,6 +703,9 @@ mod tests {
             Some((Some(0), Some(80)))
         );
         // A runnable time before creation cannot shorten the wait.
-        assert_eq!(parse_job_timing(&hash, Some(10)), Some((Some(5020), Some(80))));
+        assert_eq!(
+            parse_job_timing(&hash, Some(10)),
+            Some((Some(5020), Some(80)))
+        );
     }
 }

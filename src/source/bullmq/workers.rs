@@ -11,14 +11,16 @@ use crate::source::client_list::ClientEntry;
 pub const QTOP_WORKER_NAME_PREFIX: &str = "qtop-";
 
 /// One entry per worker instance. Node names only its blocking connection, so each named
-/// connection is a worker; Python names all of a worker's connections, so those are grouped
-/// by queue, worker name and client host.
+/// connection is a worker (told apart by its client id: over a unix socket every address is
+/// `path:0`). Python names all of a worker's connections alike; they are grouped by queue,
+/// worker name and client host, and the group holds as many workers as it has blocking
+/// connections (each Python Worker has one, and one more for its commands).
 pub fn workers_from_clients(
     clients: &[ClientEntry],
     prefixes: &[String],
     is_known_queue: impl Fn(&str, &str) -> bool,
 ) -> Vec<WorkerInfo> {
-    let mut grouped: BTreeMap<(String, String, String, String), WorkerInfo> = BTreeMap::new();
+    let mut grouped: BTreeMap<(String, String, String, String), Group> = BTreeMap::new();
     for client in clients {
         if client.name.is_empty() {
             continue;
@@ -37,30 +39,74 @@ pub fn workers_from_clients(
         };
         let group = match library {
             WorkerLibrary::Python => host_of(&client.addr).to_string(),
-            _ => client.addr.clone(),
+            _ if client.id.is_empty() => client.addr.clone(),
+            _ => format!("id {}", client.id),
         };
         let key = (bull.prefix.clone(), bull.queue.clone(), name.clone(), group);
+        let blocking = is_blocking(&client.cmd);
         grouped
             .entry(key)
-            .and_modify(|worker| {
+            .and_modify(|group| {
+                let worker = &mut group.worker;
                 worker.connections += 1;
                 worker.age_s = worker.age_s.max(client.age_s);
                 worker.idle_s = worker.idle_s.min(Some(client.idle_s));
+                group.blocking += u32::from(blocking);
             })
-            .or_insert_with(|| WorkerInfo {
-                system: System::Bullmq,
-                prefix: bull.prefix,
-                queue: bull.queue,
-                name,
-                addr: client.addr.clone(),
-                age_s: client.age_s,
-                idle_s: Some(client.idle_s),
-                library,
-                connections: 1,
-                ..WorkerInfo::default()
+            .or_insert_with(|| Group {
+                worker: WorkerInfo {
+                    system: System::Bullmq,
+                    prefix: bull.prefix,
+                    queue: bull.queue,
+                    name,
+                    addr: client.addr.clone(),
+                    age_s: client.age_s,
+                    idle_s: Some(client.idle_s),
+                    library,
+                    connections: 1,
+                    ..WorkerInfo::default()
+                },
+                blocking: u32::from(blocking),
             });
     }
-    grouped.into_values().collect()
+    grouped
+        .into_values()
+        .flat_map(|group| {
+            let worker = group.worker;
+            if worker.library != WorkerLibrary::Python {
+                return vec![worker];
+            }
+            // Python: its blocking connections count the workers; until they have blocked
+            // once, two connections a worker.
+            let count = if group.blocking > 0 {
+                group.blocking
+            } else {
+                worker.connections.div_ceil(2)
+            }
+            .max(1);
+            let connections = worker.connections.div_ceil(count);
+            (0..count)
+                .map(|_| WorkerInfo {
+                    connections,
+                    ..worker.clone()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+struct Group {
+    worker: WorkerInfo,
+    /// Connections whose last command was a blocking pop.
+    blocking: u32,
+}
+
+/// A worker's blocking fetch (`bzpopmin` on the marker in v5+, `brpoplpush`/`blmove` before).
+fn is_blocking(cmd: &str) -> bool {
+    matches!(
+        cmd,
+        "bzpopmin" | "brpoplpush" | "blmove" | "brpop" | "blpop" | "bzpopmax"
+    )
 }
 
 /// `1.2.3.4:5678` → `1.2.3.4`, `[::1]:5678` → `[::1]`, a unix socket path stays whole.
@@ -109,6 +155,14 @@ mod tests {
         }
     }
 
+    fn conn(id: u32, name: &str, addr: &str, cmd: &str) -> ClientEntry {
+        ClientEntry {
+            id: id.to_string(),
+            cmd: cmd.to_string(),
+            ..client(name, addr, 0)
+        }
+    }
+
     #[test]
     fn workers_are_grouped_per_instance() {
         let clients = vec![
@@ -118,7 +172,6 @@ mod tests {
             client("bull:ZGVtbw==:qe", "127.0.0.1:1003", 1),
             client("bull:demo:w:py", "10.0.0.5:2000", 5),
             client("bull:demo:w:py", "10.0.0.5:2001", 3),
-            client("bull:demo:w:py", "10.0.0.5:2002", 9),
             client("unrelated", "127.0.0.1:1004", 0),
             client("", "127.0.0.1:1005", 0),
         ];
@@ -129,8 +182,9 @@ mod tests {
             .iter()
             .filter(|w| w.library == WorkerLibrary::Python)
             .collect();
+        // Two connections, none blocked yet: one Python worker.
         assert_eq!(python.len(), 1);
-        assert_eq!(python[0].connections, 3);
+        assert_eq!(python[0].connections, 2);
         assert_eq!(python[0].idle_s, Some(3));
         assert_eq!(
             workers
@@ -140,6 +194,27 @@ mod tests {
             1
         );
         assert!(workers.iter().all(|w| w.queue == "demo"));
+    }
+
+    #[test]
+    fn workers_on_a_unix_socket_are_counted_one_by_one() {
+        // Seen live: 5 Node workers of one name showed as 2, 3 unnamed Python worker
+        // processes as 1, because every unix-socket client's address is `path:0`.
+        let sock = "/tmp/r.sock:0";
+        let mut clients: Vec<ClientEntry> = (1..=5)
+            .map(|id| conn(id, "bull:ZGVtbw==:w:same", sock, "bzpopmin"))
+            .collect();
+        // Each Python worker: one connection for commands, one blocking (CLIENT LIST as
+        // measured with bullmq 3.4.4).
+        for id in 10..13 {
+            clients.push(conn(id, "bull:demo", sock, "evalsha"));
+            clients.push(conn(id + 10, "bull:demo", sock, "bzpopmin"));
+        }
+        let prefixes = vec!["bull".to_string()];
+        let workers = workers_from_clients(&clients, &prefixes, |_, q| q == "demo");
+        let count = |library| workers.iter().filter(|w| w.library == library).count();
+        assert_eq!(count(WorkerLibrary::Node), 5, "{workers:#?}");
+        assert_eq!(count(WorkerLibrary::Python), 3, "{workers:#?}");
     }
 
     #[test]

@@ -52,6 +52,20 @@ impl BullReader {
         }
     }
 
+    /// Start a discovery pass now (if none is under way), whatever the schedule.
+    pub fn begin_pass(&mut self) {
+        self.cycle.get_or_insert_with(ScanCycle::default);
+    }
+
+    /// Finish the pass under way, if any.
+    pub async fn finish_pass(&mut self, conn: &mut Conn) -> Result<(), ConnectError> {
+        let Some(mut cycle) = self.cycle.take() else {
+            return Ok(());
+        };
+        while !self.scan_step(conn, &mut cycle).await? {}
+        self.finish_cycle(conn, cycle).await
+    }
+
     /// One SCAN call; true when the pass is complete.
     async fn scan_step(
         &mut self,

@@ -115,9 +115,16 @@ impl BullReader {
             };
             match ask {
                 Ask::Created(id) => {
-                    // A job without a readable timestamp cannot be dated; it is skipped.
+                    // A job without a readable timestamp cannot be dated; it is skipped. A
+                    // delayed job waits from its due time (its events tell), not its birth.
                     if let Some(ts) = as_i64(reply) {
-                        state.created_ms.insert(id, ts);
+                        let due = state
+                            .stream
+                            .runnable_ms(&id)
+                            .and_then(|d| i64::try_from(d).ok());
+                        state
+                            .created_ms
+                            .insert(id, due.map_or(ts, |due| due.max(ts)));
                     }
                 }
                 Ask::Lock => {

@@ -24,6 +24,8 @@ impl BullReader {
                     timings: std::mem::take(&mut state.timings),
                     finished_in_interval: state.finished_in_interval,
                     library: refresh.and_then(|r| r.library.clone()),
+                    limits: refresh.map(|r| r.limits).unwrap_or_default(),
+                    schedulers: refresh.and_then(|r| r.schedulers),
                     problems: refresh.map(|r| r.problems.clone()).unwrap_or_default(),
                     // Only a cluster has nodes (a single Redis spares building a key per queue).
                     node: conn
