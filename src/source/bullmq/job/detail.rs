@@ -6,7 +6,7 @@ use redis::aio::MultiplexedConnection;
 use redis::{RedisResult, Value};
 
 use super::super::keys::QueueId;
-use super::fields::{number, read_fields, Field, FieldRequest, SMALL_FIELD};
+use super::fields::{number, read_fields, Field, FieldRequest, SMALL_FIELD, UNBOUNDED};
 use super::flow::{children_tree, parent_chain, ParentLink};
 use super::state::{due_from_score, parse_probe, push_probe, Probe, PROBE_LEN};
 use crate::model::failures::Payload;
@@ -14,31 +14,43 @@ use crate::model::jobs::{Attempts, JobDetail, ShowLimits};
 use crate::model::System;
 use crate::source::value::{as_array, as_i64, as_string, server_error};
 
-/// The job hash's fields qtop reads; the big ones (`true`) up to the payload limit.
-const FIELDS: [(&str, bool); 22] = [
-    ("name", false),
-    ("timestamp", false),
-    ("delay", false),
-    ("priority", false),
-    ("processedOn", false),
-    ("finishedOn", false),
-    ("atm", false),
-    ("attemptsMade", false),
-    ("ats", false),
-    ("stc", false),
-    ("pb", false),
-    ("rjk", false),
-    ("deid", false),
-    ("parentKey", false),
-    ("parent", false),
-    ("defa", false),
-    ("data", true),
-    ("opts", true),
-    ("returnvalue", true),
-    ("progress", true),
-    ("stacktrace", true),
-    ("failedReason", true),
+/// How much of a field to read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Size {
+    /// A number BullMQ writes: read without asking its size.
+    Number,
+    /// A name, an id: up to 64 KiB.
+    Small,
+    /// A payload: up to the payload limit.
+    Big,
+}
+
+/// The job hash's fields qtop reads.
+const FIELDS: [(&str, Size); 22] = [
+    ("name", Small),
+    ("timestamp", Number),
+    ("delay", Number),
+    ("priority", Number),
+    ("processedOn", Number),
+    ("finishedOn", Number),
+    ("atm", Number),
+    ("attemptsMade", Number),
+    ("ats", Number),
+    ("stc", Number),
+    ("pb", Small),
+    ("rjk", Small),
+    ("deid", Small),
+    ("parentKey", Small),
+    ("parent", Small),
+    ("defa", Small),
+    ("data", Big),
+    ("opts", Big),
+    ("returnvalue", Big),
+    ("progress", Big),
+    ("stacktrace", Big),
+    ("failedReason", Big),
 ];
+use Size::{Big, Number, Small};
 
 /// Tries at reading the state when the job moves between two of its sets mid-read.
 const STATE_TRIES: usize = 3;
@@ -66,11 +78,11 @@ pub async fn job_detail(
         key: queue.job(id),
         fields: FIELDS
             .iter()
-            .map(|(f, big)| {
-                let limit = if *big {
-                    limits.max_payload
-                } else {
-                    SMALL_FIELD
+            .map(|(f, size)| {
+                let limit = match size {
+                    Number => UNBOUNDED,
+                    Small => SMALL_FIELD,
+                    Big => limits.max_payload,
                 };
                 (f.to_string(), limit)
             })

@@ -10,8 +10,12 @@ use crate::source::value::{as_array, as_i64, server_error};
 
 use super::super::dlq::classify_payload;
 
-/// Fields small enough to read whole wherever they are (names, numbers, ids).
+/// Fields small enough to read whole wherever they are (names, ids).
 pub const SMALL_FIELD: u64 = 64 * 1024;
+
+/// A limit that reads the field without asking its size first: for the numbers BullMQ
+/// writes itself (times, counters), which saves a command per field and job.
+pub const UNBOUNDED: u64 = u64::MAX;
 
 /// One hash field as read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,17 +78,27 @@ pub async fn read_fields(
     let mut pipe = redis::pipe();
     pipe.ignore_errors();
     for request in requests {
-        for (field, _) in &request.fields {
-            pipe.cmd("HSTRLEN").arg(&request.key).arg(field);
+        for (field, limit) in &request.fields {
+            if *limit != UNBOUNDED {
+                pipe.cmd("HSTRLEN").arg(&request.key).arg(field);
+            }
         }
     }
-    let sizes: Vec<Value> = pipe.query_async(conn).await?;
+    let sizes: Vec<Value> = if pipe.cmd_iter().next().is_some() {
+        pipe.query_async(conn).await?
+    } else {
+        Vec::new()
+    };
     let mut sizes = sizes.iter();
     // Which fields of each request to load: (request, field index).
     let mut wanted: Vec<(usize, Vec<usize>)> = Vec::new();
     for (r, request) in requests.iter().enumerate() {
         let mut load = Vec::new();
         for (f, (_, limit)) in request.fields.iter().enumerate() {
+            if *limit == UNBOUNDED {
+                load.push(f);
+                continue;
+            }
             let reply = sizes.next().unwrap_or(&Value::Nil);
             if let Some(error) = server_error(reply) {
                 out[r][f] = Field::Unreadable(error);

@@ -10,7 +10,7 @@ use redis::aio::MultiplexedConnection;
 use redis::{RedisResult, Value};
 
 use super::super::keys::QueueId;
-use super::fields::{number, read_fields, Field, FieldRequest, SMALL_FIELD};
+use super::fields::{number, read_fields, Field, FieldRequest, SMALL_FIELD, UNBOUNDED};
 use crate::model::jobs::{JobSummary, SearchProgress, SearchQuery, SearchResult, SearchStop};
 use crate::model::System;
 use crate::source::value::{as_array, as_i64, as_string};
@@ -248,14 +248,12 @@ async fn examine(
     let mut fields: Vec<(&str, u64)> = SUMMARY
         .iter()
         .map(|f| {
-            (
-                *f,
-                if *f == "failedReason" {
-                    reason_limit
-                } else {
-                    SMALL_FIELD
-                },
-            )
+            let limit = match *f {
+                "failedReason" => reason_limit,
+                "name" => SMALL_FIELD,
+                _ => UNBOUNDED,
+            };
+            (*f, limit)
         })
         .collect();
     if query.data.is_some() {
