@@ -4,6 +4,8 @@
 //!
 //!     cargo bench --bench monitor_cost                 # all sizes
 //!     cargo bench --bench monitor_cost -- 1000         # one size
+//!     QTOP_BENCH_FULL_POLLS=2000 cargo bench --profile profiling --bench monitor_cost -- 1000
+//!                                      # with symbols and line tables, to run under perf
 //!
 //! Per size: a phase with only the load, one with qtop polling at 1 s, one with the Node
 //! loop; each monitor's cost is its phase minus the load-only phase. Redis CPU comes from
@@ -265,7 +267,8 @@ async fn run_size(n: u64) {
     poller.connect().await.unwrap();
     poller.poll().await.unwrap();
     let mut poll_times = Vec::new();
-    // QTOP_BENCH_FULL_POLLS=N repeats the full poll N times (to profile it).
+    // QTOP_BENCH_FULL_POLLS=N repeats the full poll N times (to profile it, under
+    // `--profile profiling`: the release profile leaves out the line tables).
     let polls: usize = std::env::var("QTOP_BENCH_FULL_POLLS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -19,14 +19,30 @@ use anyhow::Result;
 
 use cli::{Cli, Command};
 
-/// Run qtop as the command line asks.
-pub async fn run(cli: Cli) -> Result<()> {
+/// Run qtop as the command line asks. A problem with the contexts file or the chosen
+/// context is a [`cli::contexts::ConfigError`] (exit status 2), found before anything starts.
+pub async fn run(mut cli: Cli) -> Result<()> {
+    // What needs neither a context nor Redis (`config path` works with a broken file).
+    match &cli.command {
+        Some(Command::Completions(args)) => return commands::shell::completions(args.shell),
+        Some(Command::Man) => return commands::shell::man(),
+        Some(Command::Config(args)) if matches!(args.action, cli::ConfigAction::Path) => {
+            return commands::config::path(&cli.global);
+        }
+        _ => {}
+    }
+    cli::setup::prepare(&mut cli, &cli::setup::process_env)?;
+    commands::config::warnings(&cli.setup);
+    if let Some(Command::Config(_)) = &cli.command {
+        return commands::config::show(&cli);
+    }
     install_tls_provider();
     logging::init(cli.global.log_file.as_deref())?;
     tracing::info!("qtop {} starting", env!("CARGO_PKG_VERSION"));
     if cli.global.insecure && cli.global.redis_url().starts_with("rediss://") {
         eprintln!("qtop: warning: --insecure: the Redis server's TLS certificate is NOT verified");
     }
+    refuse_writes_when_read_only(&cli)?;
     match &cli.command {
         Some(Command::Snapshot(args)) => commands::snapshot::run(&cli.global, args).await,
         Some(Command::Dlq(args)) => commands::dlq::run(&cli.global, args).await,
@@ -40,8 +56,29 @@ pub async fn run(cli: Cli) -> Result<()> {
             commands::demo::run_headless(&cli.global, args).await
         }
         Some(Command::Demo(args)) => runtime::run_demo(&cli.global, &cli.dashboard, args).await,
-        None => runtime::run(&cli.global, &cli.dashboard).await,
+        Some(Command::Config(_) | Command::Completions(_) | Command::Man) => Ok(()),
+        None => runtime::run(&cli.global, &cli.dashboard, &cli.setup).await,
     }
+}
+
+/// `qtop worker`, `qtop produce` and a demo on a Redis of your own write jobs: refused in
+/// read-only mode (a read-only context is a production one), before anything connects.
+fn refuse_writes_when_read_only(cli: &Cli) -> Result<()> {
+    let action = match &cli.command {
+        Some(Command::Worker(_)) => "run a worker (it moves jobs in Redis)",
+        Some(Command::Produce(_)) => "produce jobs",
+        Some(Command::Demo(_)) if cli.global.redis_given() => {
+            "run the demo on this Redis (its producer and workers write to it)"
+        }
+        _ => return Ok(()),
+    };
+    if cli.global.read_only {
+        return Err(actions::ReadOnlyRefusal {
+            action: action.to_string(),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// rustls needs one process-wide crypto provider; qtop uses ring. Installing twice (tests

@@ -1,11 +1,10 @@
-//! Thin binary: parse the command line, build the runtime, run, map errors to exit codes.
+//! Thin binary: parse the command line, build the runtime, run, map errors to exit codes:
+//! 1 when Redis cannot be used or a command fails, 2 for usage and config-file errors.
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = qtop::cli::Cli::parse();
+    let cli = qtop::cli::Cli::parse_args();
     // The dashboard's loop runs on the main thread and its Redis tasks on one worker: a
     // second worker only adds a malloc arena (~5 MB RSS). Workers and the demo's producer
     // keep two.
@@ -28,6 +27,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         // A closed pipe (`qtop snapshot | head`) is the reader's choice, not an error.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        // The contexts file or the chosen context is wrong: a usage error, like clap's.
+        Err(error) if error.is::<qtop::cli::contexts::ConfigError>() => {
+            eprintln!("qtop: {error}");
+            ExitCode::from(2)
+        }
         Err(error) => {
             eprintln!("qtop: {error:#}");
             ExitCode::FAILURE

@@ -26,7 +26,7 @@ impl std::fmt::Display for ReadOnlyRefusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "refused to {}: qtop is in read-only mode (--read-only or QTOP_READ_ONLY)",
+            "refused to {}: qtop is in read-only mode (--read-only, QTOP_READ_ONLY or read_only = true in the context)",
             self.action
         )
     }

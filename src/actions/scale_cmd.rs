@@ -40,17 +40,12 @@ impl ScaleCommand {
 
     /// The command line for `workers` as a person reads it (words with spaces quoted).
     pub fn display(&self, workers: u32) -> String {
-        self.argv(workers)
-            .iter()
-            .map(|word| {
-                if word.is_empty() || word.contains(char::is_whitespace) {
-                    format!("'{word}'")
-                } else {
-                    word.clone()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
+        quoted(&self.argv(workers))
+    }
+
+    /// The template as a person reads it, `{n}` in place.
+    pub fn template(&self) -> String {
+        quoted(&self.argv)
     }
 
     /// Run it for `workers` (refused in read-only mode); returns the exit code and the
@@ -84,6 +79,20 @@ impl ScaleCommand {
             .to_string();
         Ok((output.status.code(), first))
     }
+}
+
+/// Words joined with spaces, a word that has whitespace (or is empty) in single quotes.
+fn quoted(argv: &[String]) -> String {
+    argv.iter()
+        .map(|word| {
+            if word.is_empty() || word.contains(char::is_whitespace) {
+                format!("'{word}'")
+            } else {
+                word.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn split_words(text: &str) -> Result<Vec<String>, String> {

@@ -17,7 +17,7 @@ impl App {
     /// The screen under any overlay (help, filter, confirm).
     pub fn screen(&self) -> Mode {
         match self.mode {
-            Mode::Help | Mode::Filter | Mode::Confirm => self.back,
+            Mode::Help | Mode::Filter | Mode::Confirm | Mode::Contexts => self.back,
             mode => mode,
         }
     }

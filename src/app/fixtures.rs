@@ -169,7 +169,18 @@ pub fn report(n: u64) -> PollReport {
             duration_ms: 1.8,
             commands: 42,
         },
-        queues: vec![orders, thumbnails, emails, paused, billing],
+        // BullMQ queues always say whether they are paused and rate limited.
+        queues: [orders, thumbnails, emails, paused, billing]
+            .into_iter()
+            .map(|q| QueueReading {
+                paused: Some(q.paused.unwrap_or(false)),
+                limits: crate::model::QueueLimits {
+                    rate_limited_ms: Some(q.limits.rate_limited_ms.unwrap_or(0)),
+                    ..q.limits
+                },
+                ..q
+            })
+            .collect(),
         workers,
         client_list: Default::default(),
         heartbeats: vec![(key("orders"), heartbeat)],

@@ -33,6 +33,9 @@ impl App {
     }
 
     pub(super) fn on_command(&mut self, command: Command) -> Vec<Effect> {
+        if let Some(effects) = self.on_toolbox_command(command) {
+            return effects;
+        }
         if let Some(effects) = self.on_dlq_command(command) {
             return effects;
         }
@@ -134,7 +137,10 @@ impl App {
             | Command::RetryAll
             | Command::Delete
             | Command::DeleteAll
-            | Command::Export => {}
+            | Command::Export
+            | Command::Contexts
+            | Command::Copy
+            | Command::CopyJson => {}
             // Job-view commands outside their screens do nothing.
             Command::OpenJob
             | Command::Schedulers
@@ -146,8 +152,8 @@ impl App {
     }
 
     pub(super) fn on_mouse(&mut self, mouse: MouseEvent) -> Vec<Effect> {
-        // A question is open: its answer must not change under it.
-        if self.mode == Mode::Confirm {
+        // A question or the context list is open: what it is about must not change under it.
+        if matches!(self.mode, Mode::Confirm | Mode::Contexts) {
             return Vec::new();
         }
         // The job views: the wheel moves like the arrow keys.

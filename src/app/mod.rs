@@ -17,6 +17,7 @@
 
 pub mod advisor;
 pub mod confirm;
+pub mod contexts;
 mod data;
 pub mod demo;
 pub mod dlq;
@@ -51,6 +52,7 @@ use crate::source::dlq_task::{DlqAnswer, DlqWant};
 use crate::source::job_task::{JobAnswer, JobWant};
 use crate::source::SourceEvent;
 use confirm::Confirm;
+use contexts::{ContextEntry, ContextList};
 use demo::{DemoCommand, DemoOp, DemoState, EventLog};
 use dlq::DeadLetters;
 use keymap::Keymap;
@@ -82,6 +84,8 @@ pub enum Mode {
     Job,
     /// The queue's job schedulers.
     Schedulers,
+    /// The contexts of the config file, to switch to another (`C`).
+    Contexts,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,6 +147,12 @@ pub enum Command {
     JobIdAccept,
     JobIdCancel,
     JobIdBackspace,
+    /// Open (or close) the context list.
+    Contexts,
+    /// Copy the selected worker's or queue's name, or the failed job's id (OSC 52).
+    Copy,
+    /// Copy the failed job as JSON.
+    CopyJson,
 }
 
 impl Command {
@@ -197,6 +207,10 @@ pub enum Effect {
     DeadLetterAction(DlqRequest),
     /// Tell the job reader what to read now (newest wins).
     WantJobs(JobWant),
+    /// Watch the config file's context of this name instead: a new poller, a fresh `App`.
+    SwitchContext(String),
+    /// Put this text on the clipboard through the terminal (OSC 52).
+    Copy(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -278,6 +292,14 @@ pub struct App {
     /// Set in `qtop demo`.
     pub demo: Option<DemoState>,
     pub log: EventLog,
+    /// The config file's context in force, by name (the header shows it).
+    pub context: Option<String>,
+    /// Every context of the config file (`C` lists them).
+    pub contexts: Vec<ContextEntry>,
+    /// The context list, while it is open.
+    pub context_list: Option<ContextList>,
+    /// A short confirmation (a copy) and when it goes: see `App::flash`.
+    pub flash_note: Option<(String, i64)>,
 }
 
 impl App {
@@ -326,13 +348,18 @@ impl App {
             scale_cmd: None,
             demo: None,
             log: EventLog::default(),
+            context: None,
+            contexts: Vec::new(),
+            context_list: None,
+            flash_note: None,
         }
     }
 
     /// Whether the screen shows one queue: queue mode, or an overlay opened from it.
     pub fn queue_view(&self) -> bool {
         self.mode == Mode::Queue
-            || (matches!(self.mode, Mode::Help | Mode::Confirm) && self.back == Mode::Queue)
+            || (matches!(self.mode, Mode::Help | Mode::Confirm | Mode::Contexts)
+                && self.back == Mode::Queue)
     }
 
     pub fn window_ms(&self) -> i64 {
@@ -424,3 +451,5 @@ mod tests_demo;
 
 #[cfg(test)]
 mod dlq_tests;
+#[cfg(test)]
+mod tests_contexts;

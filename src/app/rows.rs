@@ -81,7 +81,7 @@ impl QueueRow {
         }
         let mut what = vec![plural(counts.waiting.unwrap_or(0), "waiting")];
         if let Some(prioritized) = counts.prioritized.filter(|n| *n > 0) {
-            what.push(plural(prioritized, "prioritized"));
+            what.push(format!("{prioritized} prioritized"));
         }
         let what = what
             .into_iter()
@@ -100,14 +100,12 @@ impl QueueRow {
             Some(0) => Some(format!("{what}, nobody is consuming this queue")),
             Some(_) => None,
             // Workers unknown (CLIENT LIST not permitted): only when nothing moves.
-            None => {
-                (!completing && !running && self.completed_per_s.is_some()).then(|| {
-                    format!(
-                        "{what}, none running or completing (workers unknown: CLIENT LIST \
+            None => (!completing && !running && self.completed_per_s.is_some()).then(|| {
+                format!(
+                    "{what}, none running or completing (workers unknown: CLIENT LIST \
                          is not permitted)"
-                    )
-                })
-            }
+                )
+            }),
         }
     }
 

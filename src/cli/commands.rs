@@ -27,6 +27,35 @@ pub enum Command {
     Job(super::JobArgs),
     /// The queue's job schedulers (and legacy repeatable jobs): schedule, next run, template
     Schedulers(super::SchedulersArgs),
+    /// The config file of named contexts: where it is, and what a context sets
+    Config(ConfigArgs),
+    /// Print a shell completion script (e.g. `qtop completions bash > ~/.local/share/bash-completion/completions/qtop`)
+    Completions(CompletionsArgs),
+    /// Print qtop's man page (roff), e.g. `qtop man | man -l -`
+    Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub action: ConfigAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ConfigAction {
+    /// Print the config file's path (--config, else $XDG_CONFIG_HOME/qtop/config.toml, else
+    /// ~/.config/qtop/config.toml), whether it exists or not
+    Path,
+    /// Print the settings in force with --context NAME (or QTOP_CONTEXT, or default_context)
+    /// and where each comes from; passwords are shown as ***
+    Show,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Args)]

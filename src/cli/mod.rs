@@ -2,27 +2,34 @@
 //!
 //! `mod.rs` holds the global flags, `commands` each subcommand's flags, `parse` the value
 //! parsers, `build` what each command's configuration is made of (so `runtime` and
-//! `commands` never need each other).
+//! `commands` never need each other), `contexts` the contexts file and `setup` how a
+//! context meets the command line.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser};
+use clap::{Args, CommandFactory, FromArgMatches, Parser};
 
 mod build;
 mod commands;
+pub mod contexts;
 mod jobs;
 mod parse;
+pub mod setup;
 
 pub use build::*;
 pub use commands::*;
 pub use jobs::*;
 pub use parse::*;
+pub use setup::{Origin, Setup};
+
+/// `qtop --version`: the package version, and the commit when built from git.
+pub const VERSION: &str = env!("QTOP_VERSION");
 
 #[derive(Debug, Parser)]
 #[command(
     name = "qtop",
-    version,
+    version = VERSION,
     about = "top for job queues: live golden signals of BullMQ queues on Redis",
     long_about = "top for job queues: a live terminal dashboard of BullMQ queues on Redis.\n\n\
         With no subcommand qtop opens the dashboard against --redis (default redis://127.0.0.1:6379)."
@@ -34,12 +41,45 @@ pub struct Cli {
     pub dashboard: DashboardArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Which arguments were given, the contexts file and the context in force (filled by
+    /// `parse_args` and `setup::prepare`).
+    #[arg(skip)]
+    pub setup: Setup,
+}
+
+impl Cli {
+    /// Parse the process's arguments, remembering which were given (a context fills the
+    /// rest); `--help`, `--version` and usage errors exit here as clap does.
+    pub fn parse_args() -> Self {
+        Self::try_parse_args_from(std::env::args_os()).unwrap_or_else(|e| e.exit())
+    }
+
+    pub fn try_parse_args_from<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches = Self::command().try_get_matches_from(args)?;
+        let mut cli = Self::from_arg_matches(&matches)?;
+        cli.setup.given = setup::Given::from_matches(&matches);
+        Ok(cli)
+    }
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Redis URL: redis://[user:password@]host:port[/db], rediss://… (TLS), unix:///path/to/socket.
-    /// Repeat it to give several seed nodes of a Redis Cluster
+    /// Use this context of the config file: its Redis, prefixes, queues, TLS files… (flags
+    /// given here still win; a read_only context stays read-only)
+    #[arg(long, global = true, env = "QTOP_CONTEXT", value_name = "NAME", value_hint = clap::ValueHint::Other)]
+    pub context: Option<String>,
+
+    /// The config file [default: $XDG_CONFIG_HOME/qtop/config.toml, else
+    /// ~/.config/qtop/config.toml]
+    #[arg(long, global = true, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub config: Option<PathBuf>,
+
+    /// Redis URL: redis://[user:password@]host:port[/db], rediss://… (TLS), unix:///path/to/socket
+    /// (a password: unix://:password@/path/to/socket or ?pass=). Repeat it to give several seed nodes of a Redis Cluster
     #[arg(
         long,
         env = "REDIS_URL",

@@ -1,11 +1,14 @@
 //! One file per subcommand that runs without a terminal UI.
 
 pub mod advise;
+pub mod config;
 pub mod demo;
 pub mod dlq;
 pub mod job;
 pub mod produce;
+pub mod progress;
 pub mod schedulers;
+pub mod shell;
 pub mod snapshot;
 pub mod worker;
 pub mod workers;

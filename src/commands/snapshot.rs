@@ -55,6 +55,9 @@ pub async fn measure(global: &GlobalArgs, window: Duration) -> Result<Measured> 
     poller.begin_discovery_pass();
     let deadline = Instant::now() + window;
     let mut next_poll = Instant::now() + POLL_EVERY;
+    let mut progress = super::progress::Progress::new(window);
+    let mut polls = 1;
+    progress.update(polls);
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         tokio::time::sleep(left.min(EVENTS_EVERY)).await;
         let now = Instant::now();
@@ -65,11 +68,14 @@ pub async fn measure(global: &GlobalArgs, window: Duration) -> Result<Measured> 
             let report = poller.poll().await?;
             record(&mut histories, &report);
             next_poll = now + POLL_EVERY;
+            polls += 1;
         } else {
             poller.read_events().await?;
             poller.discovery_step().await?;
         }
+        progress.update(polls);
     }
+    progress.finish();
     poller.finish_discovery_pass().await?;
     let last = poller.poll().await?;
     record(&mut histories, &last);

@@ -62,7 +62,8 @@ pub async fn run_demo(
             events,
             status: handle.watch_status(),
         };
-        dashboard(global, &dashboard_args, target, app, tasks, Some(feeds)).await
+        let session = super::session::Session::start(global, target, app, tasks);
+        dashboard(&dashboard_args, session, Some(feeds), None, None).await
     })
     .catch_unwind()
     .await;

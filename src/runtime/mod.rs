@@ -16,10 +16,11 @@
 //! back as an `Action`.
 
 mod demo;
+mod session;
 mod tasks;
 mod terminal;
 
-use std::io::{self, IsTerminal, Stdout};
+use std::io::{self, IsTerminal, Stdout, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -28,16 +29,16 @@ use futures_util::{FutureExt, StreamExt};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::{mpsc, watch};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
 
-use crate::app::{Action, App, Effect};
-use crate::cli::poller_config;
-use crate::cli::{DashboardArgs, GlobalArgs};
+use crate::app::{Action, App, Connection, Effect};
+use crate::cli::{DashboardArgs, GlobalArgs, Setup};
 use crate::demo::{DemoEvent, DemoStatus};
-use crate::source::{spawn_poller, RedisTarget, SourceEvent};
+use crate::source::{ConnectError, RedisTarget};
 use crate::ui;
 pub use demo::run_demo;
+use session::{first_contact, Session, Switcher};
 use tasks::Tasks;
 use terminal::TerminalGuard;
 
@@ -46,12 +47,16 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 /// Redraw at least this often when nothing happens (countdowns, ages).
 const IDLE_REDRAW: Duration = Duration::from_secs(1);
 
-pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<()> {
+pub async fn run(global: &GlobalArgs, args: &DashboardArgs, setup: &Setup) -> Result<()> {
     require_terminal("for a one-off reading use `qtop snapshot` (or `qtop snapshot --json`)")?;
     let target = global.target()?;
-    let app = new_app(global, args, &target);
+    let mut app = new_app(global, args, &target);
+    let switcher = Switcher::new(setup);
+    switcher.fill(&mut app);
     let tasks = Tasks::new(global, target.clone());
-    dashboard(global, args, target, app, tasks, None).await
+    let contact = first_contact(target.clone());
+    let session = Session::start(global, target, app, tasks);
+    dashboard(args, session, None, Some(switcher), Some(contact)).await
 }
 
 fn require_terminal(hint: &str) -> Result<()> {
@@ -76,70 +81,116 @@ struct DemoFeeds {
     status: watch::Receiver<DemoStatus>,
 }
 
-/// Poll `target`, draw `app`, run effects with `tasks`, until quit, a signal or an error.
-/// The terminal is restored before this returns.
+/// How the event loop ended.
+enum Exit {
+    Quit,
+    /// The user chose another context in the list.
+    Switch(String),
+}
+
+/// Draw and poll `session`, run its effects, switch contexts when asked, until quit, a
+/// signal or an error. The terminal is restored before this returns. `contact` is the
+/// first contact's verdict: a permanent error before any data ends qtop with it.
 async fn dashboard(
-    global: &GlobalArgs,
     args: &DashboardArgs,
-    target: RedisTarget,
-    mut app: App,
-    mut tasks: Tasks,
-    demo: Option<DemoFeeds>,
+    mut session: Session,
+    mut demo: Option<DemoFeeds>,
+    switcher: Option<Switcher>,
+    mut contact: Option<oneshot::Receiver<ConnectError>>,
 ) -> Result<()> {
-    let cancel = CancellationToken::new();
-    let (poller, source) = spawn_poller(
-        target,
-        poller_config(global),
-        global.interval,
-        cancel.clone(),
-    );
+    let mut stopping: Vec<JoinHandle<()>> = Vec::new();
+    // Whether any session reached Redis (quitting after a switch to a dead context is no
+    // start failure).
+    let mut reached = false;
     let result = {
         let mut guard = TerminalGuard::enter()?;
         let size = guard.terminal.size()?;
-        app.update(Action::Resize(size.width, size.height));
-        let inputs = Inputs {
-            source,
-            demo,
-            fps: args.fps,
-        };
-        event_loop(&mut guard.terminal, &mut app, inputs, &mut tasks, &cancel).await
+        session.app.update(Action::Resize(size.width, size.height));
+        loop {
+            let exit = event_loop(
+                &mut guard.terminal,
+                &mut session,
+                &mut demo,
+                &mut contact,
+                args.fps,
+            )
+            .await;
+            let Ok(Exit::Switch(name)) = exit else {
+                break exit;
+            };
+            let Some(switcher) = &switcher else { continue };
+            reached |= session.app.redis_version.is_some();
+            match switcher.resolve(&name) {
+                Ok((resolved, target)) => {
+                    let mut app = new_app(&resolved.global, &resolved.dashboard, &target);
+                    app.zone = session.app.zone;
+                    app.color = session.app.color;
+                    app.set_contexts(Some(name), switcher.entries.clone());
+                    app.update(Action::Resize(session.app.size.0, session.app.size.1));
+                    let tasks = Tasks::new(&resolved.global, target.clone());
+                    let next = Session::start(&resolved.global, target, app, tasks);
+                    let old = std::mem::replace(&mut session, next);
+                    tracing::info!(context = %old.app.context.as_deref().unwrap_or("-"), "leaving context");
+                    stopping.push(tokio::spawn(old.stop(SHUTDOWN_TIMEOUT)));
+                }
+                Err(why) => session.app.note_context_error(&name, &why),
+            }
+        }
         // The guard drops here: the terminal is restored before anything is printed.
     };
-    cancel.cancel();
+    let never_connected = never_connected(&session.app, reached || demo.is_some());
     // The poller and the reader only sleep or await Redis; they end at the next await. A
     // running dead-letter action gets the same time to finish.
     let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, async {
-        let _ = poller.await;
-        tasks.shutdown(SHUTDOWN_TIMEOUT).await;
+        session.stop(SHUTDOWN_TIMEOUT).await;
+        for old in stopping {
+            let _ = old.await;
+        }
     })
     .await;
-    result
+    match result {
+        Ok(_) => never_connected.map_or(Ok(()), Err),
+        Err(error) => Err(error),
+    }
+}
+
+/// Quitting before Redis was ever reached is a failure (status 1), with the last error.
+/// `exempt`: a demo, or an earlier context was reached.
+fn never_connected(app: &App, exempt: bool) -> Option<anyhow::Error> {
+    if exempt || app.redis_version.is_some() || app.has_data {
+        return None;
+    }
+    match &app.connection {
+        Connection::Disconnected { error, .. } => Some(anyhow::anyhow!(
+            "quit before Redis could be reached: {error}"
+        )),
+        _ => None,
+    }
 }
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-struct Inputs {
-    source: mpsc::Receiver<SourceEvent>,
-    demo: Option<DemoFeeds>,
-    fps: u16,
+/// The sequence that asks the terminal to put `text` on the clipboard (OSC 52).
+fn osc52(text: &str) -> String {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    format!("\x1b]52;c;{encoded}\x07")
 }
 
 async fn event_loop(
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
-    app: &mut App,
-    inputs: Inputs,
-    tasks: &mut Tasks,
-    cancel: &CancellationToken,
-) -> Result<()> {
-    let Inputs {
-        mut source,
-        demo,
-        fps,
-    } = inputs;
+    session: &mut Session,
+    demo: &mut Option<DemoFeeds>,
+    contact: &mut Option<oneshot::Receiver<ConnectError>>,
+    fps: u16,
+) -> Result<Exit> {
+    let Session {
+        app, tasks, source, ..
+    } = session;
     let (mut demo_events, mut demo_status) = match demo {
-        Some(feeds) => (Some(feeds.events), Some(feeds.status)),
+        Some(feeds) => (Some(&mut feeds.events), Some(&mut feeds.status)),
         None => (None, None),
     };
     // Quit on SIGTERM and SIGHUP (the terminal went away) like on `q`: the caller cleans up.
@@ -160,24 +211,30 @@ async fn event_loop(
     loop {
         let mut actions: Vec<Action> = Vec::new();
         tokio::select! {
-            _ = cancel.cancelled() => return Ok(()),
-            _ = terminate.recv() => return Ok(()),
-            _ = hangup.recv() => return Ok(()),
-            _ = interrupt.recv() => return Ok(()),
+            _ = terminate.recv() => return Ok(Exit::Quit),
+            _ = hangup.recv() => return Ok(Exit::Quit),
+            _ = interrupt.recv() => return Ok(Exit::Quit),
             event = input.next() => match event {
                 Some(Ok(event)) => {
                     panic_if_asked(&event);
                     actions.extend(action_for(event));
                 }
                 Some(Err(error)) => return Err(error).context("reading the terminal"),
-                None => return Ok(()),
+                None => return Ok(Exit::Quit),
             },
             event = source.recv(), if source_open => match event {
                 Some(event) => actions.push(Action::Source(event)),
                 None => source_open = false,
             },
-            Some(event) = recv_opt(&mut demo_events) => actions.push(Action::DemoEvent(event)),
-            Some(status) = changed_opt(&mut demo_status) => {
+            verdict = recv_once(contact) => {
+                if let Some(error) = verdict {
+                    if app.redis_version.is_none() {
+                        return Err(error.into());
+                    }
+                }
+            }
+            Some(event) = recv_opt_ref(&mut demo_events) => actions.push(Action::DemoEvent(event)),
+            Some(status) = changed_opt_ref(&mut demo_status) => {
                 actions.push(Action::DemoStatus(Box::new(status)));
             }
             Some(action) = tasks.results.recv() => actions.push(action),
@@ -214,10 +271,17 @@ async fn event_loop(
         for action in actions {
             let is_tick = matches!(action, Action::Tick(_));
             for effect in app.update(action) {
-                if effect == Effect::Quit {
-                    return Ok(());
+                match effect {
+                    Effect::Quit => return Ok(Exit::Quit),
+                    Effect::SwitchContext(name) => return Ok(Exit::Switch(name)),
+                    Effect::Copy(text) => {
+                        // Best effort: a terminal that ignores OSC 52 ignores it silently.
+                        let backend = terminal.backend_mut();
+                        let _ = backend.write_all(osc52(&text).as_bytes());
+                        let _ = backend.flush();
+                    }
+                    effect => tasks.run(effect),
                 }
-                tasks.run(effect);
             }
             dirty |= !is_tick;
         }
@@ -231,7 +295,18 @@ async fn event_loop(
     }
 }
 
-/// The next item of an optional channel; pending forever without one or once it closed.
+/// The first contact's verdict once; pending forever after it, or without one.
+async fn recv_once(rx: &mut Option<oneshot::Receiver<ConnectError>>) -> Option<ConnectError> {
+    match rx.as_mut() {
+        Some(receiver) => {
+            let verdict = receiver.await.ok();
+            *rx = None;
+            verdict
+        }
+        None => std::future::pending().await,
+    }
+}
+
 /// A test seam, and nothing else: with `QTOP_TEST_PANIC_ON_KEY=<char>` in the environment,
 /// that key panics, so `tests/terminal_restore.rs` can prove that a panic restores the
 /// terminal and reports itself.
@@ -247,7 +322,8 @@ fn panic_if_asked(event: &Event) {
     }
 }
 
-async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+/// The next item of an optional channel; pending forever without one or once it closed.
+async fn recv_opt_ref<T>(rx: &mut Option<&mut mpsc::Receiver<T>>) -> Option<T> {
     match rx {
         Some(channel) => match channel.recv().await {
             Some(item) => Some(item),
@@ -261,7 +337,7 @@ async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
 }
 
 /// The next value of an optional watch; pending forever without one or once it closed.
-async fn changed_opt<T: Clone>(rx: &mut Option<watch::Receiver<T>>) -> Option<T> {
+async fn changed_opt_ref<T: Clone>(rx: &mut Option<&mut watch::Receiver<T>>) -> Option<T> {
     match rx {
         Some(watch) => match watch.changed().await {
             Ok(()) => Some(watch.borrow_and_update().clone()),

@@ -110,7 +110,8 @@ impl Tasks {
     /// Start what an effect asks for; never waits for it.
     pub fn run(&mut self, effect: Effect) {
         match effect {
-            Effect::Quit => {}
+            // The event loop handles these itself.
+            Effect::Quit | Effect::SwitchContext(_) | Effect::Copy(_) => {}
             Effect::WantDeadLetters(want) => {
                 self.dlq_want.send_replace(want);
             }

@@ -37,15 +37,24 @@ impl fmt::Debug for RedisTarget {
     }
 }
 
+/// How long a TLS handshake may take before qtop checks whether the server speaks TLS.
+const TLS_SUSPICION: Duration = Duration::from_secs(1);
+
 /// Why a connection could not be used, in words an operator can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectError {
     InvalidUrl(String),
     Refused(String),
+    /// A unix socket path where no socket file is: (URL, path).
+    NoSocket(String, String),
+    /// The host name does not resolve: (URL, host, the resolver's words).
+    UnknownHost(String, String, String),
     Timeout(String),
     Auth(String),
     NoAuth(String),
     Tls(String, String),
+    /// A `rediss://` URL, and the server speaks plain Redis.
+    PlainServer(String),
     NotRedis(String, String),
     NoPermission(String, String),
     Other(String, String),
@@ -59,6 +68,14 @@ impl fmt::Display for ConnectError {
                 f,
                 "cannot connect to Redis at {at}: connection refused (is redis-server running there? set --redis or REDIS_URL)"
             ),
+            Self::NoSocket(at, path) => write!(
+                f,
+                "cannot connect to Redis at {at}: there is no socket file at {path} (is redis-server running with `unixsocket {path}`?)"
+            ),
+            Self::UnknownHost(at, host, detail) => write!(
+                f,
+                "cannot connect to Redis at {at}: the host name '{host}' does not resolve ({detail}; check the spelling and DNS)"
+            ),
             Self::Timeout(at) => write!(
                 f,
                 "cannot connect to Redis at {at}: no answer (timed out; check the host, port and firewall)"
@@ -69,11 +86,15 @@ impl fmt::Display for ConnectError {
             ),
             Self::NoAuth(at) => write!(
                 f,
-                "Redis at {at} requires a password: give it in the URL (redis://user:PASSWORD@host:port)"
+                "Redis at {at} requires a password: give it in the URL (redis://user:PASSWORD@host:port, unix://:PASSWORD@/path/to/socket) or with password_env in a context"
             ),
             Self::Tls(at, detail) => write!(
                 f,
                 "TLS with Redis at {at} failed: {detail} (check the certificate; --insecure skips verification)"
+            ),
+            Self::PlainServer(at) => write!(
+                f,
+                "cannot connect to Redis at {at} over TLS: the server answers plain Redis, without TLS (use redis:// instead of rediss://)"
             ),
             Self::NotRedis(at, detail) => write!(
                 f,
@@ -89,6 +110,19 @@ impl fmt::Display for ConnectError {
 
 impl std::error::Error for ConnectError {}
 
+impl ConnectError {
+    /// Worth retrying: the server may be on its way (refused, no answer, no socket file
+    /// yet, a connection lost, a server still loading). Wrong credentials, an ACL denial,
+    /// TLS, a server that is not Redis, a bad URL or an unknown host are not: retrying
+    /// cannot fix them.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Refused(_) | Self::NoSocket(..) | Self::Timeout(_) | Self::Other(..)
+        )
+    }
+}
+
 impl RedisTarget {
     /// Accepts `redis://`, `rediss://`, `unix://` and `redis+unix://` URLs.
     pub fn parse(url: &str, insecure: bool) -> Result<Self, ConnectError> {
@@ -97,6 +131,7 @@ impl RedisTarget {
             Some(rest) => format!("unix://{rest}"),
             None => trimmed.to_string(),
         };
+        let normalized = unix_credentials_to_query(&normalized);
         let scheme_ok = ["redis://", "rediss://", "unix://"]
             .iter()
             .any(|s| normalized.starts_with(s));
@@ -264,10 +299,34 @@ impl RedisTarget {
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(Some(timeout));
         let connecting = client.get_multiplexed_async_connection_with_config(&config);
-        let mut conn = match tokio::time::timeout(timeout, connecting).await {
-            Ok(Ok(conn)) => conn,
-            Ok(Err(e)) => return Err(self.classify(&e)),
+        let mut connecting = std::pin::pin!(connecting);
+        // A TLS handshake that takes over a second: see whether the server speaks plain
+        // Redis (it would never answer the handshake) rather than wait the whole timeout.
+        if self.is_tls() && timeout > TLS_SUSPICION {
+            if let Ok(done) = tokio::time::timeout(TLS_SUSPICION, &mut connecting).await {
+                return self.with_ping(done, timeout).await;
+            }
+            if let Some(plain) = self.plain_server().await {
+                return Err(plain);
+            }
+        }
+        let done = match tokio::time::timeout(timeout, connecting).await {
+            Ok(done) => done,
             Err(_) => return Err(ConnectError::Timeout(self.display.clone())),
+        };
+        self.with_ping(done, timeout).await
+    }
+
+    /// The opened connection checked with a PING.
+    async fn with_ping(
+        &self,
+        opened: redis::RedisResult<MultiplexedConnection>,
+        timeout: Duration,
+    ) -> Result<MultiplexedConnection, ConnectError> {
+        let mut conn = match opened {
+            Ok(conn) => conn,
+            Err(e) if e.is_timeout() => return Err(ConnectError::Timeout(self.display.clone())),
+            Err(e) => return Err(self.classify(&e)),
         };
         let ping = redis::cmd("PING");
         match tokio::time::timeout(timeout, ping.query_async::<String>(&mut conn)).await {
@@ -280,19 +339,86 @@ impl RedisTarget {
         }
     }
 
+    /// `PlainServer` when the server of this `rediss://` URL answers plain Redis.
+    async fn plain_server(&self) -> Option<ConnectError> {
+        let addr = self.host_port()?;
+        answers_plain_redis(&addr)
+            .await
+            .then(|| ConnectError::PlainServer(self.display.clone()))
+    }
+
+    /// `host:port` of a TCP URL (port 6379 when not given).
+    fn host_port(&self) -> Option<String> {
+        let hostport = self.hostport()?;
+        let port = match hostport.strip_prefix('[') {
+            Some(v6) => v6.split_once("]:").map(|(_, port)| port),
+            None => hostport.split_once(':').map(|(_, port)| port),
+        };
+        let port = port.and_then(|p| p.parse::<u16>().ok()).unwrap_or(6379);
+        let host = self.host()?;
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        Some(format!("{host}:{port}"))
+    }
+
+    /// The host of a TCP URL, without brackets or port.
+    fn host(&self) -> Option<String> {
+        let hostport = self.hostport()?;
+        match hostport.strip_prefix('[') {
+            Some(v6) => v6.split_once(']').map(|(host, _)| host.to_string()),
+            None => Some(hostport.split(':').next().unwrap_or(hostport).to_string()),
+        }
+    }
+
+    /// `host[:port]` of a TCP URL: the authority without its user information.
+    fn hostport(&self) -> Option<&str> {
+        let (scheme, rest) = self.url.split_once("://")?;
+        if scheme == "unix" {
+            return None;
+        }
+        let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+        Some(authority.rsplit_once('@').map_or(authority, |(_, h)| h))
+    }
+
+    /// The socket path of a unix URL.
+    fn socket_path(&self) -> Option<String> {
+        let rest = self.url.strip_prefix("unix://")?;
+        let path = &rest[rest.find('/')?..];
+        Some(path.split('?').next().unwrap_or(path).to_string())
+    }
+
     /// Turn a redis-rs error into one clear line.
     pub fn classify(&self, error: &RedisError) -> ConnectError {
         let at = self.display.clone();
         let detail = one_line(&self.scrub(&error.to_string()));
         let lower = detail.to_lowercase();
+        if lower.contains("no such file or directory") {
+            if let Some(path) = self.socket_path() {
+                return ConnectError::NoSocket(at, path);
+            }
+        }
         if error.is_connection_refusal() || lower.contains("connection refused") {
             return ConnectError::Refused(at);
         }
         if error.is_timeout() {
             return ConnectError::Timeout(at);
         }
-        if lower.contains("no such file or directory") {
-            return ConnectError::Refused(at);
+        if let Some(cause) = resolver_failure(&lower) {
+            if let Some(host) = self.host() {
+                return match cause {
+                    Resolver::Unknown(words) => {
+                        ConnectError::UnknownHost(at, host, words.to_string())
+                    }
+                    // The DNS server did not answer: may pass, so retried.
+                    Resolver::Temporary => ConnectError::Other(
+                        at,
+                        format!("cannot resolve the host name '{host}' now (temporary failure in name resolution)"),
+                    ),
+                };
+            }
         }
         match error.kind() {
             ErrorKind::AuthenticationFailed => return ConnectError::Auth(at),
@@ -323,6 +449,78 @@ impl RedisTarget {
         }
         ConnectError::Other(at, detail)
     }
+}
+
+enum Resolver {
+    Unknown(&'static str),
+    Temporary,
+}
+
+/// A failed host name lookup, in the words of glibc, musl and macOS resolvers.
+fn resolver_failure(lower: &str) -> Option<Resolver> {
+    if lower.contains("temporary failure in name resolution") {
+        return Some(Resolver::Temporary);
+    }
+    [
+        "name or service not known",
+        "no address associated with hostname",
+        "nodename nor servname provided",
+        "failed to lookup address information",
+    ]
+    .into_iter()
+    .find(|words| lower.contains(words))
+    .map(|_| Resolver::Unknown("no such host"))
+}
+
+/// Whether `addr` answers a plain-text PING like Redis does (`+PONG`, or an error such
+/// as `-NOAUTH`): the sign that a `rediss://` URL points at a server without TLS.
+async fn answers_plain_redis(addr: &str) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let probe = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+        stream.write_all(b"PING\r\n").await.ok()?;
+        let mut reply = [0u8; 64];
+        let n = stream.read(&mut reply).await.ok()?;
+        let reply = reply.get(..n)?;
+        Some(
+            reply.starts_with(b"+PONG")
+                || reply.starts_with(b"-NOAUTH")
+                || reply.starts_with(b"-ERR"),
+        )
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), probe).await,
+        Ok(Some(true))
+    )
+}
+
+/// `unix://[user][:password]@/path` as redis-rs takes it: `unix:///path?user=…&pass=…`
+/// (both stay percent-encoded, as they were in the URL). Other URLs are unchanged.
+fn unix_credentials_to_query(url: &str) -> String {
+    let Some(rest) = url.strip_prefix("unix://") else {
+        return url.to_string();
+    };
+    let path_start = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(path_start);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return url.to_string();
+    };
+    let (user, password) = match userinfo.split_once(':') {
+        Some((user, password)) => (user, Some(password)),
+        None => (userinfo, None),
+    };
+    let mut pairs = Vec::new();
+    if !user.is_empty() {
+        pairs.push(format!("user={user}"));
+    }
+    if let Some(password) = password.filter(|p| !p.is_empty()) {
+        pairs.push(format!("pass={password}"));
+    }
+    if pairs.is_empty() {
+        return format!("unix://{host}{path}");
+    }
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("unix://{host}{path}{sep}{}", pairs.join("&"))
 }
 
 /// Error texts can span lines; an operator gets one line, of bounded length.
@@ -423,6 +621,70 @@ mod tests {
         let err = RedisTarget::parse("http://localhost:6379", false).err();
         let message = err.map(|e| e.to_string()).unwrap_or_default();
         assert!(message.starts_with("invalid Redis URL"), "{message}");
+    }
+
+    #[test]
+    fn unix_credentials_move_to_the_query_redis_rs_reads() {
+        let cases = [
+            ("unix:///run/r.sock", "unix:///run/r.sock"),
+            ("unix://:pw@/run/r.sock", "unix:///run/r.sock?pass=pw"),
+            (
+                "unix://alice:p%40ss@/run/r.sock",
+                "unix:///run/r.sock?user=alice&pass=p%40ss",
+            ),
+            (
+                "unix://alice@/run/r.sock?db=2",
+                "unix:///run/r.sock?db=2&user=alice",
+            ),
+            ("redis://:pw@h:1", "redis://:pw@h:1"),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(unix_credentials_to_query(url), expected, "{url}");
+        }
+        let target = RedisTarget::parse("redis+unix://:s3cret@/run/r.sock", false)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(target.connection_url(), "unix:///run/r.sock?pass=s3cret");
+        assert_eq!(target.display(), "redis+unix://:***@/run/r.sock");
+    }
+
+    #[test]
+    fn hosts_and_ports_are_read_from_tcp_urls() {
+        for (url, host, host_port) in [
+            ("rediss://h:6380", "h", "h:6380"),
+            ("rediss://u:p@h", "h", "h:6379"),
+            ("rediss://[::1]:7000/2", "::1", "[::1]:7000"),
+        ] {
+            let target = RedisTarget::parse(url, false).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(target.host().as_deref(), Some(host), "{url}");
+            assert_eq!(target.host_port().as_deref(), Some(host_port), "{url}");
+        }
+        let unix = RedisTarget::parse("unix:///run/r.sock?db=1", false);
+        let unix = unix.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(unix.host(), None);
+        assert_eq!(unix.socket_path().as_deref(), Some("/run/r.sock"));
+    }
+
+    #[test]
+    fn only_causes_that_can_pass_are_retried() {
+        let at = || "redis://h:1".to_string();
+        let transient = [
+            ConnectError::Refused(at()),
+            ConnectError::Timeout(at()),
+            ConnectError::NoSocket(at(), "/x".into()),
+            ConnectError::Other(at(), "connection lost".into()),
+        ];
+        let permanent = [
+            ConnectError::InvalidUrl(at()),
+            ConnectError::Auth(at()),
+            ConnectError::NoAuth(at()),
+            ConnectError::Tls(at(), "bad certificate".into()),
+            ConnectError::PlainServer(at()),
+            ConnectError::NotRedis(at(), "HTTP".into()),
+            ConnectError::NoPermission(at(), "NOPERM".into()),
+            ConnectError::UnknownHost(at(), "h".into(), "no such host".into()),
+        ];
+        assert!(transient.iter().all(ConnectError::is_transient));
+        assert!(!permanent.iter().any(ConnectError::is_transient));
     }
 
     #[test]

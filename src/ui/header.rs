@@ -1,4 +1,5 @@
-//! The top line: where, what, how often, and whether it works. Parts drop out, least
+//! The top line: which context, where, what, how often, and whether it works (and, for a
+//! few seconds, what was just copied). Parts drop out, least
 //! important first, when the terminal is narrow.
 
 use ratatui::layout::Rect;
@@ -23,11 +24,18 @@ fn interval(app: &App) -> String {
 
 /// The header's parts with their rank (1 = kept longest).
 fn parts(app: &App, theme: Theme) -> Vec<(u8, Span<'static>)> {
-    let mut parts = vec![
-        (6, Span::styled("qtop", theme.title())),
-        // `target` is RedisTarget::display(): the password is never in it.
-        (2, Span::raw(app.target.clone())),
-    ];
+    let mut parts = vec![(6, Span::styled("qtop", theme.title()))];
+    // The context in force (the config file's): the first thing to know before acting.
+    if let Some(name) = &app.context {
+        let text = if app.read_only {
+            format!("context {name} (read-only)")
+        } else {
+            format!("context {name}")
+        };
+        parts.push((1, Span::styled(text, theme.title())));
+    }
+    // `target` is RedisTarget::display(): the password is never in it.
+    parts.push((2, Span::raw(app.target.clone())));
     if let Some(version) = &app.redis_version {
         parts.push((4, Span::raw(format!("redis {version}"))));
     }
@@ -55,6 +63,9 @@ fn parts(app: &App, theme: Theme) -> Vec<(u8, Span<'static>)> {
                 format::millis(poll.duration_ms)
             )),
         ));
+    }
+    if let Some(note) = app.flash() {
+        parts.push((1, Span::styled(note.to_string(), theme.good())));
     }
     if app.frozen_at_ms.is_some() {
         parts.push((

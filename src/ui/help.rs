@@ -126,5 +126,6 @@ pub fn mode_name(mode: Mode) -> &'static str {
         Mode::JobPrompt => "job id",
         Mode::Job => "job",
         Mode::Schedulers => "job schedulers",
+        Mode::Contexts => "contexts",
     }
 }

@@ -23,6 +23,7 @@
 pub mod advisor;
 pub mod charts;
 pub mod confirm;
+pub mod contexts;
 pub mod demo;
 pub mod dlq;
 pub mod dlq_detail;
@@ -96,6 +97,9 @@ pub fn render(frame: &mut Frame, app: &App) {
     }
     if app.mode == Mode::Confirm {
         confirm::render(frame, area, app, theme);
+    }
+    if app.mode == Mode::Contexts {
+        contexts::render(frame, area, app, theme);
     }
 }
 

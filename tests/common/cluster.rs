@@ -24,6 +24,7 @@ use tempfile::TempDir;
 
 use super::redis_server::open_log;
 use super::resp::{Conn, Resp};
+use super::{poll_until, wait_for};
 
 /// Masters and replicas `start` creates.
 const MASTERS: usize = 3;
@@ -438,18 +439,12 @@ impl RedisCluster {
     /// replica's link to its master is up.
     pub fn wait_healthy(&self, timeout: Duration) -> Duration {
         let started = Instant::now();
-        loop {
-            let problem = match self.health_problem() {
-                None => return started.elapsed(),
-                Some(problem) => problem,
-            };
-            if started.elapsed() > timeout {
-                panic!(
-                    "cluster not healthy after {timeout:?}: {problem}\n{}",
-                    self.describe()
-                );
-            }
-            sleep(Duration::from_millis(50));
+        match poll_until(timeout, || self.health_problem().map_or(Ok(()), Err)) {
+            Ok(()) => started.elapsed(),
+            Err(problem) => panic!(
+                "cluster not healthy after {timeout:?}: {problem}\n{}",
+                self.describe()
+            ),
         }
     }
 
@@ -457,8 +452,7 @@ impl RedisCluster {
     /// (replication offsets equal), so a failover loses no write made
     /// before this call.
     pub fn wait_replicated(&self, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        loop {
+        wait_for("every replica to catch up", timeout, || {
             let lagging: Vec<String> = self
                 .masters()
                 .into_iter()
@@ -477,13 +471,11 @@ impl RedisCluster {
                 })
                 .collect();
             if lagging.is_empty() {
-                return;
+                Ok(())
+            } else {
+                Err(lagging)
             }
-            if Instant::now() > deadline {
-                panic!("replicas still behind after {timeout:?}: {lagging:?}");
-            }
-            sleep(Duration::from_millis(20));
-        }
+        })
     }
 
     /// The last `n` lines of the log of the node on `port`.

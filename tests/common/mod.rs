@@ -1,4 +1,4 @@
-//! Shared test harness for qtop's integration tests (`mod common;`).
+//! Shared harness of the test binaries (tests/offline, tests/integration, tests/e2e).
 //!
 //! - `RedisServer`: a private redis-server per test (unix socket, optional
 //!   loopback TCP, no persistence), stopped on Drop.
@@ -8,22 +8,30 @@
 //! - `spawn_node`/`run_node`/`NodeScript`: the real-BullMQ fixture scripts in
 //!   `tests/node/` (needs `npm ci --prefix tests/node`).
 //! - `Tmux`/`qtop_in_tmux`: the real binary in a private tmux server's pane.
+//! - `run_qtop`/`qtop_json`: the real binary run to completion; every JSON it prints is
+//!   checked against its schema in `assets/schema/` (`schema`), so no test can skip that.
+//! - `wait_for`/`wait_until` (and `_async`): the one way to wait for a condition;
+//!   `assert_holds`: what must not happen over a span of time.
+//! - `demo`: `qtop worker`/`qtop produce` processes and queue sizes for the demo tests.
 //!
-//! Each test file uses a subset, hence the dead-code allowance; tests may
-//! unwrap/expect freely, hence the clippy allowances.
+//! Mounted by each test binary (`#[path = "../common/mod.rs"] mod common;`) and by the
+//! benches. Each uses a subset, hence the dead-code allowance; tests may unwrap/expect
+//! freely, hence the clippy allowances.
 #![allow(dead_code, unused_imports)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cluster;
+pub mod demo;
 mod node;
 mod python;
 mod qtop;
 mod redis_server;
 mod resp;
+pub mod schema;
 mod tmux;
+mod wait;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 pub use cluster::{parse_cluster_nodes, NodeInfo, RedisCluster, SLOTS};
 pub use node::{
@@ -31,10 +39,17 @@ pub use node::{
     SCENARIO_QUEUES,
 };
 pub use python::{ensure_python_env, spawn_python};
-pub use qtop::{assert_counts_match, assert_rate, qtop_bin, queue, run_qtop, snapshot_json};
+pub use qtop::{
+    assert_counts_match, assert_rate, qtop_bin, qtop_json, queue, read_export, run_qtop,
+    snapshot_json,
+};
 pub use redis_server::{assert_pid_gone, RedisServer};
 pub use resp::{encode_command, read_reply, Conn, Resp};
 pub use tmux::{qtop_in_tmux, table, Tmux};
+pub use wait::{
+    assert_holds, assert_holds_async, poll_until, wait_for, wait_for_async, wait_until,
+    wait_until_async,
+};
 
 /// True while `pid` is a live process. A zombie (exited, not yet reaped)
 /// counts as dead: it holds no sockets and runs no code.
@@ -57,18 +72,6 @@ pub fn signal(name: &str, pid: u32) {
         .arg(pid.to_string())
         .stderr(std::process::Stdio::null())
         .status();
-}
-
-/// Polls `check` every 20 ms until it returns true; panics with `what`
-/// after `timeout`. For eventually-consistent assertions in tests.
-pub fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check() {
-        if Instant::now() > deadline {
-            panic!("timed out after {timeout:?} waiting for {what}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// `tests/node/load.js` on `url`: `rate` jobs/s for `duration` s on `queue`, paced evenly,

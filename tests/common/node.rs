@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, sleep, JoinHandle};
 use std::time::{Duration, Instant};
 
+use super::{poll_until, wait_until};
+
 /// Default time `run_node` lets a script run before killing it.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -48,13 +50,11 @@ pub fn ensure_node_modules() {
             return;
         }
         let lock = dir.join(".npm-install.lock");
-        let deadline = Instant::now() + Duration::from_secs(300);
-        while std::fs::create_dir(&lock).is_err() {
-            if Instant::now() > deadline {
-                panic!("waited 5 min for {} to go away", lock.display());
-            }
-            sleep(Duration::from_millis(200));
-        }
+        wait_until(
+            &format!("{} to go away", lock.display()),
+            Duration::from_secs(300),
+            || std::fs::create_dir(&lock).is_ok(),
+        );
         let result = if installed() {
             None
         } else {
@@ -307,20 +307,18 @@ impl NodeChild {
 
     /// Waits for the child to exit by itself; kills it and panics on timeout.
     pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let child = self.child.as_mut().expect("node child already reaped");
-            if let Some(status) = child.try_wait().expect("try_wait on node child") {
-                return status;
-            }
-            if Instant::now() > deadline {
+        let child = self.child.as_mut().expect("node child already reaped");
+        match poll_until(timeout, || {
+            child.try_wait().expect("try_wait on node child").ok_or(())
+        }) {
+            Ok(status) => status,
+            Err(()) => {
                 self.kill();
                 panic!(
                     "{}",
                     self.failure(&format!("did not exit within {timeout:?}"))
                 );
             }
-            sleep(Duration::from_millis(20));
         }
     }
 

@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::node::NodeChild;
+use super::wait_until;
 
 pub fn python_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -29,15 +29,11 @@ pub fn ensure_python_env() -> PathBuf {
             return;
         }
         let lock = dir.join(".venv-install.lock");
-        let deadline = Instant::now() + Duration::from_secs(300);
-        while std::fs::create_dir(&lock).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "waited 5 min for {}",
-                lock.display()
-            );
-            sleep(Duration::from_millis(200));
-        }
+        wait_until(
+            &format!("{} to go away", lock.display()),
+            Duration::from_secs(300),
+            || std::fs::create_dir(&lock).is_ok(),
+        );
         let result = (|| -> Result<(), String> {
             if ready.is_file() {
                 return Ok(());

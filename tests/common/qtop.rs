@@ -1,8 +1,15 @@
-//! Running the real `qtop` binary from integration tests.
+//! Running the real `qtop` binary from integration tests. Whatever JSON it prints is checked
+//! against its schema here, whichever test ran it.
 
 use std::io::Read;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::schema::{parse_checked, Contract};
+use super::wait::poll_until;
 
 /// Path of the binary Cargo built for this test run.
 pub fn qtop_bin() -> &'static str {
@@ -10,6 +17,8 @@ pub fn qtop_bin() -> &'static str {
 }
 
 /// Run qtop with `args` (no REDIS_URL from the environment), killing it after `timeout`.
+/// When it succeeds with a JSON output (`--json`, `dlq export` to stdout), that output must
+/// conform to its schema in `assets/schema/`.
 pub fn run_qtop(args: &[&str], timeout: Duration) -> Output {
     let mut child = Command::new(qtop_bin())
         .args(args)
@@ -32,45 +41,61 @@ pub fn run_qtop(args: &[&str], timeout: Duration) -> Output {
         let _ = stderr.read_to_end(&mut buf);
         buf
     });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait qtop") {
-            break status;
-        }
-        if Instant::now() > deadline {
+    let status = poll_until(timeout, || child.try_wait().expect("wait qtop").ok_or(()))
+        .unwrap_or_else(|()| {
             let _ = child.kill();
             let _ = child.wait();
             panic!("qtop {args:?} did not finish within {timeout:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
+        });
+    let output = Output {
         status,
         stdout: out_thread.join().unwrap_or_default(),
         stderr: err_thread.join().unwrap_or_default(),
+    };
+    if let Some(contract) = Contract::of_args(args).filter(|_| output.status.success()) {
+        parse_checked(
+            contract,
+            &String::from_utf8_lossy(&output.stdout),
+            &format!("qtop {args:?}"),
+        );
     }
+    output
 }
 
-/// `qtop --redis URL snapshot --json --window W`, parsed; panics with stderr on failure.
-pub fn snapshot_json(url: &str, extra: &[&str], window: &str) -> serde_json::Value {
-    let mut args = vec!["--redis", url, "snapshot", "--json", "--window", window];
-    args.extend_from_slice(extra);
-    let output = run_qtop(&args, Duration::from_secs(60));
+/// `qtop args…`, which must succeed and print JSON (checked against its schema), parsed.
+pub fn qtop_json(args: &[&str]) -> Value {
+    let contract = Contract::of_args(args)
+        .filter(|c| *c != Contract::DlqExport)
+        .unwrap_or_else(|| panic!("qtop {args:?} prints no JSON document"));
+    let output = run_qtop(args, Duration::from_secs(60));
     assert!(
         output.status.success(),
-        "qtop snapshot failed: {}",
+        "qtop {args:?} failed ({}): {}",
+        output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "snapshot is not JSON ({e}): {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
+    let text = String::from_utf8_lossy(&output.stdout);
+    parse_checked(contract, &text, &format!("qtop {args:?}")).remove(0)
+}
+
+/// A dead-letter export file (`dlq export --out`, the dashboard's `e`): one JSON object a
+/// line, each checked against `assets/schema/dlq-export.schema.json`.
+pub fn read_export(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    parse_checked(Contract::DlqExport, &text, &path.display().to_string())
+}
+
+/// `qtop --redis URL snapshot --json --window W extra…`, parsed and checked against its
+/// schema; panics with stderr on failure.
+pub fn snapshot_json(url: &str, extra: &[&str], window: &str) -> Value {
+    let mut args = vec!["--redis", url, "snapshot", "--json", "--window", window];
+    args.extend_from_slice(extra);
+    qtop_json(&args)
 }
 
 /// The queue object named `name` in a snapshot document.
-pub fn queue<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+pub fn queue<'a>(doc: &'a Value, name: &str) -> &'a Value {
     doc["queues"]
         .as_array()
         .and_then(|qs| qs.iter().find(|q| q["name"] == name))
@@ -80,7 +105,7 @@ pub fn queue<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Valu
 /// Assert that a queue of a qtop snapshot has exactly the counts a BullMQ library reported
 /// for it (`getJobCounts` with `paused` included, plus `isPaused` when given). qtop folds a
 /// legacy `paused` list into `waiting`.
-pub fn assert_counts_match(ours: &serde_json::Value, theirs: &serde_json::Value, label: &str) {
+pub fn assert_counts_match(ours: &Value, theirs: &Value, label: &str) {
     let count = |state: &str| theirs[state].as_u64().unwrap_or(0);
     assert_eq!(
         ours["counts"]["waiting"].as_u64(),
@@ -113,7 +138,7 @@ pub fn assert_counts_match(ours: &serde_json::Value, theirs: &serde_json::Value,
 
 /// A queue's `rates.<field>` (from a snapshot document) is within `tolerance` (relative) of
 /// `expected`.
-pub fn assert_rate(q: &serde_json::Value, field: &str, expected: f64, tolerance: f64) {
+pub fn assert_rate(q: &Value, field: &str, expected: f64, tolerance: f64) {
     let got = q["rates"][field].as_f64().unwrap();
     assert!(
         (got - expected).abs() <= expected * tolerance,

@@ -3,11 +3,12 @@
 use std::collections::HashMap;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::qtop_bin;
+use super::{qtop_bin, wait_for};
 
-const SCREEN_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a screen gets to show what a test waits for: generous, only a hang reaches it.
+const SCREEN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A private tmux server running one command in a fixed-size window; killed on drop.
 pub struct Tmux {
@@ -76,17 +77,33 @@ impl Tmux {
 
     /// Wait until the screen satisfies `check`; panic with the screen if it never does.
     pub fn wait_for(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + SCREEN_TIMEOUT;
-        loop {
+        self.wait_for_within(what, SCREEN_TIMEOUT, check)
+    }
+
+    /// `wait_for` with its own deadline.
+    pub fn wait_for_within(
+        &self,
+        what: &str,
+        timeout: Duration,
+        check: impl Fn(&str) -> bool,
+    ) -> String {
+        wait_for(what, timeout, || {
             let screen = self.screen();
             if check(&screen) {
-                return screen;
+                Ok(screen)
+            } else {
+                Err(Screen(screen))
             }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; the screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        })
+    }
+}
+
+/// A captured screen, shown as it looks in a failure message.
+struct Screen(String);
+
+impl std::fmt::Debug for Screen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the screen:\n{}", self.0)
     }
 }
 

@@ -12,6 +12,8 @@
 // or queue name ('{emails}') so the queue's keys share a slot.
 //
 // stdout protocol (one line each):
+//   STARTED        once the first job has been added (the queue's keys exist and, unless
+//                  --no-worker, its worker is running): the load is on
 //   ADDED <n>      when the last job has been added
 //   DONE <json>    {added, completed, failed, elapsed_s, counts} once
 //                  completed + failed == added (right after ADDED with --no-worker)
@@ -104,7 +106,9 @@ async function produce(queue, cfg) {
     const wait = start + i * interval - Date.now();
     if (wait > 0) await sleep(wait);
     await queue.add('load', { i }, jobOpts);
+    if (i === 0) await emit('STARTED');
   }
+  if (cfg.total === 0) await emit('STARTED');
   return cfg.total;
 }
 

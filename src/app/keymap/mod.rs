@@ -13,11 +13,13 @@ mod base;
 mod dead_letters;
 mod jobs;
 mod layers;
+mod toolbox;
 
 pub use base::BASE;
 pub use dead_letters::DEAD_LETTERS;
 pub use jobs::JOBS;
 pub use layers::{ADVISOR, DEMO};
+pub use toolbox::{CONTEXTS, COPY};
 
 use super::{Command, Mode};
 
@@ -135,8 +137,16 @@ impl Default for Keymap {
 impl Keymap {
     pub fn dashboard() -> Self {
         Self {
-            layers: vec![BASE, DEAD_LETTERS, ADVISOR, JOBS],
+            // JOBS binds no key the others bind; first, its two dashboard keys sit high in
+            // help, which keeps the demo's two-column help as wide as before.
+            layers: vec![JOBS, BASE, DEAD_LETTERS, ADVISOR, COPY],
         }
+    }
+
+    /// Put `layer` last: it takes only keys no other layer binds in a mode.
+    pub fn with_last_layer(mut self, layer: &'static [Binding]) -> Self {
+        self.layers.push(layer);
+        self
     }
 
     /// Put `layer` in front: its bindings win over the existing ones for the same key.
@@ -246,8 +256,9 @@ mod tests {
             Mode::DeadLetterDetail,
             Mode::DeadLetterGroups,
             Mode::Confirm,
+            Mode::Contexts,
         ];
-        for layer in [BASE, DEAD_LETTERS] {
+        for layer in [BASE, DEAD_LETTERS, COPY, CONTEXTS] {
             for mode in modes {
                 let mut seen: Vec<Key> = Vec::new();
                 for b in layer.iter().filter(|b| b.modes.contains(&mode)) {

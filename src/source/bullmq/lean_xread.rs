@@ -35,11 +35,12 @@ fn read_streams<'a>(
         if !pair(reader)? {
             continue;
         }
-        let key = reader.text()?.and_then(|k| std::str::from_utf8(k).ok());
+        // Lossy, as the redis-rs path reads a key (`value::as_string`).
+        let key = reader.text()?.map(String::from_utf8_lossy);
         let mut entries = Vec::new();
         read_entries(reader, &mut entries)?;
         if let Some(key) = key {
-            streams.push((key.to_string(), entries));
+            streams.push((key.into_owned(), entries));
         }
     }
     Ok(())

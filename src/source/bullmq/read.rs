@@ -423,7 +423,7 @@ pub fn parse_job_timing(
     // A runnable time a little after the start (two clocks: Redis's for events, the
     // worker's for processedOn) is a wait of 0, not an unknown one.
     let wait = match (ready, processed) {
-        (Some(r), Some(p)) if r > p && r - p < 1000 => Some(0),
+        (Some(r), Some(p)) if r > p && r.checked_sub(p).is_some_and(|d| d < 1000) => Some(0),
         _ => span(ready, processed),
     };
     Some((wait, span(processed, finished)))

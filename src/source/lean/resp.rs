@@ -151,13 +151,14 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// A RESP length or integer: optional `-`, then at most 18 digits (no overflow possible).
+/// A RESP length or integer: optional `-`, then digits, anywhere in the i64 range (as
+/// redis-rs reads them; the digits are summed negatively so `i64::MIN` fits too).
 fn parse_int(line: &[u8]) -> Result<i64, ReadError> {
     let (negative, digits) = match line {
         [b'-', rest @ ..] => (true, rest),
         _ => (false, line),
     };
-    if digits.is_empty() || digits.len() > 18 {
+    if digits.is_empty() || digits.len() > 19 {
         return Err(ReadError::Malformed("not an integer"));
     }
     let mut n: i64 = 0;
@@ -165,9 +166,17 @@ fn parse_int(line: &[u8]) -> Result<i64, ReadError> {
         if !digit.is_ascii_digit() {
             return Err(ReadError::Malformed("not an integer"));
         }
-        n = n * 10 + i64::from(digit - b'0');
+        n = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_sub(i64::from(digit - b'0')))
+            .ok_or(ReadError::Malformed("integer out of range"))?;
     }
-    Ok(if negative { -n } else { n })
+    if negative {
+        Ok(n)
+    } else {
+        n.checked_neg()
+            .ok_or(ReadError::Malformed("integer out of range"))
+    }
 }
 
 /// Finds where whole replies end as their bytes arrive, resuming where the last call
@@ -246,6 +255,10 @@ mod tests {
         assert_eq!(r.frame(), Ok(Frame::Array(None)));
         assert_eq!(r.frame(), Err(ReadError::Incomplete));
         assert_eq!(r.position(), buf.len());
+        let extremes = b":9223372036854775807\r\n:-9223372036854775808\r\n";
+        let mut r = Reader::new(extremes);
+        assert_eq!(r.frame(), Ok(Frame::Int(i64::MAX)));
+        assert_eq!(r.frame(), Ok(Frame::Int(i64::MIN)));
     }
 
     #[test]
@@ -287,6 +300,8 @@ mod tests {
             b"$3\r\nabcXY",
             b":1\n",
             b"$99999999999999999999\r\n",
+            b":9223372036854775808\r\n",
+            b":-9223372036854775809\r\n",
             b":12a\r\n",
             b":-\r\n",
         ] {
