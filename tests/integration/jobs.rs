@@ -1,7 +1,8 @@
 //! `qtop job show|search` and `qtop schedulers` against jobs, flows and job schedulers made
 //! by real BullMQ (Node 6.7; 5.x and 3.x for legacy repeatable jobs), the truth taken from
 //! BullMQ's own API: `job.getState()`, the job's fields, `getJobLogs`, `getDependencies()`,
-//! `getJobSchedulers()`, `getJobs()`.
+//! `getJobSchedulers()`, `getJobs()`. (Longer than most: one fixture, jobs.js, serves
+//! every test of the three commands.)
 
 use crate::common;
 
