@@ -53,6 +53,7 @@ fn reading(name: String, n: u64, busy: bool) -> QueueReading {
                 added: 20 * n + wobble,
                 completed: 19 * n,
                 failed: n,
+                ..EventTotals::default()
             }
         } else {
             EventTotals::default()

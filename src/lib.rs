@@ -52,6 +52,8 @@ pub async fn run(mut cli: Cli) -> Result<()> {
         Some(Command::Produce(args)) => commands::produce::run(&cli.global, args).await,
         Some(Command::Exporter(args)) => commands::exporter::run(&cli.global, args).await,
         Some(Command::Workers(args)) => commands::workers::run(&cli.global, args).await,
+        Some(Command::Job(args)) => commands::job::run(&cli.global, args).await,
+        Some(Command::Schedulers(args)) => commands::schedulers::run(&cli.global, args).await,
         Some(Command::Demo(args)) if args.headless => {
             commands::demo::run_headless(&cli.global, args).await
         }

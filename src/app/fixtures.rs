@@ -67,6 +67,7 @@ pub fn report(n: u64) -> PollReport {
             added: 40 * n,
             completed: 38 * n,
             failed: 2 * n,
+            ..EventTotals::default()
         }),
         timings: timings(20, 120, 40),
         finished_in_interval: 40,
@@ -86,6 +87,7 @@ pub fn report(n: u64) -> PollReport {
             added: 25 * n,
             completed: 10 * n,
             failed: 0,
+            ..EventTotals::default()
         }),
         timings: timings(1_500, 200, 10),
         finished_in_interval: 10,

@@ -10,6 +10,13 @@ impl App {
         if let Some(command) = self.keymap.lookup(self.mode, &key) {
             return self.on_command(command);
         }
+        if self.mode == Mode::JobPrompt {
+            if let KeyCode::Char(c) = key.code {
+                if !key.modifiers.contains(KeyModifiers::CONTROL) {
+                    self.job_id_push(c);
+                }
+            }
+        }
         if self.mode == Mode::Filter {
             if let KeyCode::Char(c) = key.code {
                 if !key.modifiers.contains(KeyModifiers::CONTROL) {
@@ -30,6 +37,9 @@ impl App {
             return effects;
         }
         if let Some(effects) = self.on_dlq_command(command) {
+            return effects;
+        }
+        if let Some(effects) = self.on_jobs_command(command) {
             return effects;
         }
         match command {
@@ -131,6 +141,12 @@ impl App {
             | Command::Contexts
             | Command::Copy
             | Command::CopyJson => {}
+            // Job-view commands outside their screens do nothing.
+            Command::OpenJob
+            | Command::Schedulers
+            | Command::JobIdAccept
+            | Command::JobIdCancel
+            | Command::JobIdBackspace => {}
         }
         Vec::new()
     }
@@ -139,6 +155,14 @@ impl App {
         // A question or the context list is open: what it is about must not change under it.
         if matches!(self.mode, Mode::Confirm | Mode::Contexts) {
             return Vec::new();
+        }
+        // The job views: the wheel moves like the arrow keys.
+        if super::jobs::is_jobs_mode(self.screen()) {
+            return match mouse.kind {
+                MouseEventKind::ScrollUp => self.on_command(Command::Up),
+                MouseEventKind::ScrollDown => self.on_command(Command::Down),
+                _ => Vec::new(),
+            };
         }
         // The dead-letter screens: the wheel moves like the arrow keys.
         if super::dlq_input::is_dlq_mode(self.screen()) {

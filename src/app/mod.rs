@@ -28,13 +28,16 @@ mod dlq_input;
 pub mod dlq_text;
 mod dlq_update;
 pub mod format;
+pub mod jobs;
 pub use dlq_actions::export_file_name;
 pub use dlq_input::is_dlq_mode;
+pub use jobs::is_jobs_mode;
 #[doc(hidden)]
 pub mod dlq_fixtures;
 #[doc(hidden)]
 pub mod fixtures;
 mod input;
+pub mod job_text;
 pub mod keymap;
 pub mod layout;
 mod panes;
@@ -52,6 +55,7 @@ use crate::model::clock::Zone;
 use crate::model::series::{Series, SeriesConfig};
 use crate::model::{PollStats, QueueHistory, QueueKey};
 use crate::source::dlq_task::{DlqAnswer, DlqWant};
+use crate::source::job_task::{JobAnswer, JobWant};
 use crate::source::SourceEvent;
 use confirm::Confirm;
 use contexts::{ContextEntry, ContextList};
@@ -80,6 +84,12 @@ pub enum Mode {
     DeadLetterGroups,
     /// A yes/no question before a bulk or destructive action (`App::confirm`).
     Confirm,
+    /// Typing the id of a job to open; other keys go to the text.
+    JobPrompt,
+    /// One job, any state, with its flow.
+    Job,
+    /// The queue's job schedulers.
+    Schedulers,
     /// The contexts of the config file, to switch to another (`C`).
     Contexts,
 }
@@ -136,6 +146,13 @@ pub enum Command {
     Export,
     ConfirmYes,
     ConfirmNo,
+    /// Ask for a job id and open that job (`app::jobs`).
+    OpenJob,
+    /// The selected queue's job schedulers.
+    Schedulers,
+    JobIdAccept,
+    JobIdCancel,
+    JobIdBackspace,
     /// Open (or close) the context list.
     Contexts,
     /// Copy the selected worker's or queue's name, or the failed job's id (OSC 52).
@@ -177,6 +194,8 @@ pub enum Action {
     DeadLetters(DlqAnswer),
     /// A dead-letter action finished.
     ActionDone(DlqDone),
+    /// An answer of the job reader task.
+    Jobs(JobAnswer),
 }
 
 /// Work for the event loop.
@@ -192,6 +211,8 @@ pub enum Effect {
     WantDeadLetters(DlqWant),
     /// Run a dead-letter action in a background task; it answers with `ActionDone`.
     DeadLetterAction(DlqRequest),
+    /// Tell the job reader what to read now (newest wins).
+    WantJobs(JobWant),
     /// Watch the config file's context of this name instead: a new poller, a fresh `App`.
     SwitchContext(String),
     /// Put this text on the clipboard through the terminal (OSC 52).
@@ -258,6 +279,8 @@ pub struct App {
     pub dead_letters: Option<DeadLetters>,
     /// The question `Mode::Confirm` asks.
     pub confirm: Option<Confirm>,
+    /// The job views' state, while one is open.
+    pub jobs: Option<jobs::JobsView>,
     series_config: SeriesConfig,
     tracked: BTreeMap<QueueKey, Tracked>,
     total: Series,
@@ -318,6 +341,7 @@ impl App {
             zone: Zone::Local,
             dead_letters: None,
             confirm: None,
+            jobs: None,
             total: Series::new(&series_config),
             series_config,
             tracked: BTreeMap::new(),
@@ -345,12 +369,14 @@ impl App {
             Action::Source(event) => {
                 let mut effects = self.on_source(event);
                 effects.extend(self.dlq_after_report());
+                effects.extend(self.jobs_after_report());
                 return effects;
             }
             Action::Tick(now_ms) => self.now_ms = now_ms,
             Action::Resize(w, h) => {
                 self.size = (w, h);
                 self.keep_selection_visible();
+                self.jobs_resized();
                 return self.dlq_resized();
             }
             action @ (Action::DemoStatus(_)
@@ -359,6 +385,7 @@ impl App {
             | Action::ScaleCmdDone { .. }) => self.on_task_result(action),
             Action::DeadLetters(answer) => return self.on_dlq_answer(answer),
             Action::ActionDone(done) => return self.on_dlq_done(done),
+            Action::Jobs(answer) => return self.on_jobs_answer(answer),
         }
         Vec::new()
     }

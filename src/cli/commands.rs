@@ -25,6 +25,10 @@ pub enum Command {
     Workers(WorkersArgs),
     /// Serve the figures to Prometheus: /metrics, /api/snapshot and /healthz
     Exporter(ExporterArgs),
+    /// Any job, not only failed ones: show one (with its flow), search a state's jobs
+    Job(super::JobArgs),
+    /// The queue's job schedulers (and legacy repeatable jobs): schedule, next run, template
+    Schedulers(super::SchedulersArgs),
     /// The config file of named contexts: where it is, and what a context sets
     Config(ConfigArgs),
     /// Print a shell completion script (e.g. `qtop completions bash > ~/.local/share/bash-completion/completions/qtop`)

@@ -13,11 +13,13 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser};
 mod build;
 mod commands;
 pub mod contexts;
+mod jobs;
 mod parse;
 pub mod setup;
 
 pub use build::*;
 pub use commands::*;
+pub use jobs::*;
 pub use parse::*;
 pub use setup::{Origin, Setup};
 

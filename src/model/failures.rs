@@ -43,22 +43,17 @@ impl FailedJob {
 }
 
 /// A job field that may be too large to load or may not be JSON.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Payload {
+    #[default]
     Missing,
     /// Valid JSON, as stored.
-    Json {
-        text: String,
-    },
+    Json { text: String },
     /// Not JSON (or not UTF-8): shown as text, marked unreadable as JSON.
-    Raw {
-        text: String,
-    },
+    Raw { text: String },
     /// Larger than qtop loads; `bytes` is its size.
-    TooLarge {
-        bytes: u64,
-    },
+    TooLarge { bytes: u64 },
 }
 
 impl Payload {

@@ -14,6 +14,12 @@ pub struct QueueHistory {
     added: CounterSeries,
     completed: CounterSeries,
     failed: CounterSeries,
+    /// Dropped adds (deduplicated, BullMQ ≤ 5's debounced, duplicated ids), kept only from
+    /// the first one seen: most queues never have any, and thousands of them cost nothing.
+    dropped: Option<Box<DroppedSeries>>,
+    counter_keep_ms: i64,
+    /// Time of the previous reading with totals, where a new dropped series starts at 0.
+    last_totals_ms: Option<i64>,
     wait: LatencyWindow,
     processing: LatencyWindow,
     latest: Option<QueueReading>,
@@ -27,12 +33,22 @@ pub struct QueueHistory {
     limited_total: u64,
 }
 
+/// Counters of adds a queue dropped: deduplicated, debounced, duplicated.
+#[derive(Debug)]
+struct DroppedSeries {
+    series: [CounterSeries; 3],
+}
+
 /// Golden signals of one queue over a window.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct QueueStats {
     pub added_per_s: Option<f64>,
     pub completed_per_s: Option<f64>,
     pub failed_per_s: Option<f64>,
+    /// Adds dropped as duplicates (not in `added_per_s`).
+    pub deduplicated_per_s: Option<f64>,
+    pub debounced_per_s: Option<f64>,
+    pub duplicated_per_s: Option<f64>,
     /// failed / (completed + failed) in the window; `None` when nothing finished.
     pub error_rate: Option<f64>,
     pub wait: LatencySummary,
@@ -46,6 +62,9 @@ impl QueueHistory {
             added: CounterSeries::new(COUNTER_KEEP_MS),
             completed: CounterSeries::new(COUNTER_KEEP_MS),
             failed: CounterSeries::new(COUNTER_KEEP_MS),
+            dropped: None,
+            counter_keep_ms: COUNTER_KEEP_MS,
+            last_totals_ms: None,
             wait: LatencyWindow::new(latency_bucket_ms, latency_keep_ms),
             processing: LatencyWindow::new(latency_bucket_ms, latency_keep_ms),
             latest: None,
@@ -64,6 +83,7 @@ impl QueueHistory {
         self.added = CounterSeries::new(keep_ms);
         self.completed = CounterSeries::new(keep_ms);
         self.failed = CounterSeries::new(keep_ms);
+        self.counter_keep_ms = keep_ms;
         self.readings = CounterSeries::new(keep_ms);
         self.limited = CounterSeries::new(keep_ms);
         self
@@ -75,6 +95,23 @@ impl QueueHistory {
             self.added.push(t_ms, totals.added);
             self.completed.push(t_ms, totals.completed);
             self.failed.push(t_ms, totals.failed);
+            let dropped = [totals.deduplicated, totals.debounced, totals.duplicated];
+            if self.dropped.is_none() && dropped.iter().any(|n| *n > 0) {
+                let mut series = Box::new(DroppedSeries {
+                    series: std::array::from_fn(|_| CounterSeries::new(self.counter_keep_ms)),
+                });
+                // None were dropped before this reading (or monitoring just began).
+                if let Some(before) = self.last_totals_ms {
+                    series.series.iter_mut().for_each(|s| s.push(before, 0));
+                }
+                self.dropped = Some(series);
+            }
+            if let Some(series) = &mut self.dropped {
+                for (s, total) in series.series.iter_mut().zip(dropped) {
+                    s.push(t_ms, total);
+                }
+            }
+            self.last_totals_ms = Some(t_ms);
         }
         for timing in &reading.timings {
             if let Some(wait_ms) = timing.wait_ms {
@@ -123,6 +160,14 @@ impl QueueHistory {
         Some(now_ms.saturating_sub(ts).max(0) as f64 / 1000.0)
     }
 
+    /// A dropped-adds rate: 0 wherever arrivals have a rate and none was ever dropped.
+    fn dropped_rate(&self, which: usize, window_ms: i64) -> Option<f64> {
+        match &self.dropped {
+            Some(dropped) => dropped.series[which].rate_per_s(window_ms),
+            None => self.added.rate_per_s(window_ms).map(|_| 0.0),
+        }
+    }
+
     /// Share of the readings over `window_ms` that found the rate limiter holding the queue
     /// back; `None` before two readings.
     pub fn limited_share(&self, window_ms: i64) -> Option<f64> {
@@ -142,6 +187,9 @@ impl QueueHistory {
             added_per_s: self.added.rate_per_s(window_ms),
             completed_per_s: self.completed.rate_per_s(window_ms),
             failed_per_s: self.failed.rate_per_s(window_ms),
+            deduplicated_per_s: self.dropped_rate(0, window_ms),
+            debounced_per_s: self.dropped_rate(1, window_ms),
+            duplicated_per_s: self.dropped_rate(2, window_ms),
             error_rate,
             wait: self.wait.summary(now_ms, window_ms),
             processing: self.processing.summary(now_ms, window_ms),
@@ -160,6 +208,7 @@ mod tests {
                 added,
                 completed,
                 failed,
+                ..EventTotals::default()
             }),
             timings,
             counts: Some(QueueCounts::default()),
@@ -183,6 +232,28 @@ mod tests {
         assert_eq!(stats.error_rate, Some(0.1));
         assert_eq!(stats.processing.count, 40);
         assert_eq!(stats.wait.p99, 20);
+    }
+
+    #[test]
+    fn dropped_adds_have_their_own_rates_from_the_first_one() {
+        let mut history = QueueHistory::new(1000, 60_000);
+        history.record(&reading(0, 0, 0, vec![]), 0);
+        history.record(&reading(10, 0, 0, vec![]), 1000);
+        assert_eq!(history.stats(1000, 10_000).deduplicated_per_s, Some(0.0));
+        let mut dropped = reading(20, 0, 0, vec![]);
+        if let Some(totals) = &mut dropped.totals {
+            totals.deduplicated = 30;
+            totals.duplicated = 3;
+        }
+        history.record(&dropped, 2000);
+        let stats = history.stats(2000, 1000);
+        assert_eq!(stats.added_per_s, Some(10.0));
+        assert_eq!(stats.deduplicated_per_s, Some(30.0));
+        assert_eq!(stats.duplicated_per_s, Some(3.0));
+        assert_eq!(stats.debounced_per_s, Some(0.0));
+        // A system without totals has no rates at all.
+        let none = QueueHistory::new(1000, 60_000);
+        assert_eq!(none.stats(0, 1000).deduplicated_per_s, None);
     }
 
     #[test]

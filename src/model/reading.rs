@@ -52,6 +52,13 @@ pub struct EventTotals {
     pub completed: u64,
     /// Final failures only: jobs that entered the failed (dead-letter) set.
     pub failed: u64,
+    /// Adds the system dropped as duplicates of a job it keeps (BullMQ's deduplication
+    /// and debounce: `deduplicated` events); not in `added`.
+    pub deduplicated: u64,
+    /// BullMQ ≤ 5's `debounced` events: the same adds as `deduplicated`, named again.
+    pub debounced: u64,
+    /// Adds of a job id that existed (BullMQ's `duplicated` events); not in `added`.
+    pub duplicated: u64,
 }
 
 /// Where the rate totals of the last interval came from (`rates.source` in JSON).

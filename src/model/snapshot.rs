@@ -92,6 +92,13 @@ pub struct RatesDoc {
     pub completed_per_s: Option<f64>,
     pub failed_per_s: Option<f64>,
     pub error_rate: Option<f64>,
+    /// Adds the system dropped as duplicates of a job it keeps (BullMQ's deduplication and
+    /// debounce); `added_per_s` leaves them out, so it stays the jobs that will run.
+    pub deduplicated_per_s: Option<f64>,
+    /// BullMQ ≤ 5 producers' `debounced` events: the same adds as `deduplicated_per_s`.
+    pub debounced_per_s: Option<f64>,
+    /// Adds of a job id that already existed (BullMQ's `duplicated`), also left out.
+    pub duplicated_per_s: Option<f64>,
     /// `events` (exact, from the events stream), `count_deltas` (the stream was trimmed:
     /// estimated), `counters` (exact, the system's counters), `estimated`, `unavailable`.
     pub source: RateSource,
@@ -137,6 +144,9 @@ pub fn snapshot_doc(
                     completed_per_s: rate(stats.completed_per_s),
                     failed_per_s: rate(stats.failed_per_s),
                     error_rate: rate(stats.error_rate),
+                    deduplicated_per_s: rate(stats.deduplicated_per_s),
+                    debounced_per_s: rate(stats.debounced_per_s),
+                    duplicated_per_s: rate(stats.duplicated_per_s),
                     source: reading.rate_source,
                 },
                 latency_ms: LatencyDoc {

@@ -3,6 +3,7 @@
 //! ```text
 //! poller task ──SourceEvent──┐
 //! dlq reader ───DlqAnswer────┤
+//! job reader ───JobAnswer────┤
 //! dlq actions ──DlqDone──────┤
 //! demo engine ──DemoEvent, status──┼─▶ select! { input, source, dlq, actions, demo,
 //! scale-cmd, demo counters ──Action┤             tasks, signals, frame tick, cancel }
@@ -240,6 +241,7 @@ async fn event_loop(
             Some(answer) = tasks.dlq_answers.recv() => {
                 actions.push(Action::DeadLetters(answer));
             }
+            Some(answer) = tasks.job_answers.recv() => actions.push(Action::Jobs(answer)),
             Some(joined) = tasks.actions.join_next_with_id(), if !tasks.actions.is_empty() => {
                 actions.extend(tasks.done(joined));
             }
@@ -257,6 +259,9 @@ async fn event_loop(
         }
         while let Ok(answer) = tasks.dlq_answers.try_recv() {
             actions.push(Action::DeadLetters(answer));
+        }
+        while let Ok(answer) = tasks.job_answers.try_recv() {
+            actions.push(Action::Jobs(answer));
         }
         if let Some(events) = &mut demo_events {
             while let Ok(event) = events.try_recv() {

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::actions::dlq_op::{self, DlqDone, DlqRequest};
 use crate::source::dlq_task::{spawn_dlq_reader, DlqAnswer, DlqWant};
+use crate::source::job_task::{spawn_job_reader, JobAnswer, JobWant};
 
 use crate::actions::scale_cmd::ScaleCommand;
 use crate::app::demo::DemoOp;
@@ -35,6 +36,9 @@ pub struct Tasks {
     dlq_reader: JoinHandle<()>,
     dlq_want: watch::Sender<DlqWant>,
     pub dlq_answers: mpsc::Receiver<DlqAnswer>,
+    job_reader: JoinHandle<()>,
+    job_want: watch::Sender<JobWant>,
+    pub job_answers: mpsc::Receiver<JobAnswer>,
     pub actions: JoinSet<DlqDone>,
     /// The request of each running action, to answer for it even if its task panics.
     running: HashMap<tokio::task::Id, DlqRequest>,
@@ -46,6 +50,7 @@ impl Tasks {
         let (sender, results) = mpsc::unbounded_channel();
         let cancel = CancellationToken::new();
         let (dlq_reader, dlq_want, dlq_answers) = spawn_dlq_reader(target.clone(), cancel.clone());
+        let (job_reader, job_want, job_answers) = spawn_job_reader(target.clone(), cancel.clone());
         Self {
             results,
             sender,
@@ -57,6 +62,9 @@ impl Tasks {
             dlq_reader,
             dlq_want,
             dlq_answers,
+            job_reader,
+            job_want,
+            job_answers,
             actions: JoinSet::new(),
             running: HashMap::new(),
         }
@@ -68,6 +76,7 @@ impl Tasks {
         self.cancel.cancel();
         let _ = tokio::time::timeout(grace, async {
             let _ = (&mut self.dlq_reader).await;
+            let _ = (&mut self.job_reader).await;
             while self.actions.join_next().await.is_some() {}
         })
         .await;
@@ -105,6 +114,9 @@ impl Tasks {
             Effect::Quit | Effect::SwitchContext(_) | Effect::Copy(_) => {}
             Effect::WantDeadLetters(want) => {
                 self.dlq_want.send_replace(want);
+            }
+            Effect::WantJobs(want) => {
+                self.job_want.send_replace(want);
             }
             Effect::DeadLetterAction(request) => {
                 let target = self.target.clone();

@@ -10,6 +10,8 @@ pub mod conn;
 pub mod connect;
 pub mod dead_letters;
 pub mod dlq_task;
+pub mod job_task;
+pub mod jobs;
 pub mod lean;
 pub mod link;
 pub mod poller;

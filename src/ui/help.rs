@@ -125,6 +125,9 @@ pub fn mode_name(mode: Mode) -> &'static str {
         Mode::DeadLetterDetail => "failed job",
         Mode::DeadLetterGroups => "failure groups",
         Mode::Confirm => "confirm",
+        Mode::JobPrompt => "job id",
+        Mode::Job => "job",
+        Mode::Schedulers => "job schedulers",
         Mode::Contexts => "contexts",
     }
 }

@@ -18,7 +18,7 @@
 //! charts, or above the workers on wide terminals. `qtop demo` adds its strip (status line
 //! and newest events) above the status bar. Below 40×12 only the header, table and status
 //! remain; nothing here panics at any size, 1×1 included. The dead-letter screens (`d`) are
-//! laid out in `dlq`.
+//! laid out in `dlq`, the job views (`o`, `c`) in `jobs`.
 
 pub mod advisor;
 pub mod charts;
@@ -31,8 +31,10 @@ pub mod dlq_groups;
 pub mod dlq_list;
 pub mod header;
 pub mod help;
+pub mod jobs;
 pub mod markers;
 pub mod queues;
+pub mod schedulers;
 pub mod splash;
 pub mod status;
 pub mod theme;
@@ -59,6 +61,8 @@ pub fn render(frame: &mut Frame, app: &App) {
     let body = crate::app::layout::dlq_body(app.dlq_screen());
     if crate::app::is_dlq_mode(app.screen()) {
         dlq::render(frame, body, app, theme);
+    } else if crate::app::is_jobs_mode(app.screen()) {
+        jobs::render(frame, body, app, theme);
     } else if !app.has_data {
         splash::render(frame, body, app, theme);
     } else {

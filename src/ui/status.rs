@@ -46,7 +46,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         spans.push(Span::styled(key, key_style));
         spans.push(Span::styled(label, label_style));
     }
-    if dead_letters.is_some() {
+    if dead_letters.is_some() || crate::app::is_jobs_mode(app.screen()) {
         let right = if app.read_only { " read-only" } else { "" };
         if !right.is_empty() && used + right.len() < width {
             spans.push(Span::raw(" ".repeat(width - used - right.len())));

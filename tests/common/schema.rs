@@ -25,10 +25,16 @@ pub enum Contract {
     DlqOutcome,
     /// One line of `qtop dlq export` (and of the dashboard's `e`).
     DlqExport,
+    /// `qtop job show ID --json`
+    JobShow,
+    /// `qtop job search … --json`
+    JobSearch,
+    /// `qtop schedulers --json`
+    Schedulers,
 }
 
 impl Contract {
-    pub const ALL: [Contract; 7] = [
+    pub const ALL: [Contract; 10] = [
         Contract::Snapshot,
         Contract::Advise,
         Contract::DlqList,
@@ -36,6 +42,9 @@ impl Contract {
         Contract::DlqGroups,
         Contract::DlqOutcome,
         Contract::DlqExport,
+        Contract::JobShow,
+        Contract::JobSearch,
+        Contract::Schedulers,
     ];
 
     /// The schema's file name in `assets/schema/`.
@@ -48,6 +57,9 @@ impl Contract {
             Contract::DlqGroups => "dlq-groups.schema.json",
             Contract::DlqOutcome => "dlq-outcome.schema.json",
             Contract::DlqExport => "dlq-export.schema.json",
+            Contract::JobShow => "job-show.schema.json",
+            Contract::JobSearch => "job-search.schema.json",
+            Contract::Schedulers => "schedulers.schema.json",
         }
     }
 
@@ -64,13 +76,16 @@ impl Contract {
             ["dlq", "groups", ..] if json => Some(Contract::DlqGroups),
             ["dlq", "retry" | "delete", ..] if json => Some(Contract::DlqOutcome),
             ["dlq", "export", ..] if !args.contains(&"--out") => Some(Contract::DlqExport),
+            ["job", "show", ..] if json => Some(Contract::JobShow),
+            ["job", "search", ..] if json => Some(Contract::JobSearch),
+            ["schedulers", ..] if json => Some(Contract::Schedulers),
             _ => None,
         }
     }
 }
 
 /// Flags of qtop that take a value as the next argument.
-const VALUE_FLAGS: [&str; 18] = [
+const VALUE_FLAGS: [&str; 27] = [
     "--redis",
     "--prefix",
     "--queue",
@@ -89,6 +104,15 @@ const VALUE_FLAGS: [&str; 18] = [
     "--out",
     "--rate",
     "--concurrency",
+    "--depth",
+    "--max-children",
+    "--log-lines",
+    "--state",
+    "--name",
+    "--id",
+    "--reason",
+    "--data",
+    "--max-examined",
 ];
 
 /// The words of a command line that are not flags or flag values (`dlq`, `list`, an id…).

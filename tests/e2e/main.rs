@@ -22,5 +22,6 @@ mod demo_workarounds;
 mod demo_workers;
 mod dlq_pane_e2e;
 mod faults_demo_restart;
+mod jobs_pane_e2e;
 mod terminal_restore;
 mod toolbox_tty;

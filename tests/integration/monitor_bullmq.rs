@@ -250,7 +250,7 @@ fn the_sample_is_uniform_over_the_interval() {
                     },
                     event: Some("completed"),
                     job_id: Some(id),
-                    delay: None,
+                    ..EventEntry::default()
                 },
                 LIMIT,
             );

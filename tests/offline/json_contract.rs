@@ -12,7 +12,11 @@ use qtop::app::fixtures::{report, T0_MS};
 use qtop::commands::advise::QueueAdvice;
 use qtop::model::capacity::{advise, AdvisorInputs};
 use qtop::model::failures::{group_failures, Payload};
+use qtop::model::jobs::{
+    Attempts, ChildNode, Children, JobDetail, JobRef, JobSummary, SearchResult, SearchStop,
+};
 use qtop::model::reading::{ClusterNodeReading, ClusterReading, RateSource};
+use qtop::model::schedulers::{Scheduler, SchedulerKind, SchedulerList};
 use qtop::model::snapshot::snapshot_doc;
 use qtop::model::{ClientList, QueueHistory, QueueKey, System};
 use qtop::source::bullmq::dlq_export::export_line;
@@ -164,7 +168,135 @@ fn documents() -> Vec<(Contract, &'static str, Value)> {
             "an export line of a job with no hash left",
             export_line(&page.jobs[1], &[]),
         ),
+        (
+            Contract::JobShow,
+            "a flow parent with a child's return value and a payload too large",
+            serde_json::to_value(job_detail(now)).unwrap(),
+        ),
+        (
+            Contract::JobShow,
+            "a job whose hash holds garbage",
+            serde_json::to_value(JobDetail {
+                id: "x".into(),
+                state: "unknown".into(),
+                problems: vec!["timestamp is not a number: abc".into()],
+                stacktrace_unreadable: true,
+                ..JobDetail::default()
+            })
+            .unwrap(),
+        ),
+        (
+            Contract::JobSearch,
+            "a search stopped at --max-examined",
+            serde_json::to_value(SearchResult {
+                prefix: "bull".into(),
+                queue: "billing".into(),
+                state: "failed".into(),
+                total: 100_000,
+                examined: 10_000,
+                stopped: Some(SearchStop::MaxExamined),
+                skipped_large: 1,
+                matches: vec![JobSummary {
+                    id: "17".into(),
+                    name: Some("charge".into()),
+                    timestamp: Some(now),
+                    attempts_made: 3,
+                    failed_reason: Some("timeout".into()),
+                    ..JobSummary::default()
+                }],
+                ..SearchResult::default()
+            })
+            .unwrap(),
+        ),
+        (
+            Contract::Schedulers,
+            "a scheduler, a legacy repeatable job and an orphan",
+            serde_json::to_value(SchedulerList {
+                prefix: "bull".into(),
+                queue: "sched".into(),
+                total: 3,
+                schedulers: vec![
+                    Scheduler {
+                        id: "every-5s".into(),
+                        name: Some("tick".into()),
+                        every: Some(5_000),
+                        next_run: Some(now),
+                        iteration_count: Some(3),
+                        template_data: Payload::Json { text: "{}".into() },
+                        ..Scheduler::default()
+                    },
+                    Scheduler {
+                        id: "nightly:::Europe/Paris:0 3 * * *".into(),
+                        kind: SchedulerKind::Repeatable,
+                        pattern: Some("0 3 * * *".into()),
+                        tz: Some("Europe/Paris".into()),
+                        ..Scheduler::default()
+                    },
+                    Scheduler {
+                        id: "gone".into(),
+                        kind: SchedulerKind::Orphan,
+                        problems: vec!["its definition (repeat:<id>) is gone".into()],
+                        ..Scheduler::default()
+                    },
+                ],
+                truncated: false,
+                ..SchedulerList::default()
+            })
+            .unwrap(),
+        ),
     ]
+}
+
+/// A flow parent: one child read with its return value, one more counted below the limit.
+fn job_detail(now: i64) -> JobDetail {
+    let child = |id: &str| JobRef {
+        key: format!("bull:kids:{id}"),
+        queue: "bull:kids".into(),
+        id: id.into(),
+        name: Some("part".into()),
+        state: "completed".into(),
+    };
+    JobDetail {
+        prefix: "bull".into(),
+        queue: "flows".into(),
+        id: "root".into(),
+        name: Some("root".into()),
+        state: "waiting-children".into(),
+        timestamp: Some(now),
+        attempts: Attempts {
+            made: 0,
+            started: Some(0),
+            stalled: Some(0),
+            max: Some(3),
+        },
+        data: Payload::TooLarge { bytes: 5_242_880 },
+        opts: Payload::Json {
+            text: "{\"attempts\":3}".into(),
+        },
+        logs: vec!["step 1".into()],
+        logs_total: 4,
+        parents: vec![child("up")],
+        children: Some(Children {
+            processed: 1,
+            unprocessed: 1,
+            nodes: vec![ChildNode {
+                job: child("7"),
+                dependency: "processed",
+                return_value: Some(Payload::Json {
+                    text: "{\"ok\":true}".into(),
+                }),
+                failed_reason: None,
+                children: Some(Children {
+                    unprocessed: 2,
+                    truncated: true,
+                    ..Children::default()
+                }),
+            }],
+            truncated: true,
+            ..Children::default()
+        }),
+        ..JobDetail::default()
+    }
 }
 
 #[test]

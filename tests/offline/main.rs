@@ -16,6 +16,7 @@ mod architecture;
 mod dashboard_render;
 mod demo_render;
 mod dlq_render;
+mod jobs_render;
 mod json_contract;
 mod layout;
 mod parsers_random;

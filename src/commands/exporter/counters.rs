@@ -125,6 +125,7 @@ mod tests {
             added,
             completed,
             failed,
+            ..EventTotals::default()
         }
     }
 

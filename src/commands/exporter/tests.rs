@@ -37,6 +37,7 @@ fn reading(name: &str, completed: u64, timed: usize) -> QueueReading {
             added: completed,
             completed,
             failed: 0,
+            ..EventTotals::default()
         }),
         timings: vec![
             JobTiming {

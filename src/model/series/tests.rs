@@ -16,6 +16,7 @@ fn sample(t_ms: i64, backlog: u64, added: u64, completed: u64, failed: u64) -> S
             added,
             completed,
             failed,
+            ..EventTotals::default()
         }),
         timings: &[],
     }
@@ -156,6 +157,7 @@ fn a_busy_queue_stays_bounded() {
                 added: (t * t) as u64,
                 completed: (t * t) as u64,
                 failed: t as u64,
+                ..EventTotals::default()
             }),
             timings: &timings,
         });

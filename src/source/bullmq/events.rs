@@ -82,6 +82,10 @@ pub struct StreamState {
     /// What was read since the last poll.
     pub pending: Interval,
     started: HashMap<String, JobTimes>,
+    /// The job a `removed` entry just named, and the job a replacing `deduplicated` entry
+    /// just kept (both only for the entry right after: one script writes them in a row).
+    just_removed: Option<String>,
+    replacing: Option<String>,
     rng: u64,
 }
 
@@ -128,7 +132,18 @@ impl StreamState {
             return;
         };
         let job_id = entry.job_id.unwrap_or_default();
+        let just_removed = self.just_removed.take();
+        let replacing = self.replacing.take();
         match event {
+            // A debounce with `replace` removes the delayed job and adds its successor: that
+            // add takes the removed job's place, it is no new arrival.
+            "added" if replacing.as_deref() == Some(job_id) => {
+                self.pending.replaced += 1;
+                self.remember(job_id, |job| {
+                    job.runnable_ms = Some(id.ms);
+                    job.due_pending = false;
+                });
+            }
             "added" => {
                 self.pending.added += 1;
                 self.remember(job_id, |job| {
@@ -159,6 +174,23 @@ impl StreamState {
                 self.pending.failed += 1;
                 self.finished(job_id, id.ms, sample_size);
             }
+            // Adds BullMQ dropped (the job runs once): counted apart from arrivals.
+            "deduplicated" => {
+                self.pending.deduplicated += 1;
+                let dropped = entry.deduplicated_job_id;
+                if dropped.is_some() && dropped == just_removed.as_deref() {
+                    self.replacing = Some(job_id.to_string());
+                }
+            }
+            // BullMQ ≤ 5 wrote it beside `deduplicated` for the same add (between the
+            // removal and the `deduplicated` of a replacing debounce).
+            "debounced" => {
+                self.pending.debounced += 1;
+                self.just_removed = just_removed;
+            }
+            // An add with the id of a job that exists.
+            "duplicated" => self.pending.duplicated += 1,
+            "removed" if !job_id.is_empty() => self.just_removed = Some(job_id.to_string()),
             _ => {}
         }
     }
@@ -221,6 +253,14 @@ pub struct Interval {
     pub added: u64,
     pub completed: u64,
     pub failed: u64,
+    /// Adds dropped by deduplication or replaced by a debounce (`deduplicated` events).
+    pub deduplicated: u64,
+    /// `debounced` events (BullMQ ≤ 5, beside `deduplicated` for the same adds).
+    pub debounced: u64,
+    /// Adds of an id that existed (`duplicated` events).
+    pub duplicated: u64,
+    /// Adds that replaced a debounced job (not counted in `added`).
+    pub replaced: u64,
     pub gap: bool,
     pub entries: u64,
     pub finished_seen: u64,
@@ -237,6 +277,8 @@ pub struct EventEntry<'a> {
     pub job_id: Option<&'a str>,
     /// The absolute due time (ms) of a `delayed` event.
     pub delay: Option<&'a str>,
+    /// The job a `deduplicated` event dropped (or, replacing, removed).
+    pub deduplicated_job_id: Option<&'a str>,
 }
 
 impl<'a> EventEntry<'a> {
@@ -246,6 +288,7 @@ impl<'a> EventEntry<'a> {
             b"event" => self.event = value,
             b"jobId" => self.job_id = value,
             b"delay" => self.delay = value,
+            b"deduplicatedJobId" => self.deduplicated_job_id = value,
             _ => {}
         }
     }
@@ -407,6 +450,52 @@ mod tests {
         assert_eq!(job("d").and_then(|j| j.event_wait_ms), Some(450));
         assert_eq!(job("r").and_then(|j| j.event_wait_ms), Some(30));
         assert_eq!(job("r").and_then(|j| j.event_processing_ms), Some(70));
+    }
+
+    #[test]
+    fn deduplicated_and_duplicated_adds_are_counted_apart_from_arrivals() {
+        // As BullMQ 6.7 writes them (measured): a dropped add writes only `deduplicated`;
+        // a replacing debounce writes removed, deduplicated, added; an existing id only
+        // `duplicated`.
+        let mut state = StreamState::new(None, true);
+        let events: &[&[(&str, &str)]] = &[
+            &[("event", "added"), ("jobId", "1")],
+            &[
+                ("event", "deduplicated"),
+                ("jobId", "1"),
+                ("deduplicatedJobId", "2"),
+            ],
+            &[("event", "added"), ("jobId", "5")],
+            &[("event", "removed"), ("jobId", "5"), ("prev", "delayed")],
+            &[
+                ("event", "deduplicated"),
+                ("jobId", "6"),
+                ("deduplicatedJobId", "5"),
+            ],
+            &[("event", "added"), ("jobId", "6")],
+            &[("event", "duplicated"), ("jobId", "custom")],
+            // BullMQ 5 names the replacement `debounced` too, right after the removal.
+            &[("event", "removed"), ("jobId", "6"), ("prev", "delayed")],
+            &[("event", "debounced"), ("jobId", "7")],
+            &[
+                ("event", "deduplicated"),
+                ("jobId", "7"),
+                ("deduplicatedJobId", "6"),
+            ],
+            &[("event", "added"), ("jobId", "7")],
+            // A removal not followed by its replacement: the next add is an arrival.
+            &[("event", "removed"), ("jobId", "8")],
+            &[("event", "added"), ("jobId", "9")],
+        ];
+        for (n, fields) in events.iter().enumerate() {
+            state.apply(entry(n as u64, fields), 10);
+        }
+        let interval = state.take_interval();
+        assert_eq!(interval.added, 3, "jobs 1, 5 and 9 arrived");
+        assert_eq!(interval.replaced, 2);
+        assert_eq!(interval.deduplicated, 3);
+        assert_eq!(interval.duplicated, 1);
+        assert_eq!(interval.debounced, 1);
     }
 
     #[test]

@@ -95,6 +95,33 @@ impl QueueId {
         format!("{}:{}:{}:logs", self.prefix, self.name, job_id)
     }
 
+    // A flow parent's children (bullmq-model.md §1), by what became of them.
+
+    /// Set of the full keys of children not finished yet.
+    pub fn dependencies(&self, job_id: &str) -> String {
+        format!("{}:{}:{}:dependencies", self.prefix, self.name, job_id)
+    }
+    /// Hash: completed child's key → its return value.
+    pub fn processed(&self, job_id: &str) -> String {
+        format!("{}:{}:{}:processed", self.prefix, self.name, job_id)
+    }
+    /// Hash: failed child's key → its reason, for children the parent ignores.
+    pub fn ignored_children(&self, job_id: &str) -> String {
+        format!("{}:{}:{}:failed", self.prefix, self.name, job_id)
+    }
+    /// Zset of failed children's keys that count against the parent.
+    pub fn unsuccessful(&self, job_id: &str) -> String {
+        format!("{}:{}:{}:unsuccessful", self.prefix, self.name, job_id)
+    }
+    /// Zset of job-scheduler ids (and legacy repeatable keys), scored by the next run.
+    pub fn repeat(&self) -> String {
+        self.key("repeat")
+    }
+    /// Hash: a job scheduler's definition.
+    pub fn scheduler(&self, scheduler_id: &str) -> String {
+        format!("{}:{}:repeat:{}", self.prefix, self.name, scheduler_id)
+    }
+
     // qtop's own keys (written only by `qtop worker`/`qtop demo`, never by the monitor).
     // They live in the queue's keyspace so that a hash-tagged prefix keeps them in the
     // queue's cluster slot; no discovery suffix matches them.
@@ -213,6 +240,32 @@ pub fn queue_from_key(prefix: &str, key: &str) -> Option<QueueId> {
     Some(QueueId::new(prefix, name))
 }
 
+/// The queue and job id of a full job key `P:Q:<id>` (a flow's child or parent key). Prefixes
+/// may hold `:` and ids may too (scheduler jobs: `repeat:<id>:<ms>`), so the split is
+/// ambiguous: a key under `known_prefix` (the flow's own prefix) is split after it, any
+/// other at its first two `:`.
+pub fn job_from_key(key: &str, known_prefix: &str) -> Option<(QueueId, String)> {
+    let (prefix, rest) = match key
+        .strip_prefix(known_prefix)
+        .and_then(|r| r.strip_prefix(':'))
+    {
+        Some(rest) => (known_prefix, rest),
+        None => key.split_once(':')?,
+    };
+    let (name, id) = rest.split_once(':')?;
+    if name.is_empty() || id.is_empty() {
+        return None;
+    }
+    Some((QueueId::new(prefix, name), id.to_string()))
+}
+
+/// The queue of a queue key `P:Q` (a flow parent's `queueKey`): names hold no `:`, so the
+/// last one splits it.
+pub fn queue_from_queue_key(queue_key: &str) -> Option<QueueId> {
+    let (prefix, name) = queue_key.rsplit_once(':')?;
+    (!name.is_empty()).then(|| QueueId::new(prefix, name))
+}
+
 /// Escape Redis glob metacharacters so a prefix like `{bull}` or `a*b` matches literally.
 fn glob_escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
@@ -273,6 +326,43 @@ mod tests {
             let got = queue_from_key("bull", key).map(|q| q.name);
             assert_eq!(got.as_deref(), expected, "key {key}");
         }
+    }
+
+    #[test]
+    fn flow_keys_split_into_queue_and_job() {
+        let cases = [
+            ("bull:emails:42", "bull", Some(("bull", "emails", "42"))),
+            (
+                "my:app:emails:42",
+                "my:app",
+                Some(("my:app", "emails", "42")),
+            ),
+            (
+                "{b}:q:repeat:s:1700",
+                "{b}",
+                Some(("{b}", "q", "repeat:s:1700")),
+            ),
+            ("other:q:7", "bull", Some(("other", "q", "7"))),
+            ("bull:q:", "bull", None),
+            ("bull:q", "bull", None),
+            ("garbage", "bull", None),
+        ];
+        for (key, prefix, expected) in cases {
+            let got = job_from_key(key, prefix);
+            let got = got
+                .as_ref()
+                .map(|(q, id)| (q.prefix.as_str(), q.name.as_str(), id.as_str()));
+            assert_eq!(got, expected, "key {key}");
+        }
+        assert_eq!(
+            queue_from_queue_key("my:app:emails"),
+            Some(QueueId::new("my:app", "emails"))
+        );
+        assert_eq!(queue_from_queue_key("nocolon"), None);
+        let q = QueueId::new("bull", "f");
+        assert_eq!(q.dependencies("1"), "bull:f:1:dependencies");
+        assert_eq!(q.ignored_children("1"), "bull:f:1:failed");
+        assert_eq!(q.scheduler("daily"), "bull:f:repeat:daily");
     }
 
     #[test]

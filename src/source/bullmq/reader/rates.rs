@@ -29,11 +29,19 @@ pub(super) fn apply_rates(state: &mut QueueState, interval: &Interval, fresh: Op
             state.rate_source = RateSource::Events;
         }
     }
+    // Dropped adds are known from the events read only (a trimmed stream loses some).
+    state.totals.deduplicated += interval.deduplicated;
+    state.totals.debounced += interval.debounced;
+    state.totals.duplicated += interval.duplicated;
 }
 
 fn estimate_from_counts(before: &Refresh, now: &Refresh, interval: &Interval) -> EventTotals {
+    // The id counter counts dropped adds too (deduplicated, duplicated ids): take out
+    // those the events read did show.
     let added = match (before.id_counter, now.id_counter) {
-        (Some(a), Some(b)) if b >= a => (b - a) as u64,
+        (Some(a), Some(b)) if b >= a => ((b - a) as u64)
+            .saturating_sub(interval.deduplicated + interval.duplicated)
+            .max(interval.added),
         _ => interval.added,
     };
     let failed = now
@@ -46,6 +54,7 @@ fn estimate_from_counts(before: &Refresh, now: &Refresh, interval: &Interval) ->
         added,
         completed: finished.saturating_sub(failed).max(interval.completed),
         failed,
+        ..EventTotals::default()
     }
 }
 
@@ -108,7 +117,8 @@ mod tests {
             EventTotals {
                 added: 3,
                 completed: 2,
-                failed: 1
+                failed: 1,
+                ..EventTotals::default()
             }
         );
         assert_eq!(state.rate_source, RateSource::Events);
