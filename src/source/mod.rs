@@ -13,6 +13,7 @@ pub mod dlq_task;
 pub mod lean;
 pub mod link;
 pub mod poller;
+pub mod rq;
 pub mod task;
 pub mod value;
 

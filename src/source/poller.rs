@@ -14,11 +14,13 @@ use super::bullmq::{BullReader, QueueId};
 use super::config::PollerConfig;
 use super::conn::Conn;
 use super::connect::{ConnectError, RedisTarget};
+use super::rq::RqReader;
 use crate::model::{PollReport, PollStats, System};
 
 pub struct Poller {
     conn: Conn,
     bullmq: Option<BullReader>,
+    rq: Option<RqReader>,
 }
 
 impl Poller {
@@ -28,6 +30,9 @@ impl Poller {
             bullmq: config
                 .reads(System::Bullmq)
                 .then(|| BullReader::new(config.clone())),
+            rq: config
+                .reads(System::Rq)
+                .then(|| RqReader::new(config.clone())),
             conn,
         }
     }
@@ -55,6 +60,9 @@ impl Poller {
         if let Some(reader) = self.bullmq.as_mut() {
             reader.reconnected();
         }
+        if let Some(reader) = self.rq.as_mut() {
+            reader.reconnected();
+        }
         Ok(())
     }
 
@@ -69,12 +77,18 @@ impl Poller {
         if let Some(reader) = self.bullmq.as_mut() {
             reader.discover(&mut self.conn).await?;
         }
+        if let Some(reader) = self.rq.as_mut() {
+            reader.discover(&mut self.conn).await?;
+        }
         Ok(())
     }
 
     /// Advance the periodic discovery passes by one step (called between polls).
     pub async fn discovery_step(&mut self) -> Result<(), ConnectError> {
         if let Some(reader) = self.bullmq.as_mut() {
+            reader.discovery_step(&mut self.conn).await?;
+        }
+        if let Some(reader) = self.rq.as_mut() {
             reader.discovery_step(&mut self.conn).await?;
         }
         Ok(())
@@ -97,6 +111,7 @@ impl Poller {
             .bullmq
             .as_ref()
             .is_some_and(BullReader::needs_discovery)
+            || self.rq.as_ref().is_some_and(RqReader::needs_discovery)
         {
             self.discover().await?;
         }
@@ -105,6 +120,9 @@ impl Poller {
         let started = Instant::now();
         let mut report = PollReport::default();
         if let Some(reader) = self.bullmq.as_mut() {
+            reader.poll(&mut self.conn, &mut report).await?;
+        }
+        if let Some(reader) = self.rq.as_mut() {
             reader.poll(&mut self.conn, &mut report).await?;
         }
         let cost = self.conn.take_cost();
