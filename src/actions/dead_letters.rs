@@ -7,7 +7,7 @@
 use anyhow::bail;
 use serde::Serialize;
 
-use super::{bullmq, Writer};
+use super::{bullmq, rq, Writer};
 use crate::model::{QueueKey, System};
 use crate::source::bullmq::QueueId;
 
@@ -53,6 +53,7 @@ pub async fn retry_jobs(
 ) -> anyhow::Result<Outcome> {
     match key.system {
         System::Bullmq => bullmq::dlq::retry_jobs(writer, &bull(key), ids).await,
+        System::Rq => rq::dlq::retry_jobs(writer, &key.name, ids).await,
         _ => Err(unsupported(key)),
     }
 }
@@ -61,6 +62,7 @@ pub async fn retry_jobs(
 pub async fn retry_all(writer: &Writer, key: &QueueKey) -> anyhow::Result<u64> {
     match key.system {
         System::Bullmq => bullmq::dlq::retry_all(writer, &bull(key)).await,
+        System::Rq => rq::dlq::retry_all(writer, &key.name).await,
         _ => Err(unsupported(key)),
     }
 }
@@ -73,6 +75,7 @@ pub async fn delete_jobs(
 ) -> anyhow::Result<Outcome> {
     match key.system {
         System::Bullmq => bullmq::dlq::delete_jobs(writer, &bull(key), ids).await,
+        System::Rq => rq::dlq::delete_jobs(writer, &key.name, ids).await,
         _ => Err(unsupported(key)),
     }
 }
@@ -81,6 +84,7 @@ pub async fn delete_jobs(
 pub async fn delete_all(writer: &Writer, key: &QueueKey) -> anyhow::Result<u64> {
     match key.system {
         System::Bullmq => bullmq::dlq::delete_all(writer, &bull(key)).await,
+        System::Rq => rq::dlq::delete_all(writer, &key.name).await,
         _ => Err(unsupported(key)),
     }
 }
@@ -88,7 +92,7 @@ pub async fn delete_all(writer: &Writer, key: &QueueKey) -> anyhow::Result<u64> 
 /// Refuse early, with the reason, a system whose dead letters qtop cannot change.
 pub fn check_supported(key: &QueueKey) -> anyhow::Result<()> {
     match key.system {
-        System::Bullmq => Ok(()),
+        System::Bullmq | System::Rq => Ok(()),
         _ => bail!(unsupported(key)),
     }
 }

@@ -6,6 +6,7 @@
 pub mod bullmq;
 pub mod dead_letters;
 pub mod dlq_op;
+pub mod rq;
 pub mod scale_cmd;
 pub mod workers;
 
@@ -53,6 +54,11 @@ impl Writer {
             });
         }
         Ok(Self { target })
+    }
+
+    /// Where writes go (for systems whose writes qtop sends itself, like RQ's).
+    pub fn target(&self) -> &RedisTarget {
+        &self.target
     }
 
     /// A bullmq-official queue handle for `queue`. (Constructing one records

@@ -55,6 +55,9 @@ pub async fn control(
     if let Some(why) = refusal(worker, control) {
         bail!(why);
     }
+    if worker.system == System::Rq {
+        return super::rq::workers::control(writer, worker, control).await;
+    }
     let _ = (writer, by);
     bail!(
         "qtop cannot control {} workers yet ({} {})",

@@ -29,6 +29,7 @@ pub fn failed_job(n: u64, now_ms: i64) -> FailedJob {
         finished_on: Some(finished),
         timestamp: Some(finished - 5_000),
         processed_on: Some(finished - 400),
+        description: None,
     }
 }
 

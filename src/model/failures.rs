@@ -17,6 +17,10 @@ pub struct FailedJob {
     pub finished_on: Option<i64>,
     pub timestamp: Option<i64>,
     pub processed_on: Option<i64>,
+    /// The call as the system stored it, arguments included (RQ's `description`, e.g.
+    /// `tasks.charge(42, retry=True)`), where it keeps one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 impl FailedJob {

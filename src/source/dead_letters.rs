@@ -23,6 +23,8 @@ pub const DEFAULT_MAX_PAYLOAD: u64 = bullmq::dlq::DEFAULT_MAX_PAYLOAD;
 
 enum Queue {
     Bullmq(QueueId),
+    /// An RQ queue's name.
+    Rq(String),
 }
 
 /// A connection to read one queue's dead letters.
@@ -54,6 +56,13 @@ impl DeadLetterReader {
                     queue: Queue::Bullmq(queue),
                 })
             }
+            System::Rq => {
+                let conn = super::rq::connect(target, timeout).await?;
+                Ok(Self {
+                    conn,
+                    queue: Queue::Rq(key.name.clone()),
+                })
+            }
             _ => Err(unsupported(key)),
         }
     }
@@ -63,6 +72,9 @@ impl DeadLetterReader {
         match &self.queue {
             Queue::Bullmq(queue) => {
                 bullmq::dlq::failed_page(&mut self.conn, queue, offset, limit).await
+            }
+            Queue::Rq(queue) => {
+                super::rq::dlq::failed_page(&mut self.conn, queue, offset, limit).await
             }
         }
     }
@@ -82,6 +94,8 @@ impl DeadLetterReader {
             Queue::Bullmq(queue) => {
                 bullmq::dlq::failed_detail(&mut self.conn, queue, id, max_payload).await
             }
+            // RQ's fields are small; its pickled payload is never loaded.
+            Queue::Rq(queue) => super::rq::dlq::failed_detail(&mut self.conn, queue, id).await,
         }
     }
 
@@ -125,6 +139,9 @@ impl DeadLetterReader {
         match &self.queue {
             Queue::Bullmq(queue) => {
                 bullmq::dlq_export::export_failed(&mut self.conn, queue, sink).await
+            }
+            Queue::Rq(queue) => {
+                super::rq::dlq::export_failed(&mut self.conn, queue, sink, BATCH).await
             }
         }
     }

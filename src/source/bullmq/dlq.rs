@@ -85,6 +85,7 @@ fn summary(id: &str, score: f64, reply: &Value) -> FailedJob {
         finished_on: score.is_finite().then_some(score as i64),
         timestamp: number(4),
         processed_on: number(5),
+        description: None,
     }
 }
 

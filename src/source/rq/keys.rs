@@ -78,6 +78,11 @@ pub fn results(id: &str) -> String {
     format!("rq:results:{id}")
 }
 
+/// A job group's set of job ids (2.x).
+pub fn group(name: &str) -> String {
+    format!("rq:group:{name}")
+}
+
 pub fn worker(name: &str) -> String {
     format!("{WORKER_PREFIX}{name}")
 }
