@@ -57,6 +57,7 @@ impl Cursor {
             .arg(sample.max(1));
         let above = match cursor {
             Some(c) if c.score == f64::INFINITY => "+inf".to_string(),
+            Some(c) if c.score == f64::NEG_INFINITY => "-inf".to_string(),
             Some(c) => format!("({}", score_arg(c.score)),
             None => "-inf".to_string(),
         };
@@ -71,9 +72,13 @@ impl Cursor {
             .filter_map(|pair| Some((as_string(&pair[0])?, parse_score(&pair[1])?)))
             .collect();
         let Some(&(_, top)) = ranked.first() else {
-            // Empty (or unreadable): nothing new; keep the cursor.
+            // Empty (or unreadable): nothing new; keep the cursor, or remember that the
+            // registry was seen empty (everything that comes next is an arrival).
             return Arrivals {
-                cursor: cursor.cloned(),
+                cursor: Some(cursor.cloned().unwrap_or(Cursor {
+                    score: f64::NEG_INFINITY,
+                    at_score: HashSet::new(),
+                })),
                 ..Arrivals::default()
             };
         };
@@ -185,6 +190,18 @@ mod tests {
         let mut pipe = redis::pipe();
         Cursor::push_read(next.cursor.as_ref(), &mut pipe, "rq:finished:q", 10);
         assert_eq!(pipe.len(), 2);
+    }
+
+    #[test]
+    fn a_registry_seen_empty_counts_everything_that_arrives() {
+        let empty = Cursor::parse_read(None, &Value::Array(vec![]), &Value::Int(0));
+        assert_eq!(empty.count, 0);
+        let next = Cursor::parse_read(
+            empty.cursor.as_ref(),
+            &entries(&[("b", "100"), ("a", "100")]),
+            &Value::Int(2),
+        );
+        assert_eq!(next.count, 2);
     }
 
     #[test]
