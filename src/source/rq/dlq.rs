@@ -155,6 +155,8 @@ async fn details(
         return Ok(Vec::new());
     }
     let mut pipe = Pipeline::with_capacity(ids.len() * 3);
+    // A job's unreadable key (a wrong type) is shown as missing, not an error for all.
+    pipe.ignore_errors();
     for id in ids {
         push_detail(&mut pipe, id);
     }
