@@ -249,3 +249,22 @@ pub fn assert_figures_match(ours: &serde_json::Value, rq: &serde_json::Value, la
         "{label}: {ours}"
     );
 }
+
+/// Start `tests/rq/<script> args…` with the RQ virtualenv's Python, reading its stdout.
+pub fn spawn_script(script: &str, args: &[&str]) -> crate::common::NodeChild {
+    ensure_rq_env();
+    let mut command = Command::new(venv_bin("python"));
+    command
+        .arg(rq_dir().join(script))
+        .args(args)
+        .current_dir(rq_dir());
+    crate::common::NodeChild::spawn_command(format!("python {script}"), command)
+}
+
+/// A command of the RQ virtualenv (`rq info …`), run from `tests/rq`.
+pub fn venv_command(name: &str) -> Command {
+    ensure_rq_env();
+    let mut command = Command::new(venv_bin(name));
+    command.current_dir(rq_dir());
+    command
+}

@@ -10,7 +10,6 @@ use std::collections::HashSet;
 
 use redis::{Pipeline, Value};
 
-use super::queue::parse_score;
 use crate::source::value::{as_array, as_i64, as_string};
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -115,6 +114,19 @@ impl Cursor {
             ids: new.iter().map(|(m, _)| m.clone()).collect(),
             cursor: Some(next),
         }
+    }
+}
+
+/// A sorted-set score: `inf`, `-inf`, decimals (RESP2 strings or RESP3 doubles).
+pub fn parse_score(value: &Value) -> Option<f64> {
+    match value {
+        Value::Double(x) => Some(*x),
+        Value::Int(n) => Some(*n as f64),
+        other => as_string(other)?
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| !x.is_nan()),
     }
 }
 

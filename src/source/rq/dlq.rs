@@ -14,8 +14,8 @@ use redis::aio::MultiplexedConnection;
 use redis::{Pipeline, RedisResult, Value};
 use serde_json::{json, Map};
 
+use super::cursor::parse_score;
 use super::keys::{self, parse_time_ms};
-use super::queue::parse_score;
 use super::results::{decode_exc_info, exception_line, parse_results, ResultEntry, FAILED};
 use crate::model::failures::{FailedJob, FailedJobDetail, FailedPage, Payload};
 use crate::source::value::{as_array, as_i64, as_string};

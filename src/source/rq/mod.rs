@@ -10,6 +10,7 @@ pub mod queue;
 pub mod reader;
 pub mod results;
 pub mod state;
+mod timing;
 pub mod workers;
 
 pub use reader::RqReader;

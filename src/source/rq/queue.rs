@@ -8,7 +8,7 @@
 
 use redis::{Pipeline, Value};
 
-use super::cursor::{Arrivals, Cursor};
+use super::cursor::{parse_score, Arrivals, Cursor};
 use super::keys;
 use crate::source::value::{as_array, as_i64, as_string, server_error};
 
@@ -162,19 +162,6 @@ pub fn parse_full_read(
 fn first_score(reply: &Value) -> Option<f64> {
     let items = as_array(reply)?;
     parse_score(items.get(1)?)
-}
-
-/// A sorted-set score: `inf`, `-inf`, decimals (RESP2 strings or RESP3 doubles).
-pub fn parse_score(value: &Value) -> Option<f64> {
-    match value {
-        Value::Double(x) => Some(*x),
-        Value::Int(n) => Some(*n as f64),
-        other => as_string(other)?
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|x| !x.is_nan()),
-    }
 }
 
 /// The fields a finished job is timed from.

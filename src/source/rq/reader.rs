@@ -21,12 +21,10 @@ use std::time::Instant;
 use redis::{Pipeline, Value};
 
 use super::keys;
-use super::queue::{
-    parse_full_read, parse_timing, push_full_read, FULL_READ_COMMANDS, TIMING_FIELDS,
-};
+use super::queue::{parse_full_read, push_full_read, FULL_READ_COMMANDS};
 use super::state::QueueState;
 use super::workers::{parse_members, parse_worker, stale_info, RqWorker, WorkerRead};
-use crate::model::{JobTiming, PollReport, WorkerInfo};
+use crate::model::{PollReport, WorkerInfo};
 use crate::source::config::PollerConfig;
 use crate::source::conn::Conn;
 use crate::source::connect::ConnectError;
@@ -34,7 +32,7 @@ use crate::source::value::{as_array, as_i64, as_string};
 
 pub struct RqReader {
     config: PollerConfig,
-    queues: BTreeMap<String, QueueState>,
+    pub(super) queues: BTreeMap<String, QueueState>,
     /// Size of `rq:queues` when it was last listed.
     listed: Option<u64>,
     last_listing: Option<Instant>,
@@ -369,61 +367,6 @@ impl RqReader {
                 .map(|(name, seen)| stale_info(name, seen.as_ref(), now_ms)),
         );
         infos
-    }
-
-    async fn date_and_time(&mut self, conn: &mut Conn) -> Result<(), ConnectError> {
-        let heads: Vec<(String, String)> = self
-            .queues
-            .iter()
-            .filter_map(|(name, s)| s.undated_head().map(|id| (name.clone(), id.to_string())))
-            .collect();
-        let timed: Vec<(String, Vec<String>)> = self
-            .queues
-            .iter_mut()
-            .filter(|(_, s)| !s.to_time.is_empty())
-            .map(|(name, s)| (name.clone(), std::mem::take(&mut s.to_time)))
-            .collect();
-        if heads.is_empty() && timed.is_empty() {
-            return Ok(());
-        }
-        let mut pipe = Pipeline::new();
-        pipe.ignore_errors();
-        for (_, id) in &heads {
-            pipe.cmd("HGET").arg(keys::job(id)).arg("enqueued_at");
-        }
-        for (_, ids) in &timed {
-            for id in ids {
-                pipe.cmd("HMGET").arg(keys::job(id)).arg(&TIMING_FIELDS[..]);
-            }
-        }
-        let replies = conn.run(&pipe).await?;
-        let mut replies = replies.iter();
-        for (name, id) in &heads {
-            let enqueued = replies
-                .next()
-                .and_then(as_string)
-                .and_then(|t| keys::parse_time_ms(&t));
-            if let Some(state) = self.queues.get_mut(name) {
-                if state.head.as_deref() == Some(id.as_str()) {
-                    state.head_enqueued_ms = enqueued;
-                    state.head_dated = true;
-                }
-            }
-        }
-        for (name, ids) in &timed {
-            for _ in ids {
-                let timing = replies.next().and_then(parse_timing);
-                if let (Some(state), Some((wait_ms, processing_ms))) =
-                    (self.queues.get_mut(name), timing)
-                {
-                    state.timings.push(JobTiming {
-                        wait_ms,
-                        processing_ms,
-                    });
-                }
-            }
-        }
-        Ok(())
     }
 }
 
