@@ -59,9 +59,23 @@ async fn sample(conn: &mut MultiplexedConnection) -> Sample {
         .query_async(conn)
         .await
         .unwrap();
+    let commandstats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(conn)
+        .await
+        .unwrap();
+    let exec_us: f64 = commandstats
+        .lines()
+        .filter_map(|line| {
+            line.split(',')
+                .find_map(|kv| kv.strip_prefix("usec="))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .sum();
     Sample {
         cpu_s: field(&cpu, "used_cpu_user") + field(&cpu, "used_cpu_sys"),
         commands: field(&stats, "total_commands_processed"),
+        exec_s: exec_us / 1e6,
     }
 }
 
