@@ -7,7 +7,7 @@
 use anyhow::bail;
 use serde::Serialize;
 
-use super::{bullmq, Writer};
+use super::{bullmq, rq, Writer};
 use crate::model::{QueueKey, System};
 use crate::source::bullmq::QueueId;
 use crate::source::dead_letters::DlqSet;
@@ -79,6 +79,7 @@ pub async fn retry_jobs_in(
             let (keys, set) = sidekiq(key, set);
             super::sidekiq::act_on(writer, &keys, set, &key.name, ids, true).await
         }
+        System::Rq => rq::dlq::retry_jobs(writer, &key.name, ids).await,
         _ => Err(unsupported(key)),
     }
 }
@@ -96,6 +97,7 @@ pub async fn retry_all_in(writer: &Writer, key: &QueueKey, set: DlqSet) -> anyho
             let (keys, set) = sidekiq(key, set);
             super::sidekiq::act_on_all(writer, &keys, set, &key.name, true).await
         }
+        System::Rq => rq::dlq::retry_all(writer, &key.name).await,
         _ => Err(unsupported(key)),
     }
 }
@@ -122,6 +124,7 @@ pub async fn delete_jobs_in(
             let (keys, set) = sidekiq(key, set);
             super::sidekiq::act_on(writer, &keys, set, &key.name, ids, false).await
         }
+        System::Rq => rq::dlq::delete_jobs(writer, &key.name, ids).await,
         _ => Err(unsupported(key)),
     }
 }
@@ -139,6 +142,7 @@ pub async fn delete_all_in(writer: &Writer, key: &QueueKey, set: DlqSet) -> anyh
             let (keys, set) = sidekiq(key, set);
             super::sidekiq::act_on_all(writer, &keys, set, &key.name, false).await
         }
+        System::Rq => rq::dlq::delete_all(writer, &key.name).await,
         _ => Err(unsupported(key)),
     }
 }
@@ -146,7 +150,7 @@ pub async fn delete_all_in(writer: &Writer, key: &QueueKey, set: DlqSet) -> anyh
 /// Refuse early, with the reason, a system whose dead letters qtop cannot change.
 pub fn check_supported(key: &QueueKey) -> anyhow::Result<()> {
     match key.system {
-        System::Bullmq | System::Sidekiq => Ok(()),
+        System::Bullmq | System::Sidekiq | System::Rq => Ok(()),
         _ => bail!(unsupported(key)),
     }
 }

@@ -6,6 +6,7 @@
 pub mod bullmq;
 pub mod dead_letters;
 pub mod dlq_op;
+pub mod rq;
 pub mod scale_cmd;
 pub mod sidekiq;
 pub mod workers;
@@ -56,7 +57,7 @@ impl Writer {
         Ok(Self { target })
     }
 
-    /// Where writes go.
+    /// Where writes go (for systems whose writes qtop sends itself, like RQ's).
     pub fn target(&self) -> &RedisTarget {
         &self.target
     }

@@ -58,6 +58,9 @@ pub async fn control(
     if worker.system == System::Sidekiq {
         return sidekiq_control(writer, worker, control).await;
     }
+    if worker.system == System::Rq {
+        return super::rq::workers::control(writer, worker, control).await;
+    }
     let _ = by;
     bail!(
         "qtop cannot control {} workers yet ({} {})",

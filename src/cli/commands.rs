@@ -82,9 +82,13 @@ pub enum WorkersAction {
         #[arg(long)]
         json: bool,
     },
-    /// Shut the worker down (Sidekiq, RQ, Celery)
+    /// Shut the worker down (Sidekiq, RQ, Celery); with --job stop only its current job (RQ)
     Stop {
         name: String,
+        /// Stop only the job it runs now, not the worker (RQ's stop-job command: the job
+        /// goes to the failed registry, the worker goes on)
+        #[arg(long)]
+        job: bool,
         /// Do not ask (needed without a terminal)
         #[arg(long)]
         yes: bool,

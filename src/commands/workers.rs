@@ -22,7 +22,19 @@ pub async fn run(global: &GlobalArgs, args: &WorkersArgs) -> Result<()> {
             return print_list(&workers, *json);
         }
         WorkersAction::Quiet { name, yes, json } => (WorkerControl::Quiet, name, 1, *yes, *json),
-        WorkersAction::Stop { name, yes, json } => (WorkerControl::Stop, name, 1, *yes, *json),
+        WorkersAction::Stop {
+            name,
+            job,
+            yes,
+            json,
+        } => {
+            let control = if *job {
+                WorkerControl::StopJob
+            } else {
+                WorkerControl::Stop
+            };
+            (control, name, 1, *yes, *json)
+        }
         WorkersAction::Grow {
             name,
             by,
@@ -53,6 +65,10 @@ pub async fn run(global: &GlobalArgs, args: &WorkersArgs) -> Result<()> {
                 worker.name
             )
         }
+        WorkerControl::StopJob => format!(
+            "stop the job {} worker {} is running",
+            worker.system, worker.name
+        ),
         _ => format!("{} {} worker {}", wanted.name(), worker.system, worker.name),
     };
     confirm(&what, yes, true)?;

@@ -33,6 +33,10 @@ pub struct FailedJob {
     /// Sidekiq's retry set: epoch ms of the next attempt (the entry's score).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_retry_at: Option<i64>,
+    /// The call as the system stored it, arguments included (RQ's `description`, e.g.
+    /// `tasks.charge(42, retry=True)`), where it keeps one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 impl FailedJob {

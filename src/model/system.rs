@@ -46,6 +46,9 @@ pub enum WorkerControl {
     Quiet,
     /// Shut down (Sidekiq's TERM, RQ's shutdown command, Celery's `shutdown`).
     Stop,
+    /// Stop the job the worker runs now, the worker goes on (RQ's `stop-job` command:
+    /// `qtop workers stop NAME --job`).
+    StopJob,
     /// One more pool process (Celery's `pool_grow`).
     Grow,
     /// One pool process less (Celery's `pool_shrink`).
@@ -96,7 +99,7 @@ impl System {
         match self {
             System::Bullmq => &[],
             System::Sidekiq => &[Quiet, Stop],
-            System::Rq => &[Stop],
+            System::Rq => &[Stop, StopJob],
             System::Celery => &[Grow, Shrink, Stop],
         }
     }
@@ -141,6 +144,7 @@ impl WorkerControl {
         match self {
             WorkerControl::Quiet => "quiet",
             WorkerControl::Stop => "stop",
+            WorkerControl::StopJob => "stop_job",
             WorkerControl::Grow => "grow",
             WorkerControl::Shrink => "shrink",
         }

@@ -82,12 +82,26 @@ pub struct WorkerInfo {
     /// Its heartbeat is older than the system's own expiry: probably gone.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub stale: bool,
+    /// The job it is running now (its id), where the system records it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_job: Option<String>,
+    /// Jobs it finished successfully / that failed, over its lifetime (RQ's
+    /// `successful_job_count` / `failed_job_count`), where the system counts them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub successful_jobs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_jobs: Option<u64>,
+    /// Seconds it spent running jobs over its lifetime (RQ's `total_working_time`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub working_time_s: Option<f64>,
 }
 
 impl WorkerInfo {
-    /// Whether it serves `queue` (of its system and prefix).
+    /// Whether it serves `queue` (of its system and prefix). A stale worker (its system's
+    /// own expiry lapsed) serves nothing, as the system's own worker lists leave it out.
     pub fn serves(&self, system: System, prefix: &str, queue: &str) -> bool {
-        self.system == system
+        !self.stale
+            && self.system == system
             && self.prefix == prefix
             && (self.queue == queue || self.queues.iter().any(|q| q == queue))
     }

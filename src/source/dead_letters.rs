@@ -29,6 +29,8 @@ enum Queue {
         set: JobSet,
         queue: String,
     },
+    /// An RQ queue's name.
+    Rq(String),
 }
 
 /// Which set of a queue's failures: the dead letters (BullMQ's `failed`, Sidekiq's `dead`),
@@ -127,6 +129,14 @@ impl DeadLetterReader {
                     queue: Queue::Bullmq(queue),
                 })
             }
+            (System::Rq, DlqSet::Retry) => Err(no_such_set(key, set)),
+            (System::Rq, DlqSet::Dead) => {
+                let conn = super::rq::connect(target, timeout).await?;
+                Ok(Self {
+                    conn,
+                    queue: Queue::Rq(key.name.clone()),
+                })
+            }
             _ => Err(unsupported(key)),
         }
     }
@@ -139,6 +149,9 @@ impl DeadLetterReader {
             }
             Queue::Sidekiq { keys, set, queue } => {
                 sidekiq::dlq::page(&mut self.conn, keys, *set, queue, offset, limit).await
+            }
+            Queue::Rq(queue) => {
+                super::rq::dlq::failed_page(&mut self.conn, queue, offset, limit).await
             }
         }
     }
@@ -161,6 +174,8 @@ impl DeadLetterReader {
             Queue::Sidekiq { keys, set, queue } => {
                 sidekiq::dlq::detail(&mut self.conn, keys, *set, queue, id, max_payload).await
             }
+            // RQ's fields are small; its pickled payload is never loaded.
+            Queue::Rq(queue) => super::rq::dlq::failed_detail(&mut self.conn, queue, id).await,
         }
     }
 
@@ -207,6 +222,9 @@ impl DeadLetterReader {
             }
             Queue::Sidekiq { keys, set, queue } => {
                 sidekiq::dlq::export(&mut self.conn, keys, *set, queue, sink).await
+            }
+            Queue::Rq(queue) => {
+                super::rq::dlq::export_failed(&mut self.conn, queue, sink, BATCH).await
             }
         }
     }

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod lean;
 pub mod link;
 pub mod poller;
+pub mod rq;
 pub mod sidekiq;
 pub mod task;
 pub mod value;

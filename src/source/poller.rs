@@ -14,6 +14,7 @@ use super::bullmq::{BullReader, QueueId};
 use super::config::PollerConfig;
 use super::conn::Conn;
 use super::connect::{ConnectError, RedisTarget};
+use super::rq::RqReader;
 use super::sidekiq::SidekiqReader;
 use crate::model::{PollReport, PollStats, System};
 
@@ -21,6 +22,7 @@ pub struct Poller {
     conn: Conn,
     bullmq: Option<BullReader>,
     sidekiq: Option<SidekiqReader>,
+    rq: Option<RqReader>,
 }
 
 impl Poller {
@@ -33,6 +35,9 @@ impl Poller {
             sidekiq: config
                 .reads(System::Sidekiq)
                 .then(|| SidekiqReader::new(config.clone())),
+            rq: config
+                .reads(System::Rq)
+                .then(|| RqReader::new(config.clone())),
             conn,
         }
     }
@@ -63,6 +68,9 @@ impl Poller {
         if let Some(reader) = self.sidekiq.as_mut() {
             reader.reconnected();
         }
+        if let Some(reader) = self.rq.as_mut() {
+            reader.reconnected();
+        }
         Ok(())
     }
 
@@ -80,6 +88,9 @@ impl Poller {
         if let Some(reader) = self.sidekiq.as_mut() {
             reader.discover(&mut self.conn).await?;
         }
+        if let Some(reader) = self.rq.as_mut() {
+            reader.discover(&mut self.conn).await?;
+        }
         Ok(())
     }
 
@@ -89,6 +100,9 @@ impl Poller {
             reader.discovery_step(&mut self.conn).await?;
         }
         if let Some(reader) = self.sidekiq.as_mut() {
+            reader.discovery_step(&mut self.conn).await?;
+        }
+        if let Some(reader) = self.rq.as_mut() {
             reader.discovery_step(&mut self.conn).await?;
         }
         Ok(())
@@ -131,6 +145,7 @@ impl Poller {
                 .sidekiq
                 .as_ref()
                 .is_some_and(SidekiqReader::needs_discovery)
+            || self.rq.as_ref().is_some_and(RqReader::needs_discovery)
         {
             self.discover().await?;
         }
@@ -142,6 +157,9 @@ impl Poller {
             reader.poll(&mut self.conn, &mut report).await?;
         }
         if let Some(reader) = self.sidekiq.as_mut() {
+            reader.poll(&mut self.conn, &mut report).await?;
+        }
+        if let Some(reader) = self.rq.as_mut() {
             reader.poll(&mut self.conn, &mut report).await?;
         }
         let cost = self.conn.take_cost();

@@ -29,6 +29,7 @@ mod python;
 mod qtop;
 mod redis_server;
 mod resp;
+pub mod rq;
 pub mod schema;
 pub mod sidekiq;
 mod tmux;

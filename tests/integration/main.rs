@@ -29,6 +29,8 @@ mod monitor_bullmq;
 mod monitor_tolerance;
 mod python_interop;
 mod read_only;
+mod rq;
+mod rq_layouts;
 mod sidekiq;
 mod tls;
 mod toolbox;

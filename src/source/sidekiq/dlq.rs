@@ -112,6 +112,7 @@ pub fn summary(set: JobSet, entry: &Entry) -> FailedJob {
         failed_at: job.failed_at_ms,
         retried_at: job.retried_at_ms,
         next_retry_at: (set == JobSet::Retry).then_some(score_ms).flatten(),
+        description: None,
     }
 }
 

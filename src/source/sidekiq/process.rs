@@ -150,6 +150,7 @@ pub fn parse_process(
         state: Some(state.to_string()),
         stale: beat_age_s.is_none_or(|age| age > STALE_AFTER_S),
         rss_kb: number(4).map(|kb| kb.max(0.0) as u64),
+        ..WorkerInfo::default()
     };
     Ok(Some(Process {
         rss_kb: worker.rss_kb,
