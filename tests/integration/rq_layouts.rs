@@ -343,12 +343,39 @@ fn garbage_under_rq_keys_is_reported_never_fatal() {
 }
 
 #[test]
+fn rq_arriving_after_qtop_started_is_found_between_polls() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let scards = |r: &RedisServer| {
+        let stats = r.cmd(&["INFO", "commandstats"]);
+        stats
+            .lines()
+            .find_map(|l| l.strip_prefix("cmdstat_scard:calls="))
+            .and_then(|rest| rest.split(',').next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let running = {
+        let url = url.clone();
+        std::thread::spawn(move || snapshot_json(&url, &["--system", "rq"], "9s"))
+    };
+    // qtop looked once and found nothing; RQ arrives afterwards.
+    common::wait_until("qtop's first look for RQ", T, || scards(&redis) >= 1);
+    write_rq1(&redis);
+    let doc = running.join().expect("snapshot");
+    let old = common::queue(&doc, "old");
+    assert_eq!(old["system"], "rq", "{old:#}");
+    assert_eq!(old["counts"]["waiting"], 1, "{old:#}");
+}
+
+#[test]
 fn reading_rq_sends_no_write_and_costs_little_when_rq_is_absent() {
     let redis = RedisServer::start();
     let url = redis.url();
+    // RQ absent: polls skip it; only discovery looked (SMEMBERS rq:queues, SCARD rq:workers).
     let empty = snapshot_json(&url, &["--system", "rq"], "0s");
-    assert_eq!(empty["poll"]["round_trips"], 1, "{empty:#}");
-    assert_eq!(empty["poll"]["commands"], 3, "{empty:#}");
+    assert_eq!(empty["poll"]["round_trips"], 0, "{empty:#}");
+    assert_eq!(empty["poll"]["commands"], 0, "{empty:#}");
 
     write_rq1(&redis);
     redis.cmd(&[

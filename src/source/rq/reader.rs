@@ -13,10 +13,11 @@
 //! 3. only when needed: `enqueued_at` of new head jobs and the timing fields of a sample of
 //!    the jobs that finished since the last read.
 //!
-//! A quiet queue therefore costs one LLEN a poll, and RQ absent costs three tiny commands.
+//! A quiet queue therefore costs one LLEN a poll. RQ absent (no queue listed, no worker)
+//! costs nothing a poll: between polls, its two sets are looked at every five seconds.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use redis::{Pipeline, Value};
 
@@ -30,8 +31,13 @@ use crate::source::conn::Conn;
 use crate::source::connect::ConnectError;
 use crate::source::value::{as_array, as_i64, as_string};
 
+/// How often an absent RQ is looked for again (as for an absent Sidekiq).
+const ABSENT_RECHECK: Duration = Duration::from_secs(5);
+
 pub struct RqReader {
     config: PollerConfig,
+    /// RQ has a queue or a worker here: polls read it. Otherwise they skip it.
+    present: bool,
     pub(super) queues: BTreeMap<String, QueueState>,
     /// Size of `rq:queues` when it was last listed.
     listed: Option<u64>,
@@ -57,6 +63,7 @@ impl RqReader {
     pub fn new(config: PollerConfig) -> Self {
         Self {
             config,
+            present: false,
             queues: BTreeMap::new(),
             listed: None,
             last_listing: None,
@@ -83,24 +90,34 @@ impl RqReader {
         self.last_listing.is_none()
     }
 
-    /// List `rq:queues` (one SMEMBERS): RQ registers every queue there on enqueue.
+    /// List `rq:queues` (one SMEMBERS): RQ registers every queue there on enqueue; and
+    /// count `rq:workers`, so that workers without a listed queue make RQ present too.
     pub async fn discover(&mut self, conn: &mut Conn) -> Result<(), ConnectError> {
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
         pipe.cmd("SMEMBERS").arg(keys::QUEUES);
+        pipe.cmd("SCARD").arg(keys::WORKERS);
         let replies = conn.run(&pipe).await?;
         if let Some(reply) = replies.first() {
             self.take_listing(reply);
         }
+        let workers = replies.get(1).and_then(as_i64).unwrap_or(0);
+        self.present = self.listed.unwrap_or(0) > 0
+            || workers > 0
+            || !self.workers.is_empty()
+            || !self.gone.is_empty();
         Ok(())
     }
 
     /// Between polls: list the queues again when their set changed size or the periodic
     /// pass is due.
     pub async fn discovery_step(&mut self, conn: &mut Conn) -> Result<(), ConnectError> {
-        let due = self
-            .last_listing
-            .is_none_or(|at| at.elapsed() >= self.config.discovery_every);
+        let every = if self.present {
+            self.config.discovery_every
+        } else {
+            ABSENT_RECHECK.min(self.config.discovery_every)
+        };
+        let due = self.last_listing.is_none_or(|at| at.elapsed() >= every);
         if self.relist || due {
             self.discover(conn).await?;
         }
@@ -139,6 +156,9 @@ impl RqReader {
         conn: &mut Conn,
         report: &mut PollReport,
     ) -> Result<(), ConnectError> {
+        if !self.present {
+            return Ok(());
+        }
         self.poll_index += 1;
         let every = self.config.reconcile_every.max(1);
         let sample = self.config.latency_sample;
@@ -294,6 +314,8 @@ impl RqReader {
             report.queues.push(reading);
         }
         report.workers.extend(self.worker_infos(now_ms));
+        // Everything RQ had is gone: stop polling it, look for it between polls again.
+        self.present = !self.queues.is_empty() || !self.workers.is_empty() || !self.gone.is_empty();
         Ok(())
     }
 
