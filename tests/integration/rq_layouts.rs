@@ -172,6 +172,18 @@ fn an_rq_1x_layout_reads_with_plain_started_ids_and_exc_info() {
         .as_str()
         .unwrap()
         .contains("line 9, in charge"));
+    assert!(detail.get("stalled_count").is_none_or(|s| s.is_null()));
+    // RQ counts no stalls: the text says nothing of them rather than "0 stalls".
+    let out = run_qtop(
+        &[
+            "--redis", &url, "--system", "rq", "--queue", "old", "dlq", "show", "j-bad",
+        ],
+        T,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let attempts = text.lines().find(|l| l.starts_with("attempts")).unwrap();
+    assert!(!attempts.contains("stalls"), "{attempts}");
 }
 
 #[test]

@@ -74,15 +74,15 @@ pub(super) async fn show(
     writeln!(out, "failed at   {}", local_time(job.finished_on))?;
     writeln!(out, "created     {}", local_time(job.timestamp))?;
     writeln!(out, "started     {}", local_time(job.processed_on))?;
-    writeln!(
-        out,
-        "attempts    {} made, {} started, {} stalls",
-        job.attempts_made,
-        detail
-            .attempts_started
-            .map_or("?".into(), |n| n.to_string()),
-        detail.stalled_count.unwrap_or(0)
-    )?;
+    // What a system does not keep (RQ and Sidekiq count no stalls) is left out, not 0.
+    let mut attempts = format!("attempts    {} made", job.attempts_made);
+    if let Some(started) = detail.attempts_started {
+        attempts.push_str(&format!(", {started} started"));
+    }
+    if let Some(stalls) = detail.stalled_count {
+        attempts.push_str(&format!(", {stalls} stalls"));
+    }
+    writeln!(out, "{attempts}")?;
     if let Some(worker) = &detail.processed_by {
         writeln!(out, "worker      {worker}")?;
     }

@@ -96,6 +96,9 @@ impl QueueCounters {
             self.exported.added += increase(totals.added, before.added);
             self.exported.completed += increase(totals.completed, before.completed);
             self.exported.failed += increase(totals.failed, before.failed);
+            self.exported.deduplicated += increase(totals.deduplicated, before.deduplicated);
+            self.exported.debounced += increase(totals.debounced, before.debounced);
+            self.exported.duplicated += increase(totals.duplicated, before.duplicated);
             self.seen = Some(totals);
             self.counted = true;
         }

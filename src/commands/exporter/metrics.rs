@@ -161,7 +161,7 @@ type Count = fn(&QueueSeries) -> u64;
 /// Counters and histograms: every queue, whether or not Redis can be read now.
 fn encode_counters(encoder: &mut DescriptorEncoder, p: &Published) -> Result<(), std::fmt::Error> {
     let all: Vec<&QueueSeries> = p.queues.iter().collect();
-    let counters: [(&str, &str, Count); 3] = [
+    let counters: [(&str, &str, Count); 6] = [
         (
             "qtop_jobs_added",
             "Jobs added, counted from the queue's events since qtop started watching it",
@@ -176,6 +176,21 @@ fn encode_counters(encoder: &mut DescriptorEncoder, p: &Published) -> Result<(),
             "qtop_jobs_failed",
             "Jobs that failed for good (entered the failed set), from the queue's events",
             |q| q.counters.exported.failed,
+        ),
+        (
+            "qtop_jobs_deduplicated",
+            "Adds dropped as duplicates of a job the queue keeps (BullMQ deduplication and debounce: `deduplicated` events); not in qtop_jobs_added",
+            |q| q.counters.exported.deduplicated,
+        ),
+        (
+            "qtop_jobs_debounced",
+            "BullMQ 5 producers' `debounced` events: the same dropped adds as qtop_jobs_deduplicated, named again",
+            |q| q.counters.exported.debounced,
+        ),
+        (
+            "qtop_jobs_duplicated",
+            "Adds of a job id that already existed (`duplicated` events): nothing was added; not in qtop_jobs_added",
+            |q| q.counters.exported.duplicated,
         ),
     ];
     let counted: Vec<&QueueSeries> = all.iter().copied().filter(|q| q.counters.counted).collect();

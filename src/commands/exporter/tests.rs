@@ -323,3 +323,28 @@ fn the_command_takes_every_global_flag() {
     assert_eq!(cli.global.interval, Duration::from_secs(5));
     assert!(cli.global.cluster && cli.global.insecure);
 }
+
+#[test]
+fn dropped_adds_are_their_own_counters_not_added_jobs() {
+    let mut state = ExporterState::new(60_000, 2_000.0);
+    let with_drops = |deduplicated, debounced, duplicated| {
+        let mut q = reading("emails", 5, 0);
+        q.totals = Some(EventTotals {
+            added: 5,
+            completed: 5,
+            deduplicated,
+            debounced,
+            duplicated,
+            ..EventTotals::default()
+        });
+        q
+    };
+    state.apply(report(T0, vec![with_drops(7, 2, 1)]));
+    state.apply(report(T0 + 1000, vec![with_drops(10, 2, 4)]));
+    let out = text(&state, Format::Prometheus);
+    let value = |name: &str| sample(&out, &format!("{name}_total{EMAILS}"));
+    assert_eq!(value("qtop_jobs_added"), Some(5.0));
+    assert_eq!(value("qtop_jobs_deduplicated"), Some(10.0));
+    assert_eq!(value("qtop_jobs_debounced"), Some(2.0));
+    assert_eq!(value("qtop_jobs_duplicated"), Some(4.0));
+}
