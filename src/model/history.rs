@@ -94,7 +94,9 @@ impl QueueHistory {
         if let Some(totals) = reading.totals {
             self.added.push(t_ms, totals.added);
             self.completed.push(t_ms, totals.completed);
-            self.failed.push(t_ms, totals.failed);
+            if !reading.failed_uncounted {
+                self.failed.push(t_ms, totals.failed);
+            }
             let dropped = [totals.deduplicated, totals.debounced, totals.duplicated];
             if self.dropped.is_none() && dropped.iter().any(|n| *n > 0) {
                 let mut series = Box::new(DroppedSeries {

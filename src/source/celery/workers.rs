@@ -1,0 +1,189 @@
+//! Celery workers as their heartbeats describe them, and the tasks they finished since the
+//! last poll, placed in queues where that can be known.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use super::events::{Drained, WorkerBeat};
+use crate::model::{System, WorkerInfo, WorkerLibrary};
+
+/// A worker for the report. `queue`: the one queue it serves, where that is known (a single
+/// Celery queue on this broker).
+pub fn worker_info(beat: &WorkerBeat, queue: Option<&str>, now: Instant) -> WorkerInfo {
+    let beat_age_s = now.saturating_duration_since(beat.last_beat).as_secs_f64();
+    let stale = beat_age_s > beat.expires_after_s();
+    let host = beat
+        .hostname
+        .split_once('@')
+        .map_or(beat.hostname.as_str(), |(_, host)| host);
+    WorkerInfo {
+        system: System::Celery,
+        prefix: String::new(),
+        queue: queue.unwrap_or_default().to_string(),
+        queues: queue.map(|q| vec![q.to_string()]).unwrap_or_default(),
+        name: beat.hostname.clone(),
+        addr: host.to_string(),
+        // Heartbeats carry no start time: seconds since qtop first heard it.
+        age_s: now.saturating_duration_since(beat.first_seen).as_secs(),
+        library: WorkerLibrary::Celery,
+        busy: beat.active,
+        beat_age_s: Some((beat_age_s * 10.0).round() / 10.0),
+        host: Some(host.to_string()),
+        pid: beat.pid,
+        state: beat
+            .active
+            .map(|n| if n > 0 { "busy" } else { "idle" }.to_string()),
+        stale,
+        ..WorkerInfo::default()
+    }
+}
+
+/// Tasks that finished in one interval, for one queue.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Finished {
+    pub succeeded: u64,
+    pub failed: u64,
+    pub runtimes_ms: Vec<u64>,
+}
+
+/// Place drained task events in queues: by task name where qtop saw that name in one queue
+/// only, or in the only queue there is. Returns the per-queue figures and how many could
+/// not be placed.
+pub fn place(
+    drained: Drained,
+    queues: &[String],
+    task_queue: &HashMap<String, Option<String>>,
+) -> (BTreeMap<String, Finished>, u64) {
+    let only = match queues {
+        [one] => Some(one.clone()),
+        _ => None,
+    };
+    let queue_of = |name: &Option<String>| -> Option<String> {
+        only.clone().or_else(|| {
+            name.as_ref()
+                .and_then(|n| task_queue.get(n).cloned().flatten())
+        })
+    };
+    let mut placed: BTreeMap<String, Finished> = BTreeMap::new();
+    let mut unplaced = 0;
+    for (name, counts) in drained.counts {
+        match queue_of(&name) {
+            Some(queue) => {
+                let finished = placed.entry(queue).or_default();
+                finished.succeeded += counts.succeeded;
+                finished.failed += counts.failed;
+            }
+            None => unplaced += counts.succeeded + counts.failed,
+        }
+    }
+    for (name, runtime) in drained.runtimes {
+        if let Some(queue) = queue_of(&name) {
+            placed.entry(queue).or_default().runtimes_ms.push(runtime);
+        }
+    }
+    (placed, unplaced)
+}
+
+/// Tasks the workers' pools accepted since the last poll, from their `processed` counters
+/// (a restarted worker starts again from 0; a new worker is a baseline).
+pub fn processed_since(
+    last: &mut HashMap<String, u64>,
+    beats: &BTreeMap<String, WorkerBeat>,
+) -> u64 {
+    let mut taken = 0;
+    for (host, beat) in beats {
+        let Some(now) = beat.processed else { continue };
+        if let Some(before) = last.insert(host.clone(), now) {
+            taken += if now >= before { now - before } else { now };
+        }
+    }
+    last.retain(|host, _| beats.contains_key(host));
+    taken
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::celery::events::TaskCounts;
+    use std::time::Duration;
+
+    fn beat(host: &str, active: u32, processed: u64, at: Instant) -> WorkerBeat {
+        WorkerBeat {
+            hostname: host.to_string(),
+            pid: Some(42),
+            active: Some(active),
+            processed: Some(processed),
+            loadavg: vec![],
+            freq: 2.0,
+            sw_ver: None,
+            last_beat: at,
+            first_seen: at,
+        }
+    }
+
+    #[test]
+    fn a_worker_is_stale_after_celerys_expiry() {
+        let t0 = Instant::now();
+        let worker = worker_info(
+            &beat("w1@vm", 2, 9, t0),
+            Some("celery"),
+            t0 + Duration::from_secs(3),
+        );
+        assert!(!worker.stale);
+        assert_eq!(worker.busy, Some(2));
+        assert_eq!(worker.host.as_deref(), Some("vm"));
+        assert!(worker.serves(System::Celery, "", "celery"));
+        let late = worker_info(&beat("w1@vm", 2, 9, t0), None, t0 + Duration::from_secs(5));
+        assert!(late.stale);
+        assert_eq!(late.queue, "");
+    }
+
+    #[test]
+    fn events_go_to_the_only_queue_or_by_task_name() {
+        let mut drained = Drained::default();
+        let counts = |s, f| TaskCounts {
+            received: 0,
+            succeeded: s,
+            failed: f,
+        };
+        drained.counts.insert(Some("a".into()), counts(3, 1));
+        drained.counts.insert(Some("b".into()), counts(2, 0));
+        drained.counts.insert(None, counts(1, 0));
+        drained.runtimes = vec![(Some("a".into()), 10)];
+        let one = vec!["celery".to_string()];
+        let (placed, unplaced) = place(
+            Drained {
+                counts: drained.counts.clone(),
+                runtimes: drained.runtimes.clone(),
+            },
+            &one,
+            &HashMap::new(),
+        );
+        assert_eq!(placed["celery"].succeeded, 6);
+        assert_eq!(placed["celery"].failed, 1);
+        assert_eq!(unplaced, 0);
+        let two = vec!["celery".to_string(), "low".to_string()];
+        let map = HashMap::from([
+            ("a".to_string(), Some("low".to_string())),
+            ("b".to_string(), None),
+        ]);
+        let (placed, unplaced) = place(drained, &two, &map);
+        assert_eq!(placed["low"].succeeded, 3);
+        assert_eq!(placed["low"].runtimes_ms, vec![10]);
+        assert_eq!(unplaced, 3);
+    }
+
+    #[test]
+    fn processed_counters_survive_restarts() {
+        let t0 = Instant::now();
+        let mut last = HashMap::new();
+        let mut beats = BTreeMap::new();
+        beats.insert("w1".to_string(), beat("w1", 0, 10, t0));
+        assert_eq!(processed_since(&mut last, &beats), 0, "baseline");
+        beats.insert("w1".to_string(), beat("w1", 0, 15, t0));
+        beats.insert("w2".to_string(), beat("w2", 0, 100, t0));
+        assert_eq!(processed_since(&mut last, &beats), 5);
+        beats.insert("w1".to_string(), beat("w1", 0, 2, t0));
+        assert_eq!(processed_since(&mut last, &beats), 2, "w1 restarted");
+    }
+}
