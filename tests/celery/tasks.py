@@ -16,6 +16,10 @@ app.conf.update(
     worker_hijack_root_logger=False,
     task_default_queue="celery",
     result_extended=True,
+    # Lowered by a test to show what a kombu client does to running late-ack tasks.
+    broker_transport_options={
+        "visibility_timeout": float(os.environ.get("CELERY_VISIBILITY", "3600"))
+    },
 )
 
 

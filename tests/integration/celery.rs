@@ -1,0 +1,336 @@
+//! Celery against real `celery worker` processes (Celery 5.5.3 / kombu 5.5.4 from PyPI,
+//! tests/celery/requirements.txt) on the test's redis-server: qtop's depth equals the
+//! broker's lists, its workers are those answering `celery inspect ping` with their active
+//! tasks as busy, task events count what was sent, grow/shrink change the real pool and
+//! stop makes the worker exit; reading sends no write and leaves a running late-ack task
+//! alone (where a kombu client pushes it back), and BullMQ on the same Redis stays exact.
+
+use crate::common;
+
+use std::time::Duration;
+
+use crate::common::celery::{celery_queue, celeryctl, live_celery_workers, send, CeleryWorker};
+use common::{
+    assert_counts_match, queue, run_qtop, snapshot_json, wait_for, wait_until, NodeScript,
+    RedisServer, SCENARIO_QUEUES,
+};
+use qtop::model::{PollReport, RateSource, System};
+use qtop::source::{Poller, PollerConfig, RedisTarget};
+
+const T: Duration = Duration::from_secs(60);
+
+fn int(redis: &RedisServer, args: &[&str]) -> u64 {
+    redis.cmd(args).trim().parse().unwrap_or(0)
+}
+
+/// Σ LLEN of a queue's four priority lists, as kombu's `_size` counts it.
+fn broker_depth(redis: &RedisServer, queue: &str) -> u64 {
+    ["", "\x06\x163", "\x06\x166", "\x06\x169"]
+        .iter()
+        .map(|step| int(redis, &["LLEN", &format!("{queue}{step}")]))
+        .sum()
+}
+
+/// `qtop args…` (a `workers` command with `--json`: no schema of its own), parsed.
+fn workers_json(args: &[&str]) -> serde_json::Value {
+    let out = run_qtop(args, T);
+    assert!(
+        out.status.success(),
+        "qtop {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+fn pool_size(broker: &str, worker: &str) -> usize {
+    let stats = celeryctl(broker, &["stats"]);
+    stats[worker]["pool"]["processes"]
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+#[test]
+fn depth_workers_and_busy_equal_celerys_own_and_bullmq_on_the_same_redis_stays_exact() {
+    let redis = RedisServer::start_tcp();
+    let url = redis.tcp_url();
+    let mut scenario = NodeScript::new("scenario.js")
+        .args(["--redis", &url])
+        .spawn();
+    let bull = scenario.wait_for_json("READY", T);
+
+    // `low` has no worker: 3 messages at priority 0, 2 at priority 9 (another list).
+    send(&url, "low", "tasks.nap", 3, Some("0"), None);
+    send(&url, "low", "tasks.nap", 2, Some("0"), Some(9));
+    // `celery`: two long tasks run on w1 (concurrency 2), three more wait prefetched.
+    let worker = CeleryWorker::start(&url, "w1@qtop", &["celery"], 2, &[]);
+    worker.wait_ready(&url, T);
+    send(&url, "celery", "tasks.nap", 5, Some("60"), None);
+    wait_until("2 tasks running and 3 prefetched", T, || {
+        int(&redis, &["HLEN", "unacked"]) == 3 && broker_depth(&redis, "celery") == 0
+    });
+
+    let doc = snapshot_json(&url, &[], "3s");
+    let active = celeryctl(&url, &["active"]);
+    let ping = celeryctl(&url, &["ping"]);
+
+    let low = celery_queue(&doc, "low");
+    assert_eq!(low["counts"]["waiting"], broker_depth(&redis, "low"));
+    assert_eq!(low["counts"]["waiting"], 5);
+    assert_eq!(low["counts"]["reserved"], 0);
+    let celery = celery_queue(&doc, "celery");
+    assert_eq!(celery["counts"]["waiting"], 0);
+    assert_eq!(
+        celery["counts"]["reserved"],
+        int(&redis, &["HLEN", "unacked"])
+    );
+    // Two queues, and heartbeats name no queue: per-queue active and workers are unknown.
+    assert!(celery["counts"].get("active").is_none(), "{celery:#}");
+    assert_eq!(celery["workers"], serde_json::Value::Null);
+    assert_eq!(celery["library"], "celery:5.5.3");
+    assert_eq!(celery["oldest_is_lower_bound"], true);
+
+    let ours = live_celery_workers(&doc["workers"]);
+    let theirs: Vec<&String> = ping.as_object().unwrap().keys().collect();
+    assert_eq!(
+        ours.iter()
+            .map(|w| w["name"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        theirs.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "qtop {ours:#?} vs ping {ping:#}"
+    );
+    let w1 = ours[0];
+    assert_eq!(
+        w1["busy"].as_u64(),
+        active["w1@qtop"].as_array().map(|a| a.len() as u64)
+    );
+    assert_eq!(w1["busy"], 2);
+    assert_eq!(w1["library"], "celery");
+    assert!(w1["pid"].as_u64().is_some());
+    assert!(w1["beat_age_s"].as_f64().is_some_and(|s| s < 4.0));
+
+    for name in SCENARIO_QUEUES {
+        let ours = queue(&doc, name);
+        assert_eq!(ours["system"], "bullmq");
+        assert_counts_match(ours, &bull[name], name);
+    }
+    assert!(scenario.stop(T).success());
+}
+
+fn poll(runtime: &tokio::runtime::Runtime, poller: &mut Poller) -> PollReport {
+    runtime.block_on(poller.poll()).unwrap()
+}
+
+#[test]
+fn task_events_count_what_was_sent_and_time_it() {
+    let redis = RedisServer::start_tcp();
+    let broker = format!("{}/3", redis.tcp_url());
+    let worker = CeleryWorker::start(&broker, "ev@qtop", &["celery"], 2, &["-E"]);
+    worker.wait_ready(&broker, T);
+    let config = PollerConfig {
+        systems: vec![System::Celery],
+        ..PollerConfig::default()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut poller = Poller::new(RedisTarget::parse(&broker, false).unwrap(), config);
+    poll(&runtime, &mut poller);
+    runtime.block_on(poller.settle());
+    let report = poll(&runtime, &mut poller);
+    let base = report.queues[0].totals.unwrap_or_default();
+    assert_eq!(report.workers.len(), 1, "{:?}", report.workers);
+    // The only queue: its worker serves it.
+    assert_eq!(report.workers[0].queue, "celery");
+
+    send(&broker, "celery", "tasks.nap", 5, Some("0.2"), None);
+    send(&broker, "celery", "tasks.boom", 3, None, None);
+    let mut timed = 0;
+    let totals = wait_for("8 tasks counted from task events", T, || {
+        runtime.block_on(async { tokio::time::sleep(Duration::from_millis(300)).await });
+        let report = poll(&runtime, &mut poller);
+        let reading = &report.queues[0];
+        assert_eq!(reading.key.system, System::Celery);
+        timed += reading
+            .timings
+            .iter()
+            .filter(|t| t.processing_ms.is_some_and(|ms| ms < 60_000))
+            .count();
+        let totals = reading.totals.unwrap_or_default();
+        let done = (
+            totals.completed - base.completed,
+            totals.failed - base.failed,
+        );
+        if reading.rate_source == RateSource::Events && done == (5, 3) {
+            Ok(totals)
+        } else {
+            Err((reading.rate_source, done))
+        }
+    });
+    // task-failed events carry no runtime: the 5 that succeeded are timed.
+    assert_eq!(timed, 5, "every succeeded task's runtime");
+    assert!(totals.added >= base.added + 8, "{totals:?} vs {base:?}");
+    let report = poll(&runtime, &mut poller);
+    assert_eq!(
+        report.queues[0].totals.map(|t| t.completed),
+        Some(totals.completed)
+    );
+}
+
+#[test]
+fn grow_shrink_and_stop_change_the_real_worker() {
+    let redis = RedisServer::start_tcp();
+    let broker = format!("{}/2", redis.tcp_url());
+    let mut worker = CeleryWorker::start(&broker, "pool@qtop", &["celery"], 1, &[]);
+    worker.wait_ready(&broker, T);
+    assert_eq!(pool_size(&broker, "pool@qtop"), 1);
+
+    let list = workers_json(&["--redis", &broker, "workers", "list", "--json"]);
+    let live = live_celery_workers(&list);
+    assert_eq!(live.len(), 1, "{list:#}");
+    assert_eq!(live[0]["name"], "pool@qtop");
+
+    let out = workers_json(&[
+        "--redis",
+        &broker,
+        "workers",
+        "grow",
+        "pool@qtop",
+        "--by",
+        "2",
+        "--yes",
+        "--json",
+    ]);
+    assert_eq!(out["control"], "grow");
+    assert!(
+        out["message"].as_str().unwrap().contains("pool will grow"),
+        "{out:#}"
+    );
+    wait_until("the pool to grow to 3", T, || {
+        pool_size(&broker, "pool@qtop") == 3
+    });
+
+    let refused = run_qtop(
+        &[
+            "--redis",
+            &broker,
+            "--read-only",
+            "workers",
+            "shrink",
+            "pool@qtop",
+            "--yes",
+        ],
+        T,
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("read-only"));
+    let out = workers_json(&[
+        "--redis",
+        &broker,
+        "workers",
+        "shrink",
+        "pool@qtop",
+        "--yes",
+        "--json",
+    ]);
+    assert!(
+        out["message"]
+            .as_str()
+            .unwrap()
+            .contains("pool will shrink"),
+        "{out:#}"
+    );
+    wait_until("the pool to shrink to 2", T, || {
+        pool_size(&broker, "pool@qtop") == 2
+    });
+    // The reply plumbing qtop bound for the occasion is gone.
+    assert_eq!(
+        int(&redis, &["EXISTS", "_kombu.binding.reply.celery.pidbox"]),
+        0
+    );
+
+    let out = workers_json(&[
+        "--redis",
+        &broker,
+        "workers",
+        "stop",
+        "pool@qtop",
+        "--yes",
+        "--json",
+    ]);
+    assert_eq!(out["control"], "stop");
+    assert!(worker.wait_exit(T).success(), "{}", worker.log());
+    let list = workers_json(&["--redis", &broker, "workers", "list", "--json"]);
+    assert!(live_celery_workers(&list).is_empty(), "{list:#}");
+}
+
+#[test]
+fn reading_sends_no_write_and_leaves_a_running_late_ack_task_alone() {
+    let redis = RedisServer::start_tcp();
+    let url = redis.tcp_url();
+    // Celery absent: a poll costs nothing.
+    let empty = snapshot_json(&url, &["--system", "celery"], "0s");
+    assert_eq!(empty["poll"]["round_trips"], 0, "{empty:#}");
+    assert_eq!(empty["poll"]["commands"], 0, "{empty:#}");
+
+    // A late-ack task runs (its message stays in `unacked` meanwhile), with a visibility
+    // timeout of 1 s: any kombu client now would push it back to the queue.
+    let fast = [("CELERY_VISIBILITY", "1")];
+    let _worker = CeleryWorker::start(&url, "late@qtop", &["celery"], 1, &[]);
+    wait_until("the worker's bindings", T, || {
+        int(&redis, &["EXISTS", "_kombu.binding.celery.pidbox"]) == 1
+    });
+    send(&url, "celery", "tasks.late_nap", 1, Some("60"), None);
+    wait_until("the late-ack task to run", T, || {
+        int(&redis, &["HLEN", "unacked"]) == 1 && broker_depth(&redis, "celery") == 0
+    });
+    std::thread::sleep(Duration::from_millis(1500)); // older than the visibility timeout
+
+    redis.cmd(&[
+        "ACL",
+        "SETUSER",
+        "watcher",
+        "on",
+        ">pw",
+        "~*",
+        "&*",
+        "+@all",
+        "-@write",
+        "-@dangerous",
+        "+info",
+        "+client|list",
+    ]);
+    redis.cmd(&["ACL", "LOG", "RESET"]);
+    let watcher = format!("{url}?user=watcher&pass=pw");
+    let doc = snapshot_json(&watcher, &["--system", "celery"], "3s");
+    let celery = celery_queue(&doc, "celery");
+    assert_eq!(celery["counts"]["reserved"], 1, "{celery:#}");
+    assert_eq!(
+        celery["counts"]["active"], 1,
+        "one queue: heartbeats' active is its"
+    );
+    assert_eq!(celery["workers"], 1);
+    let list = workers_json(&[
+        "--redis", &watcher, "--system", "celery", "workers", "list", "--json",
+    ]);
+    assert_eq!(live_celery_workers(&list)[0]["busy"], 1);
+    let denied = redis.cmd(&["ACL", "LOG"]);
+    assert!(
+        denied == "(empty array)" || denied.is_empty(),
+        "refused commands: {denied}"
+    );
+    assert_eq!(broker_depth(&redis, "celery"), 0, "qtop requeued nothing");
+    assert_eq!(int(&redis, &["HLEN", "unacked"]), 1);
+    let redelivered = || redis.cmd(&["HVALS", "unacked"]).contains("redelivered");
+    assert!(!redelivered());
+
+    // What qtop avoids: a kombu consumer (here a second worker) restores the running task
+    // to its queue at start, and it is fetched again (marked redelivered): it will run twice.
+    let _second = CeleryWorker::start_with_env(&url, "second@qtop", &["celery"], 1, &[], &fast);
+    wait_until("kombu to push the task back", T, || {
+        redelivered()
+            || redis
+                .cmd(&["LRANGE", "celery", "0", "-1"])
+                .contains("redelivered")
+    });
+}
