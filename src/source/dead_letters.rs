@@ -31,7 +31,16 @@ enum Queue {
     },
     /// An RQ queue's name.
     Rq(String),
+    /// A Celery queue's name, and its failures as last collected (a listing scans the
+    /// result backend's keyspace: kept a few seconds so that paging does not scan again).
+    Celery {
+        queue: String,
+        collected: Option<(std::time::Instant, Vec<FailedJobDetail>)>,
+    },
 }
+
+/// How long a Celery listing is reused for the next pages.
+const CELERY_REUSE: Duration = Duration::from_secs(5);
 
 /// Which set of a queue's failures: the dead letters (BullMQ's `failed`, Sidekiq's `dead`),
 /// or Sidekiq's retry set (failed attempts that will run again), its second view.
@@ -137,12 +146,52 @@ impl DeadLetterReader {
                     queue: Queue::Rq(key.name.clone()),
                 })
             }
-            _ => Err(unsupported(key)),
+            (System::Celery, DlqSet::Retry) => Err(no_such_set(key, set)),
+            (System::Celery, DlqSet::Dead) => {
+                let conn = super::celery::connect(target, timeout).await?;
+                Ok(Self {
+                    conn,
+                    queue: Queue::Celery {
+                        queue: key.name.clone(),
+                        collected: None,
+                    },
+                })
+            }
         }
     }
 
     /// Jobs `offset .. offset + limit`, newest first, and the size of the whole set.
     pub async fn page(&mut self, offset: u64, limit: u64) -> RedisResult<FailedPage> {
+        if let Queue::Celery { queue, collected } = &mut self.queue {
+            let fresh = collected
+                .as_ref()
+                .is_some_and(|(at, _)| at.elapsed() < CELERY_REUSE);
+            if !fresh {
+                let failures = super::celery::dlq::collect(&mut self.conn, queue).await?;
+                if failures.truncated {
+                    tracing::warn!(
+                        scanned = failures.scanned,
+                        "Celery failures: the listing stopped after {} result metas",
+                        super::celery::dlq::MAX_METAS
+                    );
+                }
+                *collected = Some((std::time::Instant::now(), failures.details));
+            }
+            let all = collected
+                .as_ref()
+                .map(|(_, d)| d.as_slice())
+                .unwrap_or_default();
+            return Ok(FailedPage {
+                total: all.len() as u64,
+                offset,
+                jobs: all
+                    .iter()
+                    .skip(offset as usize)
+                    .take(limit as usize)
+                    .map(|d| d.job.clone())
+                    .collect(),
+            });
+        }
         match &self.queue {
             Queue::Bullmq(queue) => {
                 bullmq::dlq::failed_page(&mut self.conn, queue, offset, limit).await
@@ -153,6 +202,7 @@ impl DeadLetterReader {
             Queue::Rq(queue) => {
                 super::rq::dlq::failed_page(&mut self.conn, queue, offset, limit).await
             }
+            Queue::Celery { .. } => Ok(FailedPage::default()),
         }
     }
 
@@ -176,6 +226,7 @@ impl DeadLetterReader {
             }
             // RQ's fields are small; its pickled payload is never loaded.
             Queue::Rq(queue) => super::rq::dlq::failed_detail(&mut self.conn, queue, id).await,
+            Queue::Celery { .. } => super::celery::dlq::detail(&mut self.conn, id).await,
         }
     }
 
@@ -225,6 +276,9 @@ impl DeadLetterReader {
             }
             Queue::Rq(queue) => {
                 super::rq::dlq::export_failed(&mut self.conn, queue, sink, BATCH).await
+            }
+            Queue::Celery { queue, .. } => {
+                super::celery::dlq::export(&mut self.conn, queue, sink).await
             }
         }
     }

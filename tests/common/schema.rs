@@ -85,7 +85,7 @@ impl Contract {
 }
 
 /// Flags of qtop that take a value as the next argument.
-const VALUE_FLAGS: [&str; 27] = [
+const VALUE_FLAGS: [&str; 29] = [
     "--redis",
     "--prefix",
     "--queue",
@@ -113,6 +113,8 @@ const VALUE_FLAGS: [&str; 27] = [
     "--reason",
     "--data",
     "--max-examined",
+    "--system",
+    "--sidekiq-namespace",
 ];
 
 /// The words of a command line that are not flags or flag values (`dlq`, `list`, an id…).

@@ -9,10 +9,12 @@ use crate::common;
 
 use std::time::Duration;
 
-use crate::common::celery::{celery_queue, celeryctl, live_celery_workers, send, CeleryWorker};
+use crate::common::celery::{
+    celery_queue, celeryctl, celeryctl_with, live_celery_workers, send, CeleryWorker,
+};
 use common::{
-    assert_counts_match, queue, run_qtop, snapshot_json, wait_for, wait_until, NodeScript,
-    RedisServer, SCENARIO_QUEUES,
+    assert_counts_match, qtop_json, queue, run_qtop, snapshot_json, wait_for, wait_until,
+    NodeScript, RedisServer, SCENARIO_QUEUES,
 };
 use qtop::model::{PollReport, RateSource, System};
 use qtop::source::{Poller, PollerConfig, RedisTarget};
@@ -333,4 +335,64 @@ fn reading_sends_no_write_and_leaves_a_running_late_ack_task_alone() {
                 .cmd(&["LRANGE", "celery", "0", "-1"])
                 .contains("redelivered")
     });
+}
+
+#[test]
+fn failed_tasks_in_the_result_backend_are_listed_shown_and_grouped_read_only() {
+    let redis = RedisServer::start_tcp();
+    let url = redis.tcp_url();
+    let backend = [("CELERY_BACKEND", url.as_str())];
+    let _worker =
+        CeleryWorker::start_with_env(&url, "dlq@qtop", &["celery", "low"], 2, &[], &backend);
+    let sent = |queue: &str, task: &str, count: &str, arg: &str| -> Vec<String> {
+        let ids = celeryctl_with(&url, &backend, &["send", queue, task, count, "--arg", arg]);
+        ids.as_array()
+            .unwrap()
+            .iter()
+            .map(|id| id.as_str().unwrap().to_string())
+            .collect()
+    };
+    let failed = sent("celery", "tasks.boom", "2", "card declined");
+    sent("low", "tasks.boom", "1", "elsewhere");
+    sent("celery", "tasks.nap", "1", "0");
+    wait_until("4 results", T, || {
+        redis.cmd(&["KEYS", "celery-task-meta-*"]).lines().count() == 4
+    });
+
+    let base = [
+        "--redis",
+        url.as_str(),
+        "--system",
+        "celery",
+        "--queue",
+        "celery",
+    ];
+    let with =
+        |more: &[&str]| -> Vec<String> { base.iter().chain(more).map(|s| s.to_string()).collect() };
+    let args = with(&["dlq", "list", "--json"]);
+    let list = qtop_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let text = list.to_string();
+    for id in &failed {
+        assert!(text.contains(id.as_str()), "{id} missing: {list:#}");
+    }
+    assert!(
+        !text.contains("elsewhere"),
+        "low's failure is not celery's: {list:#}"
+    );
+    assert!(text.contains("ValueError: card declined"), "{list:#}");
+    let args = with(&["dlq", "show", &failed[0], "--json"]);
+    let show = qtop_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(show.to_string().contains("Traceback"), "{show:#}");
+    assert!(show.to_string().contains("tasks.boom"), "{show:#}");
+    let args = with(&["dlq", "groups", "--json"]);
+    let groups = qtop_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(groups.to_string().contains("\"count\":2"), "{groups:#}");
+    let args = with(&["dlq", "retry", &failed[0], "--yes"]);
+    let refused = run_qtop(&args.iter().map(String::as_str).collect::<Vec<_>>(), T);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("no dead-letter set"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 }
