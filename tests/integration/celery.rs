@@ -177,6 +177,36 @@ fn task_events_count_what_was_sent_and_time_it() {
         report.queues[0].totals.map(|t| t.completed),
         Some(totals.completed)
     );
+    drop(worker);
+
+    // Two queues: events carry no queue, so each task is placed by the message qtop saw
+    // (its id at a list's head, or in `unacked`) or by its task name seen in one queue.
+    let broker = format!("{}/4", redis.tcp_url());
+    send(&broker, "celery", "tasks.nap", 4, Some("0"), None);
+    send(&broker, "low", "tasks.boom", 3, None, None);
+    let config = PollerConfig {
+        systems: vec![System::Celery],
+        ..PollerConfig::default()
+    };
+    let mut poller = Poller::new(RedisTarget::parse(&broker, false).unwrap(), config);
+    poll(&runtime, &mut poller);
+    poll(&runtime, &mut poller);
+    let _worker = CeleryWorker::start(&broker, "two@qtop", &["celery", "low"], 2, &["-E"]);
+    let per_queue = |report: &PollReport, name: &str| {
+        let reading = report.queues.iter().find(|q| q.key.name == name).unwrap();
+        let totals = reading.totals.unwrap_or_default();
+        (totals.completed, totals.failed)
+    };
+    wait_for("each queue's tasks counted in it", T, || {
+        runtime.block_on(async { tokio::time::sleep(Duration::from_millis(300)).await });
+        let report = poll(&runtime, &mut poller);
+        let seen = (per_queue(&report, "celery"), per_queue(&report, "low"));
+        if seen == ((4, 0), (0, 3)) {
+            Ok(())
+        } else {
+            Err(seen)
+        }
+    });
 }
 
 #[test]

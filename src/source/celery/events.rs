@@ -18,8 +18,8 @@ pub const FORGET_AFTER_S: f64 = 60.0;
 /// Task ids remembered between `task-received` and their end (a task's later events carry
 /// only its id).
 const MAX_TRACKED_TASKS: usize = 200_000;
-/// Runtimes kept between two drains (the rest are counted, not timed).
-const MAX_RUNTIMES: usize = 20_000;
+/// Finished tasks kept one by one between two drains (the rest are counted by name).
+const MAX_FINISHED: usize = 20_000;
 
 /// A worker as its last heartbeat described it.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,18 +54,28 @@ impl WorkerBeat {
 /// Task-event counts of one task name.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TaskCounts {
-    pub received: u64,
     pub succeeded: u64,
     pub failed: u64,
+}
+
+/// A task that succeeded or failed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FinishedTask {
+    pub id: String,
+    /// From its `task-received` (`None`: qtop did not see it).
+    pub name: Option<String>,
+    pub failed: bool,
+    /// `task-succeeded` carries the runtime; `task-failed` does not.
+    pub runtime_ms: Option<u64>,
 }
 
 /// What happened since the last drain.
 #[derive(Debug, Default, PartialEq)]
 pub struct Drained {
-    /// Per task name (`None`: a task whose `task-received` qtop did not see).
-    pub counts: BTreeMap<Option<String>, TaskCounts>,
-    /// `(task name, runtime ms)` of the tasks that succeeded or failed.
-    pub runtimes: Vec<(Option<String>, u64)>,
+    /// Tasks that finished, one by one (up to a bound per drain).
+    pub finished: Vec<FinishedTask>,
+    /// Beyond the bound: counts per task name only.
+    pub overflow: BTreeMap<Option<String>, TaskCounts>,
 }
 
 #[derive(Debug, Default)]
@@ -166,23 +176,29 @@ impl EventState {
                     // Tasks whose end was never seen (a lost worker): start afresh.
                     self.names.clear();
                 }
-                self.names.insert(id.to_string(), name.clone());
-                self.pending.counts.entry(Some(name)).or_default().received += 1;
+                self.names.insert(id.to_string(), name);
             }
             "task-succeeded" | "task-failed" => {
                 let name = self.names.remove(id);
-                let counts = self.pending.counts.entry(name.clone()).or_default();
-                if kind == "task-succeeded" {
-                    counts.succeeded += 1;
+                let failed = kind == "task-failed";
+                if self.pending.finished.len() < MAX_FINISHED {
+                    let runtime_ms = event
+                        .get("runtime")
+                        .and_then(Json::as_f64)
+                        .filter(|r| r.is_finite() && *r >= 0.0)
+                        .map(|r| (r * 1000.0).round() as u64);
+                    self.pending.finished.push(FinishedTask {
+                        id: id.to_string(),
+                        name,
+                        failed,
+                        runtime_ms,
+                    });
                 } else {
-                    counts.failed += 1;
-                }
-                let runtime = event.get("runtime").and_then(Json::as_f64);
-                if let Some(runtime) = runtime.filter(|r| r.is_finite() && *r >= 0.0) {
-                    if self.pending.runtimes.len() < MAX_RUNTIMES {
-                        self.pending
-                            .runtimes
-                            .push((name, (runtime * 1000.0).round() as u64));
+                    let counts = self.pending.overflow.entry(name).or_default();
+                    if failed {
+                        counts.failed += 1;
+                    } else {
+                        counts.succeeded += 1;
                     }
                 }
             }
@@ -266,14 +282,18 @@ mod tests {
         state.take_message(&envelope(&events), now);
         assert_eq!(state.task_events_at, Some(now));
         let drained = state.drain();
-        let nap = drained.counts[&Some("tasks.nap".to_string())];
-        assert_eq!((nap.received, nap.succeeded, nap.failed), (1, 1, 0));
-        let boom = drained.counts[&Some("tasks.boom".to_string())];
-        assert_eq!((boom.received, boom.succeeded, boom.failed), (1, 0, 1));
-        assert_eq!(drained.counts[&None].succeeded, 1);
+        let summary: Vec<(&str, Option<&str>, bool, Option<u64>)> = drained
+            .finished
+            .iter()
+            .map(|t| (t.id.as_str(), t.name.as_deref(), t.failed, t.runtime_ms))
+            .collect();
         assert_eq!(
-            drained.runtimes,
-            vec![(Some("tasks.nap".to_string()), 250), (None, 1000)]
+            summary,
+            vec![
+                ("a", Some("tasks.nap"), false, Some(250)),
+                ("b", Some("tasks.boom"), true, None),
+                ("unseen", None, false, Some(1000)),
+            ]
         );
         assert_eq!(state.drain(), Drained::default());
     }

@@ -23,7 +23,7 @@ use super::listener::Listener;
 use super::message::{fingerprint, parse_envelope};
 use super::queue::{steps, QueueState};
 use super::unacked::{Unacked, MAX_LISTED};
-use super::workers::{place, processed_since, worker_info};
+use super::workers::{place, processed_since, worker_info, Origins};
 use crate::model::{JobTiming, PollReport, RateSource};
 use crate::source::config::PollerConfig;
 use crate::source::conn::Conn;
@@ -56,8 +56,8 @@ pub struct CeleryReader {
     pass: Option<ScanPass>,
     last_pass_at: Option<Instant>,
     unacked: Unacked,
-    /// Task name → the one queue its messages were seen in (`None`: seen in several).
-    task_queue: HashMap<String, Option<String>>,
+    /// Where tasks come from, as far as qtop saw their messages.
+    origins: Origins,
     listener: Option<Listener>,
     processed: HashMap<String, u64>,
     unplaced: u64,
@@ -96,7 +96,7 @@ impl CeleryReader {
             pass: None,
             last_pass_at: None,
             unacked: Unacked::default(),
-            task_queue: HashMap::new(),
+            origins: Origins::default(),
             listener: None,
             processed: HashMap::new(),
             unplaced: 0,
@@ -255,19 +255,6 @@ impl CeleryReader {
         Ok(())
     }
 
-    fn learn(&mut self, task: &str, queue: &str) {
-        match self.task_queue.get(task) {
-            None => {
-                self.task_queue
-                    .insert(task.to_string(), Some(queue.to_string()));
-            }
-            Some(Some(known)) if known != queue => {
-                self.task_queue.insert(task.to_string(), None);
-            }
-            _ => {}
-        }
-    }
-
     /// One poll of every Celery queue, into `report`.
     pub async fn poll(
         &mut self,
@@ -337,7 +324,7 @@ impl CeleryReader {
                 }
             }
         }
-        let mut learned: Vec<(String, String)> = Vec::new();
+        let mut learned: Vec<(Option<String>, Option<String>, String)> = Vec::new();
         let read_heads: BTreeSet<(String, usize)> = heads.iter().cloned().collect();
         for (name, i) in &heads {
             let reply = at(next);
@@ -353,10 +340,12 @@ impl CeleryReader {
             let new = state.heads[*i].is_none_or(|h| h.fingerprint != print);
             state.take_head(*i, Some(print), taken_at);
             if new {
-                if let Some(task) =
-                    parse_envelope(bytes).and_then(|e| e.task_name().map(str::to_string))
-                {
-                    learned.push((task, name.clone()));
+                if let Some(envelope) = parse_envelope(bytes) {
+                    learned.push((
+                        envelope.task_id().map(str::to_string),
+                        envelope.task_name().map(str::to_string),
+                        name.clone(),
+                    ));
                 }
             }
         }
@@ -370,6 +359,7 @@ impl CeleryReader {
         }
 
         // Round trip 2: entries of `unacked` not seen before.
+        let mut resolved = Vec::new();
         if !new_tags.is_empty() {
             let mut pipe = Pipeline::new();
             pipe.ignore_errors();
@@ -378,16 +368,17 @@ impl CeleryReader {
             let (routes, queues) = (&self.routes, &self.queues);
             let route =
                 |exchange: &str, routing_key: &str| route(routes, queues, exchange, routing_key);
-            self.unacked
+            resolved = self
+                .unacked
                 .take_values(&new_tags, replies.first().unwrap_or(&nil), route);
         }
-        for origin in self.unacked.origins() {
-            if let (Some(task), Some(queue)) = (&origin.task, &origin.queue) {
-                learned.push((task.clone(), queue.clone()));
+        for origin in resolved {
+            if let Some(queue) = &origin.queue {
+                learned.push((origin.id.clone(), origin.task.clone(), queue.clone()));
             }
         }
-        for (task, queue) in learned {
-            self.learn(&task, &queue);
+        for (id, task, queue) in learned {
+            self.origins.learn(id.as_deref(), task.as_deref(), &queue);
         }
         let per_queue = self.unacked.per_queue();
         let too_many = self.unacked.len.filter(|n| *n > MAX_LISTED);
@@ -458,7 +449,7 @@ impl CeleryReader {
             .map(u64::from)
             .sum();
         let taken_all = processed_since(&mut self.processed, &beats);
-        let (placed, unplaced) = place(drained, &names, &self.task_queue);
+        let (placed, unplaced) = place(drained, &names, &mut self.origins);
         self.unplaced += unplaced;
         for (name, state) in self.queues.iter_mut() {
             state.active = (only.is_some() && settled && problem.is_none()).then_some(alive_active);

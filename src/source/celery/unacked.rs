@@ -21,7 +21,9 @@ pub const RESOLVE_PER_POLL: usize = 256;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origin {
     pub queue: Option<String>,
+    /// The task's name and id.
     pub task: Option<String>,
+    pub id: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -67,12 +69,14 @@ impl Unacked {
     }
 
     /// Take the HMGET values of `tags`; `route` maps (exchange, routing key) to a queue.
+    /// Returns the origins resolved now.
     pub fn take_values(
         &mut self,
         tags: &[String],
         reply: &Value,
         route: impl Fn(&str, &str) -> Option<String>,
-    ) {
+    ) -> Vec<Origin> {
+        let mut resolved = Vec::new();
         let values = as_array(reply).unwrap_or_default();
         for (tag, value) in tags.iter().zip(values) {
             let origin = match value {
@@ -80,19 +84,23 @@ impl Unacked {
                     Some((envelope, exchange, routing_key)) => Origin {
                         queue: route(&exchange, &routing_key),
                         task: envelope.task_name().map(str::to_string),
+                        id: envelope.task_id().map(str::to_string),
                     },
                     None => Origin {
                         queue: None,
                         task: None,
+                        id: None,
                     },
                 },
                 // Acked between the two round trips.
                 _ => continue,
             };
             if let Some(slot) = self.tags.get_mut(tag) {
+                resolved.push(origin.clone());
                 *slot = Some(origin);
             }
         }
+        resolved
     }
 
     /// The origins resolved so far.

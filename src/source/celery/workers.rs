@@ -46,39 +46,83 @@ pub struct Finished {
     pub runtimes_ms: Vec<u64>,
 }
 
-/// Place drained task events in queues: by task name where qtop saw that name in one queue
-/// only, or in the only queue there is. Returns the per-queue figures and how many could
-/// not be placed.
+/// What qtop learned of where tasks come from: by task id (messages seen at a list's head
+/// or in `unacked`), by task name (`None`: seen in several queues).
+#[derive(Debug, Default)]
+pub struct Origins {
+    pub by_id: HashMap<String, String>,
+    pub by_name: HashMap<String, Option<String>>,
+}
+
+/// Task ids remembered with their queue.
+const MAX_IDS: usize = 100_000;
+
+impl Origins {
+    pub fn learn(&mut self, id: Option<&str>, name: Option<&str>, queue: &str) {
+        if let Some(id) = id {
+            if self.by_id.len() >= MAX_IDS {
+                self.by_id.clear();
+            }
+            self.by_id.insert(id.to_string(), queue.to_string());
+        }
+        if let Some(name) = name {
+            match self.by_name.get(name) {
+                None => {
+                    self.by_name
+                        .insert(name.to_string(), Some(queue.to_string()));
+                }
+                Some(Some(known)) if known != queue => {
+                    self.by_name.insert(name.to_string(), None);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn by_name(&self, name: Option<&String>) -> Option<String> {
+        name.and_then(|n| self.by_name.get(n).cloned().flatten())
+    }
+}
+
+/// Place drained task events in queues: the only queue there is; else the queue qtop saw
+/// the task's message in; else the one queue its task name was seen in. Returns the
+/// per-queue figures and how many could not be placed.
 pub fn place(
     drained: Drained,
     queues: &[String],
-    task_queue: &HashMap<String, Option<String>>,
+    origins: &mut Origins,
 ) -> (BTreeMap<String, Finished>, u64) {
     let only = match queues {
         [one] => Some(one.clone()),
         _ => None,
     };
-    let queue_of = |name: &Option<String>| -> Option<String> {
-        only.clone().or_else(|| {
-            name.as_ref()
-                .and_then(|n| task_queue.get(n).cloned().flatten())
-        })
-    };
     let mut placed: BTreeMap<String, Finished> = BTreeMap::new();
     let mut unplaced = 0;
-    for (name, counts) in drained.counts {
-        match queue_of(&name) {
+    for task in drained.finished {
+        let queue = only
+            .clone()
+            .or_else(|| origins.by_id.remove(&task.id))
+            .or_else(|| origins.by_name(task.name.as_ref()));
+        let Some(queue) = queue else {
+            unplaced += 1;
+            continue;
+        };
+        let finished = placed.entry(queue).or_default();
+        if task.failed {
+            finished.failed += 1;
+        } else {
+            finished.succeeded += 1;
+        }
+        finished.runtimes_ms.extend(task.runtime_ms);
+    }
+    for (name, counts) in drained.overflow {
+        match only.clone().or_else(|| origins.by_name(name.as_ref())) {
             Some(queue) => {
                 let finished = placed.entry(queue).or_default();
                 finished.succeeded += counts.succeeded;
                 finished.failed += counts.failed;
             }
             None => unplaced += counts.succeeded + counts.failed,
-        }
-    }
-    for (name, runtime) in drained.runtimes {
-        if let Some(queue) = queue_of(&name) {
-            placed.entry(queue).or_default().runtimes_ms.push(runtime);
         }
     }
     (placed, unplaced)
@@ -104,7 +148,7 @@ pub fn processed_since(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::celery::events::TaskCounts;
+    use crate::source::celery::events::{FinishedTask, TaskCounts};
     use std::time::Duration;
 
     fn beat(host: &str, active: u32, processed: u64, at: Instant) -> WorkerBeat {
@@ -139,38 +183,48 @@ mod tests {
     }
 
     #[test]
-    fn events_go_to_the_only_queue_or_by_task_name() {
-        let mut drained = Drained::default();
-        let counts = |s, f| TaskCounts {
-            received: 0,
-            succeeded: s,
-            failed: f,
+    fn events_go_to_the_only_queue_else_by_task_id_else_by_name() {
+        let task = |id: &str, name: Option<&str>, failed: bool| FinishedTask {
+            id: id.to_string(),
+            name: name.map(str::to_string),
+            failed,
+            runtime_ms: (!failed).then_some(10),
         };
-        drained.counts.insert(Some("a".into()), counts(3, 1));
-        drained.counts.insert(Some("b".into()), counts(2, 0));
-        drained.counts.insert(None, counts(1, 0));
-        drained.runtimes = vec![(Some("a".into()), 10)];
+        let drained = || Drained {
+            finished: vec![
+                task("1", Some("a"), false),
+                task("2", Some("a"), true),
+                task("3", Some("b"), false),
+                task("4", None, false),
+            ],
+            overflow: BTreeMap::from([(
+                Some("a".to_string()),
+                TaskCounts {
+                    succeeded: 2,
+                    failed: 0,
+                },
+            )]),
+        };
         let one = vec!["celery".to_string()];
-        let (placed, unplaced) = place(
-            Drained {
-                counts: drained.counts.clone(),
-                runtimes: drained.runtimes.clone(),
-            },
-            &one,
-            &HashMap::new(),
-        );
-        assert_eq!(placed["celery"].succeeded, 6);
+        let (placed, unplaced) = place(drained(), &one, &mut Origins::default());
+        assert_eq!(placed["celery"].succeeded, 5);
         assert_eq!(placed["celery"].failed, 1);
         assert_eq!(unplaced, 0);
+
         let two = vec!["celery".to_string(), "low".to_string()];
-        let map = HashMap::from([
-            ("a".to_string(), Some("low".to_string())),
-            ("b".to_string(), None),
-        ]);
-        let (placed, unplaced) = place(drained, &two, &map);
-        assert_eq!(placed["low"].succeeded, 3);
-        assert_eq!(placed["low"].runtimes_ms, vec![10]);
-        assert_eq!(unplaced, 3);
+        let mut origins = Origins::default();
+        origins.learn(Some("3"), Some("b"), "low");
+        origins.learn(Some("x"), Some("b"), "celery");
+        origins.learn(Some("4"), None, "celery");
+        origins.learn(None, Some("a"), "low");
+        let (placed, unplaced) = place(drained(), &two, &mut origins);
+        // a: by name (low); 3: by id although b is ambiguous; 4: by id.
+        assert_eq!(placed["low"].succeeded, 4);
+        assert_eq!(placed["low"].failed, 1);
+        assert_eq!(placed["low"].runtimes_ms, vec![10, 10]);
+        assert_eq!(placed["celery"].succeeded, 1);
+        assert_eq!(unplaced, 0);
+        assert!(!origins.by_id.contains_key("3"), "placed ids are forgotten");
     }
 
     #[test]
