@@ -77,6 +77,8 @@ pub async fn measure(global: &GlobalArgs, window: Duration) -> Result<Measured> 
     }
     progress.finish();
     poller.finish_discovery_pass().await?;
+    // A short window: let systems heard only through events (Celery's heartbeats) be heard.
+    poller.settle().await;
     let last = poller.poll().await?;
     record(&mut histories, &last);
     let window_ms = (last.taken_at_ms - first.taken_at_ms).max(1);
