@@ -116,6 +116,23 @@ fn depth_workers_and_busy_equal_celerys_own_and_bullmq_on_the_same_redis_stays_e
         assert_counts_match(ours, &bull[name], name);
     }
     assert!(scenario.stop(T).success());
+
+    // 100 more queues with a message each: a poll stays two round trips at most.
+    for i in 0..100 {
+        let name = format!("extra{i}");
+        let member = format!("{name}\x06\x16\x06\x16{name}");
+        redis.cmd(&["SADD", &format!("_kombu.binding.{name}"), &member]);
+        redis.cmd(&["LPUSH", &name, "{\"body\": \"W10=\", \"headers\": {}}"]);
+    }
+    let doc = snapshot_json(&url, &["--system", "celery"], "0s");
+    let queues = doc["queues"].as_array().unwrap();
+    assert_eq!(queues.len(), 102, "{doc:#}");
+    assert_eq!(celery_queue(&doc, "extra7")["counts"]["waiting"], 1);
+    assert!(
+        doc["poll"]["round_trips"].as_u64().unwrap() <= 2,
+        "{}",
+        doc["poll"]
+    );
 }
 
 fn poll(runtime: &tokio::runtime::Runtime, poller: &mut Poller) -> PollReport {
