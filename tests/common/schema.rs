@@ -85,7 +85,7 @@ impl Contract {
 }
 
 /// Flags of qtop that take a value as the next argument.
-const VALUE_FLAGS: [&str; 29] = [
+const VALUE_FLAGS: [&str; 27] = [
     "--redis",
     "--prefix",
     "--queue",
@@ -113,8 +113,6 @@ const VALUE_FLAGS: [&str; 29] = [
     "--reason",
     "--data",
     "--max-examined",
-    "--system",
-    "--sidekiq-namespace",
 ];
 
 /// The words of a command line that are not flags or flag values (`dlq`, `list`, an id…).

@@ -79,6 +79,11 @@ fn depth_workers_and_busy_equal_celerys_own_and_bullmq_on_the_same_redis_stays_e
     assert_eq!(low["counts"]["waiting"], broker_depth(&redis, "low"));
     assert_eq!(low["counts"]["waiting"], 5);
     assert_eq!(low["counts"]["reserved"], 0);
+    // No enqueue time in Celery's messages: a lower bound, from qtop's first sighting of
+    // the message next in line (seen at several polls of the 3 s window), never a fake 0.
+    let age = low["oldest_waiting_age_s"].as_f64().unwrap();
+    assert!(age > 0.0 && age < 30.0, "{low:#}");
+    assert_eq!(low["oldest_is_lower_bound"], true);
     let celery = celery_queue(&doc, "celery");
     assert_eq!(celery["counts"]["waiting"], 0);
     assert_eq!(
@@ -406,16 +411,17 @@ fn failed_tasks_in_the_result_backend_are_listed_shown_and_grouped_read_only() {
         redis.cmd(&["KEYS", "celery-task-meta-*"]).lines().count() == 4
     });
 
-    let base = [
-        "--redis",
-        url.as_str(),
-        "--system",
-        "celery",
-        "--queue",
-        "celery",
-    ];
-    let with =
-        |more: &[&str]| -> Vec<String> { base.iter().chain(more).map(|s| s.to_string()).collect() };
+    // `--system` after the command: the harness then sees `dlq list` and checks the JSON
+    // against its schema.
+    let with = |more: &[&str]| -> Vec<String> {
+        let head = ["--redis", url.as_str(), "--queue", "celery"];
+        let tail = ["--system", "celery"];
+        head.iter()
+            .chain(more)
+            .chain(&tail)
+            .map(|s| s.to_string())
+            .collect()
+    };
     let args = with(&["dlq", "list", "--json"]);
     let list = qtop_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let text = list.to_string();
@@ -434,6 +440,11 @@ fn failed_tasks_in_the_result_backend_are_listed_shown_and_grouped_read_only() {
     let args = with(&["dlq", "groups", "--json"]);
     let groups = qtop_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(groups.to_string().contains("\"count\":2"), "{groups:#}");
+    // The export is checked against its schema by the harness.
+    let args = with(&["dlq", "export"]);
+    let out = run_qtop(&args.iter().map(String::as_str).collect::<Vec<_>>(), T);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
     let args = with(&["dlq", "retry", &failed[0], "--yes"]);
     let refused = run_qtop(&args.iter().map(String::as_str).collect::<Vec<_>>(), T);
     assert!(!refused.status.success());

@@ -23,6 +23,8 @@ pub const MAX_METAS: u64 = 200_000;
 #[derive(Debug, Default)]
 pub struct Failures {
     pub details: Vec<FailedJobDetail>,
+    /// Each failure's meta as stored, in the same order.
+    pub metas: Vec<Json>,
     /// Result metas read.
     pub scanned: u64,
     /// The keyspace held more than [`MAX_METAS`] metas: the listing is partial.
@@ -59,6 +61,9 @@ pub async fn collect(conn: &mut MultiplexedConnection, queue: &str) -> RedisResu
                 if let Value::BulkString(bytes) = value {
                     if let Some(detail) = parse_failure(id, bytes, Some(queue)) {
                         failures.details.push(detail);
+                        failures
+                            .metas
+                            .push(serde_json::from_slice(bytes).unwrap_or(Json::Null));
                     }
                 }
             }
@@ -96,18 +101,44 @@ pub async fn detail(
     })
 }
 
-/// Every failure as one JSON object a line, newest first. Returns how many.
+/// Every failure as one JSON object a line (`assets/schema/dlq-export.schema.json`; `hash`
+/// is the meta as stored), newest first. Returns how many.
 pub async fn export<W: Write + ?Sized>(
     conn: &mut MultiplexedConnection,
     queue: &str,
     sink: &mut W,
 ) -> anyhow::Result<u64> {
     let failures = collect(conn, queue).await?;
-    for detail in &failures.details {
-        serde_json::to_writer(&mut *sink, detail)?;
+    for (detail, meta) in failures.details.iter().zip(&failures.metas) {
+        serde_json::to_writer(&mut *sink, &export_line(detail, meta))?;
         sink.write_all(b"\n")?;
     }
     Ok(failures.details.len() as u64)
+}
+
+/// One export line: the failure's fields as the export contract names them.
+pub fn export_line(detail: &FailedJobDetail, meta: &Json) -> Json {
+    let payload = |p: &Payload| match p {
+        Payload::Json { text } => serde_json::from_str(text).unwrap_or(Json::Null),
+        _ => Json::Null,
+    };
+    let job = &detail.job;
+    serde_json::json!({
+        "id": job.id,
+        "name": job.name,
+        "failed_reason": job.failed_reason,
+        "attempts_made": job.attempts_made,
+        "attempts_started": null,
+        "stalled_count": null,
+        "finished_on": job.finished_on,
+        "timestamp": job.timestamp,
+        "processed_on": job.processed_on,
+        "processed_by": detail.processed_by,
+        "data": payload(&detail.data),
+        "opts": payload(&detail.opts),
+        "stacktrace": detail.stacktrace,
+        "hash": if meta.is_object() { meta.clone() } else { Json::Object(Map::new()) },
+    })
 }
 
 /// A result meta as a failed task, when its status is FAILURE and (with `queue`) it was
