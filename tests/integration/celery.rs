@@ -213,7 +213,7 @@ fn task_events_count_what_was_sent_and_time_it() {
     let mut poller = Poller::new(RedisTarget::parse(&broker, false).unwrap(), config);
     poll(&runtime, &mut poller);
     poll(&runtime, &mut poller);
-    let _worker = CeleryWorker::start(&broker, "two@qtop", &["celery", "low"], 2, &["-E"]);
+    let mut worker = CeleryWorker::start(&broker, "two@qtop", &["celery", "low"], 2, &["-E"]);
     let per_queue = |report: &PollReport, name: &str| {
         let reading = report.queues.iter().find(|q| q.key.name == name).unwrap();
         let totals = reading.totals.unwrap_or_default();
@@ -227,6 +227,22 @@ fn task_events_count_what_was_sent_and_time_it() {
             Ok(())
         } else {
             Err(seen)
+        }
+    });
+
+    // kill -9: no worker-offline, the heartbeats stop; stale after Celery's expiry (2 × 2 s).
+    worker.kill();
+    wait_for("the killed worker to go stale", T, || {
+        runtime.block_on(async { tokio::time::sleep(Duration::from_millis(500)).await });
+        let report = poll(&runtime, &mut poller);
+        let two = report
+            .workers
+            .iter()
+            .find(|w| w.name == "two@qtop")
+            .cloned();
+        match two {
+            Some(w) if w.stale && w.beat_age_s.is_some_and(|s| s > 4.0) => Ok(()),
+            other => Err(other),
         }
     });
 }
