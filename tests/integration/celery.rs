@@ -242,7 +242,7 @@ fn task_events_count_what_was_sent_and_time_it() {
             .cloned();
         match two {
             Some(w) if w.stale && w.beat_age_s.is_some_and(|s| s > 4.0) => Ok(()),
-            other => Err(other),
+            other => Err(other.map(|w| (w.stale, w.beat_age_s))),
         }
     });
 }
