@@ -166,7 +166,8 @@ fn write_queues(out: &mut impl Write, doc: &SnapshotDoc) -> std::io::Result<()> 
             name
         };
         let oldest = match q.oldest_waiting_age_s {
-            Some(age) if q.oldest_is_lower_bound => format!(">{age:.1}s"),
+            // A lower bound (Celery), except 0 when nothing waits.
+            Some(age) if q.oldest_is_lower_bound && age > 0.0 => format!(">{age:.1}s"),
             Some(age) => format!("{age:.1}s"),
             None => "-".to_string(),
         };
