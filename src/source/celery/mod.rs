@@ -3,6 +3,7 @@
 //! heartbeats and task events (../shared/celery-model.md). Read-only, and never a kombu
 //! consumer: kombu clients restore old `unacked` messages to their queues, qtop must not.
 
+mod discovery;
 pub mod dlq;
 pub mod events;
 pub mod keys;

@@ -28,39 +28,39 @@ use crate::model::{JobTiming, PollReport, RateSource};
 use crate::source::config::PollerConfig;
 use crate::source::conn::Conn;
 use crate::source::connect::ConnectError;
-use crate::source::value::{as_array, as_i64, as_string};
+use crate::source::value::as_i64;
 
 /// How often an absent Celery is looked for again (as for Sidekiq and RQ).
-const ABSENT_RECHECK: Duration = Duration::from_secs(5);
+pub(super) const ABSENT_RECHECK: Duration = Duration::from_secs(5);
 /// Keys a SCAN step asks for.
-const SCAN_COUNT: u64 = 1000;
+pub(super) const SCAN_COUNT: u64 = 1000;
 /// A first discovery stops scanning after this many steps (the periodic pass goes on).
-const FIRST_PASS_STEPS: usize = 1000;
+pub(super) const FIRST_PASS_STEPS: usize = 1000;
 /// After this long, the listener has heard every live worker's heartbeat at least once
 /// (Celery's default `freq` is 2 s).
 pub const SETTLE: Duration = Duration::from_millis(2_600);
 
 #[derive(Debug, Default)]
-struct ScanPass {
-    cursor: u64,
-    found: BTreeSet<String>,
+pub(super) struct ScanPass {
+    pub(super) cursor: u64,
+    pub(super) found: BTreeSet<String>,
 }
 
 pub struct CeleryReader {
-    config: PollerConfig,
-    present: bool,
-    checked_at: Option<Instant>,
+    pub(super) config: PollerConfig,
+    pub(super) present: bool,
+    pub(super) checked_at: Option<Instant>,
     /// (exchange, routing key) → queue, from the binding sets.
-    routes: BTreeMap<(String, String), String>,
-    queues: BTreeMap<String, QueueState>,
-    pass: Option<ScanPass>,
-    last_pass_at: Option<Instant>,
-    unacked: Unacked,
+    pub(super) routes: BTreeMap<(String, String), String>,
+    pub(super) queues: BTreeMap<String, QueueState>,
+    pub(super) pass: Option<ScanPass>,
+    pub(super) last_pass_at: Option<Instant>,
+    pub(super) unacked: Unacked,
     /// Where tasks come from, as far as qtop saw their messages.
-    origins: Origins,
-    listener: Option<Listener>,
-    processed: HashMap<String, u64>,
-    unplaced: u64,
+    pub(super) origins: Origins,
+    pub(super) listener: Option<Listener>,
+    pub(super) processed: HashMap<String, u64>,
+    pub(super) unplaced: u64,
 }
 
 /// The queue a message routed by `(exchange, routing_key)` went to: by the binding sets, or
@@ -120,139 +120,6 @@ impl CeleryReader {
     pub fn settle_left(&self) -> Option<Duration> {
         let listener = self.listener.as_ref()?;
         SETTLE.checked_sub(listener.age()).filter(|d| !d.is_zero())
-    }
-
-    /// Whether Celery is here (its default bindings), and its queues when it is.
-    pub async fn discover(&mut self, conn: &mut Conn) -> Result<(), ConnectError> {
-        self.checked_at = Some(Instant::now());
-        if conn.is_cluster() {
-            // kombu's Redis transport does not run on a Redis Cluster.
-            self.present = false;
-            return Ok(());
-        }
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        pipe.cmd("EXISTS")
-            .arg(keys::DEFAULT_BINDING)
-            .arg(keys::PIDBOX_BINDING)
-            .arg(keys::EVENTS_BINDING);
-        pipe.cmd("HLEN").arg(keys::UNACKED);
-        let replies = conn.run(&pipe).await?;
-        let found = replies.first().and_then(as_i64).unwrap_or(0) > 0;
-        self.unacked.len = replies.get(1).and_then(as_i64).map(|n| n.max(0) as u64);
-        self.present = found || self.present;
-        if self.present && self.last_pass_at.is_none() {
-            self.pass = Some(ScanPass::default());
-            for _ in 0..FIRST_PASS_STEPS {
-                if self.pass.is_none() {
-                    break;
-                }
-                self.scan_step(conn).await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Between polls: look for an absent Celery every 5 s; advance the periodic pass over
-    /// the binding sets by one SCAN step.
-    pub async fn discovery_step(&mut self, conn: &mut Conn) -> Result<(), ConnectError> {
-        if !self.present {
-            if self
-                .checked_at
-                .is_none_or(|at| at.elapsed() >= ABSENT_RECHECK)
-            {
-                self.discover(conn).await?;
-            }
-            return Ok(());
-        }
-        if self.pass.is_none()
-            && self
-                .last_pass_at
-                .is_none_or(|at| at.elapsed() >= self.config.discovery_every)
-        {
-            self.pass = Some(ScanPass::default());
-        }
-        if self.pass.is_some() {
-            self.scan_step(conn).await?;
-        }
-        Ok(())
-    }
-
-    /// One SCAN step over `_kombu.binding.*`; at the end of the pass, read the sets found.
-    async fn scan_step(&mut self, conn: &mut Conn) -> Result<(), ConnectError> {
-        let Some(pass) = self.pass.as_mut() else {
-            return Ok(());
-        };
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        pipe.cmd("SCAN")
-            .arg(pass.cursor)
-            .arg("MATCH")
-            .arg(format!("{}*", keys::BINDING_PREFIX))
-            .arg("COUNT")
-            .arg(SCAN_COUNT);
-        let replies = conn.run(&pipe).await?;
-        let reply = replies.first().and_then(as_array).unwrap_or_default();
-        let cursor = reply.first().and_then(as_i64).unwrap_or(0);
-        for key in reply.get(1).and_then(as_array).unwrap_or_default() {
-            if let Some(key) = as_string(key) {
-                if keys::binding_exchange(&key).is_some_and(|e| !keys::is_plumbing_exchange(e)) {
-                    pass.found.insert(key);
-                }
-            }
-        }
-        pass.cursor = cursor.max(0) as u64;
-        if cursor <= 0 {
-            let found = self.pass.take().map(|p| p.found).unwrap_or_default();
-            self.read_bindings(conn, found).await?;
-            self.last_pass_at = Some(Instant::now());
-        }
-        Ok(())
-    }
-
-    async fn read_bindings(
-        &mut self,
-        conn: &mut Conn,
-        mut found: BTreeSet<String>,
-    ) -> Result<(), ConnectError> {
-        found.insert(keys::DEFAULT_BINDING.to_string());
-        let found: Vec<String> = found.into_iter().collect();
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        for key in &found {
-            pipe.cmd("SMEMBERS").arg(key);
-        }
-        let replies = conn.run(&pipe).await?;
-        let mut routes = BTreeMap::new();
-        for (key, reply) in found.iter().zip(&replies) {
-            let Some(exchange) = keys::binding_exchange(key) else {
-                continue;
-            };
-            for member in as_array(reply).unwrap_or_default() {
-                let Some(member) = as_string(member) else {
-                    continue;
-                };
-                if let Some((routing_key, queue)) = keys::parse_binding(&member) {
-                    if !keys::is_plumbing_queue(queue) {
-                        routes.insert(
-                            (exchange.to_string(), routing_key.to_string()),
-                            queue.to_string(),
-                        );
-                    }
-                }
-            }
-        }
-        let names: BTreeSet<String> = routes
-            .values()
-            .filter(|q| self.config.queues.is_empty() || self.config.queues.contains(q))
-            .cloned()
-            .collect();
-        self.routes = routes;
-        self.queues.retain(|name, _| names.contains(name));
-        for name in names {
-            self.queues.entry(name).or_default();
-        }
-        Ok(())
     }
 
     /// One poll of every Celery queue, into `report`.
