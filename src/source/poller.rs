@@ -128,11 +128,17 @@ impl Poller {
         if let Some(reader) = self.bullmq.as_mut() {
             reader.begin_pass();
         }
+        if let Some(reader) = self.celery.as_mut() {
+            reader.begin_pass();
+        }
     }
 
     /// Finish the discovery pass under way.
     pub async fn finish_discovery_pass(&mut self) -> Result<(), ConnectError> {
         if let Some(reader) = self.bullmq.as_mut() {
+            reader.finish_pass(&mut self.conn).await?;
+        }
+        if let Some(reader) = self.celery.as_mut() {
             reader.finish_pass(&mut self.conn).await?;
         }
         Ok(())

@@ -144,4 +144,23 @@ impl CeleryReader {
         }
         Ok(())
     }
+
+    /// Start a pass over the binding sets now (`snapshot` looks for queues created during
+    /// its window).
+    pub fn begin_pass(&mut self) {
+        if self.present && self.pass.is_none() {
+            self.pass = Some(ScanPass::default());
+        }
+    }
+
+    /// Finish the pass under way (bounded, as a first discovery).
+    pub async fn finish_pass(&mut self, conn: &mut Conn) -> Result<(), ConnectError> {
+        for _ in 0..FIRST_PASS_STEPS {
+            if self.pass.is_none() {
+                break;
+            }
+            self.scan_step(conn).await?;
+        }
+        Ok(())
+    }
 }
