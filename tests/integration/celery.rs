@@ -113,6 +113,8 @@ fn depth_workers_and_busy_equal_celerys_own_and_bullmq_on_the_same_redis_stays_e
     assert_eq!(w1["busy"], 2);
     assert_eq!(w1["library"], "celery");
     assert!(w1["pid"].as_u64().is_some());
+    assert!(w1["processed"].as_u64().is_some(), "{w1:#}");
+    assert_eq!(w1["loadavg"].as_array().map(Vec::len), Some(3));
     assert!(w1["beat_age_s"].as_f64().is_some_and(|s| s < 4.0));
 
     for name in SCENARIO_QUEUES {

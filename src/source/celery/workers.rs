@@ -34,6 +34,8 @@ pub fn worker_info(beat: &WorkerBeat, queue: Option<&str>, now: Instant) -> Work
             .active
             .map(|n| if n > 0 { "busy" } else { "idle" }.to_string()),
         stale,
+        processed: beat.processed,
+        loadavg: beat.loadavg.clone(),
         ..WorkerInfo::default()
     }
 }
