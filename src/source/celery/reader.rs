@@ -39,6 +39,8 @@ pub(super) const FIRST_PASS_STEPS: usize = 1000;
 /// After this long, the listener has heard every live worker's heartbeat at least once
 /// (Celery's default `freq` is 2 s).
 pub const SETTLE: Duration = Duration::from_millis(2_600);
+/// Task events are taken as off when none came for this long while tasks ran.
+const EVENTS_QUIET: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Default)]
 pub(super) struct ScanPass {
@@ -296,7 +298,7 @@ impl CeleryReader {
             (
                 state.workers.clone(),
                 state.drain(),
-                state.task_events_at.is_some(),
+                state.task_events_at,
                 problem,
             )
         };
@@ -316,6 +318,11 @@ impl CeleryReader {
             .map(u64::from)
             .sum();
         let taken_all = processed_since(&mut self.processed, &beats);
+        // Task events are on while they come; when the pools take tasks and no task event
+        // came for a while, workers stopped sending them: count from `processed` instead
+        // of showing a rate of 0.
+        let task_events =
+            task_events.is_some_and(|at| at.elapsed() < EVENTS_QUIET || taken_all == 0);
         let (placed, unplaced) = place(drained, &names, &mut self.origins);
         self.unplaced += unplaced;
         for (name, state) in self.queues.iter_mut() {
