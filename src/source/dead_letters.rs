@@ -84,6 +84,8 @@ pub fn no_such_set(key: &QueueKey, set: DlqSet) -> ConnectError {
 pub struct DeadLetterReader {
     conn: MultiplexedConnection,
     queue: Queue,
+    /// Told how many records a long listing has read so far (Celery's result metas).
+    progress: Option<Box<dyn FnMut(u64, bool) + Send>>,
 }
 
 /// Why a queue's dead letters cannot be read.
@@ -121,6 +123,7 @@ impl DeadLetterReader {
                     super::link::connect_for_key(target, &keys.set(set), timeout, |_| Ok(()))
                         .await?;
                 Ok(Self {
+                    progress: None,
                     conn,
                     queue: Queue::Sidekiq {
                         keys,
@@ -134,6 +137,7 @@ impl DeadLetterReader {
                 let queue = QueueId::new(key.prefix.clone(), key.name.clone());
                 let conn = bullmq::keys::connect_to_queue(target, &queue, timeout).await?;
                 Ok(Self {
+                    progress: None,
                     conn,
                     queue: Queue::Bullmq(queue),
                 })
@@ -142,6 +146,7 @@ impl DeadLetterReader {
             (System::Rq, DlqSet::Dead) => {
                 let conn = super::rq::connect(target, timeout).await?;
                 Ok(Self {
+                    progress: None,
                     conn,
                     queue: Queue::Rq(key.name.clone()),
                 })
@@ -150,6 +155,7 @@ impl DeadLetterReader {
             (System::Celery, DlqSet::Dead) => {
                 let conn = super::celery::connect(target, timeout).await?;
                 Ok(Self {
+                    progress: None,
                     conn,
                     queue: Queue::Celery {
                         queue: key.name.clone(),
@@ -160,6 +166,12 @@ impl DeadLetterReader {
         }
     }
 
+    /// Hear how many records a long listing has read so far, and `true` once it is done
+    /// (a progress line).
+    pub fn on_progress(&mut self, progress: impl FnMut(u64, bool) + Send + 'static) {
+        self.progress = Some(Box::new(progress));
+    }
+
     /// Jobs `offset .. offset + limit`, newest first, and the size of the whole set.
     pub async fn page(&mut self, offset: u64, limit: u64) -> RedisResult<FailedPage> {
         if let Queue::Celery { queue, collected } = &mut self.queue {
@@ -167,7 +179,12 @@ impl DeadLetterReader {
                 .as_ref()
                 .is_some_and(|(at, _)| at.elapsed() < CELERY_REUSE);
             if !fresh {
-                let failures = super::celery::dlq::collect(&mut self.conn, queue).await?;
+                let mut silent = |_: u64, _: bool| {};
+                let progress: &mut (dyn FnMut(u64, bool) + Send) = match self.progress.as_mut() {
+                    Some(progress) => progress.as_mut(),
+                    None => &mut silent,
+                };
+                let failures = super::celery::dlq::collect(&mut self.conn, queue, progress).await?;
                 if failures.truncated {
                     tracing::warn!(
                         scanned = failures.scanned,

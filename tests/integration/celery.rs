@@ -462,7 +462,17 @@ fn failed_tasks_in_the_result_backend_are_listed_shown_and_grouped_read_only() {
     let args = with(&["dlq", "export"]);
     let out = run_qtop(&args.iter().map(String::as_str).collect::<Vec<_>>(), T);
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for line in &lines {
+        assert_eq!(
+            line["hash"]["task_id"], line["id"],
+            "each line's own meta: {line:#}"
+        );
+    }
     let args = with(&["dlq", "retry", &failed[0], "--yes"]);
     let refused = run_qtop(&args.iter().map(String::as_str).collect::<Vec<_>>(), T);
     assert!(!refused.status.success());

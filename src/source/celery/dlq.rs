@@ -31,8 +31,13 @@ pub struct Failures {
     pub truncated: bool,
 }
 
-/// Every FAILURE meta of `queue` (or naming no queue), newest first.
-pub async fn collect(conn: &mut MultiplexedConnection, queue: &str) -> RedisResult<Failures> {
+/// Every FAILURE meta of `queue` (or naming no queue), newest first; `progress` hears how
+/// many metas were read after each step, and `true` once done.
+pub async fn collect(
+    conn: &mut MultiplexedConnection,
+    queue: &str,
+    progress: &mut (dyn FnMut(u64, bool) + Send),
+) -> RedisResult<Failures> {
     let mut failures = Failures::default();
     let mut cursor: u64 = 0;
     loop {
@@ -68,6 +73,7 @@ pub async fn collect(conn: &mut MultiplexedConnection, queue: &str) -> RedisResu
                 }
             }
             failures.scanned += keys.len() as u64;
+            progress(failures.scanned, false);
         }
         if cursor == 0 {
             break;
@@ -77,12 +83,19 @@ pub async fn collect(conn: &mut MultiplexedConnection, queue: &str) -> RedisResu
             break;
         }
     }
-    failures.details.sort_by(|a, b| {
+    progress(failures.scanned, true);
+    // Newest first, each meta staying beside its failure.
+    let mut pairs: Vec<(FailedJobDetail, Json)> = std::mem::take(&mut failures.details)
+        .into_iter()
+        .zip(std::mem::take(&mut failures.metas))
+        .collect();
+    pairs.sort_by(|(a, _), (b, _)| {
         b.job
             .finished_on
             .cmp(&a.job.finished_on)
             .then(a.job.id.cmp(&b.job.id))
     });
+    (failures.details, failures.metas) = pairs.into_iter().unzip();
     Ok(failures)
 }
 
@@ -108,7 +121,7 @@ pub async fn export<W: Write + ?Sized>(
     queue: &str,
     sink: &mut W,
 ) -> anyhow::Result<u64> {
-    let failures = collect(conn, queue).await?;
+    let failures = collect(conn, queue, &mut |_, _| {}).await?;
     for (detail, meta) in failures.details.iter().zip(&failures.metas) {
         serde_json::to_writer(&mut *sink, &export_line(detail, meta))?;
         sink.write_all(b"\n")?;
