@@ -382,6 +382,12 @@ fn reading_sends_no_write_and_leaves_a_running_late_ack_task_alone() {
         "one queue: heartbeats' active is its"
     );
     assert_eq!(celery["workers"], 1);
+    // No task events: throughput from the workers' processed counters, which count
+    // failures too: failures are absent, not 0.
+    assert_eq!(celery["rates"]["source"], "estimated");
+    assert!(celery["rates"]["completed_per_s"].is_number(), "{celery:#}");
+    assert!(celery["rates"]["failed_per_s"].is_null(), "{celery:#}");
+    assert!(celery["rates"]["error_rate"].is_null(), "{celery:#}");
     let list = workers_json(&[
         "--redis", &watcher, "--system", "celery", "workers", "list", "--json",
     ]);
