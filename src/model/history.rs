@@ -237,6 +237,20 @@ mod tests {
     }
 
     #[test]
+    fn uncounted_failures_have_no_rate_and_no_error_rate() {
+        let mut history = QueueHistory::new(1000, 60_000);
+        for (t, completed) in [(0, 0), (2000, 36)] {
+            let mut r = reading(completed, completed, 0, vec![]);
+            r.failed_uncounted = true;
+            history.record(&r, t);
+        }
+        let stats = history.stats(2000, 10_000);
+        assert_eq!(stats.completed_per_s, Some(18.0));
+        assert_eq!(stats.failed_per_s, None);
+        assert_eq!(stats.error_rate, None);
+    }
+
+    #[test]
     fn dropped_adds_have_their_own_rates_from_the_first_one() {
         let mut history = QueueHistory::new(1000, 60_000);
         history.record(&reading(0, 0, 0, vec![]), 0);
