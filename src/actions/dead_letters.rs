@@ -40,6 +40,13 @@ impl Outcome {
 }
 
 fn unsupported(key: &QueueKey) -> anyhow::Error {
+    if key.system == System::Celery {
+        return anyhow::anyhow!(
+            "Celery's failed tasks are read-only in qtop: they are result-backend records \
+             (celery-task-meta-*), and Celery has no dead-letter set to retry from; resend \
+             the task from your application (or forget() its result to delete the record)"
+        );
+    }
     anyhow::anyhow!("qtop cannot change {}'s dead letters yet", key.system)
 }
 

@@ -4,6 +4,7 @@
 //! retried job is left exactly as BullMQ's own retry leaves it.
 
 pub mod bullmq;
+pub mod celery;
 pub mod dead_letters;
 pub mod dlq_op;
 pub mod rq;

@@ -61,7 +61,9 @@ pub async fn control(
     if worker.system == System::Rq {
         return super::rq::workers::control(writer, worker, control).await;
     }
-    let _ = by;
+    if worker.system == System::Celery {
+        return super::celery::control::control(writer, worker, control, by).await;
+    }
     bail!(
         "qtop cannot control {} workers yet ({} {})",
         worker.system,

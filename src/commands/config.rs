@@ -34,18 +34,6 @@ pub fn warnings(setup: &Setup) {
     if let Some(warning) = setup.loaded.as_deref().and_then(contexts::mode_warning) {
         eprintln!("qtop: warning: {warning}");
     }
-    let others: Vec<&str> = setup
-        .systems
-        .iter()
-        .filter(|s| **s != System::Bullmq)
-        .map(|s| s.name())
-        .collect();
-    if !others.is_empty() {
-        eprintln!(
-            "qtop: warning: system = {} in the context: qtop reads BullMQ only so far; the others are coming",
-            others.join(", ")
-        );
-    }
 }
 
 /// The settings in force, as TOML with the origin of each value in a comment.

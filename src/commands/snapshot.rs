@@ -77,6 +77,8 @@ pub async fn measure(global: &GlobalArgs, window: Duration) -> Result<Measured> 
     }
     progress.finish();
     poller.finish_discovery_pass().await?;
+    // A short window: let systems heard only through events (Celery's heartbeats) be heard.
+    poller.settle().await;
     let last = poller.poll().await?;
     record(&mut histories, &last);
     let window_ms = (last.taken_at_ms - first.taken_at_ms).max(1);
@@ -164,7 +166,8 @@ fn write_queues(out: &mut impl Write, doc: &SnapshotDoc) -> std::io::Result<()> 
             name
         };
         let oldest = match q.oldest_waiting_age_s {
-            Some(age) if q.oldest_is_lower_bound => format!(">{age:.1}s"),
+            // A lower bound (Celery), except 0 when nothing waits.
+            Some(age) if q.oldest_is_lower_bound && age > 0.0 => format!(">{age:.1}s"),
             Some(age) => format!("{age:.1}s"),
             None => "-".to_string(),
         };

@@ -86,7 +86,11 @@ pub async fn run(global: &GlobalArgs, args: &WorkersArgs) -> Result<()> {
 /// One poll: every system's workers.
 async fn list(global: &GlobalArgs) -> Result<Vec<WorkerInfo>> {
     let mut poller = Poller::new(global.target()?, crate::cli::poller_config(global));
-    let report = tokio::time::timeout(Duration::from_secs(30), poller.poll()).await??;
+    let mut report = tokio::time::timeout(Duration::from_secs(30), poller.poll()).await??;
+    // Workers heard only through heartbeats (Celery) need one heartbeat period.
+    if poller.settle().await {
+        report = tokio::time::timeout(Duration::from_secs(30), poller.poll()).await??;
+    }
     Ok(report.workers)
 }
 

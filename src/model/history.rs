@@ -94,7 +94,9 @@ impl QueueHistory {
         if let Some(totals) = reading.totals {
             self.added.push(t_ms, totals.added);
             self.completed.push(t_ms, totals.completed);
-            self.failed.push(t_ms, totals.failed);
+            if !reading.failed_uncounted {
+                self.failed.push(t_ms, totals.failed);
+            }
             let dropped = [totals.deduplicated, totals.debounced, totals.duplicated];
             if self.dropped.is_none() && dropped.iter().any(|n| *n > 0) {
                 let mut series = Box::new(DroppedSeries {
@@ -232,6 +234,20 @@ mod tests {
         assert_eq!(stats.error_rate, Some(0.1));
         assert_eq!(stats.processing.count, 40);
         assert_eq!(stats.wait.p99, 20);
+    }
+
+    #[test]
+    fn uncounted_failures_have_no_rate_and_no_error_rate() {
+        let mut history = QueueHistory::new(1000, 60_000);
+        for (t, completed) in [(0, 0), (2000, 36)] {
+            let mut r = reading(completed, completed, 0, vec![]);
+            r.failed_uncounted = true;
+            history.record(&r, t);
+        }
+        let stats = history.stats(2000, 10_000);
+        assert_eq!(stats.completed_per_s, Some(18.0));
+        assert_eq!(stats.failed_per_s, None);
+        assert_eq!(stats.error_rate, None);
     }
 
     #[test]

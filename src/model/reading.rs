@@ -141,6 +141,9 @@ pub struct QueueReading {
     /// `None`: the system keeps no per-queue totals (rates are absent, not zero).
     pub totals: Option<EventTotals>,
     pub rate_source: RateSource,
+    /// `totals.failed` is not counted (Celery without task events: its workers' `processed`
+    /// counters include failures): failure rates are absent, not 0.
+    pub failed_uncounted: bool,
     /// Timings of jobs that finished since the previous reading (possibly a sample).
     pub timings: Vec<JobTiming>,
     /// Jobs that finished since the previous reading (≥ `timings.len()` when sampled).

@@ -128,8 +128,23 @@ pub fn snapshot_doc(
             // Where the system keeps totals, a window without change is a rate of 0.
             let counted = reading.totals.is_some();
             let rate = |r: Option<f64>| if counted { Some(r.unwrap_or(0.0)) } else { r };
-            let workers_known = !key.system.workers_from_client_list()
-                || report.client_list == super::reading::ClientList::Listed;
+            // Failures the system does not tell apart stay absent.
+            let failed_rate = |r: Option<f64>| {
+                if reading.failed_uncounted {
+                    None
+                } else {
+                    rate(r)
+                }
+            };
+            // Workers whose queues their system does not say (Celery's heartbeats carry
+            // none) cannot be counted per queue: the count is unknown, not 0.
+            let queues_unknown = !key.system.workers_from_client_list()
+                && workers.iter().any(|w| {
+                    w.system == key.system && !w.stale && w.queue.is_empty() && w.queues.is_empty()
+                });
+            let workers_known = (!key.system.workers_from_client_list()
+                || report.client_list == super::reading::ClientList::Listed)
+                && !queues_unknown;
             QueueDoc {
                 system: key.system,
                 prefix: key.prefix.clone(),
@@ -142,8 +157,8 @@ pub fn snapshot_doc(
                 rates: RatesDoc {
                     added_per_s: rate(stats.added_per_s),
                     completed_per_s: rate(stats.completed_per_s),
-                    failed_per_s: rate(stats.failed_per_s),
-                    error_rate: rate(stats.error_rate),
+                    failed_per_s: failed_rate(stats.failed_per_s),
+                    error_rate: failed_rate(stats.error_rate),
                     deduplicated_per_s: rate(stats.deduplicated_per_s),
                     debounced_per_s: rate(stats.debounced_per_s),
                     duplicated_per_s: rate(stats.duplicated_per_s),

@@ -94,6 +94,12 @@ pub struct WorkerInfo {
     /// Seconds it spent running jobs over its lifetime (RQ's `total_working_time`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub working_time_s: Option<f64>,
+    /// Jobs its pool accepted since it started, failures included (Celery's `processed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processed: Option<u64>,
+    /// Its host's load average over 1, 5 and 15 min, as it reports it (Celery's heartbeat).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub loadavg: Vec<f64>,
 }
 
 impl WorkerInfo {

@@ -31,7 +31,16 @@ enum Queue {
     },
     /// An RQ queue's name.
     Rq(String),
+    /// A Celery queue's name, and its failures as last collected (a listing scans the
+    /// result backend's keyspace: kept a few seconds so that paging does not scan again).
+    Celery {
+        queue: String,
+        collected: Option<(std::time::Instant, Vec<FailedJobDetail>)>,
+    },
 }
+
+/// How long a Celery listing is reused for the next pages.
+const CELERY_REUSE: Duration = Duration::from_secs(5);
 
 /// Which set of a queue's failures: the dead letters (BullMQ's `failed`, Sidekiq's `dead`),
 /// or Sidekiq's retry set (failed attempts that will run again), its second view.
@@ -75,6 +84,8 @@ pub fn no_such_set(key: &QueueKey, set: DlqSet) -> ConnectError {
 pub struct DeadLetterReader {
     conn: MultiplexedConnection,
     queue: Queue,
+    /// Told how many records a long listing has read so far (Celery's result metas).
+    progress: Option<Box<dyn FnMut(u64, bool) + Send>>,
 }
 
 /// Why a queue's dead letters cannot be read.
@@ -112,6 +123,7 @@ impl DeadLetterReader {
                     super::link::connect_for_key(target, &keys.set(set), timeout, |_| Ok(()))
                         .await?;
                 Ok(Self {
+                    progress: None,
                     conn,
                     queue: Queue::Sidekiq {
                         keys,
@@ -125,6 +137,7 @@ impl DeadLetterReader {
                 let queue = QueueId::new(key.prefix.clone(), key.name.clone());
                 let conn = bullmq::keys::connect_to_queue(target, &queue, timeout).await?;
                 Ok(Self {
+                    progress: None,
                     conn,
                     queue: Queue::Bullmq(queue),
                 })
@@ -133,16 +146,69 @@ impl DeadLetterReader {
             (System::Rq, DlqSet::Dead) => {
                 let conn = super::rq::connect(target, timeout).await?;
                 Ok(Self {
+                    progress: None,
                     conn,
                     queue: Queue::Rq(key.name.clone()),
                 })
             }
-            _ => Err(unsupported(key)),
+            (System::Celery, DlqSet::Retry) => Err(no_such_set(key, set)),
+            (System::Celery, DlqSet::Dead) => {
+                let conn = super::celery::connect(target, timeout).await?;
+                Ok(Self {
+                    progress: None,
+                    conn,
+                    queue: Queue::Celery {
+                        queue: key.name.clone(),
+                        collected: None,
+                    },
+                })
+            }
         }
+    }
+
+    /// Hear how many records a long listing has read so far, and `true` once it is done
+    /// (a progress line).
+    pub fn on_progress(&mut self, progress: impl FnMut(u64, bool) + Send + 'static) {
+        self.progress = Some(Box::new(progress));
     }
 
     /// Jobs `offset .. offset + limit`, newest first, and the size of the whole set.
     pub async fn page(&mut self, offset: u64, limit: u64) -> RedisResult<FailedPage> {
+        if let Queue::Celery { queue, collected } = &mut self.queue {
+            let fresh = collected
+                .as_ref()
+                .is_some_and(|(at, _)| at.elapsed() < CELERY_REUSE);
+            if !fresh {
+                let mut silent = |_: u64, _: bool| {};
+                let progress: &mut (dyn FnMut(u64, bool) + Send) = match self.progress.as_mut() {
+                    Some(progress) => progress.as_mut(),
+                    None => &mut silent,
+                };
+                let failures = super::celery::dlq::collect(&mut self.conn, queue, progress).await?;
+                if failures.truncated {
+                    tracing::warn!(
+                        scanned = failures.scanned,
+                        "Celery failures: the listing stopped after {} result metas",
+                        super::celery::dlq::MAX_METAS
+                    );
+                }
+                *collected = Some((std::time::Instant::now(), failures.details));
+            }
+            let all = collected
+                .as_ref()
+                .map(|(_, d)| d.as_slice())
+                .unwrap_or_default();
+            return Ok(FailedPage {
+                total: all.len() as u64,
+                offset,
+                jobs: all
+                    .iter()
+                    .skip(offset as usize)
+                    .take(limit as usize)
+                    .map(|d| d.job.clone())
+                    .collect(),
+            });
+        }
         match &self.queue {
             Queue::Bullmq(queue) => {
                 bullmq::dlq::failed_page(&mut self.conn, queue, offset, limit).await
@@ -153,6 +219,7 @@ impl DeadLetterReader {
             Queue::Rq(queue) => {
                 super::rq::dlq::failed_page(&mut self.conn, queue, offset, limit).await
             }
+            Queue::Celery { .. } => Ok(FailedPage::default()),
         }
     }
 
@@ -176,6 +243,7 @@ impl DeadLetterReader {
             }
             // RQ's fields are small; its pickled payload is never loaded.
             Queue::Rq(queue) => super::rq::dlq::failed_detail(&mut self.conn, queue, id).await,
+            Queue::Celery { .. } => super::celery::dlq::detail(&mut self.conn, id).await,
         }
     }
 
@@ -225,6 +293,9 @@ impl DeadLetterReader {
             }
             Queue::Rq(queue) => {
                 super::rq::dlq::export_failed(&mut self.conn, queue, sink, BATCH).await
+            }
+            Queue::Celery { queue, .. } => {
+                super::celery::dlq::export(&mut self.conn, queue, sink).await
             }
         }
     }

@@ -3,6 +3,7 @@
 //! Nothing here imports the UI.
 
 pub mod bullmq;
+pub mod celery;
 pub mod client_list;
 pub mod cluster;
 pub mod config;

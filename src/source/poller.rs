@@ -11,6 +11,7 @@
 use std::time::Instant;
 
 use super::bullmq::{BullReader, QueueId};
+use super::celery::CeleryReader;
 use super::config::PollerConfig;
 use super::conn::Conn;
 use super::connect::{ConnectError, RedisTarget};
@@ -23,6 +24,7 @@ pub struct Poller {
     bullmq: Option<BullReader>,
     sidekiq: Option<SidekiqReader>,
     rq: Option<RqReader>,
+    celery: Option<CeleryReader>,
 }
 
 impl Poller {
@@ -38,6 +40,9 @@ impl Poller {
             rq: config
                 .reads(System::Rq)
                 .then(|| RqReader::new(config.clone())),
+            celery: config
+                .reads(System::Celery)
+                .then(|| CeleryReader::new(config.clone())),
             conn,
         }
     }
@@ -71,6 +76,9 @@ impl Poller {
         if let Some(reader) = self.rq.as_mut() {
             reader.reconnected();
         }
+        if let Some(reader) = self.celery.as_mut() {
+            reader.reconnected();
+        }
         Ok(())
     }
 
@@ -91,6 +99,9 @@ impl Poller {
         if let Some(reader) = self.rq.as_mut() {
             reader.discover(&mut self.conn).await?;
         }
+        if let Some(reader) = self.celery.as_mut() {
+            reader.discover(&mut self.conn).await?;
+        }
         Ok(())
     }
 
@@ -105,6 +116,9 @@ impl Poller {
         if let Some(reader) = self.rq.as_mut() {
             reader.discovery_step(&mut self.conn).await?;
         }
+        if let Some(reader) = self.celery.as_mut() {
+            reader.discovery_step(&mut self.conn).await?;
+        }
         Ok(())
     }
 
@@ -114,6 +128,9 @@ impl Poller {
         if let Some(reader) = self.bullmq.as_mut() {
             reader.begin_pass();
         }
+        if let Some(reader) = self.celery.as_mut() {
+            reader.begin_pass();
+        }
     }
 
     /// Finish the discovery pass under way.
@@ -121,7 +138,23 @@ impl Poller {
         if let Some(reader) = self.bullmq.as_mut() {
             reader.finish_pass(&mut self.conn).await?;
         }
+        if let Some(reader) = self.celery.as_mut() {
+            reader.finish_pass(&mut self.conn).await?;
+        }
         Ok(())
+    }
+
+    /// One-shot commands: wait until systems heard only through events (Celery's
+    /// heartbeats) have had time to be heard, so that one more poll lists their workers.
+    /// Returns whether it waited.
+    pub async fn settle(&mut self) -> bool {
+        match self.celery.as_ref().and_then(CeleryReader::settle_left) {
+            Some(left) => {
+                tokio::time::sleep(left).await;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Between polls: read what must not wait for the next poll (busy events streams).
@@ -146,6 +179,10 @@ impl Poller {
                 .as_ref()
                 .is_some_and(SidekiqReader::needs_discovery)
             || self.rq.as_ref().is_some_and(RqReader::needs_discovery)
+            || self
+                .celery
+                .as_ref()
+                .is_some_and(CeleryReader::needs_discovery)
         {
             self.discover().await?;
         }
@@ -160,6 +197,9 @@ impl Poller {
             reader.poll(&mut self.conn, &mut report).await?;
         }
         if let Some(reader) = self.rq.as_mut() {
+            reader.poll(&mut self.conn, &mut report).await?;
+        }
+        if let Some(reader) = self.celery.as_mut() {
             reader.poll(&mut self.conn, &mut report).await?;
         }
         let cost = self.conn.take_cost();

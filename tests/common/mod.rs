@@ -21,6 +21,7 @@
 #![allow(dead_code, unused_imports)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod celery;
 mod cluster;
 pub mod demo;
 mod node;

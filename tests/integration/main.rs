@@ -14,6 +14,7 @@ mod common;
 
 mod advise;
 mod bullmq_truth;
+mod celery;
 mod connect_errors;
 mod dedup_rates;
 mod discovery;

@@ -44,6 +44,33 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<()> {
     }
     let set = args.set;
     let mut conn = DeadLetterReader::open_set(&target, &queue, set, TIMEOUT).await?;
+    scan_progress(&mut conn, &queue);
+    dispatch(&mut conn, &queue, args, writer).await
+}
+
+/// Celery's failures are found by scanning the result backend's keyspace: on a terminal,
+/// a progress line says how far it got, erased when done.
+fn scan_progress(conn: &mut DeadLetterReader, queue: &QueueKey) {
+    use std::io::IsTerminal;
+    if queue.system != System::Celery || !std::io::stderr().is_terminal() {
+        return;
+    }
+    conn.on_progress(|read, done| {
+        if done {
+            eprint!("\r\x1b[2K");
+        } else {
+            eprint!("\r\x1b[2Kreading Celery's result metas (celery-task-meta-*): {read} read");
+        }
+    });
+}
+
+async fn dispatch(
+    conn: &mut DeadLetterReader,
+    queue: &QueueKey,
+    args: &DlqArgs,
+    writer: Option<Writer>,
+) -> Result<()> {
+    let set = args.set;
     match (&args.action, writer) {
         (
             DlqAction::List {
@@ -52,9 +79,9 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<()> {
                 offset,
             },
             _,
-        ) => list(&mut conn, &queue, *json, *limit, *offset).await,
-        (DlqAction::Show { id, json, full }, _) => show(&mut conn, &queue, id, *json, *full).await,
-        (DlqAction::Groups { json }, _) => groups(&mut conn, &queue, *json).await,
+        ) => list(conn, queue, *json, *limit, *offset).await,
+        (DlqAction::Show { id, json, full }, _) => show(conn, queue, id, *json, *full).await,
+        (DlqAction::Groups { json }, _) => groups(conn, queue, *json).await,
         (
             DlqAction::Retry {
                 selector,
@@ -64,9 +91,9 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<()> {
             Some(writer),
         ) => {
             act(
-                &mut conn,
+                conn,
                 &writer,
-                &queue,
+                queue,
                 selector,
                 *yes,
                 *json,
@@ -83,9 +110,9 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<()> {
             Some(writer),
         ) => {
             act(
-                &mut conn,
+                conn,
                 &writer,
-                &queue,
+                queue,
                 selector,
                 *yes,
                 *json,
@@ -93,7 +120,7 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<()> {
             )
             .await
         }
-        (DlqAction::Export { out }, _) => export(&mut conn, &queue, out.as_deref()).await,
+        (DlqAction::Export { out }, _) => export(conn, queue, out.as_deref()).await,
         (DlqAction::Retry { .. } | DlqAction::Delete { .. }, None) => {
             bail!("internal: a write without a writer")
         }

@@ -21,6 +21,7 @@ impl BullReader {
                     unlocked_active: state.unlocked_active,
                     totals: Some(state.totals),
                     rate_source: state.rate_source,
+                    failed_uncounted: false,
                     timings: std::mem::take(&mut state.timings),
                     finished_in_interval: state.finished_in_interval,
                     library: refresh.and_then(|r| r.library.clone()),
