@@ -30,8 +30,8 @@ pub const VERSION: &str = env!("QTOP_VERSION");
 #[command(
     name = "qtop",
     version = VERSION,
-    about = "top for job queues: live golden signals of BullMQ queues on Redis",
-    long_about = "top for job queues: a live terminal dashboard of BullMQ queues on Redis.\n\n\
+    about = "top for job queues: live golden signals of BullMQ, Sidekiq, RQ and Celery queues on Redis",
+    long_about = "top for job queues: a live terminal dashboard of the BullMQ, Sidekiq, RQ and Celery queues on a Redis.\n\n\
         With no subcommand qtop opens the dashboard against --redis (default redis://127.0.0.1:6379)."
 )]
 pub struct Cli {

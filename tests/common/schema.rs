@@ -84,36 +84,34 @@ impl Contract {
     }
 }
 
-/// Flags of qtop that take a value as the next argument.
-const VALUE_FLAGS: [&str; 27] = [
-    "--redis",
-    "--prefix",
-    "--queue",
-    "--interval",
-    "--tls-ca",
-    "--tls-cert",
-    "--tls-key",
-    "--log-file",
-    "--scale-cmd",
-    "--fps",
-    "--target-wait",
-    "--window",
-    "--limit",
-    "--offset",
-    "--group",
-    "--out",
-    "--rate",
-    "--concurrency",
-    "--depth",
-    "--max-children",
-    "--log-lines",
-    "--state",
-    "--name",
-    "--id",
-    "--reason",
-    "--data",
-    "--max-examined",
-];
+/// Flags of qtop that take a value as the next argument, read from qtop's own clap
+/// definitions (every subcommand's too), so a new flag can never be taken for a word.
+fn value_flags() -> &'static [String] {
+    static FLAGS: OnceLock<Vec<String>> = OnceLock::new();
+    FLAGS.get_or_init(|| {
+        use clap::CommandFactory;
+        fn walk(command: &clap::Command, out: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                if arg.get_action().takes_values() {
+                    if let Some(long) = arg.get_long() {
+                        out.push(format!("--{long}"));
+                    }
+                    if let Some(short) = arg.get_short() {
+                        out.push(format!("-{short}"));
+                    }
+                }
+            }
+            for sub in command.get_subcommands() {
+                walk(sub, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(&qtop::cli::Cli::command(), &mut out);
+        out.sort();
+        out.dedup();
+        out
+    })
+}
 
 /// The words of a command line that are not flags or flag values (`dlq`, `list`, an id…).
 fn positionals<'a>(args: &[&'a str]) -> Vec<&'a str> {
@@ -122,7 +120,7 @@ fn positionals<'a>(args: &[&'a str]) -> Vec<&'a str> {
     for arg in args {
         if skip_value {
             skip_value = false;
-        } else if VALUE_FLAGS.contains(arg) {
+        } else if value_flags().iter().any(|f| f == arg) {
             skip_value = true;
         } else if !arg.starts_with("--") {
             words.push(*arg);

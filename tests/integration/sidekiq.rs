@@ -339,6 +339,17 @@ fn dead_letters_read_retried_by_a_real_sidekiq_and_deleted() {
     assert_eq!(groups.len(), 1, "{groups:#?}");
     assert_eq!(groups[0]["count"], 3);
 
+    // The export: one line a dead job, the job's JSON as Sidekiq stored it (schema-checked).
+    let out = qtop(&["dlq", "export"]);
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines
+        .iter()
+        .all(|l| l["set"] == "dead" && l["job"]["class"] == "DeadJob"));
+
     // Read-only refuses; a retried job runs on the real Sidekiq.
     let refused = qtop(&["--read-only", "dlq", "retry", &dead[0]]);
     assert!(!refused.status.success());

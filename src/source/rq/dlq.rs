@@ -136,8 +136,12 @@ pub async fn export_failed<W: Write + ?Sized>(
             return Ok(offset);
         }
         offset += ids.len() as u64;
-        for detail in details(conn, &ids).await? {
-            serde_json::to_writer(&mut *sink, &detail)?;
+        for (detail, hash) in details_and_hashes(conn, &ids).await? {
+            let mut line = serde_json::to_value(&detail)?;
+            if let Some(object) = line.as_object_mut() {
+                object.insert("hash".into(), serde_json::Value::Object(hash));
+            }
+            serde_json::to_writer(&mut *sink, &line)?;
             sink.write_all(b"\n")?;
         }
         if offset >= total {
@@ -151,6 +155,19 @@ async fn details(
     conn: &mut MultiplexedConnection,
     ids: &[String],
 ) -> RedisResult<Vec<FailedJobDetail>> {
+    Ok(details_and_hashes(conn, ids)
+        .await?
+        .into_iter()
+        .map(|(detail, _)| detail)
+        .collect())
+}
+
+/// The details of `ids` and the job hashes' plain fields as stored (text; the pickled
+/// `data`, `meta` and `result` are never read), in that order, in one round trip.
+async fn details_and_hashes(
+    conn: &mut MultiplexedConnection,
+    ids: &[String],
+) -> RedisResult<Vec<(FailedJobDetail, Map<String, serde_json::Value>)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -164,8 +181,18 @@ async fn details(
     Ok(ids
         .iter()
         .zip(replies.chunks(3))
-        .map(|(id, chunk)| parse_detail(id, chunk))
+        .map(|(id, chunk)| (parse_detail(id, chunk), plain_fields(chunk)))
         .collect())
+}
+
+/// The plain fields an HMGET of [`FIELDS`] found, as text.
+fn plain_fields(chunk: &[Value]) -> Map<String, serde_json::Value> {
+    let values = chunk.first().and_then(as_array).unwrap_or_default();
+    FIELDS
+        .iter()
+        .zip(values)
+        .filter_map(|(name, value)| Some((name.to_string(), as_string(value)?.into())))
+        .collect()
 }
 
 /// Three commands: the plain fields, the size of the pickled `data`, the results.
