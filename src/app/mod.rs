@@ -36,11 +36,14 @@ pub use jobs::is_jobs_mode;
 pub mod dlq_fixtures;
 #[doc(hidden)]
 pub mod fixtures;
+#[doc(hidden)]
+pub mod fixtures_mixed;
 mod input;
 pub mod job_text;
 pub mod keymap;
 pub mod layout;
 mod panes;
+pub mod queue_text;
 pub mod rows;
 pub mod workers;
 pub mod workers_pane;

@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use crate::model::{QueueCounts, QueueHistory, QueueKey, QueueReading};
+use crate::model::{QueueCounts, QueueHistory, QueueKey, QueueLimits, QueueReading, RateSource};
 
 /// Rates and p99 in the table cover this long (or three polls, if longer): "now", while
 /// the charts give the history. One window means one `stats` call per queue per report,
@@ -17,7 +17,13 @@ pub struct QueueRow {
     pub key: QueueKey,
     pub counts: Option<QueueCounts>,
     pub paused: bool,
+    /// The system can pause a queue (BullMQ): `paused` is a figure, not a default.
+    pub pausable: bool,
     pub oldest_wait_s: Option<f64>,
+    /// `oldest_wait_s` is at least this (the system stores no enqueue time).
+    pub oldest_is_lower_bound: bool,
+    /// Where the rates come from: estimates are marked `~`, unavailable rates are blank.
+    pub rate_source: RateSource,
     pub added_per_s: Option<f64>,
     pub completed_per_s: Option<f64>,
     pub error_rate: Option<f64>,
@@ -30,6 +36,9 @@ pub struct QueueRow {
     pub unlocked_active: u64,
     /// On a cluster: the master holding the queue.
     pub node: Option<String>,
+    pub limits: QueueLimits,
+    /// Job schedulers / repeatable jobs, where the system has them.
+    pub schedulers: Option<u64>,
 }
 
 impl QueueRow {
@@ -53,7 +62,10 @@ impl QueueRow {
             key: reading.key.clone(),
             counts: reading.counts,
             paused: reading.paused.unwrap_or(false),
+            pausable: reading.paused.is_some(),
             oldest_wait_s: history.oldest_waiting_age_s(now_ms),
+            oldest_is_lower_bound: reading.oldest_is_lower_bound,
+            rate_source: reading.rate_source,
             added_per_s: rates.added_per_s,
             completed_per_s: rates.completed_per_s,
             error_rate: rates.error_rate,
@@ -63,6 +75,8 @@ impl QueueRow {
             problems: reading.problems.len(),
             unlocked_active: reading.unlocked_active,
             node: reading.node.clone(),
+            limits: reading.limits,
+            schedulers: reading.schedulers,
         }
     }
 
@@ -91,6 +105,14 @@ impl QueueRow {
         let completing = self.completed_per_s.is_some_and(|r| r > 0.0);
         let running = counts.active.unwrap_or(0) > 0;
         match self.workers {
+            // Jobs run, yet no live worker of a heartbeat system lists the queue: its
+            // heartbeat lapsed, or the process serves it under another namespace.
+            Some(0) if (completing || running) && !self.key.system.workers_from_client_list() => {
+                Some(format!(
+                    "{what}; jobs are running but no live {} worker lists this queue",
+                    self.key.system
+                ))
+            }
             // Jobs run, yet no worker connection is named: Redis refused its name (BullMQ's
             // CLIENT SETNAME rejects spaces and non-ASCII), so it cannot be listed.
             Some(0) if completing || running => Some(format!(
@@ -124,8 +146,10 @@ fn plural(n: u64, state: &str) -> String {
     }
 }
 
+/// The name alone for BullMQ's default prefix and for systems whose queues have no prefix
+/// (RQ, Sidekiq without a namespace); `prefix:name` otherwise. The system is its own column.
 pub fn queue_label(key: &QueueKey) -> String {
-    if key.prefix == "bull" {
+    if key.prefix == "bull" || key.prefix.is_empty() {
         key.name.clone()
     } else {
         format!("{}:{}", key.prefix, key.name)
@@ -136,10 +160,16 @@ pub fn queue_label(key: &QueueKey) -> String {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Column {
     Name,
+    /// The queue's system (shown when more than one system is present).
+    System,
     Waiting,
     Active,
     Delayed,
     Prioritized,
+    /// Sidekiq's retry set (shown when some queue has one).
+    Retry,
+    /// Celery's reserved (unacknowledged) messages (shown when some queue has them).
+    Reserved,
     Failed,
     Completed,
     Paused,
@@ -154,12 +184,15 @@ pub enum Column {
 }
 
 impl Column {
-    pub const ALL: [Column; 15] = [
+    pub const ALL: [Column; 18] = [
         Column::Name,
+        Column::System,
         Column::Waiting,
         Column::Active,
         Column::Delayed,
         Column::Prioritized,
+        Column::Retry,
+        Column::Reserved,
         Column::Failed,
         Column::Completed,
         Column::Paused,
@@ -175,6 +208,9 @@ impl Column {
     pub fn title(self) -> &'static str {
         match self {
             Column::Name => "QUEUE",
+            Column::System => "SYSTEM",
+            Column::Retry => "RETRY",
+            Column::Reserved => "RESV",
             Column::Waiting => "WAIT",
             Column::Active => "ACT",
             Column::Delayed => "DELAY",
@@ -199,7 +235,7 @@ impl Column {
 
     /// Names read A→Z; numbers read biggest first, where trouble is.
     pub fn descending_by_default(self) -> bool {
-        !matches!(self, Column::Name | Column::Node)
+        !matches!(self, Column::Name | Column::System | Column::Node)
     }
 }
 
@@ -236,6 +272,9 @@ fn cmp_opt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
 fn compare(column: Column, a: &QueueRow, b: &QueueRow) -> Ordering {
     match column {
         Column::Name => a.key.cmp(&b.key),
+        Column::System => a.key.system.cmp(&b.key.system),
+        Column::Retry => cmp_opt(count(a, |c| c.retry), count(b, |c| c.retry)),
+        Column::Reserved => cmp_opt(count(a, |c| c.reserved), count(b, |c| c.reserved)),
         Column::Waiting => cmp_opt(count(a, |c| c.waiting), count(b, |c| c.waiting)),
         Column::Active => cmp_opt(count(a, |c| c.active), count(b, |c| c.active)),
         Column::Delayed => cmp_opt(count(a, |c| c.delayed), count(b, |c| c.delayed)),

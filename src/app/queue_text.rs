@@ -1,0 +1,143 @@
+//! A queue row's figures as the table and the focus line show them, one convention for all
+//! systems:
+//!
+//! - blank: the queue's system has no such figure (Sidekiq keeps no completed jobs, RQ no
+//!   priorities, Celery no per-queue rates): nothing is there to show, so nothing is shown;
+//! - `-`: the system has it, qtop does not know it yet (no reading, no job finished in the
+//!   window, rates before a second reading);
+//! - `?`: it cannot be read (workers when an ACL forbids `CLIENT LIST`);
+//! - `~12.3`: an estimate (`rates.source` says `estimated` or `count_deltas`);
+//! - `>45s`: a lower bound (the system stores no enqueue time; qtop dates the head job from
+//!   when it first saw it).
+
+use super::format;
+use super::rows::QueueRow;
+use crate::model::{RateSource, State};
+
+/// What a system lacks shows as this.
+pub const ABSENT: &str = "";
+
+/// The count of `state`: blank where the queue's system has no such state.
+pub fn count(row: &QueueRow, state: State) -> String {
+    if !row.key.system.states().contains(&state) {
+        return ABSENT.into();
+    }
+    format::opt_count(row.counts.and_then(|c| c.get(state)))
+}
+
+/// Whether the queue's system keeps `state` (its count is a figure, not a blank).
+pub fn has(row: &QueueRow, state: State) -> bool {
+    row.key.system.states().contains(&state)
+}
+
+/// A rate of the row (`row.added_per_s`…): blank where the system keeps no rates, `~` in
+/// front of an estimate.
+pub fn rate(row: &QueueRow, value: Option<f64>) -> String {
+    if row.rate_source == RateSource::Unavailable {
+        return ABSENT.into();
+    }
+    estimate(row, format::rate(value))
+}
+
+/// The error rate, as the rates it comes from.
+pub fn error_percent(row: &QueueRow) -> String {
+    if row.rate_source == RateSource::Unavailable {
+        return ABSENT.into();
+    }
+    estimate(row, format::percent(row.error_rate))
+}
+
+fn estimate(row: &QueueRow, text: String) -> String {
+    if row.rate_source.is_estimate() && text != "-" {
+        format!("~{text}")
+    } else {
+        text
+    }
+}
+
+/// Age of the oldest waiting job: `>` in front of a lower bound.
+pub fn oldest(row: &QueueRow) -> String {
+    match row.oldest_wait_s {
+        None => "-".into(),
+        Some(s) if row.oldest_is_lower_bound && s > 0.0 => format!(">{}", format::age_s(s)),
+        Some(s) => format::age_s(s),
+    }
+}
+
+/// `yes` when paused, `-` when not, blank for a system without pausing.
+pub fn paused(row: &QueueRow) -> String {
+    match (row.pausable, row.paused) {
+        (false, _) => ABSENT.into(),
+        (true, true) => "yes".into(),
+        (true, false) => "-".into(),
+    }
+}
+
+pub fn p99(row: &QueueRow) -> String {
+    row.p99_processing_ms
+        .map_or("-".into(), |ms| format::millis(ms as f64))
+}
+
+pub fn workers(row: &QueueRow) -> String {
+    row.workers.map_or("?".to_string(), |n| n.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{QueueCounts, QueueKey, System};
+
+    fn row(system: System, rate_source: RateSource) -> QueueRow {
+        QueueRow {
+            key: QueueKey::new(system, "", "default"),
+            counts: Some(QueueCounts {
+                waiting: Some(3),
+                active: Some(1),
+                delayed: Some(0),
+                retry: (system == System::Sidekiq).then_some(2),
+                ..QueueCounts::default()
+            }),
+            rate_source,
+            added_per_s: Some(1.5),
+            error_rate: Some(0.0),
+            oldest_wait_s: Some(45.0),
+            ..QueueRow::default()
+        }
+    }
+
+    #[test]
+    fn absent_figures_are_blank_unknown_ones_a_dash() {
+        let sidekiq = row(System::Sidekiq, RateSource::Counters);
+        assert_eq!(count(&sidekiq, State::Retry), "2");
+        assert_eq!(count(&sidekiq, State::Completed), "");
+        assert_eq!(count(&sidekiq, State::Prioritized), "");
+        // Sidekiq keeps failed (its dead set): unknown here, so a dash.
+        assert_eq!(count(&sidekiq, State::Failed), "-");
+        assert_eq!(rate(&sidekiq, sidekiq.added_per_s), "1.5");
+        assert_eq!(rate(&sidekiq, None), "-");
+        assert_eq!(paused(&sidekiq), "");
+        let celery = row(System::Celery, RateSource::Unavailable);
+        assert_eq!(rate(&celery, celery.added_per_s), "");
+        assert_eq!(error_percent(&celery), "");
+        let bull = QueueRow {
+            pausable: true,
+            ..row(System::Bullmq, RateSource::Events)
+        };
+        assert_eq!(count(&bull, State::Retry), "");
+        assert_eq!(count(&bull, State::Completed), "-");
+        assert_eq!(paused(&bull), "-");
+    }
+
+    #[test]
+    fn estimates_and_lower_bounds_are_marked() {
+        let mut rq = row(System::Rq, RateSource::Estimated);
+        assert_eq!(rate(&rq, rq.added_per_s), "~1.5");
+        assert_eq!(error_percent(&rq), "~0");
+        assert_eq!(rate(&rq, None), "-");
+        assert_eq!(oldest(&rq), "45s");
+        rq.oldest_is_lower_bound = true;
+        assert_eq!(oldest(&rq), ">45s");
+        rq.oldest_wait_s = Some(0.0);
+        assert_eq!(oldest(&rq), "0s");
+    }
+}

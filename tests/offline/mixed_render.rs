@@ -1,0 +1,64 @@
+//! A Redis with BullMQ, Sidekiq and RQ queues (and Celery's) in one dashboard: insta
+//! snapshots of the queues table with its SYSTEM, RETRY and RESV columns, blanks where a
+//! system lacks a figure, `~` on estimated rates and `>` on a lower-bound OLDEST; the
+//! workers pane with every system's processes.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use qtop::app::fixtures_mixed::mixed_app_after;
+use qtop::app::{Action, App};
+use qtop::ui::render_to_string;
+
+fn press(app: &mut App, code: KeyCode) {
+    app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn sized(mut app: App, width: u16, height: u16) -> App {
+    app.update(Action::Resize(width, height));
+    app
+}
+
+#[test]
+fn mixed_dashboard_160x48() {
+    let app = sized(mixed_app_after(120, false), 160, 48);
+    let screen = render_to_string(&app, 160, 48);
+    // Queues of every system, RQ's and Sidekiq's without a leading `:`.
+    assert!(screen.contains("SYSTEM"), "{screen}");
+    assert!(screen.contains("RETRY"), "{screen}");
+    assert!(!screen.contains(":default") || screen.contains("myapp:default"));
+    assert!(!screen.contains(" :high"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn mixed_dashboard_with_celery_200x50() {
+    let app = sized(mixed_app_after(120, true), 200, 50);
+    let screen = render_to_string(&app, 200, 50);
+    assert!(screen.contains("RESV"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn mixed_dashboard_80x24() {
+    let app = sized(mixed_app_after(120, false), 80, 24);
+    insta::assert_snapshot!(render_to_string(&app, 80, 24));
+}
+
+#[test]
+fn mixed_queue_focus_on_an_rq_queue_160x48() {
+    let mut app = sized(mixed_app_after(120, false), 160, 48);
+    press(&mut app, KeyCode::Char('/'));
+    for c in "high".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!(render_to_string(&app, 160, 48));
+}
+
+#[test]
+fn one_system_has_no_system_column() {
+    let app = sized(qtop::app::fixtures::app_after(30), 160, 48);
+    let screen = render_to_string(&app, 160, 48);
+    assert!(!screen.contains("SYSTEM"), "{screen}");
+    assert!(!screen.contains("RETRY"), "{screen}");
+}
