@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::fixtures::{report, T0_MS};
 use super::{Action, App};
 use crate::model::{
-    EventTotals, JobTiming, PollReport, QueueCounts, QueueKey, QueueReading, RateSource, System,
-    WorkerInfo, WorkerLibrary,
+    EventTotals, JobTiming, PollReport, QueueCounts, QueueKey, QueueLimits, QueueReading,
+    RateLimit, RateSource, System, WorkerInfo, WorkerLibrary,
 };
 use crate::source::SourceEvent;
 
@@ -64,6 +64,19 @@ fn rq_worker(name: &str, queues: &[&str], busy: bool, stale: bool) -> WorkerInfo
         current_job: busy.then(|| "3f2a9c".into()),
         successful_jobs: Some(900),
         failed_jobs: Some(12),
+        ..WorkerInfo::default()
+    }
+}
+
+fn bull_worker(queue: &str) -> WorkerInfo {
+    WorkerInfo {
+        prefix: "bull".into(),
+        queue: queue.into(),
+        name: format!("w-{queue}"),
+        addr: "10.0.0.8:41000".into(),
+        age_s: 600,
+        idle_s: Some(12),
+        connections: 1,
         ..WorkerInfo::default()
     }
 }
@@ -126,7 +139,40 @@ pub fn mixed_report(n: u64, celery: bool) -> PollReport {
         library: Some("rq".into()),
         ..QueueReading::default()
     };
+    // A BullMQ queue held back by its limits, with job schedulers and a crashed worker's job.
+    let limited = QueueReading {
+        key: QueueKey::bullmq("bull", "payments"),
+        counts: Some(QueueCounts {
+            waiting: Some(30),
+            active: Some(2),
+            prioritized: Some(0),
+            delayed: Some(2),
+            completed: Some(400),
+            failed: Some(0),
+            waiting_children: Some(0),
+            ..QueueCounts::default()
+        }),
+        paused: Some(false),
+        oldest_waiting_ts_ms: Some(t - 15_000),
+        unlocked_active: 1,
+        totals: Some(EventTotals {
+            added: 2 * n,
+            completed: 2 * n,
+            ..EventTotals::default()
+        }),
+        limits: QueueLimits {
+            global_concurrency: Some(2),
+            global_rate_limit: Some(RateLimit {
+                max: 2,
+                duration_ms: 1_000,
+            }),
+            rate_limited_ms: Some(if n % 2 == 1 { 650 } else { 0 }),
+        },
+        schedulers: Some(2),
+        ..QueueReading::default()
+    };
     report.queues.extend([
+        limited,
         sidekiq("", "default", 42, 7, 6),
         sidekiq("", "mailers", 0, 0, 1),
         sidekiq("myapp", "default", 9, 0, 2),
@@ -152,6 +198,7 @@ pub fn mixed_report(n: u64, celery: bool) -> PollReport {
     report.workers.extend([
         sidekiq_process("app-1:4100:0a1b2c3d4e5f", &["default", "mailers"], 3, false),
         sidekiq_process("app-2:4170:9f8e7d6c5b4a", &["default"], 0, true),
+        bull_worker("payments"),
         rq_worker("py-1.5200", &["high", "low"], true, false),
         rq_worker("py-1.5201", &["low"], false, true),
     ]);

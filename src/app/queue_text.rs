@@ -64,13 +64,94 @@ pub fn oldest(row: &QueueRow) -> String {
     }
 }
 
-/// `yes` when paused, `-` when not, blank for a system without pausing.
-pub fn paused(row: &QueueRow) -> String {
-    match (row.pausable, row.paused) {
-        (false, _) => ABSENT.into(),
-        (true, true) => "yes".into(),
-        (true, false) => "-".into(),
+/// One thing about a queue that changes how its figures read (FLAGS column, focus view).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flag {
+    pub letter: char,
+    /// Spelled out, with its figure: `global concurrency 2`.
+    pub words: String,
+    /// Trouble (crashed workers' jobs), not a setting.
+    pub bad: bool,
+}
+
+/// The FLAGS column's letters, in its order, with what each means (the help overlay and the
+/// README's legend read this table).
+pub const FLAG_LEGEND: [(char, &str); 7] = [
+    ('P', "paused"),
+    ('L', "rate-limited now"),
+    ('C', "global concurrency"),
+    ('R', "global rate limit"),
+    ('S', "job schedulers"),
+    ('F', "flow parents waiting"),
+    ('X', "active without a lock"),
+];
+
+/// The queue's flags, in the legend's order.
+pub fn flags(row: &QueueRow) -> Vec<Flag> {
+    let flag = |letter: char, words: String| Flag {
+        letter,
+        words,
+        bad: letter == 'X',
+    };
+    let mut out = Vec::new();
+    if row.paused {
+        out.push(flag('P', "paused".into()));
     }
+    if let Some(ms) = row.limits.rate_limited_ms.filter(|ms| *ms > 0) {
+        out.push(flag(
+            'L',
+            format!("rate-limited, {} left", format::millis(ms as f64)),
+        ));
+    }
+    if let Some(n) = row.limits.global_concurrency {
+        out.push(flag('C', format!("global concurrency {n}")));
+    }
+    if let Some(limit) = row.limits.global_rate_limit {
+        out.push(flag(
+            'R',
+            format!(
+                "global rate limit {} per {}",
+                limit.max,
+                format::millis(limit.duration_ms as f64)
+            ),
+        ));
+    }
+    if let Some(n) = row.schedulers.filter(|n| *n > 0) {
+        out.push(flag('S', plural(n, "job scheduler")));
+    }
+    if let Some(n) = row
+        .counts
+        .and_then(|c| c.waiting_children)
+        .filter(|n| *n > 0)
+    {
+        out.push(flag(
+            'F',
+            format!("{} waiting for children", plural(n, "flow parent")),
+        ));
+    }
+    if row.unlocked_active > 0 {
+        out.push(flag(
+            'X',
+            format!(
+                "{} without a lock (a crashed worker's)",
+                plural(row.unlocked_active, "active job")
+            ),
+        ));
+    }
+    out
+}
+
+fn plural(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// The FLAGS cell: the letters (`PC`), empty when none applies.
+pub fn flag_letters(row: &QueueRow) -> String {
+    flags(row).iter().map(|f| f.letter).collect()
 }
 
 pub fn p99(row: &QueueRow) -> String {
@@ -115,7 +196,6 @@ mod tests {
         assert_eq!(count(&sidekiq, State::Failed), "-");
         assert_eq!(rate(&sidekiq, sidekiq.added_per_s), "1.5");
         assert_eq!(rate(&sidekiq, None), "-");
-        assert_eq!(paused(&sidekiq), "");
         let celery = row(System::Celery, RateSource::Unavailable);
         assert_eq!(rate(&celery, celery.added_per_s), "");
         assert_eq!(error_percent(&celery), "");
@@ -125,7 +205,49 @@ mod tests {
         };
         assert_eq!(count(&bull, State::Retry), "");
         assert_eq!(count(&bull, State::Completed), "-");
-        assert_eq!(paused(&bull), "-");
+    }
+
+    #[test]
+    fn flags_say_what_is_set_and_what_is_wrong() {
+        use crate::model::{QueueLimits, RateLimit};
+        let mut bull = row(System::Bullmq, RateSource::Events);
+        assert_eq!(flag_letters(&bull), "");
+        bull.paused = true;
+        bull.limits = QueueLimits {
+            global_concurrency: Some(2),
+            global_rate_limit: Some(RateLimit {
+                max: 10,
+                duration_ms: 1000,
+            }),
+            rate_limited_ms: Some(1_500),
+        };
+        bull.schedulers = Some(3);
+        bull.counts = bull.counts.map(|c| QueueCounts {
+            waiting_children: Some(4),
+            ..c
+        });
+        bull.unlocked_active = 1;
+        assert_eq!(flag_letters(&bull), "PLCRSFX");
+        let words: Vec<String> = flags(&bull).into_iter().map(|f| f.words).collect();
+        assert_eq!(
+            words,
+            [
+                "paused",
+                "rate-limited, 1.5s left",
+                "global concurrency 2",
+                "global rate limit 10 per 1.0s",
+                "3 job schedulers",
+                "4 flow parents waiting for children",
+                "1 active job without a lock (a crashed worker's)",
+            ]
+        );
+        assert!(flags(&bull).last().is_some_and(|f| f.bad));
+        // Not limited now, no schedulers: no L, no S.
+        bull.limits.rate_limited_ms = Some(0);
+        bull.schedulers = Some(0);
+        assert_eq!(flag_letters(&bull), "PCRFX");
+        let legend: String = FLAG_LEGEND.iter().map(|(c, _)| *c).collect();
+        assert_eq!(legend, "PLCRSFX");
     }
 
     #[test]

@@ -172,7 +172,9 @@ pub enum Column {
     Reserved,
     Failed,
     Completed,
-    Paused,
+    /// Compact flags: paused, limits, schedulers, flows, crashed workers' jobs
+    /// (`queue_text::FLAG_LEGEND`).
+    Flags,
     OldestWait,
     AddedPerS,
     CompletedPerS,
@@ -195,7 +197,7 @@ impl Column {
         Column::Reserved,
         Column::Failed,
         Column::Completed,
-        Column::Paused,
+        Column::Flags,
         Column::OldestWait,
         Column::AddedPerS,
         Column::CompletedPerS,
@@ -217,7 +219,7 @@ impl Column {
             Column::Prioritized => "PRIO",
             Column::Failed => "FAIL",
             Column::Completed => "DONE",
-            Column::Paused => "PAUSE",
+            Column::Flags => "FLAGS",
             Column::OldestWait => "OLDEST",
             Column::AddedPerS => "IN/s",
             Column::CompletedPerS => "OUT/s",
@@ -281,7 +283,9 @@ fn compare(column: Column, a: &QueueRow, b: &QueueRow) -> Ordering {
         Column::Prioritized => cmp_opt(count(a, |c| c.prioritized), count(b, |c| c.prioritized)),
         Column::Failed => cmp_opt(count(a, |c| c.failed), count(b, |c| c.failed)),
         Column::Completed => cmp_opt(count(a, |c| c.completed), count(b, |c| c.completed)),
-        Column::Paused => a.paused.cmp(&b.paused),
+        Column::Flags => super::queue_text::flags(a)
+            .len()
+            .cmp(&super::queue_text::flags(b).len()),
         Column::OldestWait => cmp_opt(a.oldest_wait_s, b.oldest_wait_s),
         Column::AddedPerS => cmp_opt(a.added_per_s, b.added_per_s),
         Column::CompletedPerS => cmp_opt(a.completed_per_s, b.completed_per_s),

@@ -33,6 +33,7 @@ pub mod header;
 pub mod help;
 pub mod jobs;
 pub mod markers;
+pub mod queue_summary;
 pub mod queues;
 pub mod schedulers;
 pub mod splash;
@@ -73,7 +74,7 @@ pub fn render(frame: &mut Frame, app: &App) {
             queues::render(frame, table, app, theme);
         }
         if let Some(summary) = areas.summary {
-            queues::summary(frame, summary, app, theme);
+            queue_summary::render(frame, summary, app, theme);
         }
         if let Some(charts) = areas.charts {
             charts::render(frame, charts, app, theme);

@@ -14,7 +14,7 @@ use crate::app::columns::{self, Cut, Sizing, GAP};
 use crate::app::rows::{Column, QueueRow};
 use crate::app::{format, queue_text};
 use crate::app::{App, Pane};
-use crate::model::{RateSource, State};
+use crate::model::State;
 use crate::text;
 
 /// How each column is sized and which go first when the terminal is narrow (the highest
@@ -39,7 +39,7 @@ fn sizing(column: Column) -> Sizing {
         Column::P99 => number(6, 10),
         Column::Delayed => number(6, 11),
         Column::Prioritized => number(6, 12),
-        Column::Paused => number(5, 13),
+        Column::Flags => Sizing::new(5, 7, 6, Cut::End),
         Column::Completed => number(6, 14),
     }
 }
@@ -87,6 +87,7 @@ pub fn fitting_columns(app: &App, inner_width: u16) -> Vec<(Column, u16)> {
                 }
                 Column::Node => text::width(r.node.as_deref().unwrap_or("?")),
                 Column::System => text::width(r.key.system.name()),
+                Column::Flags => queue_text::flags(r).len(),
                 _ => 0,
             });
             let content = content.max().unwrap_or(0) as u16;
@@ -163,12 +164,16 @@ fn cell(row: &QueueRow, column: Column, width: u16, theme: Theme) -> Cell<'stati
             styled(queue_text::count(row, State::Failed), style)
         }
         Column::Completed => styled(queue_text::count(row, State::Completed), theme.dim()),
-        Column::Paused => {
-            if row.paused {
-                styled(queue_text::paused(row), theme.warn())
+        Column::Flags => {
+            let flags = queue_text::flags(row);
+            let style = if flags.iter().any(|f| f.bad) {
+                theme.bad()
+            } else if flags.is_empty() {
+                Style::default()
             } else {
-                styled(queue_text::paused(row), theme.dim())
-            }
+                theme.warn()
+            };
+            styled(queue_text::flag_letters(row), style)
         }
         Column::OldestWait => {
             let style = match row.oldest_wait_s {
@@ -272,87 +277,4 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .block(block)
         .flex(ratatui::layout::Flex::Start);
     frame.render_widget(table, area);
-}
-
-/// Queue mode's summary line of the focused queue.
-pub fn summary(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
-    let Some(row) = app.selected_row() else {
-        frame.render_widget(Paragraph::new("no queue selected (Esc)"), area);
-        return;
-    };
-    let c = row.counts.unwrap_or_default();
-    // The states the queue's system keeps, in its order.
-    let states: Vec<String> = row
-        .key
-        .system
-        .states()
-        .iter()
-        // Flow parents only when there are some.
-        .filter(|s| **s != State::WaitingChildren || c.get(**s).unwrap_or(0) > 0)
-        .map(|s| format!("{} {}", state_word(*s), queue_text::count(row, *s)))
-        .collect();
-    let mut spans = vec![
-        Span::styled(row.label(), theme.title()),
-        Span::styled(format!(" ({})", row.key.system), theme.dim()),
-        Span::raw(format!("  {}", states.join("  "))),
-    ];
-    if row.paused {
-        spans.push(Span::styled("  PAUSED", theme.warn()));
-    }
-    let rates = if row.rate_source == RateSource::Unavailable {
-        "rates not kept by this system".to_string()
-    } else {
-        format!(
-            "in {}/s  out {}/s  err {}%{}",
-            queue_text::rate(row, row.added_per_s),
-            queue_text::rate(row, row.completed_per_s),
-            queue_text::error_percent(row),
-            if row.rate_source.is_estimate() {
-                " (estimated)"
-            } else {
-                ""
-            }
-        )
-    };
-    let second = vec![
-        Span::raw(format!(
-            "oldest {}  {rates}  p99 {}  workers {}",
-            queue_text::oldest(row),
-            queue_text::p99(row),
-            queue_text::workers(row)
-        )),
-        if row.unconsumed() {
-            Span::styled("  nobody is consuming this queue", theme.bad())
-        } else if row.unlocked_active > 0 {
-            Span::styled(
-                format!(
-                    "  {} active job{} without a lock",
-                    row.unlocked_active,
-                    if row.unlocked_active == 1 { "" } else { "s" }
-                ),
-                theme.bad(),
-            )
-        } else {
-            Span::raw("")
-        },
-    ];
-    frame.render_widget(
-        Paragraph::new(vec![Line::from(spans), Line::from(second)]),
-        area,
-    );
-}
-
-/// A state as the focus line names it.
-fn state_word(state: State) -> &'static str {
-    match state {
-        State::Waiting => "waiting",
-        State::Active => "active",
-        State::Prioritized => "prio",
-        State::Delayed => "delayed",
-        State::Retry => "retry",
-        State::Reserved => "reserved",
-        State::Failed => "failed",
-        State::Completed => "done",
-        State::WaitingChildren => "children",
-    }
 }

@@ -62,3 +62,28 @@ fn one_system_has_no_system_column() {
     assert!(!screen.contains("SYSTEM"), "{screen}");
     assert!(!screen.contains("RETRY"), "{screen}");
 }
+
+#[test]
+fn flags_in_the_table_and_spelled_out_in_the_focus_view_160x48() {
+    let mut app = sized(mixed_app_after(120, false), 160, 48);
+    let table = render_to_string(&app, 160, 48);
+    // payments: global concurrency, global rate limit, schedulers, a crashed worker's job;
+    // rate-limited at odd readings (the 120th is #119).
+    let payments = table
+        .lines()
+        .find(|l| l.contains("payments"))
+        .unwrap_or_default();
+    assert!(payments.contains(" LCRSX "), "{payments}");
+    press(&mut app, KeyCode::Char('/'));
+    for c in "payments".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    let screen = render_to_string(&app, 160, 48);
+    assert!(
+        screen.contains("rate-limited, 650ms left · global concurrency 2 · global rate limit 2 per 1.0s · 2 job schedulers · 1 active job without a lock"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
