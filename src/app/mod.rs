@@ -45,6 +45,7 @@ pub mod layout;
 mod panes;
 pub mod queue_text;
 pub mod rows;
+pub mod worker_columns;
 pub mod workers;
 pub mod workers_pane;
 

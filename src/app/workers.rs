@@ -44,6 +44,9 @@ pub struct WorkerRow {
     pub state: Option<String>,
     pub health: WorkerHealth,
     pub last_seen_ms: i64,
+    /// The worker as its system reported it (what a remote control is sent to); `None` for
+    /// a qtop worker known only from its heartbeat.
+    pub info: Option<WorkerInfo>,
 }
 
 impl WorkerRow {
@@ -88,12 +91,18 @@ fn from_info(
         library: info.library,
         connections: info.connections,
         heartbeat: heartbeat.cloned(),
-        busy: info.busy,
-        concurrency: info.concurrency,
-        beat_age_s: info.beat_age_s,
+        // A qtop worker's connection: its heartbeat says what the connection cannot.
+        busy: info
+            .busy
+            .or_else(|| heartbeat.map(|h| h.current.len() as u32)),
+        concurrency: info.concurrency.or(heartbeat.map(|h| h.concurrency)),
+        beat_age_s: info.beat_age_s.or_else(|| {
+            heartbeat.map(|h| now_ms.saturating_sub(h.last_beat_ms).max(0) as f64 / 1000.0)
+        }),
         state: info.state.clone(),
         health,
         last_seen_ms: now_ms,
+        info: Some(info.clone()),
     }
 }
 
@@ -119,6 +128,7 @@ fn from_heartbeat(key: &QueueKey, beat: &Heartbeat, now_ms: i64) -> WorkerRow {
             WorkerHealth::Ok
         },
         last_seen_ms: now_ms,
+        info: None,
     }
 }
 
