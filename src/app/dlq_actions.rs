@@ -112,6 +112,7 @@ impl App {
                 match self.confirm.take().map(|c| c.on_yes) {
                     Some(OnYes::DeadLetters(request)) => self.dlq_start(request),
                     Some(OnYes::RunScaleCmd { workers }) => vec![Effect::RunScaleCmd { workers }],
+                    Some(OnYes::WorkerControl(request)) => vec![Effect::WorkerControl(request)],
                     None => Vec::new(),
                 }
             }

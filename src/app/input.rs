@@ -120,6 +120,7 @@ impl App {
             | Command::ConfirmYes
             | Command::ConfirmNo => return self.on_advisor_command(command),
             Command::Demo(command) => return self.on_demo_command(command),
+            Command::WorkerControl(control) => return self.on_worker_control(control),
             Command::Freeze => {
                 self.frozen_at_ms = match self.frozen_at_ms {
                     Some(_) => None,

@@ -63,6 +63,14 @@ impl App {
 
     /// Why `command` cannot run now, for help and the status bar to show; `None` if it can.
     pub fn unavailable(&self, command: Command) -> Option<&'static str> {
-        (self.read_only && command.writes()).then_some("read-only")
+        if self.read_only && command.writes() {
+            return Some("read-only");
+        }
+        match command {
+            Command::WorkerControl(control) => {
+                super::worker_controls::unavailable(self.selected_worker(), control)
+            }
+            _ => None,
+        }
     }
 }

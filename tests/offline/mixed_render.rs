@@ -87,3 +87,42 @@ fn flags_in_the_table_and_spelled_out_in_the_focus_view_160x48() {
     );
     insta::assert_snapshot!(screen);
 }
+
+/// The workers pane focused on the worker named `name`.
+fn on_worker(mut app: App, name: &str) -> App {
+    press(&mut app, KeyCode::Tab);
+    let index = app
+        .worker_rows()
+        .iter()
+        .position(|r| r.name == name)
+        .unwrap_or_else(|| panic!("no worker {name}"));
+    for _ in 0..index {
+        press(&mut app, KeyCode::Down);
+    }
+    app
+}
+
+#[test]
+fn quiet_a_sidekiq_process_asks_first_160x48() {
+    let mut app = on_worker(
+        sized(mixed_app_after(120, false), 160, 48),
+        "app-1:4100:0a1b2c3d4e5f",
+    );
+    press(&mut app, KeyCode::Char('Q'));
+    let screen = render_to_string(&app, 160, 48);
+    assert!(
+        screen.contains("Quiet sidekiq worker app-1:4100:0a1b2c3d4e5f"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn a_bullmq_worker_s_refusal_in_the_status_line_80x24() {
+    let mut app = on_worker(sized(mixed_app_after(120, false), 80, 24), "w-orders");
+    press(&mut app, KeyCode::Char('K'));
+    let screen = render_to_string(&app, 80, 24);
+    let status = screen.lines().last().unwrap_or_default().to_string();
+    assert!(status.contains("BullMQ worker"), "{status}");
+    insta::assert_snapshot!(screen);
+}
