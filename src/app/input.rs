@@ -133,6 +133,7 @@ impl App {
             // Dead-letter commands outside its screens do nothing.
             Command::DeadLetters
             | Command::ToggleGroups
+            | Command::ToggleRetrySet
             | Command::Mark
             | Command::Retry
             | Command::RetryAll

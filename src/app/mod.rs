@@ -143,6 +143,8 @@ pub enum Command {
     /// Open the selected queue's dead letters.
     DeadLetters,
     ToggleGroups,
+    /// Sidekiq: the dead set / the retry set in the dead-letter pane.
+    ToggleRetrySet,
     Mark,
     Retry,
     RetryAll,

@@ -70,6 +70,11 @@ impl App {
             Command::WorkerControl(control) => {
                 super::worker_controls::unavailable(self.selected_worker(), control)
             }
+            Command::ToggleRetrySet => self
+                .dead_letters
+                .as_ref()
+                .filter(|dl| dl.queue.system != crate::model::System::Sidekiq)
+                .map(|_| "Sidekiq only"),
             _ => None,
         }
     }

@@ -126,3 +126,25 @@ fn a_bullmq_worker_s_refusal_in_the_status_line_80x24() {
     assert!(status.contains("BullMQ worker"), "{status}");
     insta::assert_snapshot!(screen);
 }
+
+#[test]
+fn a_sidekiq_queue_s_retry_set_in_the_dead_letter_pane_120x30() {
+    use qtop::app::dlq_fixtures::{press_served, FAILED_TOTAL};
+    let mut app = sized(mixed_app_after(120, false), 120, 30);
+    app.zone = qtop::model::clock::Zone::Utc;
+    app.selected = Some(qtop::model::QueueKey::new(
+        qtop::model::System::Sidekiq,
+        "",
+        "default",
+    ));
+    press_served(&mut app, KeyCode::Char('d'));
+    assert!(render_to_string(&app, 120, 30).contains("dead letters · sidekiq:default"));
+    press_served(&mut app, KeyCode::Char('v'));
+    let screen = render_to_string(&app, 120, 30);
+    assert!(
+        screen.contains(&format!("retry set · sidekiq:default · 1–")),
+        "{screen}"
+    );
+    assert!(screen.contains(&format!("of {FAILED_TOTAL}")), "{screen}");
+    insta::assert_snapshot!(screen);
+}
