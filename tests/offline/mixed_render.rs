@@ -142,7 +142,7 @@ fn a_sidekiq_queue_s_retry_set_in_the_dead_letter_pane_120x30() {
     press_served(&mut app, KeyCode::Char('v'));
     let screen = render_to_string(&app, 120, 30);
     assert!(
-        screen.contains(&format!("retry set · sidekiq:default · 1–")),
+        screen.contains("retry set · sidekiq:default · 1–"),
         "{screen}"
     );
     assert!(screen.contains(&format!("of {FAILED_TOTAL}")), "{screen}");
