@@ -40,10 +40,10 @@ const BEAT: WorkerColumn = Column::new("BEAT", sized(5, 6, 5, Cut::End), |r, _| 
 const CONN_IDLE: WorkerColumn = Column::new("CONN IDLE", sized(9, 9, 7, Cut::End), |r, _| {
     r.idle_s.map_or(String::new(), |s| format::age_s(s as f64))
 });
-const RSS: WorkerColumn = Column::new("RSS", sized(4, 6, 8, Cut::End).right(), |r, _| {
+const RSS: WorkerColumn = Column::new("RSS", sized(4, 6, 6, Cut::End).right(), |r, _| {
     rss(r).unwrap_or_default()
 });
-const LIB: WorkerColumn = Column::new("LIB", sized(6, 7, 6, Cut::End), |r, _| {
+const LIB: WorkerColumn = Column::new("LIB", sized(6, 7, 8, Cut::End), |r, _| {
     r.library.label().into()
 });
 const AGE: WorkerColumn = Column::new("AGE", sized(6, 6, 9, Cut::End), |r, _| {
