@@ -99,7 +99,11 @@ impl App {
                 self.refilter();
             }
             Command::CycleSort => {
-                let column = self.sort.column.next();
+                // The next column the table has (Name always applies, so this ends).
+                let mut column = self.sort.column.next();
+                while !self.column_applies(column) {
+                    column = column.next();
+                }
                 self.sort = Sort {
                     column,
                     descending: column.descending_by_default(),

@@ -418,6 +418,8 @@ mod tests;
 #[cfg(test)]
 mod tests_demo;
 #[cfg(test)]
+mod tests_mixed;
+#[cfg(test)]
 mod tests_workers;
 
 #[cfg(test)]

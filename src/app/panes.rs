@@ -23,6 +23,27 @@ impl App {
         self.frozen_at_ms.unwrap_or(self.now_ms)
     }
 
+    /// Whether the queues table has `column` at all: `Node` only on a cluster, `System`
+    /// only with more than one system, `Retry` and `Reserved` only when some queue has
+    /// them. The table shows these, and `s` cycles through these only.
+    pub fn column_applies(&self, column: rows::Column) -> bool {
+        use rows::Column;
+        let rows = &self.view.rows;
+        match column {
+            Column::Node => self.cluster.is_some(),
+            Column::System => rows
+                .first()
+                .is_some_and(|first| rows.iter().any(|r| r.key.system != first.key.system)),
+            Column::Retry => rows
+                .iter()
+                .any(|r| r.counts.is_some_and(|c| c.retry.is_some())),
+            Column::Reserved => rows
+                .iter()
+                .any(|r| r.counts.is_some_and(|c| c.reserved.is_some())),
+            _ => true,
+        }
+    }
+
     pub fn selected_row(&self) -> Option<&QueueRow> {
         let key = self.selected.as_ref()?;
         self.view.rows.iter().find(|r| &r.key == key)

@@ -48,30 +48,11 @@ const NAME_MIN: u16 = 10;
 /// After a name whose keys could not all be read.
 const PROBLEMS: &str = " !";
 
-/// Whether `column` has a place in this table at all: `Node` only on a cluster, `System`
-/// only with more than one system, `Retry` and `Reserved` only when some queue has them.
-fn applies(app: &App, column: Column) -> bool {
-    let rows = &app.view.rows;
-    match column {
-        Column::Node => app.cluster.is_some(),
-        Column::System => rows
-            .first()
-            .is_some_and(|first| rows.iter().any(|r| r.key.system != first.key.system)),
-        Column::Retry => rows
-            .iter()
-            .any(|r| r.counts.is_some_and(|c| c.retry.is_some())),
-        Column::Reserved => rows
-            .iter()
-            .any(|r| r.counts.is_some_and(|c| c.reserved.is_some())),
-        _ => true,
-    }
-}
-
 /// The columns shown in `inner_width` with their widths, in display order.
 pub fn fitting_columns(app: &App, inner_width: u16) -> Vec<(Column, u16)> {
     let columns: Vec<Column> = Column::ALL
         .into_iter()
-        .filter(|&c| applies(app, c))
+        .filter(|&c| app.column_applies(c))
         .collect();
     let rows: Vec<&QueueRow> = app
         .visible
