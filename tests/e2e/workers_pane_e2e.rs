@@ -104,3 +104,62 @@ fn read_only_refuses_the_controls_and_the_process_stays_as_it_was() {
     });
     assert_eq!(quiet_flag(&redis), "false");
 }
+
+fn zcard(redis: &RedisServer, key: &str) -> u64 {
+    redis.cmd(&["ZCARD", key]).parse().unwrap_or(0)
+}
+
+/// A real `rq worker` (RQ 2.12 from PyPI, in the tests' virtualenv): `J` + `y` stops the
+/// job it runs (RQ's stop-job command: the job lands in the failed registry, the worker
+/// goes on), `K` + `y` shuts it down; `Q` is not RQ's and says so.
+#[test]
+fn stop_the_job_then_the_worker_of_a_real_rq_worker_from_the_pane() {
+    use common::rq::{enqueue, RqWorker};
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let mut worker = RqWorker::start(&url, "stopper", &["long"], &[]);
+    let job = enqueue(&url, "long", "tasks.slow", &["600"], &[]);
+    wait_until("the job to start", LONG, || {
+        zcard(&redis, "rq:wip:long") == 1
+    });
+    let tmux = Tmux::start(160, 48, &qtop_in_tmux(&url, &[]));
+    tmux.wait_for("the RQ worker busy in the workers pane", |s| {
+        s.lines()
+            .any(|l| l.contains("stopper") && l.contains(" busy ") && l.contains("1/1"))
+    });
+    tmux.send(&["Tab"]);
+
+    tmux.send(&["Q"]);
+    tmux.wait_for("the refusal", |s| {
+        s.lines()
+            .last()
+            .is_some_and(|l| l.contains("rq workers cannot be asked to quiet"))
+    });
+
+    tmux.send(&["J"]);
+    let question = tmux.wait_for("the question", |s| {
+        s.contains("Stop the job of rq worker stopper") && s.contains("y/N")
+    });
+    assert!(question.contains(&format!("job {}", job[0])), "{question}");
+    tmux.send(&["y"]);
+    wait_until("the stopped job in the failed registry", LONG, || {
+        zcard(&redis, "rq:failed:long") == 1
+    });
+    assert!(
+        worker.exited().is_none(),
+        "stop-job leaves the worker running"
+    );
+
+    tmux.send(&["K"]);
+    tmux.wait_for("the question", |s| {
+        s.contains("Stop rq worker stopper") && s.contains("y/N")
+    });
+    tmux.send(&["y"]);
+    let status = worker.wait_exit(LONG);
+    assert!(status.success(), "{status:?}: {}", worker.log());
+    tmux.wait_for("the outcome in the status line", |s| {
+        s.lines()
+            .last()
+            .is_some_and(|l| l.contains("shutdown sent to RQ worker stopper"))
+    });
+}
