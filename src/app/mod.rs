@@ -43,6 +43,7 @@ pub mod job_text;
 pub mod keymap;
 pub mod layout;
 mod panes;
+pub mod queue_columns;
 pub mod queue_text;
 pub mod rows;
 pub mod worker_columns;

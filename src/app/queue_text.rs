@@ -199,10 +199,7 @@ mod tests {
         let celery = row(System::Celery, RateSource::Unavailable);
         assert_eq!(rate(&celery, celery.added_per_s), "");
         assert_eq!(error_percent(&celery), "");
-        let bull = QueueRow {
-            pausable: true,
-            ..row(System::Bullmq, RateSource::Events)
-        };
+        let bull = row(System::Bullmq, RateSource::Events);
         assert_eq!(count(&bull, State::Retry), "");
         assert_eq!(count(&bull, State::Completed), "-");
     }
