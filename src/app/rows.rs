@@ -26,6 +26,8 @@ pub struct QueueRow {
     pub p99_processing_ms: Option<u64>,
     /// `None`: unknown (an ACL forbids CLIENT LIST, which BullMQ's workers are known from).
     pub workers: Option<usize>,
+    /// Of `workers`, those that fetch no jobs now (a quiet Sidekiq, a suspended RQ).
+    pub resting_workers: usize,
     /// Arrivals outpace completions: the backlog is growing.
     pub growing: bool,
     pub problems: usize,
@@ -66,6 +68,7 @@ impl QueueRow {
             error_rate: rates.error_rate,
             p99_processing_ms: (rates.processing.count > 0).then_some(rates.processing.p99),
             workers,
+            resting_workers: 0,
             growing,
             problems: reading.problems.len(),
             unlocked_active: reading.unlocked_active,
@@ -100,6 +103,20 @@ impl QueueRow {
         let completing = self.completed_per_s.is_some_and(|r| r > 0.0);
         let running = counts.active.unwrap_or(0) > 0;
         match self.workers {
+            // Its workers were all quieted (or suspended): they finish, they take nothing.
+            Some(n) if n > 0 && n == self.resting_workers => Some(format!(
+                "{what}; its {} quiet: {} no new jobs",
+                if self.resting_workers == 1 {
+                    "only worker is".to_string()
+                } else {
+                    format!("{} workers are", self.resting_workers)
+                },
+                if self.resting_workers == 1 {
+                    "it takes"
+                } else {
+                    "they take"
+                }
+            )),
             // Jobs run, yet no live worker of a heartbeat system lists the queue: its
             // heartbeat lapsed, or the process serves it under another namespace.
             Some(0) if (completing || running) && !self.key.system.workers_from_client_list() => {
@@ -214,5 +231,20 @@ mod tests {
         assert!(stuck
             .consumer_warning()
             .is_some_and(|w| w.contains("workers unknown")));
+        // Its only worker was quieted: it finishes its jobs and takes no new one.
+        let quieted = QueueRow {
+            resting_workers: 1,
+            workers: Some(1),
+            counts: Some(QueueCounts {
+                waiting: Some(4),
+                active: Some(1),
+                ..QueueCounts::default()
+            }),
+            ..row("q", 4, 1)
+        };
+        assert_eq!(
+            quieted.consumer_warning().as_deref(),
+            Some("4 jobs waiting; its only worker is quiet: it takes no new jobs")
+        );
     }
 }

@@ -57,6 +57,11 @@ impl WorkerRow {
             && (self.key.name == key.name || self.queues.contains(&key.name))
     }
 
+    /// Whether it takes new jobs: not a quiet Sidekiq process, not a suspended RQ worker.
+    pub fn fetches(&self) -> bool {
+        !matches!(self.state.as_deref(), Some("quiet" | "suspended"))
+    }
+
     fn identity(&self) -> (&QueueKey, &str, &str) {
         (&self.key, &self.name, &self.addr)
     }
@@ -202,8 +207,9 @@ impl WorkersView {
         WorkersView { status, rows }
     }
 
-    /// Workers serving `key`'s queue; `None` when they cannot be listed (an ACL forbids
-    /// CLIENT LIST, which BullMQ's workers are known from).
+    /// Workers serving `key`'s queue, as `snapshot --json` counts them (quiet and suspended
+    /// ones included: `resting_for` counts those); `None` when they cannot be listed (an ACL
+    /// forbids CLIENT LIST, which BullMQ's workers are known from).
     pub fn count_for(&self, key: &QueueKey) -> Option<usize> {
         if key.system.workers_from_client_list() && self.status != WorkersStatus::Listed {
             return None;
@@ -214,6 +220,13 @@ impl WorkersView {
                 .filter(|r| r.serves(key) && r.health != WorkerHealth::Vanished)
                 .count(),
         )
+    }
+    /// Workers listed for `key`'s queue that fetch no jobs now (quiet, suspended).
+    pub fn resting_for(&self, key: &QueueKey) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.serves(key) && r.health != WorkerHealth::Vanished && !r.fetches())
+            .count()
     }
 }
 

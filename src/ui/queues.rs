@@ -178,7 +178,8 @@ fn cell(row: &QueueRow, column: Column, width: u16, theme: Theme) -> Cell<'stati
         Column::Node => styled(row.node.as_deref().unwrap_or("?").into(), theme.dim()),
         Column::Workers => {
             if row.unconsumed() {
-                styled("0 !".into(), theme.bad())
+                // `0 !`; `1 !` when its one worker is quiet; `? !` when unknown and stuck.
+                styled(format!("{} !", queue_text::workers(row)), theme.bad())
             } else {
                 // Unknown: an ACL forbids CLIENT LIST (BullMQ's workers are its connections).
                 plain(queue_text::workers(row))
