@@ -188,10 +188,27 @@ fn cell(row: &QueueRow, column: Column, width: u16, theme: Theme) -> Cell<'stati
     }
 }
 
+/// `: 6 bullmq, 3 sidekiq, 2 rq` with more than one system; empty with one.
+fn per_system(app: &App) -> String {
+    let mut counts: Vec<(crate::model::System, usize)> = Vec::new();
+    for row in &app.view.rows {
+        match counts.iter_mut().find(|(s, _)| *s == row.key.system) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((row.key.system, 1)),
+        }
+    }
+    if counts.len() < 2 {
+        return String::new();
+    }
+    counts.sort();
+    let parts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    format!(": {}", parts.join(", "))
+}
+
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let focused = app.focus == Pane::Queues;
     let title = if app.filter.is_empty() {
-        format!(" queues ({}) ", app.visible.len())
+        format!(" queues ({}{}) ", app.visible.len(), per_system(app))
     } else {
         format!(
             " queues ({} of {}, filter “{}”) ",

@@ -23,6 +23,10 @@ fn mixed_dashboard_160x48() {
     let screen = render_to_string(&app, 160, 48);
     // Queues of every system, RQ's and Sidekiq's without a leading `:`.
     assert!(screen.contains("SYSTEM"), "{screen}");
+    assert!(
+        screen.contains("queues (11: 6 bullmq, 3 sidekiq, 2 rq)"),
+        "{screen}"
+    );
     assert!(screen.contains("RETRY"), "{screen}");
     assert!(!screen.contains(":default") || screen.contains("myapp:default"));
     assert!(!screen.contains(" :high"), "{screen}");
