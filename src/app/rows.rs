@@ -247,4 +247,18 @@ mod tests {
             Some("4 jobs waiting; its only worker is quiet: it takes no new jobs")
         );
     }
+
+    #[test]
+    fn labels_lead_with_a_prefix_only_where_there_is_one_to_tell_apart() {
+        use crate::model::System;
+        let label =
+            |system, prefix: &str, name: &str| queue_label(&QueueKey::new(system, prefix, name));
+        assert_eq!(label(System::Bullmq, "bull", "emails"), "emails");
+        assert_eq!(label(System::Bullmq, "{bull}", "emails"), "{bull}:emails");
+        // RQ and Sidekiq queues have no prefix: never `:mail`.
+        assert_eq!(label(System::Rq, "", "mail"), "mail");
+        assert_eq!(label(System::Sidekiq, "", "alpha"), "alpha");
+        // A Sidekiq app under redis-namespace.
+        assert_eq!(label(System::Sidekiq, "myapp", "default"), "myapp:default");
+    }
 }
