@@ -133,9 +133,7 @@ fn compare(column: Column, a: &QueueRow, b: &QueueRow) -> Ordering {
         Column::Prioritized => cmp_opt(count(a, |c| c.prioritized), count(b, |c| c.prioritized)),
         Column::Failed => cmp_opt(count(a, |c| c.failed), count(b, |c| c.failed)),
         Column::Completed => cmp_opt(count(a, |c| c.completed), count(b, |c| c.completed)),
-        Column::Flags => super::queue_text::flags(a)
-            .len()
-            .cmp(&super::queue_text::flags(b).len()),
+        Column::Flags => super::queue_text::flag_count(a).cmp(&super::queue_text::flag_count(b)),
         Column::OldestWait => cmp_opt(a.oldest_wait_s, b.oldest_wait_s),
         Column::AddedPerS => cmp_opt(a.added_per_s, b.added_per_s),
         Column::CompletedPerS => cmp_opt(a.completed_per_s, b.completed_per_s),

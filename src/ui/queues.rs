@@ -68,7 +68,7 @@ pub fn fitting_columns(app: &App, inner_width: u16) -> Vec<(Column, u16)> {
                 }
                 Column::Node => text::width(r.node.as_deref().unwrap_or("?")),
                 Column::System => text::width(r.key.system.name()),
-                Column::Flags => queue_text::flags(r).len(),
+                Column::Flags => queue_text::flag_count(r),
                 _ => 0,
             });
             let content = content.max().unwrap_or(0) as u16;
