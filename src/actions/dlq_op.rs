@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::dead_letters::{self, Outcome};
 use super::Writer;
 use crate::model::QueueKey;
-use crate::source::dead_letters::DeadLetterReader;
+use crate::source::dead_letters::{DeadLetterReader, DlqSet};
 use crate::source::RedisTarget;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -58,11 +58,13 @@ impl DlqOp {
     }
 }
 
-/// An action for one queue.
+/// An action for one queue, on one of its failure sets (Sidekiq's retry set, or the dead
+/// letters every system has).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DlqRequest {
     pub queue: QueueKey,
     pub op: DlqOp,
+    pub set: DlqSet,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,8 +94,9 @@ async fn execute(
     request: &DlqRequest,
 ) -> anyhow::Result<DlqResult> {
     let queue = &request.queue;
+    let set = request.set;
     let (scope, retry) = match &request.op {
-        DlqOp::Export { file } => return export(target, queue, file).await,
+        DlqOp::Export { file } => return export(target, queue, set, file).await,
         DlqOp::Retry(scope) => (scope, true),
         DlqOp::Delete(scope) => (scope, false),
     };
@@ -103,16 +106,18 @@ async fn execute(
     let ids = match scope {
         DlqScope::Jobs(ids) => ids.clone(),
         DlqScope::Group { id } => {
-            let mut reader = DeadLetterReader::open(target, queue, CONNECT_TIMEOUT).await?;
+            let mut reader =
+                DeadLetterReader::open_set(target, queue, set, CONNECT_TIMEOUT).await?;
             reader.ids_in_group(id).await?
         }
         DlqScope::All => {
-            let mut reader = DeadLetterReader::open(target, queue, CONNECT_TIMEOUT).await?;
+            let mut reader =
+                DeadLetterReader::open_set(target, queue, set, CONNECT_TIMEOUT).await?;
             let total = reader.total().await?;
             let done = if retry {
-                dead_letters::retry_all(&writer, queue).await?
+                dead_letters::retry_all_in(&writer, queue, set).await?
             } else {
-                dead_letters::delete_all(&writer, queue).await?
+                dead_letters::delete_all_in(&writer, queue, set).await?
             };
             return Ok(DlqResult::Changed(Outcome {
                 requested: total.max(done),
@@ -122,9 +127,9 @@ async fn execute(
         }
     };
     let outcome = if retry {
-        dead_letters::retry_jobs(&writer, queue, &ids).await?
+        dead_letters::retry_jobs_in(&writer, queue, set, &ids).await?
     } else {
-        dead_letters::delete_jobs(&writer, queue, &ids).await?
+        dead_letters::delete_jobs_in(&writer, queue, set, &ids).await?
     };
     Ok(DlqResult::Changed(outcome))
 }
@@ -132,13 +137,14 @@ async fn execute(
 async fn export(
     target: &RedisTarget,
     queue: &QueueKey,
+    set: DlqSet,
     file: &std::path::Path,
 ) -> anyhow::Result<DlqResult> {
     use anyhow::Context;
     let path = std::env::current_dir()
         .map(|dir| dir.join(file))
         .unwrap_or_else(|_| file.to_path_buf());
-    let mut reader = DeadLetterReader::open(target, queue, CONNECT_TIMEOUT).await?;
+    let mut reader = DeadLetterReader::open_set(target, queue, set, CONNECT_TIMEOUT).await?;
     // `create_new`: never overwrite a file that is already there.
     let created = std::fs::File::create_new(&path)
         .with_context(|| format!("cannot create {}", path.display()))?;

@@ -35,7 +35,7 @@ pub enum ScaleCmdState {
 impl App {
     /// Turn this dashboard into the demo's: its key layer, its queue selected first.
     pub fn enable_demo(&mut self, queue: QueueKey) {
-        self.keymap = Keymap::dashboard().with_layer(crate::app::keymap::DEMO);
+        self.keymap = Keymap::demo();
         self.preferred = Some(queue.clone());
         // A one-minute window: the effect of a key shows within seconds.
         self.zoom = 0;
@@ -144,13 +144,26 @@ impl App {
                 self.mode = self.back;
                 return match on_yes {
                     Some(OnYes::RunScaleCmd { workers }) => vec![Effect::RunScaleCmd { workers }],
+                    Some(OnYes::WorkerControl(request)) => vec![Effect::WorkerControl(request)],
                     // Dead-letter questions are answered by the dead-letter screens.
                     Some(OnYes::DeadLetters(_)) | None => Vec::new(),
                 };
             }
             Command::ConfirmNo => {
-                if self.confirm.take().is_some() {
-                    self.log.push(self.now_ms, "scale-cmd: cancelled");
+                match self.confirm.take().map(|c| c.on_yes) {
+                    Some(OnYes::WorkerControl(request)) => self.note(
+                        format!(
+                            "cancelled: nothing sent to {}",
+                            if request.worker.name.is_empty() {
+                                &request.worker.addr
+                            } else {
+                                &request.worker.name
+                            }
+                        ),
+                        false,
+                    ),
+                    Some(_) => self.log.push(self.now_ms, "scale-cmd: cancelled"),
+                    None => {}
                 }
                 self.mode = self.back;
             }

@@ -118,6 +118,15 @@ pub struct Column<R, C> {
     pub text: fn(&R, &C) -> String,
 }
 
+// By hand: a derive would ask `R: Clone` and `C: Clone`, which a column never copies.
+impl<R, C> Clone for Column<R, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R, C> Copy for Column<R, C> {}
+
 impl<R, C> Column<R, C> {
     pub const fn new(title: &'static str, sizing: Sizing, text: fn(&R, &C) -> String) -> Self {
         Self {

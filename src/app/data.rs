@@ -119,7 +119,9 @@ impl App {
             .filter_map(|(key, t)| {
                 let reading = t.history.latest()?;
                 let workers = self.latest_workers.count_for(key);
-                Some(QueueRow::build(reading, &t.history, now, window, workers))
+                let mut row = QueueRow::build(reading, &t.history, now, window, workers);
+                row.resting_workers = self.latest_workers.resting_for(key);
+                Some(row)
             })
             .collect();
         self.view = View {

@@ -15,6 +15,7 @@ use crate::model::clock::Zone;
 use crate::model::failures::{FailedJob, FailedJobDetail, FailureGroup};
 use crate::model::QueueKey;
 use crate::source::bullmq::dlq::FailedPage;
+use crate::source::dead_letters::DlqSet;
 use crate::source::dlq_task::DlqWant;
 
 /// A line for the user under the list: an outcome, a refusal, an error.
@@ -107,6 +108,8 @@ pub struct DeadLetters {
     pub running: Option<DlqRequest>,
     /// The poller's failed count a refresh was last asked for.
     pub refreshed_for: Option<u64>,
+    /// Which failure set is shown: the dead letters, or Sidekiq's retry set (`v`).
+    pub set: DlqSet,
 }
 
 impl DeadLetters {
@@ -129,6 +132,7 @@ impl DeadLetters {
             notice: None,
             running: None,
             refreshed_for: None,
+            set: DlqSet::Dead,
         }
     }
 
@@ -140,6 +144,7 @@ impl DeadLetters {
             limit: self.page_size,
             detail: self.detail.as_ref().map(|d| d.id.clone()),
             groups: self.show_groups,
+            set: self.set,
         }
     }
 
@@ -167,6 +172,15 @@ impl DeadLetters {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// What the pane shows, in words: `dead letters`, or `retry set` (Sidekiq's failed
+    /// attempts that will run again).
+    pub fn set_name(&self) -> &'static str {
+        match self.set {
+            DlqSet::Dead => "dead letters",
+            DlqSet::Retry => "retry set",
+        }
     }
 
     pub fn selected_job(&self) -> Option<&FailedJob> {

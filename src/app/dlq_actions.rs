@@ -5,6 +5,7 @@
 use super::dlq::{failed_jobs, Confirm, OnYes};
 use super::{App, Command, Effect, Mode};
 use crate::actions::dlq_op::{DlqOp, DlqRequest, DlqScope};
+use crate::source::dead_letters::DlqSet;
 
 impl App {
     /// `r`/`x`: the detail's job, the selected group, the marked jobs or the selected one.
@@ -14,6 +15,7 @@ impl App {
             return Vec::new();
         };
         let queue = dl.queue.clone();
+        let set = dl.set;
         let (scope, count, about) = match mode {
             Mode::DeadLetterDetail => match &dl.detail {
                 Some(view) => (DlqScope::Jobs(vec![view.id.clone()]), 1, None),
@@ -43,14 +45,16 @@ impl App {
         let ask = !retry || count > 1 || matches!(scope, DlqScope::Group { .. });
         let question = match (&scope, count) {
             (DlqScope::Jobs(ids), 1) => format!(
-                "{} failed job {} of {queue}",
+                "{} failed job {} of {queue}{}",
                 capital(retry),
-                ids.first().map_or("", String::as_str)
+                ids.first().map_or("", String::as_str),
+                in_set(set)
             ),
             _ => format!(
-                "{} {} of {queue}{}",
+                "{} {} of {queue}{}{}",
                 capital(retry),
                 failed_jobs(count),
+                in_set(set),
                 about.unwrap_or_default()
             ),
         };
@@ -59,7 +63,7 @@ impl App {
         } else {
             DlqOp::Delete(scope)
         };
-        self.ask_or_start(ask, question, DlqRequest { queue, op })
+        self.ask_or_start(ask, question, DlqRequest { queue, op, set })
     }
 
     /// `R`/`X`: every failed job of the queue, always asked first.
@@ -73,13 +77,19 @@ impl App {
             return Vec::new();
         }
         let queue = dl.queue.clone();
-        let question = format!("{} all {} of {queue}", capital(retry), failed_jobs(total));
+        let set = dl.set;
+        let question = format!(
+            "{} all {} of {queue}{}",
+            capital(retry),
+            failed_jobs(total),
+            in_set(set)
+        );
         let op = if retry {
             DlqOp::Retry(DlqScope::All)
         } else {
             DlqOp::Delete(DlqScope::All)
         };
-        self.ask_or_start(true, question, DlqRequest { queue, op })
+        self.ask_or_start(true, question, DlqRequest { queue, op, set })
     }
 
     pub(super) fn export(&mut self) -> Vec<Effect> {
@@ -87,9 +97,10 @@ impl App {
             return Vec::new();
         };
         let queue = dl.queue.clone();
+        let set = dl.set;
         let file = export_file_name(&queue.name, self.now_ms);
         let op = DlqOp::Export { file: file.into() };
-        self.dlq_start(DlqRequest { queue, op })
+        self.dlq_start(DlqRequest { queue, op, set })
     }
 
     fn ask_or_start(&mut self, ask: bool, question: String, request: DlqRequest) -> Vec<Effect> {
@@ -112,6 +123,7 @@ impl App {
                 match self.confirm.take().map(|c| c.on_yes) {
                     Some(OnYes::DeadLetters(request)) => self.dlq_start(request),
                     Some(OnYes::RunScaleCmd { workers }) => vec![Effect::RunScaleCmd { workers }],
+                    Some(OnYes::WorkerControl(request)) => vec![Effect::WorkerControl(request)],
                     None => Vec::new(),
                 }
             }
@@ -124,6 +136,14 @@ impl App {
             Command::Quit => vec![Effect::Quit],
             _ => Vec::new(),
         }
+    }
+}
+
+/// ` in its retry set` when acting on Sidekiq's retry set; nothing for the dead letters.
+fn in_set(set: DlqSet) -> &'static str {
+    match set {
+        DlqSet::Dead => "",
+        DlqSet::Retry => " in its retry set",
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::dlq::{DeadLetters, DetailView};
 use super::{App, Command, Effect, Mode};
+use crate::source::dead_letters::DlqSet;
 
 /// Modes that draw the dead-letter pane.
 pub fn is_dlq_mode(mode: Mode) -> bool {
@@ -78,6 +79,7 @@ impl App {
             (Mode::DeadLetters | Mode::DeadLetterGroups, Command::ToggleGroups) => {
                 self.toggle_groups()
             }
+            (Mode::DeadLetters, Command::ToggleRetrySet) => self.toggle_retry_set(),
             (_, Command::Back) => self.dlq_back(),
             (_, Command::Retry) => self.act_on_selection(true),
             (_, Command::Delete) => self.act_on_selection(false),
@@ -101,6 +103,34 @@ impl App {
         self.dead_letters = Some(DeadLetters::new(key, self.mode, page_size));
         self.mode = Mode::DeadLetters;
         self.back = Mode::DeadLetters;
+        self.dlq_want()
+    }
+
+    /// `v`: Sidekiq's dead set ⇄ its retry set (failed attempts that will run again), read
+    /// from the top; marks and the filter belong to the set they were made in.
+    fn toggle_retry_set(&mut self) -> Vec<Effect> {
+        let Some(dl) = self.dead_letters.as_mut() else {
+            return Vec::new();
+        };
+        if dl.queue.system != crate::model::System::Sidekiq {
+            dl.info(format!(
+                "{} keeps no retry set: failed jobs are its dead letters",
+                dl.queue.system
+            ));
+            return Vec::new();
+        }
+        dl.set = match dl.set {
+            DlqSet::Dead => DlqSet::Retry,
+            DlqSet::Retry => DlqSet::Dead,
+        };
+        dl.offset = 0;
+        dl.row = 0;
+        dl.page = None;
+        dl.marks.clear();
+        dl.filter.clear();
+        dl.groups = None;
+        dl.refreshed_for = None;
+        dl.notice = None;
         self.dlq_want()
     }
 

@@ -8,6 +8,7 @@ use super::*;
 use crate::actions::dead_letters::Outcome;
 use crate::actions::dlq_op::{DlqDone, DlqOp, DlqRequest, DlqResult, DlqScope};
 use crate::model::QueueKey;
+use crate::source::dead_letters::DlqSet;
 
 fn billing() -> QueueKey {
     QueueKey::bullmq("bull", "billing")
@@ -55,6 +56,7 @@ fn d_opens_the_selected_queue_and_asks_for_the_visible_page() {
             limit: page_size,
             detail: None,
             groups: false,
+            set: DlqSet::Dead,
         }]
     );
     // Esc goes back where it came from.
@@ -229,7 +231,8 @@ fn bulk_and_destructive_actions_confirm_and_n_or_esc_cancel() {
         actions(&effects),
         vec![&DlqRequest {
             queue: billing(),
-            op: DlqOp::Retry(DlqScope::All)
+            op: DlqOp::Retry(DlqScope::All),
+            set: DlqSet::Dead,
         }]
     );
 }
@@ -347,4 +350,58 @@ fn a_moved_failed_count_rereads_once_and_the_wheel_moves() {
     assert_eq!(dl(&app).row, 2);
     app.update(wheel(crossterm::event::MouseEventKind::ScrollUp));
     assert_eq!(dl(&app).row, 1);
+}
+
+/// Sidekiq's dead-letter pane: `v` shows its retry set (failed attempts that will run
+/// again) from the top, and actions there act on that set.
+#[test]
+fn v_shows_a_sidekiq_queue_s_retry_set_and_acts_on_it() {
+    let mut app = super::fixtures_mixed::mixed_app_after(10, false);
+    app.zone = crate::model::clock::Zone::Utc;
+    app.update(Action::Resize(120, 30));
+    let sidekiq = QueueKey::new(crate::model::System::Sidekiq, "", "default");
+    app.selected = Some(sidekiq.clone());
+    press_served(&mut app, KeyCode::Char('d'));
+    assert_eq!(dl(&app).set_name(), "dead letters");
+    assert_eq!(app.unavailable(Command::ToggleRetrySet), None);
+    press_served(&mut app, KeyCode::PageDown);
+    let effects = press(&mut app, KeyCode::Char('v'));
+    let want = wants(&effects)[0].clone();
+    assert_eq!((want.set, want.offset), (DlqSet::Retry, 0));
+    assert_eq!(want.queue.as_ref(), Some(&sidekiq));
+    serve(&mut app, effects, FAILED_TOTAL);
+    assert_eq!(dl(&app).set_name(), "retry set");
+    press(&mut app, KeyCode::Char('R'));
+    assert!(app
+        .confirm
+        .as_ref()
+        .is_some_and(|c| c.question.ends_with("in its retry set")));
+    let effects = press(&mut app, KeyCode::Char('y'));
+    assert_eq!(
+        actions(&effects),
+        vec![&DlqRequest {
+            queue: sidekiq,
+            op: DlqOp::Retry(DlqScope::All),
+            set: DlqSet::Retry,
+        }]
+    );
+    // And back to the dead set.
+    let effects = press(&mut app, KeyCode::Char('v'));
+    assert_eq!(wants(&effects)[0].set, DlqSet::Dead);
+}
+
+#[test]
+fn v_on_a_queue_without_a_retry_set_says_so() {
+    let mut app = dead_letters_app(80, 24);
+    assert_eq!(
+        app.unavailable(Command::ToggleRetrySet),
+        Some("Sidekiq only")
+    );
+    let effects = press(&mut app, KeyCode::Char('v'));
+    assert!(wants(&effects).is_empty());
+    assert_eq!(dl(&app).set, DlqSet::Dead);
+    assert!(dl(&app)
+        .notice
+        .as_ref()
+        .is_some_and(|n| n.text == "bullmq keeps no retry set: failed jobs are its dead letters"));
 }

@@ -6,6 +6,7 @@ use super::dlq::{detail_width, failed_jobs, GroupsView, Notice};
 use super::layout::Screen;
 use super::{App, Effect, Mode};
 use crate::actions::dlq_op::{DlqDone, DlqOp, DlqRequest, DlqResult, DlqScope};
+use crate::source::dead_letters::DlqSet;
 use crate::source::dlq_task::DlqAnswer;
 
 /// The past tense shown when an action is done.
@@ -91,7 +92,10 @@ impl App {
             .iter()
             .find(|r| r.key == dl.queue)
             .and_then(|r| r.counts)
-            .and_then(|c| c.failed);
+            .and_then(|c| match dl.set {
+                DlqSet::Dead => c.failed,
+                DlqSet::Retry => c.retry,
+            });
         let stale = failed.is_some_and(|n| Some(n) != dl.total() && Some(n) != dl.refreshed_for);
         if !stale || dl.show_groups || dl.page.is_none() {
             return Vec::new();

@@ -99,7 +99,11 @@ impl App {
                 self.refilter();
             }
             Command::CycleSort => {
-                let column = self.sort.column.next();
+                // The next column the table has (Name always applies, so this ends).
+                let mut column = self.sort.column.next();
+                while !self.column_applies(column) {
+                    column = column.next();
+                }
                 self.sort = Sort {
                     column,
                     descending: column.descending_by_default(),
@@ -120,6 +124,7 @@ impl App {
             | Command::ConfirmYes
             | Command::ConfirmNo => return self.on_advisor_command(command),
             Command::Demo(command) => return self.on_demo_command(command),
+            Command::WorkerControl(control) => return self.on_worker_control(control),
             Command::Freeze => {
                 self.frozen_at_ms = match self.frozen_at_ms {
                     Some(_) => None,
@@ -132,6 +137,7 @@ impl App {
             // Dead-letter commands outside its screens do nothing.
             Command::DeadLetters
             | Command::ToggleGroups
+            | Command::ToggleRetrySet
             | Command::Mark
             | Command::Retry
             | Command::RetryAll

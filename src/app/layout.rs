@@ -84,7 +84,13 @@ pub fn layout(app: &App, (width, height): (u16, u16)) -> Areas {
     }
     let (workers_width, workers_height) = super::workers_pane::wanted_size(app);
     if focused {
-        let [top, rest] = Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(body);
+        // Its flags spelled out on a third line, when it has any.
+        let flagged = app
+            .selected_row()
+            .is_some_and(|r| !super::queue_text::flags(r).is_empty());
+        let summary_lines = if flagged { 3 } else { 2 };
+        let [top, rest] =
+            Layout::vertical([Constraint::Length(summary_lines), Constraint::Min(0)]).areas(body);
         areas.summary = Some(top);
         focused_queue(&mut areas, app.advisor_shown, rest, workers_height);
         return areas;

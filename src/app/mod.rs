@@ -11,7 +11,7 @@
 //!   to the task's channel; for on-demand fetches keep only the newest request). Results
 //!   come back as a new `Action` variant from one more `select!` arm in `runtime`.
 //! - The demo (`qtop demo`): `app.demo = Some(DemoState)` and
-//!   `app.keymap = Keymap::dashboard().with_layer(DEMO)` with `Command::Demo(..)` bindings;
+//!   `app.keymap = Keymap::demo()` (its DEMO layer in front) with `Command::Demo(..)` bindings;
 //!   its `+`/`-` then win over zoom, which stays on `z`/`Z`. Keys become `Effect::Demo`,
 //!   the engine's status and events come back as `Action::Demo*`.
 
@@ -36,12 +36,18 @@ pub use jobs::is_jobs_mode;
 pub mod dlq_fixtures;
 #[doc(hidden)]
 pub mod fixtures;
+#[doc(hidden)]
+pub mod fixtures_mixed;
 mod input;
 pub mod job_text;
 pub mod keymap;
 pub mod layout;
 mod panes;
+pub mod queue_columns;
+pub mod queue_text;
 pub mod rows;
+pub mod worker_columns;
+pub mod worker_controls;
 pub mod workers;
 pub mod workers_pane;
 
@@ -53,7 +59,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use crate::actions::dlq_op::{DlqDone, DlqRequest};
 use crate::model::clock::Zone;
 use crate::model::series::{Series, SeriesConfig};
-use crate::model::{PollStats, QueueHistory, QueueKey};
+use crate::model::{PollStats, QueueHistory, QueueKey, WorkerControl};
 use crate::source::dlq_task::{DlqAnswer, DlqWant};
 use crate::source::job_task::{JobAnswer, JobWant};
 use crate::source::SourceEvent;
@@ -138,6 +144,8 @@ pub enum Command {
     /// Open the selected queue's dead letters.
     DeadLetters,
     ToggleGroups,
+    /// Sidekiq: the dead set / the retry set in the dead-letter pane.
+    ToggleRetrySet,
     Mark,
     Retry,
     RetryAll,
@@ -159,6 +167,8 @@ pub enum Command {
     Copy,
     /// Copy the failed job as JSON.
     CopyJson,
+    /// Ask the selected worker to quiet, stop, stop its job, grow or shrink (asks first).
+    WorkerControl(WorkerControl),
 }
 
 impl Command {
@@ -166,7 +176,11 @@ impl Command {
     pub fn writes(self) -> bool {
         matches!(
             self,
-            Command::Retry | Command::RetryAll | Command::Delete | Command::DeleteAll
+            Command::Retry
+                | Command::RetryAll
+                | Command::Delete
+                | Command::DeleteAll
+                | Command::WorkerControl(_)
         )
     }
 }
@@ -196,6 +210,8 @@ pub enum Action {
     ActionDone(DlqDone),
     /// An answer of the job reader task.
     Jobs(JobAnswer),
+    /// A worker control finished (`Effect::WorkerControl`).
+    WorkerControlDone(worker_controls::ControlDone),
 }
 
 /// Work for the event loop.
@@ -217,6 +233,9 @@ pub enum Effect {
     SwitchContext(String),
     /// Put this text on the clipboard through the terminal (OSC 52).
     Copy(String),
+    /// Send a remote control to a worker in a background task; it answers with
+    /// `Action::WorkerControlDone`.
+    WorkerControl(Box<worker_controls::ControlRequest>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -306,6 +325,8 @@ pub struct App {
     pub context_list: Option<ContextList>,
     /// A short confirmation (a copy) and when it goes: see `App::flash`.
     pub flash_note: Option<(String, i64)>,
+    /// A worker control's outcome or refusal, in the status line for a few seconds.
+    pub status_note: Option<worker_controls::StatusNote>,
 }
 
 impl App {
@@ -358,6 +379,7 @@ impl App {
             contexts: Vec::new(),
             context_list: None,
             flash_note: None,
+            status_note: None,
         }
     }
 
@@ -386,6 +408,7 @@ impl App {
             Action::DeadLetters(answer) => return self.on_dlq_answer(answer),
             Action::ActionDone(done) => return self.on_dlq_done(done),
             Action::Jobs(answer) => return self.on_jobs_answer(answer),
+            Action::WorkerControlDone(done) => self.on_worker_control_done(done),
         }
         Vec::new()
     }
@@ -395,6 +418,10 @@ impl App {
 mod tests;
 #[cfg(test)]
 mod tests_demo;
+#[cfg(test)]
+mod tests_mixed;
+#[cfg(test)]
+mod tests_workers;
 
 #[cfg(test)]
 mod dlq_tests;

@@ -23,6 +23,27 @@ impl App {
         self.frozen_at_ms.unwrap_or(self.now_ms)
     }
 
+    /// Whether the queues table has `column` at all: `Node` only on a cluster, `System`
+    /// only with more than one system, `Retry` and `Reserved` only when some queue has
+    /// them. The table shows these, and `s` cycles through these only.
+    pub fn column_applies(&self, column: rows::Column) -> bool {
+        use rows::Column;
+        let rows = &self.view.rows;
+        match column {
+            Column::Node => self.cluster.is_some(),
+            Column::System => rows
+                .first()
+                .is_some_and(|first| rows.iter().any(|r| r.key.system != first.key.system)),
+            Column::Retry => rows
+                .iter()
+                .any(|r| r.counts.is_some_and(|c| c.retry.is_some())),
+            Column::Reserved => rows
+                .iter()
+                .any(|r| r.counts.is_some_and(|c| c.reserved.is_some())),
+            _ => true,
+        }
+    }
+
     pub fn selected_row(&self) -> Option<&QueueRow> {
         let key = self.selected.as_ref()?;
         self.view.rows.iter().find(|r| &r.key == key)
@@ -63,6 +84,19 @@ impl App {
 
     /// Why `command` cannot run now, for help and the status bar to show; `None` if it can.
     pub fn unavailable(&self, command: Command) -> Option<&'static str> {
-        (self.read_only && command.writes()).then_some("read-only")
+        if self.read_only && command.writes() {
+            return Some("read-only");
+        }
+        match command {
+            Command::WorkerControl(control) => {
+                super::worker_controls::unavailable(self.selected_worker(), control)
+            }
+            Command::ToggleRetrySet => self
+                .dead_letters
+                .as_ref()
+                .filter(|dl| dl.queue.system != crate::model::System::Sidekiq)
+                .map(|_| "Sidekiq only"),
+            _ => None,
+        }
     }
 }

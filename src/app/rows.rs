@@ -1,9 +1,7 @@
 //! The queues table as data: one row per queue, computed once per report (never per
 //! frame), then filtered and sorted for display.
 
-use std::cmp::Ordering;
-
-use crate::model::{QueueCounts, QueueHistory, QueueKey, QueueReading};
+use crate::model::{QueueCounts, QueueHistory, QueueKey, QueueLimits, QueueReading, RateSource};
 
 /// Rates and p99 in the table cover this long (or three polls, if longer): "now", while
 /// the charts give the history. One window means one `stats` call per queue per report,
@@ -18,18 +16,27 @@ pub struct QueueRow {
     pub counts: Option<QueueCounts>,
     pub paused: bool,
     pub oldest_wait_s: Option<f64>,
+    /// `oldest_wait_s` is at least this (the system stores no enqueue time).
+    pub oldest_is_lower_bound: bool,
+    /// Where the rates come from: estimates are marked `~`, unavailable rates are blank.
+    pub rate_source: RateSource,
     pub added_per_s: Option<f64>,
     pub completed_per_s: Option<f64>,
     pub error_rate: Option<f64>,
     pub p99_processing_ms: Option<u64>,
     /// `None`: unknown (an ACL forbids CLIENT LIST, which BullMQ's workers are known from).
     pub workers: Option<usize>,
+    /// Of `workers`, those that fetch no jobs now (a quiet Sidekiq, a suspended RQ).
+    pub resting_workers: usize,
     /// Arrivals outpace completions: the backlog is growing.
     pub growing: bool,
     pub problems: usize,
     pub unlocked_active: u64,
     /// On a cluster: the master holding the queue.
     pub node: Option<String>,
+    pub limits: QueueLimits,
+    /// Job schedulers / repeatable jobs, where the system has them.
+    pub schedulers: Option<u64>,
 }
 
 impl QueueRow {
@@ -54,15 +61,20 @@ impl QueueRow {
             counts: reading.counts,
             paused: reading.paused.unwrap_or(false),
             oldest_wait_s: history.oldest_waiting_age_s(now_ms),
+            oldest_is_lower_bound: reading.oldest_is_lower_bound,
+            rate_source: reading.rate_source,
             added_per_s: rates.added_per_s,
             completed_per_s: rates.completed_per_s,
             error_rate: rates.error_rate,
             p99_processing_ms: (rates.processing.count > 0).then_some(rates.processing.p99),
             workers,
+            resting_workers: 0,
             growing,
             problems: reading.problems.len(),
             unlocked_active: reading.unlocked_active,
             node: reading.node.clone(),
+            limits: reading.limits,
+            schedulers: reading.schedulers,
         }
     }
 
@@ -91,6 +103,28 @@ impl QueueRow {
         let completing = self.completed_per_s.is_some_and(|r| r > 0.0);
         let running = counts.active.unwrap_or(0) > 0;
         match self.workers {
+            // Its workers were all quieted (or suspended): they finish, they take nothing.
+            Some(n) if n > 0 && n == self.resting_workers => Some(format!(
+                "{what}; its {} quiet: {} no new jobs",
+                if self.resting_workers == 1 {
+                    "only worker is".to_string()
+                } else {
+                    format!("{} workers are", self.resting_workers)
+                },
+                if self.resting_workers == 1 {
+                    "it takes"
+                } else {
+                    "they take"
+                }
+            )),
+            // Jobs run, yet no live worker of a heartbeat system lists the queue: its
+            // heartbeat lapsed, or the process serves it under another namespace.
+            Some(0) if (completing || running) && !self.key.system.workers_from_client_list() => {
+                Some(format!(
+                    "{what}; jobs are running but no live {} worker lists this queue",
+                    self.key.system
+                ))
+            }
             // Jobs run, yet no worker connection is named: Redis refused its name (BullMQ's
             // CLIENT SETNAME rejects spaces and non-ASCII), so it cannot be listed.
             Some(0) if completing || running => Some(format!(
@@ -124,158 +158,18 @@ fn plural(n: u64, state: &str) -> String {
     }
 }
 
+/// The name alone for BullMQ's default prefix and for systems whose queues have no prefix
+/// (RQ, Sidekiq without a namespace); `prefix:name` otherwise. The system is its own column.
 pub fn queue_label(key: &QueueKey) -> String {
-    if key.prefix == "bull" {
+    if key.prefix == "bull" || key.prefix.is_empty() {
         key.name.clone()
     } else {
         format!("{}:{}", key.prefix, key.name)
     }
 }
 
-/// The table's columns, in display order; `s` cycles through them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Column {
-    Name,
-    Waiting,
-    Active,
-    Delayed,
-    Prioritized,
-    Failed,
-    Completed,
-    Paused,
-    OldestWait,
-    AddedPerS,
-    CompletedPerS,
-    ErrorRate,
-    P99,
-    Workers,
-    /// The cluster master holding the queue (shown on a Redis Cluster only).
-    Node,
-}
-
-impl Column {
-    pub const ALL: [Column; 15] = [
-        Column::Name,
-        Column::Waiting,
-        Column::Active,
-        Column::Delayed,
-        Column::Prioritized,
-        Column::Failed,
-        Column::Completed,
-        Column::Paused,
-        Column::OldestWait,
-        Column::AddedPerS,
-        Column::CompletedPerS,
-        Column::ErrorRate,
-        Column::P99,
-        Column::Workers,
-        Column::Node,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Column::Name => "QUEUE",
-            Column::Waiting => "WAIT",
-            Column::Active => "ACT",
-            Column::Delayed => "DELAY",
-            Column::Prioritized => "PRIO",
-            Column::Failed => "FAIL",
-            Column::Completed => "DONE",
-            Column::Paused => "PAUSE",
-            Column::OldestWait => "OLDEST",
-            Column::AddedPerS => "IN/s",
-            Column::CompletedPerS => "OUT/s",
-            Column::ErrorRate => "ERR%",
-            Column::P99 => "P99",
-            Column::Workers => "WRK",
-            Column::Node => "NODE",
-        }
-    }
-
-    pub fn next(self) -> Column {
-        let i = Column::ALL.iter().position(|c| *c == self).unwrap_or(0);
-        Column::ALL[(i + 1) % Column::ALL.len()]
-    }
-
-    /// Names read A→Z; numbers read biggest first, where trouble is.
-    pub fn descending_by_default(self) -> bool {
-        !matches!(self, Column::Name | Column::Node)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Sort {
-    pub column: Column,
-    pub descending: bool,
-}
-
-impl Default for Sort {
-    /// The most backed-up queues first.
-    fn default() -> Self {
-        Sort {
-            column: Column::Waiting,
-            descending: true,
-        }
-    }
-}
-
-fn count(row: &QueueRow, f: fn(&QueueCounts) -> Option<u64>) -> Option<u64> {
-    row.counts.as_ref().and_then(f)
-}
-
-fn cmp_opt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
-    // Unknown sorts below every known value.
-    match (a, b) {
-        (Some(a), Some(b)) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
-        (Some(_), None) => Ordering::Greater,
-        (None, Some(_)) => Ordering::Less,
-        (None, None) => Ordering::Equal,
-    }
-}
-
-fn compare(column: Column, a: &QueueRow, b: &QueueRow) -> Ordering {
-    match column {
-        Column::Name => a.key.cmp(&b.key),
-        Column::Waiting => cmp_opt(count(a, |c| c.waiting), count(b, |c| c.waiting)),
-        Column::Active => cmp_opt(count(a, |c| c.active), count(b, |c| c.active)),
-        Column::Delayed => cmp_opt(count(a, |c| c.delayed), count(b, |c| c.delayed)),
-        Column::Prioritized => cmp_opt(count(a, |c| c.prioritized), count(b, |c| c.prioritized)),
-        Column::Failed => cmp_opt(count(a, |c| c.failed), count(b, |c| c.failed)),
-        Column::Completed => cmp_opt(count(a, |c| c.completed), count(b, |c| c.completed)),
-        Column::Paused => a.paused.cmp(&b.paused),
-        Column::OldestWait => cmp_opt(a.oldest_wait_s, b.oldest_wait_s),
-        Column::AddedPerS => cmp_opt(a.added_per_s, b.added_per_s),
-        Column::CompletedPerS => cmp_opt(a.completed_per_s, b.completed_per_s),
-        Column::ErrorRate => cmp_opt(a.error_rate, b.error_rate),
-        Column::P99 => cmp_opt(a.p99_processing_ms, b.p99_processing_ms),
-        Column::Workers => cmp_opt(a.workers, b.workers),
-        Column::Node => a.node.cmp(&b.node),
-    }
-}
-
-/// Indices of `rows` that match `filter` (case-insensitive substring), in `sort` order;
-/// ties fall back to the name so the order is stable between reports.
-pub fn visible(rows: &[QueueRow], filter: &str, sort: Sort) -> Vec<usize> {
-    let needle = filter.to_lowercase();
-    let mut indices: Vec<usize> = rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| needle.is_empty() || r.label().to_lowercase().contains(&needle))
-        .map(|(i, _)| i)
-        .collect();
-    indices.sort_by(|&a, &b| {
-        let (ra, rb) = (&rows[a], &rows[b]);
-        let primary = compare(sort.column, ra, rb);
-        let primary = if sort.descending {
-            primary.reverse()
-        } else {
-            primary
-        };
-        // By key, not label: no allocation per comparison with 10,000 queues.
-        primary.then_with(|| ra.key.cmp(&rb.key))
-    });
-    indices
-}
+/// The table's columns and order live beside the rows.
+pub use super::queue_columns::{visible, Column, Sort};
 
 #[cfg(test)]
 mod tests {
@@ -291,24 +185,6 @@ mod tests {
             workers: Some(workers),
             ..QueueRow::default()
         }
-    }
-
-    #[test]
-    fn sorting_and_filtering() {
-        let rows = vec![row("b", 5, 1), row("a", 5, 0), row("c", 9, 2)];
-        assert_eq!(visible(&rows, "", Sort::default()), vec![2, 1, 0]);
-        let by_name = Sort {
-            column: Column::Name,
-            descending: false,
-        };
-        assert_eq!(visible(&rows, "", by_name), vec![1, 0, 2]);
-        assert_eq!(visible(&rows, "C", by_name), vec![2]);
-        assert!(visible(&rows, "zzz", by_name).is_empty());
-        let by_workers = Sort {
-            column: Column::Workers,
-            descending: true,
-        };
-        assert_eq!(visible(&rows, "", by_workers), vec![2, 0, 1]);
     }
 
     #[test]
@@ -355,14 +231,34 @@ mod tests {
         assert!(stuck
             .consumer_warning()
             .is_some_and(|w| w.contains("workers unknown")));
+        // Its only worker was quieted: it finishes its jobs and takes no new one.
+        let quieted = QueueRow {
+            resting_workers: 1,
+            workers: Some(1),
+            counts: Some(QueueCounts {
+                waiting: Some(4),
+                active: Some(1),
+                ..QueueCounts::default()
+            }),
+            ..row("q", 4, 1)
+        };
+        assert_eq!(
+            quieted.consumer_warning().as_deref(),
+            Some("4 jobs waiting; its only worker is quiet: it takes no new jobs")
+        );
     }
 
     #[test]
-    fn columns_cycle_through_all() {
-        let mut c = Column::Name;
-        for _ in 0..Column::ALL.len() {
-            c = c.next();
-        }
-        assert_eq!(c, Column::Name);
+    fn labels_lead_with_a_prefix_only_where_there_is_one_to_tell_apart() {
+        use crate::model::System;
+        let label =
+            |system, prefix: &str, name: &str| queue_label(&QueueKey::new(system, prefix, name));
+        assert_eq!(label(System::Bullmq, "bull", "emails"), "emails");
+        assert_eq!(label(System::Bullmq, "{bull}", "emails"), "{bull}:emails");
+        // RQ and Sidekiq queues have no prefix: never `:mail`.
+        assert_eq!(label(System::Rq, "", "mail"), "mail");
+        assert_eq!(label(System::Sidekiq, "", "alpha"), "alpha");
+        // A Sidekiq app under redis-namespace.
+        assert_eq!(label(System::Sidekiq, "myapp", "default"), "myapp:default");
     }
 }

@@ -44,6 +44,9 @@ pub struct WorkerRow {
     pub state: Option<String>,
     pub health: WorkerHealth,
     pub last_seen_ms: i64,
+    /// The worker as its system reported it (what a remote control is sent to); `None` for
+    /// a qtop worker known only from its heartbeat.
+    pub info: Option<WorkerInfo>,
 }
 
 impl WorkerRow {
@@ -52,6 +55,11 @@ impl WorkerRow {
         self.key.system == key.system
             && self.key.prefix == key.prefix
             && (self.key.name == key.name || self.queues.contains(&key.name))
+    }
+
+    /// Whether it takes new jobs: not a quiet Sidekiq process, not a suspended RQ worker.
+    pub fn fetches(&self) -> bool {
+        !matches!(self.state.as_deref(), Some("quiet" | "suspended"))
     }
 
     fn identity(&self) -> (&QueueKey, &str, &str) {
@@ -88,12 +96,18 @@ fn from_info(
         library: info.library,
         connections: info.connections,
         heartbeat: heartbeat.cloned(),
-        busy: info.busy,
-        concurrency: info.concurrency,
-        beat_age_s: info.beat_age_s,
+        // A qtop worker's connection: its heartbeat says what the connection cannot.
+        busy: info
+            .busy
+            .or_else(|| heartbeat.map(|h| h.current.len() as u32)),
+        concurrency: info.concurrency.or(heartbeat.map(|h| h.concurrency)),
+        beat_age_s: info.beat_age_s.or_else(|| {
+            heartbeat.map(|h| now_ms.saturating_sub(h.last_beat_ms).max(0) as f64 / 1000.0)
+        }),
         state: info.state.clone(),
         health,
         last_seen_ms: now_ms,
+        info: Some(info.clone()),
     }
 }
 
@@ -119,6 +133,7 @@ fn from_heartbeat(key: &QueueKey, beat: &Heartbeat, now_ms: i64) -> WorkerRow {
             WorkerHealth::Ok
         },
         last_seen_ms: now_ms,
+        info: None,
     }
 }
 
@@ -192,8 +207,9 @@ impl WorkersView {
         WorkersView { status, rows }
     }
 
-    /// Workers serving `key`'s queue; `None` when they cannot be listed (an ACL forbids
-    /// CLIENT LIST, which BullMQ's workers are known from).
+    /// Workers serving `key`'s queue, as `snapshot --json` counts them (quiet and suspended
+    /// ones included: `resting_for` counts those); `None` when they cannot be listed (an ACL
+    /// forbids CLIENT LIST, which BullMQ's workers are known from).
     pub fn count_for(&self, key: &QueueKey) -> Option<usize> {
         if key.system.workers_from_client_list() && self.status != WorkersStatus::Listed {
             return None;
@@ -204,6 +220,13 @@ impl WorkersView {
                 .filter(|r| r.serves(key) && r.health != WorkerHealth::Vanished)
                 .count(),
         )
+    }
+    /// Workers listed for `key`'s queue that fetch no jobs now (quiet, suspended).
+    pub fn resting_for(&self, key: &QueueKey) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.serves(key) && r.health != WorkerHealth::Vanished && !r.fetches())
+            .count()
     }
 }
 

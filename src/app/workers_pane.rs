@@ -1,13 +1,10 @@
-//! The workers pane as text: its warnings, and its columns (title, sizing and text, one
-//! line each; `app::columns` lays them out). Here in `app` because the layout sizes the
-//! pane from what they need.
+//! The workers pane as text: its warnings, and its table (`app::worker_columns`). Here in
+//! `app` because the layout sizes the pane from what they need.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use super::columns::{self, Column, Cut, Fitted, Sizing};
-use super::format;
-use super::rows::queue_label;
-use super::workers::{WorkerHealth, WorkerRow, WorkersStatus};
+pub use super::worker_columns::{fit, wanted_width, Context};
+use super::workers::WorkersStatus;
 use super::{App, Mode};
 use crate::text;
 
@@ -108,90 +105,12 @@ pub fn wanted_size(app: &App) -> (u16, u16) {
     (width.saturating_add(2), (height as u16).saturating_add(2))
 }
 
-/// What a cell's text needs besides its row.
-pub struct Context {
-    pub now_ms: i64,
-}
-
-const fn sized(min: u16, max: u16, priority: u8, cut: Cut) -> Sizing {
-    Sizing::new(min, max, priority, cut)
-}
-
-/// Display order. Priority (the third number of each sizing) says which stay when narrow:
-/// name, state, queue, library, idle, age, heartbeat, address.
-pub const COLUMNS: &[Column<WorkerRow, Context>] = &[
-    Column::new("NAME", sized(12, 40, 0, Cut::Middle), |r, _| {
-        display_name(r)
-    }),
-    Column::new("STATE", sized(5, 5, 1, Cut::End), |r, _| state(r).into()),
-    Column::new("QUEUE", sized(6, 24, 2, Cut::Middle), |r, _| {
-        queue_label(&r.key)
-    }),
-    Column::new("ADDR", sized(9, 28, 7, Cut::Middle), |r, _| r.addr.clone()),
-    Column::new("AGE", sized(6, 6, 5, Cut::End), |r, _| age(r.age_s)),
-    Column::new("IDLE", sized(6, 6, 4, Cut::End), |r, _| age(r.idle_s)),
-    Column::new("LIB", sized(6, 6, 3, Cut::End), |r, _| {
-        r.library.label().into()
-    }),
-    Column::new("HEARTBEAT", sized(12, 48, 6, Cut::Words), heartbeat_text),
-];
-
-/// The table of `rows` in `width` columns.
-pub fn fit(rows: &[&WorkerRow], now_ms: i64, width: u16) -> Fitted {
-    columns::fit(COLUMNS, rows, &Context { now_ms }, width)
-}
-
-/// Columns the table wants with every column at its content's width.
-pub fn wanted_width(rows: &[&WorkerRow], now_ms: i64) -> u16 {
-    columns::wanted_width(COLUMNS, rows, &Context { now_ms })
-}
-
-fn display_name(row: &WorkerRow) -> String {
-    if row.name.is_empty() {
-        "(unnamed)".to_string()
-    } else {
-        row.name.clone()
-    }
-}
-
-fn state(row: &WorkerRow) -> &'static str {
-    match row.health {
-        WorkerHealth::Ok => "ok",
-        WorkerHealth::Stale => "stale",
-        WorkerHealth::Vanished => "gone",
-    }
-}
-
-fn age(seconds: Option<u64>) -> String {
-    seconds.map_or("-".into(), |s| format::age_s(s as f64))
-}
-
-/// A qtop worker's heartbeat: `c4 done 857 job 1201 +1 beat 0s ago` (its first current job
-/// and how many more); empty for others. The beat's age in whole seconds (stale is three
-/// missed beats), so the text keeps its width from frame to frame.
-fn heartbeat_text(row: &WorkerRow, context: &Context) -> String {
-    let Some(beat) = &row.heartbeat else {
-        return String::new();
-    };
-    let current = match beat.current.as_slice() {
-        [] => "idle".to_string(),
-        [only] => format!("job {}", text::fit_middle(only, 12)),
-        [first, rest @ ..] => format!("job {} +{}", text::fit_middle(first, 12), rest.len()),
-    };
-    let since_s = context.now_ms.saturating_sub(beat.last_beat_ms).max(0) / 1000;
-    format!(
-        "c{} done {} {} beat {} ago",
-        beat.concurrency,
-        format::count(beat.done),
-        current,
-        format::age_s(since_s as f64)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Heartbeat, QueueKey, WorkerLibrary};
+    use crate::app::columns::Fitted;
+    use crate::app::workers::{WorkerHealth, WorkerRow};
+    use crate::model::{Heartbeat, QueueKey, System, WorkerInfo, WorkerLibrary};
 
     fn row(name: &str, queue: &str, addr: &str) -> WorkerRow {
         WorkerRow {
@@ -216,6 +135,7 @@ mod tests {
             state: None,
             health: WorkerHealth::Ok,
             last_seen_ms: 10_000,
+            info: None,
         }
     }
 
@@ -239,11 +159,11 @@ mod tests {
             [
                 "NAME",
                 "STATE",
-                "QUEUE",
-                "ADDR",
-                "AGE",
-                "IDLE",
+                "QUEUES",
+                "CONN IDLE",
                 "LIB",
+                "AGE",
+                "ADDR",
                 "HEARTBEAT"
             ]
         );
@@ -251,7 +171,7 @@ mod tests {
         // The heartbeat whole, never cut mid-word when there is room.
         assert_eq!(wide.rows[0][7], "c4 done 339 job 718 +1 beat 0s ago");
         // A long unix-socket address keeps its start and its end.
-        assert_eq!(wide.rows[0][3], "/tmp/qtop-dem…6/redis.sock:0");
+        assert_eq!(wide.rows[0][6], "/tmp/qtop-dem…6/redis.sock:0");
         // The CJK queue name takes its display width; cells of a column line up.
         assert_eq!(text::width(&wide.rows[1][2]), 7);
         let narrow = fit(&rows, 10_000, 40);
@@ -268,5 +188,83 @@ mod tests {
         // Every column's own limits hold: a huge name is capped at its maximum.
         let huge = row(&"x".repeat(500), "q", "a:1");
         assert!(wanted_width(&[&huge], 10_000) < 200);
+    }
+
+    fn sidekiq(name: &str, state: &str) -> WorkerRow {
+        WorkerRow {
+            key: QueueKey::new(System::Sidekiq, "", "default"),
+            queues: vec!["default".into(), "mailers".into()],
+            library: WorkerLibrary::Sidekiq,
+            heartbeat: None,
+            idle_s: None,
+            busy: Some(3),
+            concurrency: Some(10),
+            beat_age_s: Some(4.0),
+            state: Some(state.into()),
+            info: Some(WorkerInfo {
+                rss_kb: Some(215_000),
+                ..WorkerInfo::default()
+            }),
+            ..row(name, "default", "app-1")
+        }
+    }
+
+    #[test]
+    fn every_system_shows_its_own_figures_and_words_are_never_cut() {
+        let bull = WorkerRow {
+            heartbeat: None,
+            library: WorkerLibrary::Node,
+            ..row("w-orders", "orders", "10.0.0.7:4000")
+        };
+        let quiet = sidekiq("app-1:4100:0a1b", "quiet");
+        let rows = [&bull, &quiet];
+        let wide = fit(&rows, 10_000, 200);
+        let titles: Vec<&str> = wide.titles.iter().map(String::as_str).collect();
+        assert_eq!(
+            titles,
+            [
+                "NAME",
+                "SYSTEM",
+                "STATE",
+                "BUSY",
+                "QUEUES",
+                "BEAT",
+                "CONN IDLE",
+                "RSS",
+                "LIB",
+                "AGE",
+                "ADDR"
+            ]
+        );
+        let cells: Vec<&str> = wide.rows[1].iter().map(|c| c.trim()).collect();
+        assert_eq!(
+            cells[..9],
+            [
+                "app-1:4100:0a1b",
+                "sidekiq",
+                "quiet",
+                "3/10",
+                "default,mailers",
+                "4s",
+                "",
+                "210M",
+                "sidekiq"
+            ]
+        );
+        // BullMQ's figures a connection lacks are blank, its connection idle shown.
+        let cells: Vec<&str> = wide.rows[0].iter().map(|c| c.trim()).collect();
+        assert_eq!(cells[3..7], ["", "orders", "", "0s"]);
+        // However narrow, a word is whole or its column is gone.
+        for width in 20..120 {
+            let fitted = fit(&rows, 10_000, width);
+            for (position, (index, _)) in fitted.columns.iter().enumerate() {
+                let title = &fitted.titles[position];
+                if ["SYSTEM", "STATE", "LIB"].contains(&title.as_str()) {
+                    for row in &fitted.rows {
+                        assert!(!row[position].contains('…'), "{width}: {row:?} ({index})");
+                    }
+                }
+            }
+        }
     }
 }

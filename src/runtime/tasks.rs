@@ -1,5 +1,6 @@
 //! Running effects without blocking the loop: a `DlqWant` replaces what the dead-letter
-//! reader reads next; dead-letter actions and --scale-cmd runs are background tasks, demo
+//! reader reads next; dead-letter actions, worker controls and --scale-cmd runs are
+//! background tasks, demo
 //! commands are queued on the engine's handle; results come back as `Action`s.
 
 use std::collections::HashMap;
@@ -14,7 +15,9 @@ use crate::source::dlq_task::{spawn_dlq_reader, DlqAnswer, DlqWant};
 use crate::source::job_task::{spawn_job_reader, JobAnswer, JobWant};
 
 use crate::actions::scale_cmd::ScaleCommand;
+use crate::actions::Writer;
 use crate::app::demo::DemoOp;
+use crate::app::worker_controls::{ControlDone, ControlRequest};
 use crate::app::{Action, Effect};
 use crate::cli::GlobalArgs;
 use crate::demo::{connect_checked, DemoHandle};
@@ -133,7 +136,42 @@ impl Tasks {
                 }
             }
             Effect::RunScaleCmd { workers } => self.run_scale_cmd(workers),
+            Effect::WorkerControl(request) => self.run_worker_control(request),
         }
+    }
+
+    /// Send a worker its control (the Writer refuses it under --read-only) and answer with
+    /// what the system's own tools would say.
+    fn run_worker_control(&self, request: Box<ControlRequest>) {
+        let target = self.target.clone();
+        let read_only = self.read_only;
+        let results = self.sender.clone();
+        tokio::spawn(async move {
+            let ControlRequest { worker, control } = *request;
+            let result = async {
+                let writer = Writer::new(target, read_only, "control workers")?;
+                crate::actions::workers::control(&writer, &worker, control, 1).await
+            }
+            .await
+            .map(|outcome| outcome.message)
+            .map_err(|e| format!("{e:#}"));
+            match &result {
+                Ok(message) => tracing::info!(worker = %worker.name, %message, "worker control"),
+                Err(error) => {
+                    tracing::warn!(worker = %worker.name, %error, "worker control failed")
+                }
+            }
+            let name = if worker.name.is_empty() {
+                worker.addr.clone()
+            } else {
+                worker.name.clone()
+            };
+            let _ = results.send(Action::WorkerControlDone(ControlDone {
+                worker: name,
+                control,
+                result,
+            }));
+        });
     }
 
     fn run_scale_cmd(&self, workers: u32) {

@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::connect::RedisTarget;
-use super::dead_letters::{DeadLetterReader, DEFAULT_MAX_PAYLOAD};
+use super::dead_letters::{DeadLetterReader, DlqSet, DEFAULT_MAX_PAYLOAD};
 use crate::model::failures::{
     group_failures, FailedJob, FailedJobDetail, FailedPage, FailureGroup,
 };
@@ -26,6 +26,8 @@ pub struct DlqWant {
     pub detail: Option<String>,
     /// Compute failure groups (a scan of the whole failed set).
     pub groups: bool,
+    /// Which of the queue's failure sets (Sidekiq's retry set is a second view).
+    pub set: DlqSet,
 }
 
 #[derive(Debug)]
@@ -67,7 +69,7 @@ pub fn spawn_dlq_reader(
     let (tx, rx) = mpsc::channel(16);
     let handle = tokio::spawn(async move {
         let mut conn = None;
-        let mut conn_queue: Option<QueueKey> = None;
+        let mut conn_queue: Option<(QueueKey, DlqSet)> = None;
         let mut served = DlqWant::default();
         loop {
             tokio::select! {
@@ -79,14 +81,18 @@ pub fn spawn_dlq_reader(
                 continue;
             };
             // On a cluster each queue lives on its own master: reconnect on a switch.
-            if conn_queue.as_ref() != Some(&queue) {
+            // (And a reader reads one set: reopen for the other.)
+            if conn_queue.as_ref() != Some(&(queue.clone(), want.set)) {
                 conn = None;
             }
             if conn.is_none() {
-                match DeadLetterReader::open(&target, &queue, Duration::from_secs(5)).await {
+                let opened =
+                    DeadLetterReader::open_set(&target, &queue, want.set, Duration::from_secs(5))
+                        .await;
+                match opened {
                     Ok(c) => {
                         conn = Some(c);
-                        conn_queue = Some(queue.clone());
+                        conn_queue = Some((queue.clone(), want.set));
                     }
                     Err(error) => {
                         let _ = tx
@@ -103,7 +109,8 @@ pub fn spawn_dlq_reader(
             let page_changed = want.queue != served.queue
                 || want.offset != served.offset
                 || want.limit != served.limit
-                || want.seq != served.seq;
+                || want.seq != served.seq
+                || want.set != served.set;
             let answers = serve(c, &queue, &want, &served, page_changed).await;
             match answers {
                 Ok(answers) => {

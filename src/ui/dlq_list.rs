@@ -12,10 +12,11 @@ use crate::app::columns::{self, Cut, Sizing, GAP};
 use crate::app::dlq::DeadLetters;
 use crate::app::format;
 use crate::app::App;
+use crate::source::dead_letters::DlqSet;
 
 /// `dead letters · billing · 1–20 of 4312 · filter "card" (this page): 3 · 2 marked`
 pub fn title(dl: &DeadLetters) -> String {
-    let mut title = format!(" dead letters · {}", dl.queue);
+    let mut title = format!(" {} · {}", dl.set_name(), dl.queue);
     match (dl.current_page(), dl.total()) {
         (Some(page), _) if page.jobs.is_empty() => title.push_str(" · none"),
         (Some(page), _) => title.push_str(&format!(
@@ -62,7 +63,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     if shown.is_empty() {
         let text = match dl.current_page() {
             None => "reading the failed set …".to_string(),
-            Some(p) if p.jobs.is_empty() => format!("no failed jobs in {}", dl.queue),
+            Some(p) if p.jobs.is_empty() => match dl.set {
+                DlqSet::Dead => format!("no failed jobs in {}", dl.queue),
+                DlqSet::Retry => format!("no jobs in the retry set of {}", dl.queue),
+            },
             Some(_) => "no job on this page matches the filter (PgUp/PgDn for others)".into(),
         };
         frame.render_widget(

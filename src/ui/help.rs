@@ -14,8 +14,8 @@ use crate::app::keymap::Entry;
 use crate::app::{App, Mode};
 use crate::text;
 
-/// Lines after the keys: an empty one, the mouse, how to close.
-const FOOTER: usize = 3;
+/// The FLAGS legend is packed into lines this wide.
+const LEGEND_WIDTH: usize = 58;
 
 fn screen(app: &App) -> Mode {
     if app.mode == Mode::Help {
@@ -54,23 +54,50 @@ fn entry_lines(app: &App, entries: &[Entry], width: usize, theme: Theme) -> Vec<
         .collect()
 }
 
-fn footer(app: &App, theme: Theme) -> Vec<Line<'static>> {
+/// After the keys: an empty line, the FLAGS legend (dashboard and queue view, when
+/// `legend`), the mouse, how to close.
+fn footer(app: &App, theme: Theme, legend: bool) -> Vec<Line<'static>> {
     let mouse = if crate::app::is_dlq_mode(screen(app)) {
         " mouse: the wheel moves like the arrow keys"
     } else {
         " mouse: click selects a row, the wheel scrolls the pane under it"
     };
-    vec![
-        Line::from(""),
-        Line::from(Span::styled(mouse, theme.dim())),
-        Line::from(Span::styled(" Esc or ? closes this help", theme.dim())),
-    ]
+    let mut lines = vec![Line::from("")];
+    if legend && matches!(screen(app), Mode::Dashboard | Mode::Queue) {
+        lines.extend(legend_lines(theme));
+    }
+    lines.push(Line::from(Span::styled(mouse, theme.dim())));
+    lines.push(Line::from(Span::styled(
+        " Esc or ? closes this help",
+        theme.dim(),
+    )));
+    lines
+}
+
+/// The queues table's FLAGS letters, from the table `queue_text::flags` follows.
+fn legend_lines(theme: Theme) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let mut line = vec![Span::styled(" FLAGS", theme.title())];
+    let mut width = 6;
+    for (letter, meaning) in crate::app::queue_text::FLAG_LEGEND {
+        let item = text::width(meaning) + 4;
+        if width + item > LEGEND_WIDTH {
+            lines.push(Line::from(std::mem::take(&mut line)));
+            line.push(Span::raw("      "));
+            width = 6;
+        }
+        line.push(Span::styled(format!("  {letter} "), theme.title()));
+        line.push(Span::raw(meaning));
+        width += item;
+    }
+    lines.push(Line::from(line));
+    lines
 }
 
 pub fn lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
     let entries = app.keymap.help(screen(app));
     let mut lines = entry_lines(app, &entries, usize::MAX, theme);
-    lines.extend(footer(app, theme));
+    lines.extend(footer(app, theme, true));
     lines
 }
 
@@ -78,8 +105,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let entries = app.keymap.help(screen(app));
     let one_column = lines(app, theme);
     let two_columns = one_column.len() as u16 + 2 > area.height && area.width >= 60;
+    // The legend only where every key still fits beside it.
+    let key_rows = entries.len().div_ceil(2);
+    let legend =
+        !two_columns || key_rows + footer(app, theme, true).len() + 2 <= area.height.into();
+    let footer = footer(app, theme, legend);
     let (width, height) = if two_columns {
-        (area.width, (entries.len().div_ceil(2) + FOOTER) as u16 + 2)
+        (area.width, (key_rows + footer.len()) as u16 + 2)
     } else {
         let width = one_column.iter().map(Line::width).max().unwrap_or(0) as u16 + 3;
         (width, one_column.len() as u16 + 2)
@@ -98,7 +130,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         return;
     }
     let [keys, bottom] =
-        Layout::vertical([Constraint::Min(0), Constraint::Length(FOOTER as u16)]).areas(inner);
+        Layout::vertical([Constraint::Min(0), Constraint::Length(footer.len() as u16)])
+            .areas(inner);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(keys);
     let (first, second) = entries.split_at(entries.len().div_ceil(2));
@@ -112,7 +145,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     };
     frame.render_widget(column(first, left), left);
     frame.render_widget(column(second, right), right);
-    frame.render_widget(Paragraph::new(footer(app, theme)), bottom);
+    frame.render_widget(Paragraph::new(footer), bottom);
 }
 
 pub fn mode_name(mode: Mode) -> &'static str {

@@ -5,15 +5,16 @@
 //! ┌ header: redis address · version · interval · connection · last poll ─────────┐
 //! │ banner (only when disconnected)                                             │
 //! │ ┌ queues ─────────────────────────────────────────────────────────────────┐ │
-//! │ │ QUEUE  WAIT ACT DELAY PRIO FAIL DONE PAUSE OLDEST IN/s OUT/s ERR% P99 WRK│ │
+//! │ │ QUEUE SYSTEM WAIT ACT DELAY PRIO RETRY FAIL DONE FLAGS OLDEST IN/s … WRK│ │
 //! │ └─────────────────────────────────────────────────────────────────────────┘ │
 //! │ ┌ backlog ─────────┐┌ in vs out ───────┐ ┌ workers ────────────────────────┐ │
-//! │ └──────────────────┘└──────────────────┘ │ name queue addr age idle lib hb │ │
+//! │ └──────────────────┘└──────────────────┘ │ name state busy queues beat …   │ │
 //! │ ┌ error rate ──────┐┌ latency ─────────┐ │                                 │ │
 //! │ └──────────────────┘└──────────────────┘ └─────────────────────────────────┘ │
-//! └ status bar: the current mode's keys (from the keymap) ──────────────────────┘
+//! └ status bar: the mode's keys (from the keymap), or a control's outcome ──────┘
 //! ```
-//! Queue mode (Enter) swaps the table for a one-line summary and shows five charts (wait
+//! Queue mode (Enter) swaps the table for a two-line summary (three with FLAGS spelled
+//! out) and shows five charts (wait
 //! and processing latency apart), and the advisor panel (`A`): beside the workers under the
 //! charts, or above the workers on wide terminals. `qtop demo` adds its strip (status line
 //! and newest events) above the status bar. Below 40×12 only the header, table and status
@@ -33,6 +34,7 @@ pub mod header;
 pub mod help;
 pub mod jobs;
 pub mod markers;
+pub mod queue_summary;
 pub mod queues;
 pub mod schedulers;
 pub mod splash;
@@ -73,7 +75,7 @@ pub fn render(frame: &mut Frame, app: &App) {
             queues::render(frame, table, app, theme);
         }
         if let Some(summary) = areas.summary {
-            queues::summary(frame, summary, app, theme);
+            queue_summary::render(frame, summary, app, theme);
         }
         if let Some(charts) = areas.charts {
             charts::render(frame, charts, app, theme);

@@ -11,8 +11,8 @@ use ratatui::Frame;
 
 use super::theme::Theme;
 use crate::app::columns::{self, Cut, Sizing, GAP};
-use crate::app::format;
 use crate::app::rows::{Column, QueueRow};
+use crate::app::{format, queue_text};
 use crate::app::{App, Pane};
 use crate::model::State;
 use crate::text;
@@ -24,6 +24,7 @@ fn sizing(column: Column) -> Sizing {
     let number = |width: u16, priority: u8| Sizing::new(width, width + 1, priority, Cut::End);
     match column {
         Column::Name => Sizing::new(NAME_MIN, 32, 0, Cut::Middle),
+        Column::System => Sizing::new(6, 7, 2, Cut::End),
         Column::Waiting => number(6, 1),
         Column::Active => number(5, 2),
         Column::AddedPerS => number(6, 3),
@@ -33,10 +34,12 @@ fn sizing(column: Column) -> Sizing {
         Column::ErrorRate => number(5, 7),
         Column::OldestWait => number(6, 8),
         Column::Failed => number(6, 9),
+        Column::Retry => number(6, 9),
+        Column::Reserved => number(5, 9),
         Column::P99 => number(6, 10),
         Column::Delayed => number(6, 11),
         Column::Prioritized => number(6, 12),
-        Column::Paused => number(5, 13),
+        Column::Flags => Sizing::new(5, 7, 6, Cut::End),
         Column::Completed => number(6, 14),
     }
 }
@@ -45,12 +48,11 @@ const NAME_MIN: u16 = 10;
 /// After a name whose keys could not all be read.
 const PROBLEMS: &str = " !";
 
-/// The columns shown in `inner_width` with their widths, in display order. `Node` only on
-/// a cluster.
+/// The columns shown in `inner_width` with their widths, in display order.
 pub fn fitting_columns(app: &App, inner_width: u16) -> Vec<(Column, u16)> {
     let columns: Vec<Column> = Column::ALL
         .into_iter()
-        .filter(|&c| c != Column::Node || app.cluster.is_some())
+        .filter(|&c| app.column_applies(c))
         .collect();
     let rows: Vec<&QueueRow> = app
         .visible
@@ -65,6 +67,8 @@ pub fn fitting_columns(app: &App, inner_width: u16) -> Vec<(Column, u16)> {
                     text::width(&r.label()) + if r.problems > 0 { PROBLEMS.len() } else { 0 }
                 }
                 Column::Node => text::width(r.node.as_deref().unwrap_or("?")),
+                Column::System => text::width(r.key.system.name()),
+                Column::Flags => queue_text::flag_count(r),
                 _ => 0,
             });
             let content = content.max().unwrap_or(0) as u16;
@@ -107,7 +111,7 @@ fn cell(row: &QueueRow, column: Column, width: u16, theme: Theme) -> Cell<'stati
             }
         }
         Column::Waiting => {
-            let text = format::opt_count(counts.and_then(|c| c.waiting));
+            let text = queue_text::count(row, State::Waiting);
             if row.growing {
                 styled(
                     format!("{text}↑"),
@@ -117,9 +121,20 @@ fn cell(row: &QueueRow, column: Column, width: u16, theme: Theme) -> Cell<'stati
                 plain(text)
             }
         }
-        Column::Active => plain(format::opt_count(counts.and_then(|c| c.active))),
-        Column::Delayed => plain(format::opt_count(counts.and_then(|c| c.delayed))),
-        Column::Prioritized => plain(format::opt_count(counts.and_then(|c| c.prioritized))),
+        Column::System => styled(row.key.system.name().into(), theme.dim()),
+        Column::Active => plain(queue_text::count(row, State::Active)),
+        Column::Delayed => plain(queue_text::count(row, State::Delayed)),
+        Column::Prioritized => plain(queue_text::count(row, State::Prioritized)),
+        Column::Reserved => plain(queue_text::count(row, State::Reserved)),
+        Column::Retry => {
+            let retry = counts.and_then(|c| c.retry);
+            let style = if retry.unwrap_or(0) > 0 {
+                theme.warn()
+            } else {
+                Style::default()
+            };
+            styled(queue_text::count(row, State::Retry), style)
+        }
         Column::Failed => {
             let failed = counts.and_then(|c| c.failed);
             let style = if failed.unwrap_or(0) > 0 {
@@ -127,18 +142,19 @@ fn cell(row: &QueueRow, column: Column, width: u16, theme: Theme) -> Cell<'stati
             } else {
                 Style::default()
             };
-            styled(format::opt_count(failed), style)
+            styled(queue_text::count(row, State::Failed), style)
         }
-        Column::Completed => styled(
-            format::opt_count(counts.and_then(|c| c.completed)),
-            theme.dim(),
-        ),
-        Column::Paused => {
-            if row.paused {
-                styled("yes".into(), theme.warn())
+        Column::Completed => styled(queue_text::count(row, State::Completed), theme.dim()),
+        Column::Flags => {
+            let flags = queue_text::flags(row);
+            let style = if flags.iter().any(|f| f.bad) {
+                theme.bad()
+            } else if flags.is_empty() {
+                Style::default()
             } else {
-                styled("-".into(), theme.dim())
-            }
+                theme.warn()
+            };
+            styled(queue_text::flag_letters(row), style)
         }
         Column::OldestWait => {
             let style = match row.oldest_wait_s {
@@ -146,38 +162,53 @@ fn cell(row: &QueueRow, column: Column, width: u16, theme: Theme) -> Cell<'stati
                 Some(s) if s >= 60.0 => theme.warn(),
                 _ => Style::default(),
             };
-            styled(row.oldest_wait_s.map_or("-".into(), format::age_s), style)
+            styled(queue_text::oldest(row), style)
         }
-        Column::AddedPerS => plain(format::rate(row.added_per_s)),
-        Column::CompletedPerS => plain(format::rate(row.completed_per_s)),
+        Column::AddedPerS => plain(queue_text::rate(row, row.added_per_s)),
+        Column::CompletedPerS => plain(queue_text::rate(row, row.completed_per_s)),
         Column::ErrorRate => {
             let style = match row.error_rate {
                 Some(e) if e >= 0.05 => theme.bad(),
                 Some(e) if e > 0.0 => theme.warn(),
                 _ => Style::default(),
             };
-            styled(format::percent(row.error_rate), style)
+            styled(queue_text::error_percent(row), style)
         }
-        Column::P99 => plain(
-            row.p99_processing_ms
-                .map_or("-".into(), |ms| format::millis(ms as f64)),
-        ),
+        Column::P99 => plain(queue_text::p99(row)),
         Column::Node => styled(row.node.as_deref().unwrap_or("?").into(), theme.dim()),
         Column::Workers => {
             if row.unconsumed() {
-                styled("0 !".into(), theme.bad())
+                // `0 !`; `1 !` when its one worker is quiet; `? !` when unknown and stuck.
+                styled(format!("{} !", queue_text::workers(row)), theme.bad())
             } else {
                 // Unknown: an ACL forbids CLIENT LIST (BullMQ's workers are its connections).
-                plain(row.workers.map_or("?".to_string(), |n| n.to_string()))
+                plain(queue_text::workers(row))
             }
         }
     }
 }
 
+/// `: 6 bullmq, 3 sidekiq, 2 rq` with more than one system; empty with one.
+fn per_system(app: &App) -> String {
+    let mut counts: Vec<(crate::model::System, usize)> = Vec::new();
+    for row in &app.view.rows {
+        match counts.iter_mut().find(|(s, _)| *s == row.key.system) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((row.key.system, 1)),
+        }
+    }
+    if counts.len() < 2 {
+        return String::new();
+    }
+    counts.sort();
+    let parts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    format!(": {}", parts.join(", "))
+}
+
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let focused = app.focus == Pane::Queues;
     let title = if app.filter.is_empty() {
-        format!(" queues ({}) ", app.visible.len())
+        format!(" queues ({}{}) ", app.visible.len(), per_system(app))
     } else {
         format!(
             " queues ({} of {}, filter “{}”) ",
@@ -196,10 +227,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let columns = fitting_columns(app, area.width.saturating_sub(2));
     if app.visible.is_empty() {
         let text = if app.view.rows.is_empty() && app.cluster.is_some() {
-            "no BullMQ queues found on this Redis Cluster (every master is scanned; BullMQ on a \
+            "no queues found on this Redis Cluster (every master is scanned; BullMQ on a \
              cluster uses a hash-tagged prefix: try --prefix '{bull}')"
         } else if app.view.rows.is_empty() {
-            "no BullMQ queues found (queues are discovered with SCAN; try --prefix or --queue)"
+            "no queues found (BullMQ queues are discovered with SCAN: try --prefix or --queue; \
+             Sidekiq, RQ and Celery from their own registries)"
         } else {
             "no queue matches the filter (Esc clears it)"
         };
@@ -244,75 +276,4 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .block(block)
         .flex(ratatui::layout::Flex::Start);
     frame.render_widget(table, area);
-}
-
-/// Queue mode's summary line of the focused queue.
-pub fn summary(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
-    let Some(row) = app.selected_row() else {
-        frame.render_widget(Paragraph::new("no queue selected (Esc)"), area);
-        return;
-    };
-    let c = row.counts.unwrap_or_default();
-    // The states the queue's system keeps, in its order.
-    let states: Vec<String> = row
-        .key
-        .system
-        .states()
-        .iter()
-        // Flow parents only when there are some.
-        .filter(|s| **s != State::WaitingChildren || c.get(**s).unwrap_or(0) > 0)
-        .map(|s| format!("{} {}", state_word(*s), format::opt_count(c.get(*s))))
-        .collect();
-    let mut spans = vec![
-        Span::styled(row.label(), theme.title()),
-        Span::raw(format!("  {}", states.join("  "))),
-    ];
-    if row.paused {
-        spans.push(Span::styled("  PAUSED", theme.warn()));
-    }
-    let second = vec![
-        Span::raw(format!(
-            "oldest {}  in {}/s  out {}/s  err {}%  p99 {}  workers {}",
-            row.oldest_wait_s.map_or("-".into(), format::age_s),
-            format::rate(row.added_per_s),
-            format::rate(row.completed_per_s),
-            format::percent(row.error_rate),
-            row.p99_processing_ms
-                .map_or("-".into(), |ms| format::millis(ms as f64)),
-            row.workers.map_or("?".to_string(), |n| n.to_string())
-        )),
-        if row.unconsumed() {
-            Span::styled("  nobody is consuming this queue", theme.bad())
-        } else if row.unlocked_active > 0 {
-            Span::styled(
-                format!(
-                    "  {} active job{} without a lock",
-                    row.unlocked_active,
-                    if row.unlocked_active == 1 { "" } else { "s" }
-                ),
-                theme.bad(),
-            )
-        } else {
-            Span::raw("")
-        },
-    ];
-    frame.render_widget(
-        Paragraph::new(vec![Line::from(spans), Line::from(second)]),
-        area,
-    );
-}
-
-/// A state as the focus line names it.
-fn state_word(state: State) -> &'static str {
-    match state {
-        State::Waiting => "waiting",
-        State::Active => "active",
-        State::Prioritized => "prio",
-        State::Delayed => "delayed",
-        State::Retry => "retry",
-        State::Reserved => "reserved",
-        State::Failed => "failed",
-        State::Completed => "done",
-        State::WaitingChildren => "children",
-    }
 }

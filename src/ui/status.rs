@@ -1,5 +1,6 @@
-//! The bottom line: the current mode's keys, straight from the keymap, and what the view
-//! is set to (sort, filter, window).
+//! The bottom line: the current mode's keys, straight from the keymap (or, for a few
+//! seconds, a worker control's outcome or refusal), and what the view is set to (sort,
+//! filter, window).
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -27,7 +28,26 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     // Whole key/label pairs only: a pair that does not fit is left out, not cut.
     let width = area.width as usize;
     let mut used: usize = spans.iter().map(|s| text::width(&s.content)).sum();
-    for entry in app.keymap.status(app.mode) {
+    // A worker control's outcome or refusal takes the keys' place for a few seconds.
+    let note = app
+        .status_note()
+        .filter(|_| matches!(app.mode, Mode::Dashboard | Mode::Queue));
+    if let Some(note) = note {
+        let style = if note.error {
+            theme.bad()
+        } else {
+            theme.good()
+        };
+        let text = text::fit(&format!(" {}", note.text), width);
+        used += text::width(&text);
+        spans.push(Span::styled(text, style));
+    }
+    let keys = if note.is_some() {
+        Vec::new()
+    } else {
+        app.keymap.status(app.mode)
+    };
+    for entry in keys {
         let key = format!(" {} ", entry.keys);
         // Unavailable keys stay visible, dimmed, with the reason.
         let (label, key_style, label_style) = match app.unavailable(entry.command) {

@@ -123,23 +123,41 @@ pub fn qtop_in_tmux(url: &str, extra: &[&str]) -> String {
     )
 }
 
-/// Each queue row of the table as `column title → cell`, keyed by queue name.
+/// Each queue row of the table as `column title → cell`, keyed by queue name. Cells are
+/// cut at the columns' title positions, so a blank cell (a figure the queue's system lacks)
+/// reads as `""` and never shifts the cells after it.
 pub fn table(screen: &str) -> HashMap<String, HashMap<String, String>> {
-    let cells = |line: &str| -> Vec<String> {
-        line.trim_matches(|c| c == '│' || c == ' ')
-            .split_whitespace()
-            .map(|s| s.trim_end_matches(['↓', '↑']).to_string())
-            .collect()
-    };
     let mut lines = screen.lines().skip_while(|l| !l.contains("QUEUE"));
     let Some(header) = lines.next() else {
         return HashMap::new();
     };
-    let titles = cells(header);
+    let header: Vec<char> = header.chars().collect();
+    let starts: Vec<usize> = (0..header.len())
+        .filter(|&i| {
+            let blank = |c: char| c == ' ' || c == '│';
+            !blank(header[i]) && (i == 0 || blank(header[i - 1]))
+        })
+        .collect();
+    let cell = |chars: &[char], i: usize| -> String {
+        let from = starts[i].min(chars.len());
+        let to = starts
+            .get(i + 1)
+            .copied()
+            .unwrap_or(chars.len())
+            .min(chars.len());
+        chars[from..to]
+            .iter()
+            .collect::<String>()
+            .trim_matches(|c: char| c == '│' || c.is_whitespace())
+            .trim_end_matches(['↓', '↑'])
+            .to_string()
+    };
+    let titles: Vec<String> = (0..starts.len()).map(|i| cell(&header, i)).collect();
     lines
         .take_while(|l| l.starts_with('│'))
         .map(|l| {
-            let row = cells(l);
+            let chars: Vec<char> = l.chars().collect();
+            let row: Vec<String> = (0..starts.len()).map(|i| cell(&chars, i)).collect();
             let name = row.first().cloned().unwrap_or_default();
             (name, titles.iter().cloned().zip(row).collect())
         })

@@ -34,13 +34,15 @@ fn dashboard_shows_real_bullmq_queues_help_and_quits_cleanly() {
     assert_eq!(cell("emails", "WAIT"), "5");
     assert_eq!(cell("emails", "DELAY"), "3");
     assert_eq!(cell("emails", "PRIO"), "4");
-    assert_eq!(cell("emails", "WRK"), "0"); // shown as "0 !": nobody consumes it
+    assert_eq!(cell("emails", "WRK"), "0 !"); // nobody consumes it
     assert_eq!(cell("billing", "FAIL"), "4");
     assert_eq!(cell("billing", "DONE"), "2");
     assert_eq!(cell("reports", "ACT"), "1");
     assert_eq!(cell("reports", "DONE"), "6");
     assert_eq!(cell("reports", "WRK"), "1");
-    assert_eq!(cell("paused-q", "PAUSE"), "yes");
+    assert_eq!(cell("paused-q", "FLAGS"), "P");
+    // No flag: a blank cell, and the cells after it stay in their columns.
+    assert_eq!(cell("reports", "FLAGS"), "");
     assert!(
         // Ready jobs only: its 3 delayed jobs are not a backlog nobody takes.
         screen.contains("emails: 5 jobs waiting, 4 prioritized"),

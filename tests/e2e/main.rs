@@ -25,3 +25,4 @@ mod faults_demo_restart;
 mod jobs_pane_e2e;
 mod terminal_restore;
 mod toolbox_tty;
+mod workers_pane_e2e;

@@ -490,6 +490,7 @@ async fn the_background_reader_serves_pages_details_and_groups() {
         limit: 2,
         detail: None,
         groups: true,
+        ..DlqWant::default()
     });
     async fn next(answers: &mut tokio::sync::mpsc::Receiver<DlqAnswer>) -> DlqAnswer {
         tokio::time::timeout(Duration::from_secs(10), answers.recv())
@@ -517,6 +518,7 @@ async fn the_background_reader_serves_pages_details_and_groups() {
         limit: 2,
         detail: Some(first_id.clone()),
         groups: true,
+        ..DlqWant::default()
     });
     let DlqAnswer::Detail { detail, .. } = next(&mut answers).await else {
         panic!("only the detail is new")

@@ -19,6 +19,7 @@ mod connect_errors;
 mod dedup_rates;
 mod discovery;
 mod dlq;
+mod dlq_retry_set;
 mod exporter;
 mod faults_data;
 mod faults_source;

@@ -123,6 +123,16 @@ fn every_small_size_renders_without_panicking() {
             App::new("redis://x:1", Duration::from_secs(1), T0_MS),
         ),
         ("busy", app_after(30)),
+        (
+            "mixed systems",
+            qtop::app::fixtures_mixed::mixed_app_after(30, true),
+        ),
+        ("mixed, workers focused", {
+            let mut app = qtop::app::fixtures_mixed::mixed_app_after(30, false);
+            press(&mut app, KeyCode::Tab);
+            press(&mut app, KeyCode::Down);
+            app
+        }),
         ("queue", {
             let mut app = app_after(30);
             press(&mut app, KeyCode::Enter);

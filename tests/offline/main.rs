@@ -19,5 +19,6 @@ mod dlq_render;
 mod jobs_render;
 mod json_contract;
 mod layout;
+mod mixed_render;
 mod parsers_random;
 mod resp_differential;

@@ -105,6 +105,13 @@ pub const DEAD_LETTERS: &[Binding] = &[
         status: Some("open"),
     },
     Binding {
+        keys: &[ch('v')],
+        command: Command::ToggleRetrySet,
+        modes: DLQ_LIST,
+        help: "Sidekiq: dead set / retry set (failed attempts that will run again)",
+        status: None,
+    },
+    Binding {
         keys: &[ch(' ')],
         command: Command::Mark,
         modes: DLQ_LIST,

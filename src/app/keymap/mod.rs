@@ -3,7 +3,7 @@
 //!
 //! A `Keymap` is a stack of layers; the first layer that binds a key in the current mode
 //! wins, and a binding hidden that way disappears from help and the status bar too. The
-//! demo plugs in with `Keymap::dashboard().with_layer(DEMO)`, where its layer binds
+//! demo plugs in with `Keymap::demo()` (DEMO in front), where its layer binds
 //! `[ ] b + - k` to `Command::Demo(…)`: `+`/`-` then drive the demo and zoom stays on
 //! `z`/`Z`, which the base layer binds as well for exactly that reason.
 
@@ -14,12 +14,14 @@ mod dead_letters;
 mod jobs;
 mod layers;
 mod toolbox;
+mod workers;
 
 pub use base::BASE;
 pub use dead_letters::DEAD_LETTERS;
 pub use jobs::JOBS;
 pub use layers::{ADVISOR, DEMO};
 pub use toolbox::{CONTEXTS, COPY};
+pub use workers::WORKERS;
 
 use super::{Command, Mode};
 
@@ -139,7 +141,15 @@ impl Keymap {
         Self {
             // JOBS binds no key the others bind; first, its two dashboard keys sit high in
             // help, which keeps the demo's two-column help as wide as before.
-            layers: vec![JOBS, BASE, DEAD_LETTERS, ADVISOR, COPY],
+            layers: vec![JOBS, BASE, DEAD_LETTERS, ADVISOR, COPY, WORKERS],
+        }
+    }
+
+    /// `qtop demo`'s: the demo's keys in front, and no remote worker controls (its Redis
+    /// holds only qtop's own BullMQ workers, which the demo's keys stop and kill).
+    pub fn demo() -> Self {
+        Self {
+            layers: vec![DEMO, JOBS, BASE, DEAD_LETTERS, ADVISOR, COPY],
         }
     }
 

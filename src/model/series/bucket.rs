@@ -7,6 +7,7 @@
 use hdrhistogram::Histogram;
 
 use super::{Percentiles, Point, Sample};
+use crate::model::latency;
 
 /// Counter increases since the previous sample.
 #[derive(Clone, Copy, Debug, Default)]
@@ -26,15 +27,14 @@ pub(super) struct Acc {
     pub processing: Option<Histogram<u32>>,
 }
 
+/// Chart histograms are made and filled as the table's are (`model::latency`), so a chart
+/// and the table read the same percentiles.
 fn record_into(slot: &mut Option<Histogram<u32>>, value_ms: u64) {
     if slot.is_none() {
-        *slot = Histogram::new(2).ok().map(|mut h| {
-            h.auto(true);
-            h
-        });
+        *slot = latency::new_histogram();
     }
     if let Some(histogram) = slot {
-        histogram.saturating_record(value_ms.clamp(1, 86_400_000));
+        latency::record_ms(histogram, value_ms);
     }
 }
 

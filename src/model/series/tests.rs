@@ -127,6 +127,41 @@ fn latency_percentiles_per_bucket() {
     assert_eq!(w.points[0].and_then(|p| p.processing_ms), None);
 }
 
+/// A chart bucket reads timings from 1 ms to an hour as the table's window does (issue 14:
+/// the charts clamped everything above 255 ms to ~2 ms).
+#[test]
+fn chart_latencies_from_a_millisecond_to_an_hour_match_the_table() {
+    use crate::model::latency::LatencyWindow;
+    for value in [1u64, 255, 256, 800, 4_000, 60_000, 3_600_000] {
+        let timings: Vec<JobTiming> = (0..100)
+            .map(|i| JobTiming {
+                wait_ms: Some(if i == 0 { 1 } else { value }),
+                processing_ms: Some(value),
+            })
+            .collect();
+        let mut s = Series::new(&config());
+        s.record(Sample {
+            timings: &timings,
+            ..sample(0, 0, 0, 0, 0)
+        });
+        let point = s.window(0, 1000).points[0].unwrap_or_default();
+        let wait = point.wait_ms.unwrap_or_default();
+        let processing = point.processing_ms.unwrap_or_default();
+        let mut table = LatencyWindow::new(1000, 10_000);
+        timings
+            .iter()
+            .filter_map(|t| t.wait_ms)
+            .for_each(|ms| table.record(0, ms));
+        let summary = table.summary(0, 1000);
+        let close = |got: f32, want: u64| (got as f64 - want as f64).abs() <= want as f64 * 0.01;
+        assert!(close(wait.p50, value), "wait p50 {} for {value}", wait.p50);
+        assert!(close(wait.p99, value), "wait p99 {} for {value}", wait.p99);
+        assert!(close(processing.p99, value), "processing {processing:?}");
+        assert_eq!(wait.p50, summary.p50 as f32, "chart and table differ");
+        assert_eq!(wait.p99, summary.p99 as f32, "chart and table differ");
+    }
+}
+
 #[test]
 fn an_idle_queue_costs_one_run_per_tier() {
     let mut s = Series::new(&config());
