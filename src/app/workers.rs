@@ -214,6 +214,18 @@ impl WorkersView {
         if key.system.workers_from_client_list() && self.status != WorkersStatus::Listed {
             return None;
         }
+        // Live workers whose queues their system does not say (Celery's heartbeats carry
+        // none) cannot be counted per queue: unknown, as `snapshot --json` says (null).
+        let queues_unknown = !key.system.workers_from_client_list()
+            && self.rows.iter().any(|r| {
+                r.key.system == key.system
+                    && r.health == WorkerHealth::Ok
+                    && r.key.name.is_empty()
+                    && r.queues.is_empty()
+            });
+        if queues_unknown {
+            return None;
+        }
         Some(
             self.rows
                 .iter()
@@ -233,6 +245,24 @@ impl WorkersView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::System;
+
+    #[test]
+    fn workers_whose_queues_are_unknown_make_the_count_unknown_not_zero() {
+        let celery = |name: &str, queue: &str| WorkerInfo {
+            system: System::Celery,
+            name: name.into(),
+            queue: queue.into(),
+            ..WorkerInfo::default()
+        };
+        let key = QueueKey::new(System::Celery, "", "emails");
+        let unknown = report(0, vec![celery("w1@h", "")]);
+        let view = WorkersView::next(&WorkersView::default(), &unknown);
+        assert_eq!(view.count_for(&key), None);
+        let known = report(0, vec![celery("w1@h", "emails")]);
+        let view = WorkersView::next(&WorkersView::default(), &known);
+        assert_eq!(view.count_for(&key), Some(1));
+    }
 
     fn info(name: &str, idle_s: u64) -> WorkerInfo {
         WorkerInfo {
