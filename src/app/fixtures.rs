@@ -33,11 +33,11 @@ fn worker(queue: &str, name: &str, port: u16, library: WorkerLibrary, idle_s: u6
         age_s: 3_600,
         idle_s: Some(idle_s),
         library,
-        connections: if library == WorkerLibrary::Python {
+        connections: Some(if library == WorkerLibrary::Python {
             2
         } else {
             1
-        },
+        }),
         ..WorkerInfo::default()
     }
 }

@@ -43,7 +43,6 @@ fn rq_worker(name: &str, queues: &[&str], busy: bool, stale: bool) -> WorkerInfo
         addr: "10.0.0.9".into(),
         age_s: 1_800,
         library: WorkerLibrary::Rq,
-        connections: 1,
         queues: queues.iter().map(|q| q.to_string()).collect(),
         busy: (!stale).then_some(u32::from(busy)),
         concurrency: Some(1),
@@ -76,7 +75,7 @@ fn bull_worker(queue: &str) -> WorkerInfo {
         addr: "10.0.0.8:41000".into(),
         age_s: 600,
         idle_s: Some(12),
-        connections: 1,
+        connections: Some(1),
         ..WorkerInfo::default()
     }
 }

@@ -34,7 +34,7 @@ pub struct WorkerRow {
     pub age_s: Option<u64>,
     pub idle_s: Option<u64>,
     pub library: WorkerLibrary,
-    pub connections: u32,
+    pub connections: Option<u32>,
     pub heartbeat: Option<Heartbeat>,
     /// Jobs running, capacity and heartbeat age, where the system knows them.
     pub busy: Option<u32>,
@@ -121,7 +121,7 @@ fn from_heartbeat(key: &QueueKey, beat: &Heartbeat, now_ms: i64) -> WorkerRow {
             .then(|| (now_ms.saturating_sub(beat.started_ms).max(0) / 1000) as u64),
         idle_s: None,
         library: WorkerLibrary::Qtop,
-        connections: 0,
+        connections: None,
         heartbeat: Some(beat.clone()),
         busy: Some(beat.current.len() as u32),
         concurrency: Some(beat.concurrency),
@@ -273,7 +273,7 @@ mod tests {
             age_s: 100,
             idle_s: Some(idle_s),
             library: WorkerLibrary::Node,
-            connections: 2,
+            connections: Some(2),
             ..WorkerInfo::default()
         }
     }

@@ -121,7 +121,7 @@ mod tests {
             age_s: Some(206),
             idle_s: Some(0),
             library: WorkerLibrary::Qtop,
-            connections: 1,
+            connections: Some(1),
             heartbeat: Some(Heartbeat {
                 concurrency: 4,
                 done: 339,

@@ -54,8 +54,11 @@ pub struct WorkerInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idle_s: Option<u64>,
     pub library: WorkerLibrary,
-    /// Connections grouped into this worker (Python names all of its connections).
-    pub connections: u32,
+    /// Redis connections grouped into this worker (BullMQ, whose workers are known from
+    /// `CLIENT LIST`; Python names all of its connections); absent for systems whose
+    /// workers are known from their heartbeats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connections: Option<u32>,
     /// Every queue it serves, in its order, where the system records them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub queues: Vec<String>,

@@ -48,7 +48,7 @@ pub fn workers_from_clients(
             .entry(key)
             .and_modify(|group| {
                 let worker = &mut group.worker;
-                worker.connections += 1;
+                worker.connections = Some(worker.connections.unwrap_or(0) + 1);
                 worker.age_s = worker.age_s.max(client.age_s);
                 worker.idle_s = worker.idle_s.min(Some(client.idle_s));
                 group.blocking += u32::from(blocking);
@@ -63,7 +63,7 @@ pub fn workers_from_clients(
                     age_s: client.age_s,
                     idle_s: Some(client.idle_s),
                     library,
-                    connections: 1,
+                    connections: Some(1),
                     ..WorkerInfo::default()
                 },
                 blocking: u32::from(blocking),
@@ -81,10 +81,10 @@ pub fn workers_from_clients(
             let count = if group.blocking > 0 {
                 group.blocking
             } else {
-                worker.connections.div_ceil(2)
+                worker.connections.unwrap_or(1).div_ceil(2)
             }
             .max(1);
-            let connections = worker.connections.div_ceil(count);
+            let connections = worker.connections.map(|n| n.div_ceil(count));
             (0..count)
                 .map(|_| WorkerInfo {
                     connections,
@@ -184,7 +184,7 @@ mod tests {
             .collect();
         // Two connections, none blocked yet: one Python worker.
         assert_eq!(python.len(), 1);
-        assert_eq!(python[0].connections, 2);
+        assert_eq!(python[0].connections, Some(2));
         assert_eq!(python[0].idle_s, Some(3));
         assert_eq!(
             workers
@@ -234,7 +234,7 @@ mod tests {
             age_s: 1,
             idle_s: Some(0),
             library: WorkerLibrary::Node,
-            connections: 1,
+            connections: Some(1),
             ..WorkerInfo::default()
         };
         // One process seen on three nodes, and two processes seen on one node only.

@@ -120,7 +120,6 @@ impl RqWorker {
                 .unwrap_or_default(),
             age_s: age(self.birth_ms).map_or(0, |ms| (ms / 1000) as u64),
             library: WorkerLibrary::Rq,
-            connections: 1,
             queues: self.queues.clone(),
             // An RQ worker runs one job at a time (its work horse).
             busy: Some(u32::from(busy)),

@@ -140,7 +140,6 @@ pub fn parse_process(
         age_s: started_ms.map_or(0, |s| ((now_ms - s).max(0) / 1000) as u64),
         idle_s: None,
         library: WorkerLibrary::Sidekiq,
-        connections: 0,
         queues,
         busy,
         concurrency,
