@@ -56,7 +56,12 @@ impl App {
         let tracked = self.tracked.get(key)?;
         let now = self.latest_taken_at_ms;
         // Unknown (CLIENT LIST forbidden) counts as none here; the advisor says so.
-        let workers = self.latest_workers.count_for(key).unwrap_or(0) as u64;
+        // Quiet and suspended workers take no new jobs: they are no capacity.
+        let workers = self
+            .latest_workers
+            .count_for(key)
+            .unwrap_or(0)
+            .saturating_sub(self.latest_workers.resting_for(key)) as u64;
         let inputs = inputs_from(
             &self.heartbeats,
             workers,

@@ -59,7 +59,7 @@ impl WorkerRow {
 
     /// Whether it takes new jobs: not a quiet Sidekiq process, not a suspended RQ worker.
     pub fn fetches(&self) -> bool {
-        !matches!(self.state.as_deref(), Some("quiet" | "suspended"))
+        crate::model::workers::state_fetches(self.state.as_deref())
     }
 
     fn identity(&self) -> (&QueueKey, &str, &str) {

@@ -91,12 +91,13 @@ pub fn inputs_for(
     )
 }
 
-/// Workers of `key`'s queue in `report`.
+/// Workers of `key`'s queue in `report` that take new jobs (a quiet Sidekiq process or a
+/// suspended RQ worker is no capacity).
 pub fn listed_for(report: &PollReport, key: &QueueKey) -> u64 {
     report
         .workers
         .iter()
-        .filter(|w| w.serves(key.system, &key.prefix, &key.name))
+        .filter(|w| w.serves(key.system, &key.prefix, &key.name) && w.fetches())
         .count() as u64
 }
 
@@ -172,4 +173,34 @@ fn write_advice(out: &mut impl Write, q: &QueueAdvice) -> std::io::Result<()> {
         writeln!(out, "  ! {warning}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::WorkerInfo;
+
+    #[test]
+    fn quiet_and_suspended_workers_are_no_capacity() {
+        let worker = |system: System, name: &str, state: Option<&str>| WorkerInfo {
+            system,
+            queue: "default".into(),
+            name: name.into(),
+            state: state.map(str::to_string),
+            ..WorkerInfo::default()
+        };
+        let report = PollReport {
+            workers: vec![
+                worker(System::Sidekiq, "a", Some("busy")),
+                worker(System::Sidekiq, "b", Some("quiet")),
+                worker(System::Rq, "c", Some("suspended")),
+                worker(System::Rq, "d", Some("idle")),
+            ],
+            ..PollReport::default()
+        };
+        let sidekiq = QueueKey::new(System::Sidekiq, "", "default");
+        let rq = QueueKey::new(System::Rq, "", "default");
+        assert_eq!(listed_for(&report, &sidekiq), 1);
+        assert_eq!(listed_for(&report, &rq), 1);
+    }
 }

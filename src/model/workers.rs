@@ -105,7 +105,18 @@ pub struct WorkerInfo {
     pub loadavg: Vec<f64>,
 }
 
+/// Whether a worker in `state` (the system's own word) takes new jobs: not `quiet` (a
+/// Sidekiq process told to stop fetching), not `suspended` (`rq suspend`).
+pub fn state_fetches(state: Option<&str>) -> bool {
+    !matches!(state, Some("quiet" | "suspended"))
+}
+
 impl WorkerInfo {
+    /// Whether it takes new jobs: not a quiet Sidekiq process, not a suspended RQ worker.
+    pub fn fetches(&self) -> bool {
+        state_fetches(self.state.as_deref())
+    }
+
     /// Whether it serves `queue` (of its system and prefix). A stale worker (its system's
     /// own expiry lapsed) serves nothing, as the system's own worker lists leave it out.
     pub fn serves(&self, system: System, prefix: &str, queue: &str) -> bool {
