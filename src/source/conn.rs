@@ -29,6 +29,9 @@ pub struct Conn {
     /// Cluster nodes seen so far: reconnection tries them after the seeds.
     known_nodes: Vec<String>,
     redis_version: String,
+    /// `INFO server`'s `run_id`: a new one after a reconnection means another server
+    /// process (restarted, or failed over).
+    run_id: Option<String>,
     cost: Cost,
 }
 
@@ -41,6 +44,7 @@ impl Conn {
             lean: None,
             known_nodes: Vec::new(),
             redis_version: String::new(),
+            run_id: None,
             cost: Cost::default(),
         }
     }
@@ -51,6 +55,11 @@ impl Conn {
 
     pub fn redis_version(&self) -> &str {
         &self.redis_version
+    }
+
+    /// The server process's `run_id`, as read at the last connection.
+    pub fn run_id(&self) -> Option<&str> {
+        self.run_id.as_deref()
     }
 
     pub fn is_connected(&self) -> bool {
@@ -67,6 +76,7 @@ impl Conn {
         let target = self.target.with_known_nodes(&self.known_nodes);
         let (mut link, info) = Link::open(&target, self.timeout).await?;
         self.redis_version = info_field(&info, "redis_version").unwrap_or_else(|| "unknown".into());
+        self.run_id = info_field(&info, "run_id");
         // Lets operators see qtop in CLIENT LIST; an ACL that forbids it is no problem.
         let mut pipe = redis::pipe();
         pipe.ignore_errors();

@@ -18,6 +18,7 @@
 
 mod discovery;
 mod extras;
+mod pace;
 mod rates;
 mod report;
 mod schedule;
@@ -26,8 +27,8 @@ use rates::apply_rates;
 use schedule::{meta_due, ACTIVE_RECONCILE_EVERY};
 mod tail;
 
-use std::collections::{BTreeMap, HashMap};
-use std::time::Instant;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
 
 use redis::Pipeline;
 
@@ -64,6 +65,8 @@ struct QueueState {
     refreshing: bool,
     timings: Vec<JobTiming>,
     finished_in_interval: u64,
+    /// When discovery (or a worker connection) added the queue.
+    added_at: Option<Instant>,
 }
 
 pub struct BullReader {
@@ -75,6 +78,15 @@ pub struct BullReader {
     qtop_workers: HashMap<(QueueId, String), Instant>,
     /// A periodic discovery pass in progress (advanced between polls).
     cycle: Option<discovery::ScanCycle>,
+    /// When the last periodic pass started, and the time between passes (`pace.rs`).
+    pass_started: Option<Instant>,
+    period: Duration,
+    /// The server process last discovered on (`INFO server`'s `run_id`).
+    run_id: Option<String>,
+    /// Totals of the queues of a previous server process, until they are found again.
+    carried: HashMap<QueueId, EventTotals>,
+    /// Queues worker connections named in the last `CLIENT LIST`.
+    named_by_workers: BTreeSet<QueueId>,
 }
 
 impl BullReader {
@@ -87,6 +99,11 @@ impl BullReader {
             next_slot: 0,
             qtop_workers: HashMap::new(),
             cycle: None,
+            pass_started: None,
+            period: Duration::ZERO,
+            run_id: None,
+            carried: HashMap::new(),
+            named_by_workers: BTreeSet::new(),
         }
     }
 
@@ -99,6 +116,7 @@ impl BullReader {
     pub fn reconnected(&mut self) {
         self.last_discovery = None;
         self.cycle = None;
+        self.pass_started = None;
     }
 
     pub fn needs_discovery(&self) -> bool {
@@ -175,6 +193,7 @@ impl BullReader {
         let replies = conn.run(&pipe).await?;
         let (workers, client_list) = self.parse_workers(replies.first());
         self.remember_qtop_workers(&workers);
+        let named = self.note_named_queues(&workers);
         let mut at = 1;
         let checks_at = 1 + refresh_replies;
         for (i, (queue, after)) in trim_checks.iter().enumerate() {
@@ -261,6 +280,8 @@ impl BullReader {
         // heartbeats.
         let heartbeats = self.third_round_trip(conn).await?;
         report.queues.extend(self.readings(conn));
+        // Queues only a worker connection names so far: read from the next poll on.
+        self.start_streams(conn, &named).await?;
         report.workers.extend(workers);
         report.client_list = client_list;
         report.heartbeats.extend(heartbeats);
