@@ -24,6 +24,7 @@ mod faults_source;
 mod harness;
 mod jobs;
 mod lean_events;
+mod many_queues;
 mod legacy_layouts;
 mod monitor_bullmq;
 mod monitor_tolerance;
