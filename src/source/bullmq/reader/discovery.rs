@@ -5,6 +5,7 @@
 //! finds is added at once, a queue whose keys are gone leaves at the end of a pass. A queue
 //! a worker connection names in `CLIENT LIST` is added by the poll itself (`extras.rs`).
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use super::super::events::{parse_entries, StreamId, StreamState};
@@ -22,7 +23,8 @@ pub(super) struct ScanCycle {
     /// Which node (SCAN is per node on a cluster).
     node: usize,
     cursor: u64,
-    found: Vec<QueueId>,
+    /// A set: a queue has several keys the pattern matches.
+    found: BTreeSet<QueueId>,
     started: Instant,
     last_step: Option<Instant>,
 }
@@ -33,7 +35,7 @@ impl Default for ScanCycle {
             prefix: 0,
             node: 0,
             cursor: 0,
-            found: Vec::new(),
+            found: BTreeSet::new(),
             started: Instant::now(),
             last_step: None,
         }
@@ -62,7 +64,7 @@ impl BullReader {
         }
         self.run_id = run_id;
         let mut cycle = ScanCycle::default();
-        while !self.scan_step(conn, &mut cycle, SCAN_COUNT).await? {}
+        while !self.scan_step(conn, &mut cycle, SCAN_COUNT, false).await? {}
         self.finish_cycle(conn, cycle).await?;
         self.carried.clear();
         Ok(())
@@ -99,7 +101,7 @@ impl BullReader {
         } else {
             step_count(since)
         };
-        if self.scan_step(conn, &mut cycle, count).await? {
+        if self.scan_step(conn, &mut cycle, count, true).await? {
             self.finish_cycle(conn, cycle).await
         } else {
             self.cycle = Some(cycle);
@@ -117,7 +119,7 @@ impl BullReader {
         let Some(mut cycle) = self.cycle.take() else {
             return Ok(());
         };
-        while !self.scan_step(conn, &mut cycle, SCAN_COUNT).await? {}
+        while !self.scan_step(conn, &mut cycle, SCAN_COUNT, false).await? {}
         self.finish_cycle(conn, cycle).await
     }
 
@@ -127,11 +129,14 @@ impl BullReader {
         conn: &mut Conn,
         cycle: &mut ScanCycle,
         count: u64,
+        eager: bool,
     ) -> Result<bool, ConnectError> {
         if !self.config.queues.is_empty() {
             for prefix in &self.config.prefixes {
                 for name in &self.config.queues {
-                    cycle.found.push(QueueId::new(prefix.clone(), name.clone()));
+                    cycle
+                        .found
+                        .insert(QueueId::new(prefix.clone(), name.clone()));
                 }
             }
             return Ok(true);
@@ -152,13 +157,13 @@ impl BullReader {
         let mut new = Vec::new();
         for key in keys {
             if let Some(queue) = queue_from_key(&prefix, &key) {
-                if !self.queues.contains_key(&queue) && !new.contains(&queue) {
+                if eager && !self.queues.contains_key(&queue) && !new.contains(&queue) {
                     new.push(queue.clone());
                 }
-                cycle.found.push(queue);
+                cycle.found.insert(queue);
             }
         }
-        // Found: on screen from the next poll, not at the end of the pass.
+        // A paced pass's finds are on screen from the next poll, not at its end.
         self.start_streams(conn, &new).await?;
         cycle.cursor = next;
         if next == 0 {
@@ -176,9 +181,7 @@ impl BullReader {
         conn: &mut Conn,
         mut cycle: ScanCycle,
     ) -> Result<(), ConnectError> {
-        let mut found = std::mem::take(&mut cycle.found);
-        found.sort();
-        found.dedup();
+        let found = std::mem::take(&mut cycle.found);
         let new: Vec<QueueId> = found
             .iter()
             .filter(|q| !self.queues.contains_key(q))
@@ -191,7 +194,7 @@ impl BullReader {
         if self.config.queues.is_empty() {
             let named = &self.named_by_workers;
             self.queues.retain(|q, state| {
-                found.binary_search(q).is_ok()
+                found.contains(q)
                     || named.contains(q)
                     || state.added_at.is_some_and(|at| at >= cycle.started)
             });
@@ -239,7 +242,7 @@ impl BullReader {
                     added_at: Some(Instant::now()),
                     ..QueueState::default()
                 };
-                self.queues.insert(queue.clone(), state);
+                self.queues.insert(queue.clone(), Box::new(state));
             }
         }
         Ok(())

@@ -69,7 +69,8 @@ struct QueueState {
 
 pub struct BullReader {
     config: PollerConfig,
-    queues: BTreeMap<QueueId, QueueState>,
+    /// Boxed: a map node holds eleven entries, mostly half empty, and a state is ~1 KB.
+    queues: BTreeMap<QueueId, Box<QueueState>>,
     last_discovery: Option<Instant>,
     poll_index: u64,
     next_slot: u64,
