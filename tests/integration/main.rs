@@ -24,6 +24,7 @@ mod faults_source;
 mod harness;
 mod jobs;
 mod lean_events;
+mod lean_tls;
 mod legacy_layouts;
 mod many_queues;
 mod monitor_bullmq;
