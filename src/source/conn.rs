@@ -24,7 +24,8 @@ pub struct Conn {
     target: RedisTarget,
     timeout: Duration,
     link: Option<Link>,
-    /// Pipelines go through this when it could be opened (a single Redis, no TLS).
+    /// Pipelines go through this when it could be opened (a single Redis; a cluster's
+    /// link holds one per master).
     lean: Option<LeanConn>,
     /// Cluster nodes seen so far: reconnection tries them after the seeds.
     known_nodes: Vec<String>,
@@ -77,17 +78,14 @@ impl Conn {
         let (mut link, info) = Link::open(&target, self.timeout).await?;
         self.redis_version = info_field(&info, "redis_version").unwrap_or_else(|| "unknown".into());
         self.run_id = info_field(&info, "run_id");
-        // Lets operators see qtop in CLIENT LIST; an ACL that forbids it is no problem.
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        pipe.cmd("CLIENT").arg("SETNAME").arg("qtop:monitor");
-        let _ = link.query(&pipe).await;
+        // Lets operators see qtop in CLIENT LIST.
+        link.set_name("qtop:monitor").await;
         tracing::info!(redis = %self.target.display(), version = %self.redis_version, "connected");
         if let Link::Cluster(cluster) = &link {
             self.known_nodes = cluster.known_addrs();
         }
         // QTOP_LEAN=off: everything through redis-rs (an escape hatch, and a comparison).
-        let lean_off = std::env::var("QTOP_LEAN").is_ok_and(|v| v == "off" || v == "0");
+        let lean_off = super::cluster::link::lean_off();
         self.lean = match &link {
             Link::Single { .. } if lean_off => None,
             Link::Single { .. } => match LeanConn::open(&target, self.timeout).await {
