@@ -9,7 +9,9 @@
 //!     cargo bench --bench discovery -- 10000 50000 1000000
 //!
 //! `QTOP_BENCH_COMPARE=/path/to/other/qtop[,…]` runs those binaries too; each waits at
-//! most `QTOP_BENCH_LIMIT` seconds (default 180) for the new queue.
+//! most `QTOP_BENCH_LIMIT` seconds (default 180) for the new queue. `QTOP_BENCH_WARM=S`
+//! lets each dashboard run S seconds before the queue is created (qtop measures SCAN's
+//! cost over its first whole pass, then paces by it).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -69,6 +71,11 @@ fn main() {
             tmux.wait_for_within("the first queue", Duration::from_secs(120), |s| {
                 s.contains("queues (1)")
             });
+            let warm = std::env::var("QTOP_BENCH_WARM")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            std::thread::sleep(Duration::from_secs(warm));
             let usec_before = scan_usec(&redis);
             let started = Instant::now();
             redis.cmd(&["HSET", "bull:late:meta", "version", "bullmq:6.7.0"]);

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::super::events::{parse_entries, StreamId, StreamState};
 use super::super::keys::{discovery_pattern, queue_from_key, QueueId};
-use super::pace::{pass_period, step_count, MIN_PERIOD};
+use super::pace::MIN_PERIOD;
 use super::{BullReader, QueueState};
 use crate::source::conn::Conn;
 use crate::source::connect::ConnectError;
@@ -87,7 +87,9 @@ impl BullReader {
                 return Ok(());
             }
             let keys = keyspace_size(conn).await?;
-            self.period = pass_period(keys, floor);
+            let usec = scan_usec(conn).await;
+            self.pace.pass_starts(usec, keys);
+            self.period = self.pace.period(keys, floor);
             self.pass_started = Some(Instant::now());
             self.cycle = Some(ScanCycle::default());
         }
@@ -99,7 +101,7 @@ impl BullReader {
         let count = if floor.is_zero() {
             SCAN_COUNT
         } else {
-            step_count(since)
+            self.pace.step_count(since)
         };
         if self.scan_step(conn, &mut cycle, count, true).await? {
             self.finish_cycle(conn, cycle).await
@@ -261,6 +263,24 @@ async fn keyspace_size(conn: &mut Conn) -> Result<u64, ConnectError> {
             .unwrap_or(0);
     }
     Ok(keys)
+}
+
+/// Redis's time in SCAN so far, in µs (every master's, on a cluster): `INFO
+/// commandstats`. `None` when it cannot be read (an ACL): the default cost then stands.
+async fn scan_usec(conn: &mut Conn) -> Option<u64> {
+    let mut total = 0;
+    for node in conn.scan_nodes() {
+        let mut info = redis::cmd("INFO");
+        info.arg("commandstats");
+        let reply = conn.query_node(node.as_deref(), &info).await.ok()?;
+        total += as_string(&reply)?
+            .lines()
+            .find_map(|line| line.strip_prefix("cmdstat_scan:"))
+            .and_then(|rest| rest.split(',').find_map(|f| f.strip_prefix("usec=")))
+            .and_then(|usec| usec.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Some(total)
 }
 
 /// `[cursor, [key, …]]`; anything else ends the scan of that node.

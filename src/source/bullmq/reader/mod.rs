@@ -80,6 +80,7 @@ pub struct BullReader {
     /// When the last periodic pass started, and the time between passes (`pace.rs`).
     pass_started: Option<Instant>,
     period: Duration,
+    pace: pace::Pace,
     /// The server process last discovered on (`INFO server`'s `run_id`).
     run_id: Option<String>,
     /// Totals of the queues of a previous server process, until they are found again.
@@ -100,6 +101,7 @@ impl BullReader {
             cycle: None,
             pass_started: None,
             period: Duration::ZERO,
+            pace: pace::Pace::default(),
             run_id: None,
             carried: HashMap::new(),
             named_by_workers: BTreeSet::new(),
@@ -116,6 +118,7 @@ impl BullReader {
         self.last_discovery = None;
         self.cycle = None;
         self.pass_started = None;
+        self.pace.forget_mark();
     }
 
     pub fn needs_discovery(&self) -> bool {
