@@ -87,8 +87,6 @@ impl BullReader {
                 return Ok(());
             }
             let keys = keyspace_size(conn).await?;
-            let usec = scan_usec(conn).await;
-            self.pace.pass_starts(usec, keys);
             self.period = self.pace.period(keys, floor);
             self.pass_started = Some(Instant::now());
             self.cycle = Some(ScanCycle::default());
@@ -103,6 +101,11 @@ impl BullReader {
         } else {
             self.pace.step_count(since)
         };
+        if self.pace.wants_reading() {
+            let usec = scan_usec(conn).await;
+            self.pace.read(usec);
+        }
+        self.pace.scanned(count);
         if self.scan_step(conn, &mut cycle, count, true).await? {
             self.finish_cycle(conn, cycle).await
         } else {

@@ -2,10 +2,11 @@
 //!
 //! SCAN costs Redis about 0.55 µs per key examined (a pass over 1M keys ≈ 0.55 s of CPU;
 //! measured while running, see [`Pace`]). Discovery may use [`BUDGET`] of a core, so it
-//! examines at most `BUDGET / cost` keys a second (about 9,100): a pass over `DBSIZE` keys
-//! takes about 1 s at 10k keys, 5.5 s at 50k, 110 s at 1M, and passes run back to back, no
-//! more often than once per [`MIN_PERIOD`] on a small keyspace. A queue is added as soon as a step finds it, so one
-//! created while qtop runs is on screen within about one pass.
+//! examines at most `0.9 × BUDGET / cost` keys a second (about 8,200 at 0.55 µs): a pass
+//! over `DBSIZE` keys takes about 1.2 s at 10k keys, 6 s at 50k, 2 min at 1M, and passes
+//! run back to back, no more often than once per [`MIN_PERIOD`] on a small keyspace. A
+//! queue is added as soon as a step finds it, so one created while qtop runs is on screen
+//! within about one pass.
 
 use std::time::Duration;
 
@@ -13,9 +14,9 @@ use std::time::Duration;
 pub(super) const KEY_COST_S: f64 = 0.55e-6;
 /// The share of one Redis core discovery may use.
 pub(super) const BUDGET: f64 = 0.005;
-/// Keys examined per second within the budget at [`KEY_COST_S`] (about 9,100).
+/// Keys examined per second at [`KEY_COST_S`] (about 8,200).
 #[cfg(test)]
-const KEYS_PER_S: f64 = BUDGET / KEY_COST_S;
+const KEYS_PER_S: f64 = AIM * BUDGET / KEY_COST_S;
 /// The shortest time between the starts of two passes (a small keyspace).
 pub(super) const MIN_PERIOD: Duration = Duration::from_secs(3);
 /// SCAN COUNT bounds of one paced step.
@@ -24,26 +25,34 @@ const MAX_COUNT: u64 = 10_000;
 /// A step after a long pause scans at most this much time's worth of keys.
 const MAX_CATCH_UP: Duration = Duration::from_secs(1);
 
-/// What one key costs may vary (a big keyspace misses caches; the machine may be busy), so
-/// it is measured: Redis's own time in SCAN (`INFO commandstats`) over a whole pass, divided
-/// by the keys the pass examined. Without INFO (an ACL), [`KEY_COST_S`] stands.
+/// What one key costs varies (a big keyspace misses caches; a busy machine is slower), so
+/// it is measured as discovery goes: Redis's own time in SCAN (`INFO commandstats`) over
+/// every [`MEASURE_EVERY`] keys examined. Without INFO (an ACL), [`KEY_COST_S`] stands.
 #[derive(Debug)]
 pub(super) struct Pace {
     key_cost_s: f64,
-    /// At the start of the pass under way: Redis's SCAN time so far (µs) and `DBSIZE`.
-    mark: Option<(u64, u64)>,
+    /// Redis's SCAN time (µs) when the keys below started to be counted.
+    mark: Option<u64>,
+    /// Keys examined (SCAN COUNTs) since the mark.
+    examined: u64,
+    /// INFO could not be read: not asked again.
+    blind: bool,
 }
 
-/// A pass shorter than this many keys is not measured (too little time to tell).
-const MEASURED_FROM: u64 = 20_000;
+/// Keys examined between two measurements (about every 5 s at the default pace).
+pub(super) const MEASURE_EVERY: u64 = 50_000;
 /// Measured costs are kept within these bounds (a stray figure never stops discovery).
 const COST_BOUNDS: (f64, f64) = (0.2e-6, 10e-6);
+/// The pace aims a little under the budget: the cost is known only after the fact.
+const AIM: f64 = 0.9;
 
 impl Default for Pace {
     fn default() -> Self {
         Self {
             key_cost_s: KEY_COST_S,
             mark: None,
+            examined: 0,
+            blind: false,
         }
     }
 }
@@ -51,24 +60,41 @@ impl Default for Pace {
 impl Pace {
     /// Keys examined per second within the budget.
     pub(super) fn keys_per_s(&self) -> f64 {
-        BUDGET / self.key_cost_s
+        AIM * BUDGET / self.key_cost_s
     }
 
-    /// A pass starts over `keys` keys; `scan_usec` is Redis's SCAN time so far, if known.
-    /// The pass that just ended (from the last mark) sets the cost per key.
-    pub(super) fn pass_starts(&mut self, scan_usec: Option<u64>, keys: u64) {
-        if let (Some((before, examined)), Some(now)) = (self.mark, scan_usec) {
-            if examined >= MEASURED_FROM && now >= before {
-                let cost = (now - before) as f64 / 1e6 / examined as f64;
+    /// A step examined about `count` keys.
+    pub(super) fn scanned(&mut self, count: u64) {
+        self.examined += count;
+    }
+
+    /// Whether Redis's SCAN time should be read now (to start counting, or to measure).
+    pub(super) fn wants_reading(&self) -> bool {
+        !self.blind && (self.mark.is_none() || self.examined >= MEASURE_EVERY)
+    }
+
+    /// Redis's SCAN time so far (`None`: unreadable); sets the cost per key from the keys
+    /// examined since the last reading.
+    pub(super) fn read(&mut self, scan_usec: Option<u64>) {
+        let Some(now) = scan_usec else {
+            self.blind = true;
+            return;
+        };
+        if let Some(before) = self.mark {
+            if self.examined > 0 && now >= before {
+                let cost = (now - before) as f64 / 1e6 / self.examined as f64;
                 self.key_cost_s = cost.clamp(COST_BOUNDS.0, COST_BOUNDS.1);
             }
         }
-        self.mark = scan_usec.map(|usec| (usec, keys));
+        self.mark = Some(now);
+        self.examined = 0;
     }
 
     /// After a reconnection: the server's counters may have restarted.
     pub(super) fn forget_mark(&mut self) {
         self.mark = None;
+        self.examined = 0;
+        self.blind = false;
     }
 
     /// The time between the starts of two passes over `keys` keys; `floor` is the shortest.
@@ -90,8 +116,8 @@ mod tests {
 
     #[test]
     fn a_pass_takes_what_the_budget_allows_and_no_less_than_the_floor() {
-        // keys → seconds between passes
-        let cases = [(0, 3.0), (10_000, 3.0), (50_000, 5.5), (1_000_000, 110.0)];
+        // keys → seconds between passes (at the default cost, aiming at 90 % of the budget)
+        let cases = [(0, 3.0), (10_000, 3.0), (50_000, 6.1), (1_000_000, 122.2)];
         for (keys, seconds) in cases {
             let period = Pace::default().period(keys, MIN_PERIOD).as_secs_f64();
             assert!((period - seconds).abs() < 0.1, "{keys} keys: {period} s");
@@ -121,26 +147,29 @@ mod tests {
     }
 
     #[test]
-    fn the_cost_per_key_is_measured_over_whole_passes() {
+    fn the_cost_per_key_is_measured_as_discovery_goes() {
         let mut pace = Pace::default();
-        // First pass over 1M keys: nothing measured yet.
-        pace.pass_starts(Some(5_000_000), 1_000_000);
-        assert_eq!(pace.keys_per_s(), KEYS_PER_S);
-        // It cost Redis 1.1 s of SCAN: 1.1 µs a key, half the default pace.
-        pace.pass_starts(Some(6_100_000), 1_000_000);
-        assert!((pace.keys_per_s() - BUDGET / 1.1e-6).abs() < 1.0);
-        assert!((pace.period(1_000_000, MIN_PERIOD).as_secs_f64() - 220.0).abs() < 0.5);
-        // No INFO (an ACL), a small pass, a counter gone back (restart): kept as it was.
-        let before = pace.keys_per_s();
-        pace.pass_starts(None, 1_000_000);
-        pace.pass_starts(Some(10), 1_000_000);
-        assert_eq!(pace.keys_per_s(), before);
-        pace.pass_starts(Some(5), 1_000);
-        pace.pass_starts(Some(9_000_000), 1_000);
-        assert_eq!(pace.keys_per_s(), before);
+        let default = pace.keys_per_s();
+        assert!(pace.wants_reading(), "a first reading starts the count");
+        pace.read(Some(5_000_000));
+        pace.scanned(MEASURE_EVERY - 1);
+        assert!(!pace.wants_reading());
+        pace.scanned(1);
+        assert!(pace.wants_reading());
+        // 55 ms of SCAN for 50,000 keys: 1.1 µs a key, half the default pace.
+        pace.read(Some(5_055_000));
+        assert!((pace.keys_per_s() - default / 2.0).abs() < 1.0);
+        // A counter gone back (restarted): kept as it was.
+        pace.scanned(MEASURE_EVERY);
+        pace.read(Some(10));
+        assert!((pace.keys_per_s() - default / 2.0).abs() < 1.0);
         // A stray figure stays within bounds.
-        pace.pass_starts(Some(0), 1_000_000);
-        pace.pass_starts(Some(u64::MAX / 2), 1_000_000);
-        assert_eq!(pace.keys_per_s(), BUDGET / COST_BOUNDS.1);
+        pace.scanned(1);
+        pace.read(Some(u64::MAX / 2));
+        assert_eq!(pace.keys_per_s(), AIM * BUDGET / COST_BOUNDS.1);
+        // No INFO (an ACL): not asked again, the last cost stands.
+        pace.read(None);
+        pace.scanned(10 * MEASURE_EVERY);
+        assert!(!pace.wants_reading());
     }
 }
