@@ -189,6 +189,20 @@ impl Conn {
         cmd: &redis::Cmd,
     ) -> Result<Value, ConnectError> {
         // Not counted: discovery is background work between polls, not part of a poll's cost.
+        // A single Redis: through the lean connection when there is one (a SCAN reply is
+        // hundreds of keys); a server error then comes back as a value, not an error.
+        if node.is_none() && self.lean.is_some() {
+            let mut pipe = redis::pipe();
+            pipe.add_command(cmd.clone());
+            let batch = Batch::from_pipeline(&pipe);
+            let cost = self.cost;
+            let value = match self.exchange_lean(&batch).await? {
+                Some(replies) => replies.get(0).map(to_value).unwrap_or(Value::Nil),
+                None => Value::Nil,
+            };
+            self.cost = cost;
+            return Ok(value);
+        }
         match self.link()?.query_node(node, cmd).await {
             Ok(reply) => Ok(reply),
             Err(LinkError { error, lost }) => {
