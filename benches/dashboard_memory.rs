@@ -164,7 +164,14 @@ async fn startup(sizes: &[u64]) {
             "for i = tonumber(ARGV[3]), math.min(n, tonumber(ARGV[3]) + 9999) do",
         );
         for from in (1..=n).step_by(10_000) {
-            redis.cmd(&["EVAL", &script, "0", &n.to_string(), &now, &from.to_string()]);
+            redis.cmd(&[
+                "EVAL",
+                &script,
+                "0",
+                &n.to_string(),
+                &now,
+                &from.to_string(),
+            ]);
         }
         let keys = redis.cmd(&["DBSIZE"]);
         for bin in &bins {
