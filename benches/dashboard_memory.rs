@@ -5,7 +5,20 @@
 //!
 //!     cargo bench --bench dashboard_memory
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+#[allow(dead_code)]
+#[path = "support/load.rs"]
+mod load;
+#[path = "support/process.rs"]
+mod process;
+
 use std::time::{Duration, Instant};
+
+use common::{RedisServer, Tmux};
+use process::{cpu_ticks, find_process, status_kb, ticks_per_second};
 
 use qtop::app::{Action, App};
 use qtop::model::{EventTotals, JobTiming, PollReport, QueueCounts, QueueKey, QueueReading};
@@ -124,7 +137,80 @@ fn ten_thousand_idle_queues() {
     println!("10,000 idle queues: RSS +{grown_mb:.1} MB, slowest report handled in {slowest:?}");
 }
 
-fn main() {
+/// After the table lists every queue, how long the dashboard runs before its RSS is read
+/// again (reconciliation polls, discovery passes).
+const SETTLE: Duration = Duration::from_secs(10);
+
+async fn startup(sizes: &[u64]) {
+    let mut bins = vec![env!("CARGO_BIN_EXE_qtop").to_string()];
+    if let Ok(others) = std::env::var("QTOP_BENCH_COMPARE") {
+        bins.extend(
+            others
+                .split(',')
+                .filter(|b| !b.is_empty())
+                .map(str::to_string),
+        );
+    }
+    println!("qtop dashboard, release build, 200×50 in tmux, --interval 1s, idle queues");
+    println!("| queues | keys | all on screen after | CPU by then | peak RSS then | peak RSS after {} s | RSS then | binary |", SETTLE.as_secs());
+    println!("|---:|---:|---:|---:|---:|---:|---:|---|");
+    for &n in sizes {
+        let redis = RedisServer::start();
+        let url = redis.url();
+        // In slices of 10,000 (one script of 100,000 outlasts a client's timeout).
+        let now = chrono::Utc::now().timestamp_millis().to_string();
+        let script = load::SETUP.replace(
+            "for i = 1, n do",
+            "for i = tonumber(ARGV[3]), math.min(n, tonumber(ARGV[3]) + 9999) do",
+        );
+        for from in (1..=n).step_by(10_000) {
+            redis.cmd(&[
+                "EVAL",
+                &script,
+                "0",
+                &n.to_string(),
+                &now,
+                &from.to_string(),
+            ]);
+        }
+        let keys = redis.cmd(&["DBSIZE"]);
+        for bin in &bins {
+            let command =
+                format!("env -u REDIS_URL '{bin}' --redis '{url}' --interval 1s; sleep 5");
+            let started = Instant::now();
+            let tmux = Tmux::start(200, 50, &command);
+            let wanted = format!("queues ({n})");
+            tmux.wait_for_within("every queue", Duration::from_secs(300), |screen| {
+                screen.contains(&wanted)
+            });
+            let on_screen = started.elapsed();
+            let pid = find_process(bin, &url).expect("the qtop process");
+            let peak_then = status_kb(pid, "VmHWM:");
+            let rss_then = status_kb(pid, "VmRSS:");
+            let cpu_then = cpu_ticks(pid) as f64 / ticks_per_second();
+            tokio::time::sleep(SETTLE).await;
+            let peak_after = status_kb(pid, "VmHWM:");
+            tmux.send(&["q"]);
+            println!(
+                "| {n} | {} | {:.2} s | {cpu_then:.2} s | {:.1} MB | {:.1} MB | {:.1} MB | {bin} |",
+                keys.trim(),
+                on_screen.as_secs_f64(),
+                peak_then as f64 / 1024.0,
+                peak_after as f64 / 1024.0,
+                rss_then as f64 / 1024.0,
+            );
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("startup") {
+        let sizes: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
+        startup(&sizes).await;
+        return;
+    }
     // The busy hour first: RSS only grows, so the smaller figure must come first.
     a_hundred_busy_queues_for_an_hour();
     ten_thousand_idle_queues();

@@ -24,11 +24,15 @@ pub struct Conn {
     target: RedisTarget,
     timeout: Duration,
     link: Option<Link>,
-    /// Pipelines go through this when it could be opened (a single Redis, no TLS).
+    /// Pipelines go through this when it could be opened (a single Redis; a cluster's
+    /// link holds one per master).
     lean: Option<LeanConn>,
     /// Cluster nodes seen so far: reconnection tries them after the seeds.
     known_nodes: Vec<String>,
     redis_version: String,
+    /// `INFO server`'s `run_id`: a new one after a reconnection means another server
+    /// process (restarted, or failed over).
+    run_id: Option<String>,
     cost: Cost,
 }
 
@@ -41,6 +45,7 @@ impl Conn {
             lean: None,
             known_nodes: Vec::new(),
             redis_version: String::new(),
+            run_id: None,
             cost: Cost::default(),
         }
     }
@@ -51,6 +56,11 @@ impl Conn {
 
     pub fn redis_version(&self) -> &str {
         &self.redis_version
+    }
+
+    /// The server process's `run_id`, as read at the last connection.
+    pub fn run_id(&self) -> Option<&str> {
+        self.run_id.as_deref()
     }
 
     pub fn is_connected(&self) -> bool {
@@ -67,17 +77,15 @@ impl Conn {
         let target = self.target.with_known_nodes(&self.known_nodes);
         let (mut link, info) = Link::open(&target, self.timeout).await?;
         self.redis_version = info_field(&info, "redis_version").unwrap_or_else(|| "unknown".into());
-        // Lets operators see qtop in CLIENT LIST; an ACL that forbids it is no problem.
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
-        pipe.cmd("CLIENT").arg("SETNAME").arg("qtop:monitor");
-        let _ = link.query(&pipe).await;
+        self.run_id = info_field(&info, "run_id");
+        // Lets operators see qtop in CLIENT LIST.
+        link.set_name("qtop:monitor").await;
         tracing::info!(redis = %self.target.display(), version = %self.redis_version, "connected");
         if let Link::Cluster(cluster) = &link {
             self.known_nodes = cluster.known_addrs();
         }
         // QTOP_LEAN=off: everything through redis-rs (an escape hatch, and a comparison).
-        let lean_off = std::env::var("QTOP_LEAN").is_ok_and(|v| v == "off" || v == "0");
+        let lean_off = super::cluster::link::lean_off();
         self.lean = match &link {
             Link::Single { .. } if lean_off => None,
             Link::Single { .. } => match LeanConn::open(&target, self.timeout).await {
@@ -181,6 +189,20 @@ impl Conn {
         cmd: &redis::Cmd,
     ) -> Result<Value, ConnectError> {
         // Not counted: discovery is background work between polls, not part of a poll's cost.
+        // A single Redis: through the lean connection when there is one (a SCAN reply is
+        // hundreds of keys); a server error then comes back as a value, not an error.
+        if node.is_none() && self.lean.is_some() {
+            let mut pipe = redis::pipe();
+            pipe.add_command(cmd.clone());
+            let batch = Batch::from_pipeline(&pipe);
+            let cost = self.cost;
+            let value = match self.exchange_lean(&batch).await? {
+                Some(replies) => replies.get(0).map(to_value).unwrap_or(Value::Nil),
+                None => Value::Nil,
+            };
+            self.cost = cost;
+            return Ok(value);
+        }
         match self.link()?.query_node(node, cmd).await {
             Ok(reply) => Ok(reply),
             Err(LinkError { error, lost }) => {

@@ -49,6 +49,19 @@ impl Link {
         }
     }
 
+    /// Name the main connection(s) for `CLIENT LIST` (never the lean ones).
+    pub async fn set_name(&mut self, name: &str) {
+        match self {
+            Self::Single { conn, .. } => {
+                let mut cmd = redis::cmd("CLIENT");
+                cmd.arg("SETNAME").arg(name);
+                // An ACL that forbids it is no problem.
+                let _ = cmd.query_async::<Value>(conn).await;
+            }
+            Self::Cluster(link) => link.set_name(name).await,
+        }
+    }
+
     /// Nodes that each hold part of the keyspace (SCAN runs on each): `None` for one Redis.
     pub fn scan_nodes(&self) -> Vec<Option<String>> {
         match self {

@@ -13,6 +13,7 @@
 //! - `wait_for`/`wait_until` (and `_async`): the one way to wait for a condition;
 //!   `assert_holds`: what must not happen over a span of time.
 //! - `demo`: `qtop worker`/`qtop produce` processes and queue sizes for the demo tests.
+//! - `make_certificates`: a CA and a server certificate for 127.0.0.1 (openssl).
 //! - `Prometheus`/`http_get`: a private Prometheus server per test, and its HTTP API.
 //!
 //! Mounted by each test binary (`#[path = "../common/mod.rs"] mod common;`) and by the
@@ -22,6 +23,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod celery;
+mod certs;
 mod cluster;
 pub mod demo;
 mod node;
@@ -38,6 +40,7 @@ mod wait;
 
 use std::process::Command;
 
+pub use certs::make_certificates;
 pub use cluster::{parse_cluster_nodes, NodeInfo, RedisCluster, SLOTS};
 pub use node::{
     ensure_node_modules, node_dir, run_node, spawn_node, NodeChild, NodeScript, RUN_TIMEOUT,

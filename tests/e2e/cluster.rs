@@ -637,3 +637,50 @@ fn headless_demo_runs_on_the_cluster_and_leaves_no_worker_behind() {
     );
     assert!(stderr.contains("hash-tagged prefix"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_master_is_polled_through_its_own_lean_connection() {
+    let cluster = RedisCluster::start();
+    let tags = cluster.tag_per_master();
+    // Per master: a queue `q` under the prefix `{tag}` with as many waiting jobs as its index.
+    for (i, tag) in tags.iter().enumerate() {
+        let key = format!("{{{tag}}}:q:wait");
+        let port = cluster.master_of_key(&key);
+        for j in 0..=i {
+            cluster.cmd(port, &["LPUSH", &key, &j.to_string()]);
+        }
+        let events = format!("{{{tag}}}:q:events");
+        cluster.cmd(port, &["XADD", &events, "*", "event", "drained"]);
+    }
+    let target = RedisTarget::parse(&cluster.seed_url(), false).unwrap();
+    let config = PollerConfig {
+        prefixes: tags.iter().map(|t| format!("{{{t}}}")).collect(),
+        ..PollerConfig::default()
+    };
+    let mut poller = qtop::source::Poller::new(target, config);
+    for _ in 0..2 {
+        let report = poller.poll().await.unwrap();
+        for (i, tag) in tags.iter().enumerate() {
+            let prefix = format!("{{{tag}}}");
+            let q = report
+                .queues
+                .iter()
+                .find(|q| q.key.prefix == prefix && q.key.name == "q")
+                .unwrap_or_else(|| panic!("{prefix}:q"));
+            assert_eq!(
+                q.counts.as_ref().unwrap().waiting,
+                Some(i as u64 + 1),
+                "{prefix}"
+            );
+        }
+    }
+    // Each master holds one `qtop:poll` connection, the lean one.
+    for port in cluster.masters() {
+        let clients = cluster.cmd(port, &["CLIENT", "LIST"]);
+        let lean = clients
+            .lines()
+            .filter(|l| l.contains("name=qtop:poll"))
+            .count();
+        assert_eq!(lean, 1, "master {port}: {clients}");
+    }
+}

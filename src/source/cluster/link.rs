@@ -4,7 +4,7 @@
 //! that stops answering fails the pipeline, and the caller reconnects (which re-reads the
 //! topology from any reachable node, so a failover is followed).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
@@ -15,6 +15,8 @@ use super::route::{self, Destination, Part};
 use super::slot::key_slot;
 use super::topology::Topology;
 use crate::source::connect::{ConnectError, RedisTarget};
+use crate::source::lean::value::to_value;
+use crate::source::lean::{Batch, LeanConn};
 use crate::source::value::as_string;
 
 pub struct ClusterLink {
@@ -23,6 +25,10 @@ pub struct ClusterLink {
     timeout: Duration,
     topology: Topology,
     conns: HashMap<String, MultiplexedConnection>,
+    /// Each master's lean connection (`lean/`): pipelines go through it, replies decoded by
+    /// hand instead of by redis-rs. A node that refused one is read through redis-rs.
+    lean: HashMap<String, LeanConn>,
+    no_lean: HashSet<String>,
     stale: bool,
     refreshed_at: Option<Instant>,
 }
@@ -45,6 +51,8 @@ impl ClusterLink {
             timeout,
             topology: Topology::default(),
             conns: HashMap::new(),
+            lean: HashMap::new(),
+            no_lean: HashSet::new(),
             stale: true,
             refreshed_at: None,
         };
@@ -165,6 +173,7 @@ impl ClusterLink {
         }
         let masters: Vec<String> = topology.masters().map(|m| m.addr.clone()).collect();
         self.conns.retain(|addr, _| masters.contains(addr));
+        self.lean.retain(|addr, _| masters.contains(addr));
         self.topology = topology;
         self.stale = false;
         self.refreshed_at = Some(Instant::now());
@@ -232,22 +241,42 @@ impl ClusterLink {
             for &i in parts {
                 node_pipe.add_command(plan.parts[i].cmd.clone());
             }
-            work.push((addr.clone(), conn, node_pipe));
+            let lean = self.lean_conn(addr).await;
+            work.push((addr.clone(), conn, lean, node_pipe));
         }
-        let replies = join_all(
-            work.into_iter()
-                .map(|(addr, mut conn, node_pipe)| async move {
-                    let reply = node_pipe.query_async::<Vec<Value>>(&mut conn).await;
-                    (addr, reply)
-                }),
-        )
+        let replies = join_all(work.into_iter().map(
+            |(addr, mut conn, lean, node_pipe)| async move {
+                match lean {
+                    Some(mut lean) => {
+                        let reply = read_lean(&mut lean, &node_pipe).await;
+                        (addr, reply.map_err(NodeError::Lean), Some(lean))
+                    }
+                    None => {
+                        let reply = node_pipe.query_async::<Vec<Value>>(&mut conn).await;
+                        (addr, reply.map_err(NodeError::Redis), None)
+                    }
+                }
+            },
+        ))
         .await;
         // Replies per (part, node), in the order parts were planned.
         let mut part_replies: Vec<Vec<Value>> = vec![Vec::new(); plan.parts.len()];
-        for ((addr, reply), (_, parts)) in replies.into_iter().zip(&by_node) {
+        for ((addr, reply, lean), (_, parts)) in replies.into_iter().zip(&by_node) {
+            if let Some(lean) = lean {
+                if reply.is_ok() {
+                    self.lean.insert(addr.clone(), lean);
+                }
+            }
             let values = match reply {
                 Ok(values) => values,
-                Err(e) => {
+                Err(NodeError::Lean(error)) => {
+                    // A half-read reply leaves the connection unusable: it was dropped.
+                    self.stale = true;
+                    self.conns.remove(&addr);
+                    let error = self.node_down(&addr, error);
+                    return Err(LinkError { error, lost: true });
+                }
+                Err(NodeError::Redis(e)) => {
                     self.stale = true;
                     let target = self.target_for(&addr).ok();
                     let error = match target {
@@ -306,6 +335,40 @@ impl ClusterLink {
         values.pop()
     }
 
+    /// The lean connection to `addr`, taken out of the map (put back after a good
+    /// exchange), or `None`: that node reads through redis-rs.
+    async fn lean_conn(&mut self, addr: &str) -> Option<LeanConn> {
+        if let Some(lean) = self.lean.remove(addr) {
+            return Some(lean);
+        }
+        if self.no_lean.contains(addr) || lean_off() {
+            return None;
+        }
+        let target = self.target_for(addr).ok()?;
+        match LeanConn::open(&target, self.timeout).await {
+            Ok(Some(lean)) => Some(lean),
+            Ok(None) => None,
+            Err(error) => {
+                // Refused (maxclients, an ACL): not asked again until reconnection.
+                tracing::warn!(%error, node = addr, "no second connection to this node");
+                self.no_lean.insert(addr.to_string());
+                None
+            }
+        }
+    }
+
+    /// Name every master's main (redis-rs) connection, as operators see it in `CLIENT
+    /// LIST`; the lean ones name themselves. A refusal (an ACL) is no problem.
+    pub async fn set_name(&mut self, name: &str) {
+        for addr in self.master_addrs() {
+            if let Ok(mut conn) = self.conn(&addr).await {
+                let mut cmd = redis::cmd("CLIENT");
+                cmd.arg("SETNAME").arg(name);
+                let _ = cmd.query_async::<Value>(&mut conn).await;
+            }
+        }
+    }
+
     /// One command to one master (by address), e.g. a SCAN step.
     pub async fn query_node(&mut self, addr: &str, cmd: &Cmd) -> Result<Value, LinkError> {
         let mut conn = match self.conn(addr).await {
@@ -335,6 +398,26 @@ impl ClusterLink {
             }
         }
     }
+}
+
+/// Why a node's part of a pipeline failed.
+enum NodeError {
+    Redis(redis::RedisError),
+    Lean(ConnectError),
+}
+
+/// A node's pipeline through its lean connection; replies as redis-rs values.
+async fn read_lean(lean: &mut LeanConn, pipe: &Pipeline) -> Result<Vec<Value>, ConnectError> {
+    let batch = Batch::from_pipeline(pipe);
+    let replies = lean.exchange(&batch).await?;
+    Ok((0..batch.len())
+        .map(|i| replies.get(i).map(to_value).unwrap_or(Value::Nil))
+        .collect())
+}
+
+/// `QTOP_LEAN=off`: everything through redis-rs.
+pub fn lean_off() -> bool {
+    std::env::var("QTOP_LEAN").is_ok_and(|v| v == "off" || v == "0")
 }
 
 async fn cluster_nodes(conn: &mut MultiplexedConnection) -> Result<String, redis::RedisError> {

@@ -4,15 +4,16 @@
 //! jobs/s); this one keeps a reply as bytes, `xread.rs` looks only at the two fields of an
 //! event qtop uses, and `value.rs` builds redis-rs values by hand for the rest.
 //!
-//! Only for a single Redis over TCP or a unix socket; TLS and clusters keep the redis-rs
-//! path, as does a Redis that refuses a second connection. It authenticates and selects
-//! the database from the same URL.
+//! Over TCP, TLS (`tls.rs`: the same rustls as redis-rs) or a unix socket, to a single
+//! Redis or to each master of a cluster; a Redis that refuses a second connection keeps the
+//! redis-rs path. It authenticates and selects the database from the same URL.
 
 use std::time::Duration;
 
 use redis::ConnectionAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
+use tokio_rustls::client::TlsStream;
 
 use super::resp::{encode, Frame, ReadError, Reader, ReplyScanner};
 use crate::source::connect::{ConnectError, RedisTarget};
@@ -26,6 +27,7 @@ const KEEP_CAPACITY: usize = 4 * 1024 * 1024;
 
 enum Io {
     Tcp(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
     Unix(UnixStream),
 }
 
@@ -83,15 +85,13 @@ impl<'a> Replies<'a> {
 
 impl LeanConn {
     /// Connect, authenticate and select the database of `target`. `Ok(None)`: the target
-    /// needs what this connection does not do (TLS), use redis-rs.
+    /// needs what this connection does not do, use redis-rs.
     pub async fn open(
         target: &RedisTarget,
         timeout: Duration,
     ) -> Result<Option<Self>, ConnectError> {
-        if target.is_tls() {
-            return Ok(None);
-        }
         let info = target.client()?.get_connection_info().clone();
+        let certs = target.tls_certificates();
         let at = target.display().to_string();
         let connecting = async {
             match info.addr() {
@@ -99,6 +99,17 @@ impl LeanConn {
                     let stream = TcpStream::connect((host.as_str(), *port)).await?;
                     stream.set_nodelay(true)?;
                     Ok(Some(Io::Tcp(stream)))
+                }
+                ConnectionAddr::TcpTls {
+                    host,
+                    port,
+                    insecure,
+                    ..
+                } => {
+                    let stream = TcpStream::connect((host.as_str(), *port)).await?;
+                    stream.set_nodelay(true)?;
+                    let tls = super::tls::handshake(stream, host, *insecure, certs).await?;
+                    Ok(Some(Io::Tls(Box::new(tls))))
                 }
                 ConnectionAddr::Unix(path) => Ok(Some(Io::Unix(UnixStream::connect(path).await?))),
                 _ => Ok::<_, std::io::Error>(None),
@@ -188,6 +199,7 @@ impl LeanConn {
         self.scanner.reset();
         let written = match &mut self.io {
             Io::Tcp(stream) => stream.write_all(&batch.bytes).await,
+            Io::Tls(stream) => write_flush(stream.as_mut(), &batch.bytes).await,
             Io::Unix(stream) => stream.write_all(&batch.bytes).await,
         };
         written.map_err(|e| io_error(&self.at, &e))?;
@@ -202,6 +214,7 @@ impl LeanConn {
             self.buf.reserve(READ_CHUNK);
             let read = match &mut self.io {
                 Io::Tcp(stream) => stream.read_buf(&mut self.buf).await,
+                Io::Tls(stream) => stream.read_buf(&mut self.buf).await,
                 Io::Unix(stream) => stream.read_buf(&mut self.buf).await,
             };
             match read {
@@ -216,6 +229,12 @@ impl LeanConn {
             }
         }
     }
+}
+
+/// A TLS stream buffers what it writes: flushed, or the request never leaves.
+async fn write_flush(stream: &mut TlsStream<TcpStream>, bytes: &[u8]) -> std::io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
 }
 
 fn io_error(at: &str, error: &std::io::Error) -> ConnectError {

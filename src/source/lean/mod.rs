@@ -3,6 +3,7 @@
 
 pub mod conn;
 pub mod resp;
+pub mod tls;
 pub mod value;
 
 pub use conn::{Batch, LeanConn, Replies};

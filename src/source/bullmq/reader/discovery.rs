@@ -1,50 +1,112 @@
 //! Finding queues with SCAN and starting to tail their events streams.
+//!
+//! At (re)connection a full pass runs at once. Later passes run a step at a time between
+//! polls, paced to the keyspace within a share of a Redis core (`pace.rs`); a queue a step
+//! finds is added at once, a queue whose keys are gone leaves at the end of a pass. A queue
+//! a worker connection names in `CLIENT LIST` is added by the poll itself (`extras.rs`).
 
-use std::time::Instant;
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
 use super::super::events::{parse_entries, StreamId, StreamState};
 use super::super::keys::{discovery_pattern, queue_from_key, QueueId};
+use super::pace::MIN_PERIOD;
 use super::{BullReader, QueueState};
 use crate::source::conn::Conn;
 use crate::source::connect::ConnectError;
-use crate::source::value::{as_array, as_string};
+use crate::source::value::{as_array, as_i64, as_string};
 
 /// A discovery pass in progress: which prefix, where its SCAN is, what it found so far.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct ScanCycle {
     prefix: usize,
     /// Which node (SCAN is per node on a cluster).
     node: usize,
     cursor: u64,
-    found: Vec<QueueId>,
+    /// A set: a queue has several keys the pattern matches.
+    found: BTreeSet<QueueId>,
+    started: Instant,
+    last_step: Option<Instant>,
 }
 
-/// Keys examined per SCAN call.
+impl Default for ScanCycle {
+    fn default() -> Self {
+        Self {
+            prefix: 0,
+            node: 0,
+            cursor: 0,
+            found: BTreeSet::new(),
+            started: Instant::now(),
+            last_step: None,
+        }
+    }
+}
+
+/// Keys examined per SCAN call of an unpaced pass (at connection, `snapshot`'s pass).
 const SCAN_COUNT: u64 = 1000;
+/// A paced pass's first step counts as coming this long after the previous one.
+const FIRST_STEP: Duration = Duration::from_millis(250);
 
 impl BullReader {
     /// Find every queue now (SCAN, never KEYS) and start tailing the new ones from their
-    /// current end. Used at (re)connection; later passes run a step at a time.
+    /// current end. Used at (re)connection; later passes run a step at a time. After a
+    /// reconnection to another server process (restarted, failed over), every queue starts
+    /// again from the streams' current ends, keeping its cumulative totals: positions and
+    /// counts from before cannot be compared with the new server's.
     pub async fn discover(&mut self, conn: &mut Conn) -> Result<(), ConnectError> {
+        let run_id = conn.run_id().map(str::to_string);
+        if self.run_id.is_some() && run_id != self.run_id {
+            tracing::info!("another Redis server process: queues start afresh");
+            self.carried = std::mem::take(&mut self.queues)
+                .into_iter()
+                .map(|(queue, state)| (queue, state.totals))
+                .collect();
+        }
+        self.run_id = run_id;
         let mut cycle = ScanCycle::default();
-        while !self.scan_step(conn, &mut cycle).await? {}
-        self.finish_cycle(conn, cycle).await
+        while !self.scan_step(conn, &mut cycle, SCAN_COUNT, false).await? {}
+        self.finish_cycle(conn, cycle).await?;
+        self.carried.clear();
+        Ok(())
     }
 
-    /// Advance a periodic discovery pass by one SCAN call (called between polls), so a
-    /// large keyspace is scanned at a steady, small cost instead of in bursts.
+    /// Advance a periodic discovery pass by one SCAN call (called between polls), paced so
+    /// that discovery stays within its share of a Redis core (`pace.rs`). A new pass starts
+    /// once the last one started a pass's time ago, measured with `DBSIZE` (O(1)).
     pub async fn discovery_step(&mut self, conn: &mut Conn) -> Result<(), ConnectError> {
+        // The next poll's full pass comes first (at start, after a reconnection).
+        if self.needs_discovery() {
+            return Ok(());
+        }
+        let floor = self.config.discovery_every.min(MIN_PERIOD);
         if self.cycle.is_none() {
             let due = self
-                .last_discovery
-                .is_none_or(|at| at.elapsed() >= self.config.discovery_every);
+                .pass_started
+                .is_none_or(|at| at.elapsed() >= self.period);
             if !due {
                 return Ok(());
             }
+            let keys = keyspace_size(conn).await?;
+            self.period = self.pace.period(keys, floor);
+            self.pass_started = Some(Instant::now());
             self.cycle = Some(ScanCycle::default());
         }
         let mut cycle = self.cycle.take().unwrap_or_default();
-        if self.scan_step(conn, &mut cycle).await? {
+        let now = Instant::now();
+        let since = cycle.last_step.map_or(FIRST_STEP, |at| now - at);
+        cycle.last_step = Some(now);
+        // An unpaced configuration (tests) scans at the fixed count.
+        let count = if floor.is_zero() {
+            SCAN_COUNT
+        } else {
+            self.pace.step_count(since)
+        };
+        if self.pace.wants_reading() {
+            let usec = scan_usec(conn).await;
+            self.pace.read(usec);
+        }
+        self.pace.scanned(count);
+        if self.scan_step(conn, &mut cycle, count, true).await? {
             self.finish_cycle(conn, cycle).await
         } else {
             self.cycle = Some(cycle);
@@ -62,7 +124,7 @@ impl BullReader {
         let Some(mut cycle) = self.cycle.take() else {
             return Ok(());
         };
-        while !self.scan_step(conn, &mut cycle).await? {}
+        while !self.scan_step(conn, &mut cycle, SCAN_COUNT, false).await? {}
         self.finish_cycle(conn, cycle).await
     }
 
@@ -71,11 +133,15 @@ impl BullReader {
         &mut self,
         conn: &mut Conn,
         cycle: &mut ScanCycle,
+        count: u64,
+        eager: bool,
     ) -> Result<bool, ConnectError> {
         if !self.config.queues.is_empty() {
             for prefix in &self.config.prefixes {
                 for name in &self.config.queues {
-                    cycle.found.push(QueueId::new(prefix.clone(), name.clone()));
+                    cycle
+                        .found
+                        .insert(QueueId::new(prefix.clone(), name.clone()));
                 }
             }
             return Ok(true);
@@ -90,14 +156,20 @@ impl BullReader {
             .arg("MATCH")
             .arg(discovery_pattern(&prefix))
             .arg("COUNT")
-            .arg(SCAN_COUNT);
+            .arg(count);
         let reply = conn.query_node(node.as_deref(), &scan).await?;
         let (next, keys) = parse_scan(&reply);
+        let mut new = Vec::new();
         for key in keys {
             if let Some(queue) = queue_from_key(&prefix, &key) {
-                cycle.found.push(queue);
+                if eager && !self.queues.contains_key(&queue) && !new.contains(&queue) {
+                    new.push(queue.clone());
+                }
+                cycle.found.insert(queue);
             }
         }
+        // A paced pass's finds are on screen from the next poll, not at its end.
+        self.start_streams(conn, &new).await?;
         cycle.cursor = next;
         if next == 0 {
             cycle.node += 1;
@@ -112,20 +184,25 @@ impl BullReader {
     async fn finish_cycle(
         &mut self,
         conn: &mut Conn,
-        cycle: ScanCycle,
+        mut cycle: ScanCycle,
     ) -> Result<(), ConnectError> {
-        let mut found = cycle.found;
-        found.sort();
-        found.dedup();
+        let found = std::mem::take(&mut cycle.found);
         let new: Vec<QueueId> = found
             .iter()
             .filter(|q| !self.queues.contains_key(q))
             .cloned()
             .collect();
         self.start_streams(conn, &new).await?;
-        // Queues whose keys are all gone (obliterated) leave the list.
+        // Queues whose keys are all gone (obliterated) leave the list, unless a worker
+        // connection names them or they were added after the pass began (its SCAN may
+        // have passed their keys before they existed).
         if self.config.queues.is_empty() {
-            self.queues.retain(|q, _| found.binary_search(q).is_ok());
+            let named = &self.named_by_workers;
+            self.queues.retain(|q, state| {
+                found.contains(q)
+                    || named.contains(q)
+                    || state.added_at.is_some_and(|at| at >= cycle.started)
+            });
         }
         self.last_discovery = Some(Instant::now());
         Ok(())
@@ -166,13 +243,47 @@ impl BullReader {
                 let state = QueueState {
                     stream: StreamState::new(last_id, readable),
                     slot,
+                    totals: self.carried.remove(queue).unwrap_or_default(),
+                    added_at: Some(Instant::now()),
                     ..QueueState::default()
                 };
-                self.queues.insert(queue.clone(), state);
+                self.queues.insert(queue.clone(), Box::new(state));
             }
         }
         Ok(())
     }
+}
+
+/// Keys in the database (every master's, on a cluster): `DBSIZE`, O(1).
+async fn keyspace_size(conn: &mut Conn) -> Result<u64, ConnectError> {
+    let mut keys = 0;
+    for node in conn.scan_nodes() {
+        let reply = conn
+            .query_node(node.as_deref(), &redis::cmd("DBSIZE"))
+            .await?;
+        keys += as_i64(&reply)
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0);
+    }
+    Ok(keys)
+}
+
+/// Redis's time in SCAN so far, in µs (every master's, on a cluster): `INFO
+/// commandstats`. `None` when it cannot be read (an ACL): the default cost then stands.
+async fn scan_usec(conn: &mut Conn) -> Option<u64> {
+    let mut total = 0;
+    for node in conn.scan_nodes() {
+        let mut info = redis::cmd("INFO");
+        info.arg("commandstats");
+        let reply = conn.query_node(node.as_deref(), &info).await.ok()?;
+        total += as_string(&reply)?
+            .lines()
+            .find_map(|line| line.strip_prefix("cmdstat_scan:"))
+            .and_then(|rest| rest.split(',').find_map(|f| f.strip_prefix("usec=")))
+            .and_then(|usec| usec.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Some(total)
 }
 
 /// `[cursor, [key, …]]`; anything else ends the scan of that node.

@@ -47,6 +47,24 @@ impl BullReader {
         (busiest_node_per_queue(lists), ClientList::Listed)
     }
 
+    /// Remember the queues worker connections name, and return those discovery has not
+    /// found (a worker started on a new queue: no need to wait for SCAN to reach its keys,
+    /// however large the keyspace). Not with an explicit queue list.
+    pub(super) fn note_named_queues(&mut self, workers: &[WorkerInfo]) -> Vec<QueueId> {
+        self.named_by_workers = workers
+            .iter()
+            .map(|w| QueueId::new(w.prefix.clone(), w.queue.clone()))
+            .collect();
+        if !self.config.queues.is_empty() {
+            return Vec::new();
+        }
+        self.named_by_workers
+            .iter()
+            .filter(|q| !self.queues.contains_key(q))
+            .cloned()
+            .collect()
+    }
+
     /// qtop workers seen in CLIENT LIST are remembered for a minute, so a killed one still
     /// shows (stale) while its heartbeat key lives, then vanishes.
     pub(super) fn remember_qtop_workers(&mut self, workers: &[WorkerInfo]) {

@@ -18,25 +18,24 @@
 
 mod discovery;
 mod extras;
+mod pace;
 mod rates;
+mod refresh;
 mod report;
 mod schedule;
 
 use rates::apply_rates;
-use schedule::{meta_due, ACTIVE_RECONCILE_EVERY};
+use schedule::ACTIVE_RECONCILE_EVERY;
 mod tail;
 
-use std::collections::{BTreeMap, HashMap};
-use std::time::Instant;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
 
 use redis::Pipeline;
 
 use super::events::{parse_entries, Interval, StreamId, StreamState};
 use super::keys::QueueId;
-use super::read::{
-    count_markers, parse_job_timing, parse_refresh, push_first_event, push_job_timing,
-    push_marker_scan, push_refresh, Refresh, RefreshPlan,
-};
+use super::read::{parse_job_timing, push_first_event, push_job_timing, Refresh};
 use crate::model::{EventTotals, JobTiming, PollReport, RateSource};
 use crate::source::config::PollerConfig;
 use crate::source::conn::Conn;
@@ -64,17 +63,30 @@ struct QueueState {
     refreshing: bool,
     timings: Vec<JobTiming>,
     finished_in_interval: u64,
+    /// When discovery (or a worker connection) added the queue.
+    added_at: Option<Instant>,
 }
 
 pub struct BullReader {
     config: PollerConfig,
-    queues: BTreeMap<QueueId, QueueState>,
+    /// Boxed: a map node holds eleven entries, mostly half empty, and a state is ~1 KB.
+    queues: BTreeMap<QueueId, Box<QueueState>>,
     last_discovery: Option<Instant>,
     poll_index: u64,
     next_slot: u64,
     qtop_workers: HashMap<(QueueId, String), Instant>,
     /// A periodic discovery pass in progress (advanced between polls).
     cycle: Option<discovery::ScanCycle>,
+    /// When the last periodic pass started, and the time between passes (`pace.rs`).
+    pass_started: Option<Instant>,
+    period: Duration,
+    pace: pace::Pace,
+    /// The server process last discovered on (`INFO server`'s `run_id`).
+    run_id: Option<String>,
+    /// Totals of the queues of a previous server process, until they are found again.
+    carried: HashMap<QueueId, EventTotals>,
+    /// Queues worker connections named in the last `CLIENT LIST`.
+    named_by_workers: BTreeSet<QueueId>,
 }
 
 impl BullReader {
@@ -87,6 +99,12 @@ impl BullReader {
             next_slot: 0,
             qtop_workers: HashMap::new(),
             cycle: None,
+            pass_started: None,
+            period: Duration::ZERO,
+            pace: pace::Pace::default(),
+            run_id: None,
+            carried: HashMap::new(),
+            named_by_workers: BTreeSet::new(),
         }
     }
 
@@ -99,10 +117,28 @@ impl BullReader {
     pub fn reconnected(&mut self) {
         self.last_discovery = None;
         self.cycle = None;
+        self.pass_started = None;
+        self.pace.forget_mark();
     }
 
     pub fn needs_discovery(&self) -> bool {
         self.last_discovery.is_none()
+    }
+
+    /// Mark the queues whose stream was trimmed past our last read (`trim_checks`'
+    /// replies follow CLIENT LIST's in `head_replies`): their rates come from counts.
+    fn mark_gaps(&mut self, trim_checks: &[(QueueId, StreamId)], head_replies: &[redis::Value]) {
+        for (i, (queue, after)) in trim_checks.iter().enumerate() {
+            let first = head_replies
+                .get(1 + i)
+                .map(parse_entries)
+                .and_then(|entries| entries.first().map(|entry| entry.id));
+            if let Some(state) = self.queues.get_mut(queue) {
+                if first.is_some_and(|first| first > *after) {
+                    state.interval.gap = true;
+                }
+            }
+        }
     }
 
     /// One poll of every BullMQ queue, into `report`: queues, workers (CLIENT LIST) and
@@ -132,31 +168,13 @@ impl BullReader {
                 || (has_active && state.slot % ACTIVE_RECONCILE_EVERY == active_turn);
         }
 
-        // Round trip 2: workers, refreshes, timing sample.
-        let refreshing = self.queues.values().filter(|s| s.refreshing).count();
+        // Round trip 2: workers, trim checks, timing sample and the refreshes, which go
+        // on in more pipelines of at most MAX_PIPELINE commands when there are many (the
+        // first poll of thousands of queues).
         let sampled_jobs: usize = self.queues.values().map(|s| s.interval.sample.len()).sum();
-        let mut pipe = Pipeline::with_capacity(1 + refreshing * 15 + sampled_jobs);
+        let mut pipe = Pipeline::with_capacity(1 + sampled_jobs);
         pipe.ignore_errors();
         pipe.cmd("CLIENT").arg("LIST");
-        // Plans in the queues' (map) order: the replies are read back walking the map in
-        // the same order, without cloning or looking up queue ids.
-        let mut refresh_replies = 0;
-        let mut plans: Vec<(RefreshPlan, usize, bool)> = Vec::with_capacity(refreshing);
-        let mut sampled: Vec<(QueueId, usize)> = Vec::new();
-        for (queue, state) in &self.queues {
-            if state.refreshing {
-                let changed = state.interval.entries > 0 || state.force_refresh;
-                let age = self.poll_index.saturating_sub(state.meta_read_at);
-                let meta = changed || meta_due(age, state.slot, self.poll_index);
-                let plan = RefreshPlan::after(state.refresh.as_ref(), changed, meta);
-                let n = push_refresh(&mut pipe, queue, &plan);
-                if state.legacy_markers {
-                    push_marker_scan(&mut pipe, queue);
-                }
-                refresh_replies += n + usize::from(state.legacy_markers);
-                plans.push((plan, n, state.legacy_markers));
-            }
-        }
         // A stream that woke up since its last read may have been trimmed past it: its
         // first entry tells (checked after the read, which can only err towards a gap).
         let mut trim_checks: Vec<(QueueId, StreamId)> = Vec::new();
@@ -166,63 +184,20 @@ impl BullReader {
                 trim_checks.push((queue.clone(), after));
             }
         }
+        let mut sampled: Vec<(QueueId, usize)> = Vec::new();
         for (queue, state) in &self.queues {
             for (index, job) in state.interval.sample.iter().enumerate() {
                 push_job_timing(&mut pipe, queue, &job.job_id);
                 sampled.push((queue.clone(), index));
             }
         }
-        let replies = conn.run(&pipe).await?;
-        let (workers, client_list) = self.parse_workers(replies.first());
+        let head = pipe.len();
+        let head_replies = self
+            .refresh_in_chunks(conn, pipe, head, &trim_checks)
+            .await?;
+        let (workers, client_list) = self.parse_workers(head_replies.first());
         self.remember_qtop_workers(&workers);
-        let mut at = 1;
-        let checks_at = 1 + refresh_replies;
-        for (i, (queue, after)) in trim_checks.iter().enumerate() {
-            let first = replies
-                .get(checks_at + i)
-                .map(parse_entries)
-                .and_then(|entries| entries.first().map(|entry| entry.id));
-            if let Some(state) = self.queues.get_mut(queue) {
-                if first.is_some_and(|first| first > *after) {
-                    state.interval.gap = true;
-                }
-            }
-        }
-        let mut plans = plans.into_iter();
-        for (queue, state) in self.queues.iter_mut() {
-            if !state.refreshing {
-                continue;
-            }
-            let Some((plan, n, legacy)) = plans.next() else {
-                break;
-            };
-            let chunk = replies.get(at..at + n).unwrap_or_default();
-            at += n;
-            let mut refresh = parse_refresh(queue, &plan, chunk, state.refresh.as_ref());
-            if legacy {
-                let markers = replies.get(at).map(count_markers).unwrap_or(0);
-                at += 1;
-                refresh.counts.waiting = refresh.counts.waiting.saturating_sub(markers);
-            }
-            // A quiet queue whose counts moved changed without events (a manual edit, a
-            // lost event): read it whole next time.
-            let quiet = plan != RefreshPlan::FULL && state.interval.entries == 0;
-            let moved = quiet
-                && state
-                    .refresh
-                    .as_ref()
-                    .is_some_and(|prev| prev.counts != refresh.counts);
-            state.force_refresh = moved || (refresh.saw_markers && !state.legacy_markers);
-            state.legacy_markers |= refresh.saw_markers;
-            if plan.meta {
-                state.meta_read_at = self.poll_index;
-            }
-            state.stream.max_len = refresh.max_len_events.or(state.stream.max_len);
-            let interval = std::mem::take(&mut state.interval);
-            apply_rates(state, &interval, Some(&refresh));
-            state.interval = interval;
-            state.refresh = Some(refresh);
-        }
+        let named = self.note_named_queues(&workers);
         for state in self.queues.values_mut() {
             if !state.refreshing {
                 let interval = std::mem::take(&mut state.interval);
@@ -232,10 +207,10 @@ impl BullReader {
             state.timings.clear();
             state.finished_in_interval = state.interval.finished_seen;
         }
-        at += trim_checks.len();
+        let at = 1 + trim_checks.len();
         for ((queue, index), reply) in sampled
             .into_iter()
-            .zip(replies.get(at..).unwrap_or_default())
+            .zip(head_replies.get(at..).unwrap_or_default())
         {
             let Some(state) = self.queues.get_mut(&queue) else {
                 continue;
@@ -261,6 +236,8 @@ impl BullReader {
         // heartbeats.
         let heartbeats = self.third_round_trip(conn).await?;
         report.queues.extend(self.readings(conn));
+        // Queues only a worker connection names so far: read from the next poll on.
+        self.start_streams(conn, &named).await?;
         report.workers.extend(workers);
         report.client_list = client_list;
         report.heartbeats.extend(heartbeats);

@@ -229,7 +229,7 @@ impl BullReader {
 
 /// Account what one read found: trim gaps, then every entry of every stream.
 fn apply_read(
-    queues: &mut BTreeMap<QueueId, QueueState>,
+    queues: &mut BTreeMap<QueueId, Box<QueueState>>,
     round: &ReadRound,
     read: StreamsRead<'_>,
     config: &PollerConfig,
