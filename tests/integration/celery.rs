@@ -201,6 +201,40 @@ fn task_events_count_what_was_sent_and_time_it() {
         report.queues[0].totals.map(|t| t.completed),
         Some(totals.completed)
     );
+
+    // A second worker without -E: its tasks are in no task event. On one queue qtop counts
+    // from the workers' processed counters instead, and says why.
+    let silent = CeleryWorker::start(&broker, "silent@qtop", &["celery"], 2, &[]);
+    silent.wait_ready(&broker, T);
+    wait_for("both workers beating", T, || {
+        let report = poll(&runtime, &mut poller);
+        let live = report.workers.iter().filter(|w| !w.stale).count();
+        if live == 2 {
+            Ok(())
+        } else {
+            Err(live)
+        }
+    });
+    let base = poll(&runtime, &mut poller).queues[0]
+        .totals
+        .unwrap_or_default();
+    send(&broker, "celery", "tasks.nap", 24, Some("0.2"), None);
+    wait_for("every task counted, the silent worker named", T, || {
+        runtime.block_on(async { tokio::time::sleep(Duration::from_millis(300)).await });
+        let report = poll(&runtime, &mut poller);
+        let reading = &report.queues[0];
+        let done = reading.totals.unwrap_or_default().completed - base.completed;
+        let named = reading
+            .problems
+            .iter()
+            .any(|p| p.contains("silent@qtop") && p.contains("-E"));
+        if reading.rate_source == RateSource::Estimated && named && done >= 24 {
+            Ok(())
+        } else {
+            Err((reading.rate_source, named, done))
+        }
+    });
+    drop(silent);
     drop(worker);
 
     // Two queues: events carry no queue, so each task is placed by the message qtop saw

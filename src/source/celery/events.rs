@@ -37,6 +37,9 @@ pub struct WorkerBeat {
     /// When qtop received the last heartbeat (Celery's expiry uses the local time too).
     pub last_beat: Instant,
     pub first_seen: Instant,
+    /// Its last task event (`task-*` with its hostname): `None` while it sends none
+    /// (started without `-E`).
+    pub task_events_at: Option<Instant>,
 }
 
 impl WorkerBeat {
@@ -135,10 +138,9 @@ impl EventState {
             return;
         };
         let uint = |field: &str| event.get(field).and_then(Json::as_u64);
-        let first_seen = self
-            .workers
-            .get(hostname)
-            .map_or(now, |worker| worker.first_seen);
+        let before = self.workers.get(hostname);
+        let first_seen = before.map_or(now, |worker| worker.first_seen);
+        let task_events_at = before.and_then(|worker| worker.task_events_at);
         let beat = WorkerBeat {
             hostname: hostname.to_string(),
             pid: uint("pid").and_then(|n| u32::try_from(n).ok()),
@@ -156,12 +158,20 @@ impl EventState {
                 .map(str::to_string),
             last_beat: now,
             first_seen,
+            task_events_at,
         };
         self.workers.insert(hostname.to_string(), beat);
     }
 
     fn take_task(&mut self, kind: &str, event: &Json, now: Instant) {
         self.task_events_at = Some(now);
+        if let Some(worker) = event
+            .get("hostname")
+            .and_then(Json::as_str)
+            .and_then(|host| self.workers.get_mut(host))
+        {
+            worker.task_events_at = Some(now);
+        }
         let Some(id) = event.get("uuid").and_then(Json::as_str) else {
             return;
         };

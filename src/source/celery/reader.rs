@@ -23,7 +23,7 @@ use super::listener::Listener;
 use super::message::{fingerprint, parse_envelope};
 use super::queue::{steps, QueueState};
 use super::unacked::{Unacked, MAX_LISTED};
-use super::workers::{place, processed_since, worker_info, Origins};
+use super::workers::{place, processed_since, silent_workers, worker_info, Origins};
 use crate::model::{JobTiming, PollReport, RateSource};
 use crate::source::config::PollerConfig;
 use crate::source::conn::Conn;
@@ -317,12 +317,26 @@ impl CeleryReader {
             .filter_map(|w| w.busy)
             .map(u64::from)
             .sum();
+        let silent = silent_workers(&self.processed, &beats, now, EVENTS_QUIET);
         let taken_all = processed_since(&mut self.processed, &beats);
         // Task events are on while they come; when the pools take tasks and no task event
         // came for a while, workers stopped sending them: count from `processed` instead
-        // of showing a rate of 0.
-        let task_events =
-            task_events.is_some_and(|at| at.elapsed() < EVENTS_QUIET || taken_all == 0);
+        // of showing a rate of 0. So too on one queue when some workers send none (a fleet
+        // where only some run with -E): their `processed` counts every worker's tasks.
+        let task_events = task_events
+            .is_some_and(|at| at.elapsed() < EVENTS_QUIET || taken_all == 0)
+            && (silent.is_empty() || only.is_none());
+        let silent_problem = (!silent.is_empty()).then(|| {
+            format!(
+                "{} take tasks but send no task events (start them with -E): {}",
+                silent.join(", "),
+                if task_events {
+                    "the rates count only the other workers' tasks"
+                } else {
+                    "rates come from the workers' processed counters"
+                }
+            )
+        });
         let (placed, unplaced) = place(drained, &names, &mut self.origins);
         self.unplaced += unplaced;
         for (name, state) in self.queues.iter_mut() {
@@ -330,9 +344,17 @@ impl CeleryReader {
             if let Some(problem) = &problem {
                 state.problems.push(problem.clone());
             }
+            if let Some(problem) = &silent_problem {
+                state.problems.push(problem.clone());
+            }
             let taken = if task_events {
                 let finished = placed.get(name).cloned().unwrap_or_default();
-                state.rate_source = RateSource::Events;
+                // Without the silent workers' tasks, the count is a lower bound.
+                state.rate_source = if silent.is_empty() {
+                    RateSource::Events
+                } else {
+                    RateSource::Estimated
+                };
                 state.failed_uncounted = false;
                 state.totals.completed += finished.succeeded;
                 state.totals.failed += finished.failed;

@@ -132,6 +132,30 @@ pub fn place(
 
 /// Tasks the workers' pools accepted since the last poll, from their `processed` counters
 /// (a restarted worker starts again from 0; a new worker is a baseline).
+/// Workers whose pools took tasks since `last` (their `processed` grew) while they sent
+/// no task event within `quiet`: started without `-E`, their tasks are in no task event.
+pub fn silent_workers(
+    last: &HashMap<String, u64>,
+    beats: &BTreeMap<String, WorkerBeat>,
+    now: Instant,
+    quiet: std::time::Duration,
+) -> Vec<String> {
+    beats
+        .iter()
+        .filter(|(host, beat)| {
+            let took = match (last.get(*host), beat.processed) {
+                (Some(before), Some(now)) => now > *before,
+                _ => false,
+            };
+            let sends = beat
+                .task_events_at
+                .is_some_and(|at| now.saturating_duration_since(at) < quiet);
+            took && !sends
+        })
+        .map(|(host, _)| host.clone())
+        .collect()
+}
+
 pub fn processed_since(
     last: &mut HashMap<String, u64>,
     beats: &BTreeMap<String, WorkerBeat>,
@@ -164,7 +188,37 @@ mod tests {
             sw_ver: None,
             last_beat: at,
             first_seen: at,
+            task_events_at: None,
         }
+    }
+
+    #[test]
+    fn a_worker_taking_tasks_without_task_events_is_silent() {
+        let t0 = Instant::now();
+        let mut with_events = beat("ev@vm", 1, 10, t0);
+        with_events.task_events_at = Some(t0);
+        let beats: BTreeMap<String, WorkerBeat> = [
+            ("ev@vm".to_string(), with_events),
+            ("quiet@vm".to_string(), beat("quiet@vm", 1, 7, t0)),
+            ("idle@vm".to_string(), beat("idle@vm", 0, 3, t0)),
+        ]
+        .into();
+        let last: HashMap<String, u64> = [
+            ("ev@vm".to_string(), 4),
+            ("quiet@vm".to_string(), 5),
+            ("idle@vm".to_string(), 3),
+        ]
+        .into();
+        let quiet = Duration::from_secs(10);
+        assert_eq!(silent_workers(&last, &beats, t0, quiet), ["quiet@vm"]);
+        // Never read before: nothing to compare yet.
+        assert!(silent_workers(&HashMap::new(), &beats, t0, quiet).is_empty());
+        // Events long ago count as none.
+        let later = t0 + Duration::from_secs(30);
+        assert_eq!(
+            silent_workers(&last, &beats, later, quiet),
+            ["ev@vm", "quiet@vm"]
+        );
     }
 
     #[test]
