@@ -114,6 +114,16 @@ pub struct GlobalArgs {
     #[arg(long = "sidekiq-namespace", global = true, value_name = "NAME")]
     pub sidekiq_namespaces: Vec<String>,
 
+    /// Celery's Redis result backend, where failed tasks are read (`qtop dlq`), when it is
+    /// not the broker's Redis and db (say redis://host:6379/1). Default: the --redis URL
+    #[arg(
+        long = "celery-backend",
+        env = "QTOP_CELERY_BACKEND",
+        global = true,
+        value_name = "URL"
+    )]
+    pub celery_backend: Option<String>,
+
     /// Watch only this queue (repeatable); without it, queues are discovered with SCAN
     #[arg(long = "queue", global = true, value_name = "NAME")]
     pub queues: Vec<String>,
@@ -202,10 +212,14 @@ impl GlobalArgs {
             .skip(1)
             .map(|url| self.target_for(url))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(self
+        let target = self
             .target_for(self.redis_url())?
             .with_cluster(self.cluster)
-            .with_seeds(more))
+            .with_seeds(more);
+        match &self.celery_backend {
+            Some(url) => Ok(target.with_celery_backend(self.target_for(url)?)),
+            None => Ok(target),
+        }
     }
 
     /// The same TLS options applied to another URL (the demo's embedded server, say).

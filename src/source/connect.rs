@@ -19,6 +19,9 @@ pub struct RedisTarget {
     cluster: bool,
     /// More cluster seeds (several `--redis`), tried when this one does not answer.
     more_seeds: Vec<RedisTarget>,
+    /// `--celery-backend`: where Celery's result backend keeps its task metas, when not
+    /// on this Redis and db.
+    celery_backend: Option<Box<RedisTarget>>,
 }
 
 /// PEM files for TLS: a CA to verify the server with, and a client certificate and key.
@@ -149,9 +152,21 @@ impl RedisTarget {
             tls: None,
             cluster: false,
             more_seeds: Vec::new(),
+            celery_backend: None,
         };
         target.client()?;
         Ok(target)
+    }
+
+    /// Celery's result backend is on `backend` (another db or server), not on this one.
+    pub fn with_celery_backend(mut self, backend: RedisTarget) -> Self {
+        self.celery_backend = Some(Box::new(backend));
+        self
+    }
+
+    /// Where Celery's task metas are read: `--celery-backend`, else this Redis.
+    pub fn celery_backend(&self) -> &RedisTarget {
+        self.celery_backend.as_deref().unwrap_or(self)
     }
 
     /// Insist on a Redis Cluster (`--cluster`); without it a cluster is still detected.

@@ -153,7 +153,7 @@ impl DeadLetterReader {
             }
             (System::Celery, DlqSet::Retry) => Err(no_such_set(key, set)),
             (System::Celery, DlqSet::Dead) => {
-                let conn = super::celery::connect(target, timeout).await?;
+                let conn = super::celery::connect(target.celery_backend(), timeout).await?;
                 Ok(Self {
                     progress: None,
                     conn,

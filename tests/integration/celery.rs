@@ -451,7 +451,9 @@ fn reading_sends_no_write_and_leaves_a_running_late_ack_task_alone() {
 fn failed_tasks_in_the_result_backend_are_listed_shown_and_grouped_read_only() {
     let redis = RedisServer::start_tcp();
     let url = redis.tcp_url();
-    let backend = [("CELERY_BACKEND", url.as_str())];
+    // The result backend in another db than the broker, as Celery's guides often set it.
+    let backend_url = format!("{url}/5");
+    let backend = [("CELERY_BACKEND", backend_url.as_str())];
     let _worker =
         CeleryWorker::start_with_env(&url, "dlq@qtop", &["celery", "low"], 2, &[], &backend);
     let sent = |queue: &str, task: &str, count: &str, arg: &str| -> Vec<String> {
@@ -466,13 +468,29 @@ fn failed_tasks_in_the_result_backend_are_listed_shown_and_grouped_read_only() {
     sent("low", "tasks.boom", "1", "elsewhere");
     sent("celery", "tasks.nap", "1", "0");
     wait_until("4 results", T, || {
-        redis.cmd(&["KEYS", "celery-task-meta-*"]).lines().count() == 4
+        let mut conn = redis.conn();
+        conn.call(&["SELECT", "5"]).unwrap();
+        let keys = conn.call(&["KEYS", "celery-task-meta-*"]).unwrap();
+        keys.to_string().lines().count() == 4
     });
+
+    // Without --celery-backend qtop reads the broker's db, which holds no result.
+    let none = qtop_json(&[
+        "--redis", &url, "--queue", "celery", "dlq", "list", "--json", "--system", "celery",
+    ]);
+    assert_eq!(none.as_array().map(Vec::len), Some(0), "{none:#}");
 
     // `--system` after the command: the harness then sees `dlq list` and checks the JSON
     // against its schema.
     let with = |more: &[&str]| -> Vec<String> {
-        let head = ["--redis", url.as_str(), "--queue", "celery"];
+        let head = [
+            "--redis",
+            url.as_str(),
+            "--celery-backend",
+            backend_url.as_str(),
+            "--queue",
+            "celery",
+        ];
         let tail = ["--system", "celery"];
         head.iter()
             .chain(more)
