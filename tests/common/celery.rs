@@ -19,60 +19,10 @@ fn venv_bin(name: &str) -> PathBuf {
     celery_dir().join(".venv").join("bin").join(name)
 }
 
-/// Create the virtualenv and install the pinned packages once (a lock directory keeps
-/// parallel test processes from doing it at the same time).
+/// The virtualenv with the pinned Celery, made once.
 pub fn ensure_celery_env() {
     static INSTALL: std::sync::Once = std::sync::Once::new();
-    let dir = celery_dir();
-    let ready = dir.join(".venv").join(".installed");
-    INSTALL.call_once(|| {
-        if ready.is_file() {
-            return;
-        }
-        let lock = dir.join(".venv-install.lock");
-        let deadline = Instant::now() + Duration::from_secs(300);
-        while std::fs::create_dir(&lock).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "waited 5 min for {}",
-                lock.display()
-            );
-            sleep(Duration::from_millis(200));
-        }
-        let result = (|| -> Result<(), String> {
-            if ready.is_file() {
-                return Ok(());
-            }
-            let run = |cmd: &mut Command| {
-                let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-                if out.status.success() {
-                    Ok(())
-                } else {
-                    Err(format!("{cmd:?}: {}", String::from_utf8_lossy(&out.stderr)))
-                }
-            };
-            run(Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(dir.join(".venv")))?;
-            run(Command::new(venv_bin("python"))
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "-q",
-                    "--disable-pip-version-check",
-                    "-r",
-                ])
-                .arg(dir.join("requirements.txt")))?;
-            std::fs::write(&ready, b"").map_err(|e| e.to_string())
-        })();
-        let _ = std::fs::remove_dir(&lock);
-        if let Err(error) = result {
-            panic!(
-                "cannot set up Celery for the tests (python3 with venv and pip needed): {error}"
-            );
-        }
-    });
+    INSTALL.call_once(|| super::venv::ensure_venv(&celery_dir(), "Celery"));
 }
 
 /// `python celeryctl.py args…` against `broker` (env: `CELERY_BROKER`, plus `env`), its

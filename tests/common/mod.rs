@@ -36,6 +36,7 @@ pub mod rq;
 pub mod schema;
 pub mod sidekiq;
 mod tmux;
+mod venv;
 mod wait;
 
 use std::process::Command;
