@@ -204,3 +204,22 @@ fn the_demo_keeps_its_kill_and_stop_keys() {
         None
     );
 }
+
+#[test]
+fn the_status_bar_offers_the_selected_workers_own_controls_first() {
+    let labels = |app: &App| -> Vec<String> {
+        app.status_keys()
+            .iter()
+            .map(|e| format!("{} {}", e.keys, e.text))
+            .collect()
+    };
+    let sidekiq = labels(&on_worker("app-1:4100:0a1b2c3d4e5f"));
+    assert_eq!(sidekiq[..2], ["Q quiet", "K stop"], "{sidekiq:?}");
+    assert!(!sidekiq
+        .iter()
+        .any(|l| l.contains("stop job") || l.contains("pool")));
+    // The queues pane: no worker selected, no control offered.
+    let mut app = on_worker("app-1:4100:0a1b2c3d4e5f");
+    press(&mut app, KeyCode::Tab);
+    assert!(!labels(&app).iter().any(|l| l.contains("quiet")));
+}

@@ -9,7 +9,7 @@
 
 use super::confirm::{Confirm, OnYes};
 use super::workers::{WorkerHealth, WorkerRow};
-use super::{App, Effect, Mode, Pane};
+use super::{App, Command, Effect, Mode, Pane};
 use crate::model::{System, WorkerControl, WorkerInfo};
 
 /// How long a note stays in the status line.
@@ -81,7 +81,42 @@ pub fn unavailable(row: Option<&WorkerRow>, control: WorkerControl) -> Option<&'
     })
 }
 
+/// A control's word in the status bar.
+fn short_label(control: WorkerControl) -> &'static str {
+    match control {
+        WorkerControl::Quiet => "quiet",
+        WorkerControl::Stop => "stop",
+        WorkerControl::StopJob => "stop job",
+        WorkerControl::Grow => "pool +1",
+        WorkerControl::Shrink => "pool -1",
+    }
+}
+
 impl App {
+    /// The status bar's keys: with a worker selected in the workers pane, the controls its
+    /// system accepts come first (the help overlay lists them all, with the reasons).
+    pub fn status_keys(&self) -> Vec<super::keymap::Entry> {
+        let mut keys = Vec::new();
+        if self.selected_worker().is_some() {
+            keys.extend(
+                self.keymap
+                    .help(self.mode)
+                    .into_iter()
+                    .filter_map(|mut entry| match entry.command {
+                        Command::WorkerControl(control)
+                            if self.unavailable(entry.command).is_none() =>
+                        {
+                            entry.text = short_label(control);
+                            Some(entry)
+                        }
+                        _ => None,
+                    }),
+            );
+        }
+        keys.extend(self.keymap.status(self.mode));
+        keys
+    }
+
     /// The worker under the cursor of the workers pane, when that pane has the focus.
     pub fn selected_worker(&self) -> Option<&WorkerRow> {
         if self.focus != Pane::Workers {

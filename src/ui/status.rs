@@ -45,7 +45,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let keys = if note.is_some() {
         Vec::new()
     } else {
-        app.keymap.status(app.mode)
+        app.status_keys()
     };
     for entry in keys {
         let key = format!(" {} ", entry.keys);
