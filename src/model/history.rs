@@ -89,7 +89,24 @@ impl QueueHistory {
         self
     }
 
+    /// Record a reading, keeping a copy of it (without its timings) as the latest.
     pub fn record(&mut self, reading: &QueueReading, t_ms: i64) {
+        self.observe(reading, t_ms);
+        self.latest = Some(QueueReading {
+            timings: Vec::new(),
+            ..reading.clone()
+        });
+    }
+
+    /// Record a reading and keep it as the latest: no copy (thousands of queues a poll).
+    /// Its timings are recorded, then dropped: nothing reads them from the latest.
+    pub fn record_owned(&mut self, mut reading: QueueReading, t_ms: i64) {
+        self.observe(&reading, t_ms);
+        reading.timings = Vec::new();
+        self.latest = Some(reading);
+    }
+
+    fn observe(&mut self, reading: &QueueReading, t_ms: i64) {
         // No totals (a system without per-queue counters): no samples, so no rates.
         if let Some(totals) = reading.totals {
             self.added.push(t_ms, totals.added);
@@ -132,7 +149,6 @@ impl QueueHistory {
         }
         self.readings.push(t_ms, self.readings_total);
         self.limited.push(t_ms, self.limited_total);
-        self.latest = Some(reading.clone());
     }
 
     pub fn latest(&self) -> Option<&QueueReading> {

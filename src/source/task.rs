@@ -38,7 +38,9 @@ pub fn spawn_poller(
     interval: Duration,
     cancel: CancellationToken,
 ) -> (JoinHandle<()>, mpsc::Receiver<SourceEvent>) {
-    let (tx, rx) = mpsc::channel(64);
+    // A few events of room: a report of 10,000 queues is ~5 MB, and a screen that falls
+    // behind should hold the poller back, not pile up reports it will skip through.
+    let (tx, rx) = mpsc::channel(4);
     let handle = tokio::spawn(async move {
         let mut poller = Poller::new(target, config);
         poll_loop(&mut poller, interval, &tx, &cancel).await;

@@ -23,22 +23,23 @@ pub(super) struct Acc {
     backlog: u64,
     active: u64,
     rates: Option<Delta>,
-    pub wait: Option<Histogram<u32>>,
-    pub processing: Option<Histogram<u32>>,
+    /// Boxed: most buckets of most queues record no timing, and a histogram is 96 bytes.
+    pub wait: Option<Box<Histogram<u32>>>,
+    pub processing: Option<Box<Histogram<u32>>>,
 }
 
 /// Chart histograms are made and filled as the table's are (`model::latency`), so a chart
 /// and the table read the same percentiles.
-fn record_into(slot: &mut Option<Histogram<u32>>, value_ms: u64) {
+fn record_into(slot: &mut Option<Box<Histogram<u32>>>, value_ms: u64) {
     if slot.is_none() {
-        *slot = latency::new_histogram();
+        *slot = latency::new_histogram().map(Box::new);
     }
     if let Some(histogram) = slot {
         latency::record_ms(histogram, value_ms);
     }
 }
 
-fn percentiles(histogram: &Option<Histogram<u32>>) -> Option<Percentiles> {
+fn percentiles(histogram: &Option<Box<Histogram<u32>>>) -> Option<Percentiles> {
     let h = histogram.as_ref().filter(|h| !h.is_empty())?;
     Some(Percentiles {
         p50: h.value_at_quantile(0.50) as f32,

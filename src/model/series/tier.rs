@@ -68,10 +68,11 @@ impl Tier {
                 return;
             }
         }
-        // Grow by doubling but never past the tier's length: a full ring stays exact.
+        // Grow by doubling from one run (an idle queue has one or two) but never past the
+        // tier's length: a full ring stays exact.
         if self.runs.len() == self.runs.capacity() {
             let room = (self.len as usize).saturating_sub(self.runs.len()).max(1);
-            self.runs.reserve_exact(self.runs.len().clamp(4, room));
+            self.runs.reserve_exact(self.runs.len().clamp(1, room));
         }
         self.runs.push_back(Run { start, len, point });
     }
