@@ -23,7 +23,9 @@ use super::listener::Listener;
 use super::message::{fingerprint, parse_envelope};
 use super::queue::{steps, QueueState};
 use super::unacked::{Unacked, MAX_LISTED};
-use super::workers::{place, processed_since, silent_workers, worker_info, Origins};
+use super::workers::{
+    place, processed_since, remember_silent, silent_workers, worker_info, Origins,
+};
 use crate::model::{JobTiming, PollReport, RateSource};
 use crate::source::config::PollerConfig;
 use crate::source::conn::Conn;
@@ -62,6 +64,8 @@ pub struct CeleryReader {
     pub(super) origins: Origins,
     pub(super) listener: Option<Listener>,
     pub(super) processed: HashMap<String, u64>,
+    /// Workers last seen taking tasks without task events, and when.
+    pub(super) silent: BTreeMap<String, Instant>,
     pub(super) unplaced: u64,
 }
 
@@ -101,6 +105,7 @@ impl CeleryReader {
             origins: Origins::default(),
             listener: None,
             processed: HashMap::new(),
+            silent: BTreeMap::new(),
             unplaced: 0,
         }
     }
@@ -317,7 +322,8 @@ impl CeleryReader {
             .filter_map(|w| w.busy)
             .map(u64::from)
             .sum();
-        let silent = silent_workers(&self.processed, &beats, now, EVENTS_QUIET);
+        let taking = silent_workers(&self.processed, &beats, now, EVENTS_QUIET);
+        let silent = remember_silent(&mut self.silent, taking, &beats, now, EVENTS_QUIET);
         let taken_all = processed_since(&mut self.processed, &beats);
         // Task events are on while they come; when the pools take tasks and no task event
         // came for a while, workers stopped sending them: count from `processed` instead

@@ -156,6 +156,30 @@ pub fn silent_workers(
         .collect()
 }
 
+/// The workers counted as silent now: those `taking` tasks without task events in this
+/// poll, and those seen so within `quiet` that have sent no task event since. A worker's
+/// `processed` moves only with its heartbeat (every 2 s), so most polls between two beats
+/// see no growth: without memory a silent worker was named, then forgotten, poll after
+/// poll, and the rates flipped between counted and estimated.
+pub fn remember_silent(
+    seen: &mut BTreeMap<String, Instant>,
+    taking: Vec<String>,
+    beats: &BTreeMap<String, WorkerBeat>,
+    now: Instant,
+    quiet: std::time::Duration,
+) -> Vec<String> {
+    for host in taking {
+        seen.insert(host, now);
+    }
+    seen.retain(|host, at| {
+        beats.get(host).is_some_and(|beat| {
+            let sent_since = beat.task_events_at.is_some_and(|events| events > *at);
+            !sent_since && now.saturating_duration_since(*at) < quiet
+        })
+    });
+    seen.keys().cloned().collect()
+}
+
 pub fn processed_since(
     last: &mut HashMap<String, u64>,
     beats: &BTreeMap<String, WorkerBeat>,
@@ -190,6 +214,36 @@ mod tests {
             first_seen: at,
             task_events_at: None,
         }
+    }
+
+    #[test]
+    fn a_silent_worker_stays_named_between_its_beats_until_it_sends_events_or_rests() {
+        let t0 = Instant::now();
+        let quiet = Duration::from_secs(10);
+        let mut beats: BTreeMap<String, WorkerBeat> =
+            [("quiet@vm".to_string(), beat("quiet@vm", 1, 7, t0))].into();
+        let mut seen = BTreeMap::new();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        assert_eq!(
+            remember_silent(&mut seen, vec!["quiet@vm".into()], &beats, at(0), quiet),
+            ["quiet@vm"]
+        );
+        // The next polls see no growth (no beat yet): still silent.
+        assert_eq!(
+            remember_silent(&mut seen, vec![], &beats, at(1), quiet),
+            ["quiet@vm"]
+        );
+        // Taking no task for `quiet`: no longer counted as missing tasks.
+        assert!(remember_silent(&mut seen, vec![], &beats, at(10), quiet).is_empty());
+        // Named again, then it sends task events (restarted with -E): exact again.
+        remember_silent(&mut seen, vec!["quiet@vm".into()], &beats, at(11), quiet);
+        if let Some(beat) = beats.get_mut("quiet@vm") {
+            beat.task_events_at = Some(at(12));
+        }
+        assert!(remember_silent(&mut seen, vec![], &beats, at(13), quiet).is_empty());
+        // A worker gone from the beats is forgotten.
+        remember_silent(&mut seen, vec!["quiet@vm".into()], &beats, at(14), quiet);
+        assert!(remember_silent(&mut seen, vec![], &BTreeMap::new(), at(15), quiet).is_empty());
     }
 
     #[test]
