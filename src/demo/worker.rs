@@ -12,7 +12,6 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use bullmq::worker::WorkerEvent;
 use bullmq::{Job, Worker, WorkerOptions};
-use futures_util::FutureExt;
 
 use crate::source::bullmq::keys::QueueId;
 use crate::source::bullmq::workers::QTOP_WORKER_NAME_PREFIX;
@@ -34,8 +33,6 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 const RUN_RETRY_DELAY: Duration = Duration::from_secs(1);
 /// How long an idle worker blocks on the marker: also the longest an idle `close()` takes.
 const DRAIN_DELAY: Duration = Duration::from_secs(1);
-/// How often the crate's worker events are read (see [`drain_events`]).
-const EVENT_DRAIN_EVERY: Duration = Duration::from_millis(50);
 
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
@@ -116,7 +113,19 @@ pub async fn run_worker(config: WorkerConfig) -> Result<()> {
     let mut stamp = conn.clone();
     super::stamp_library(&mut stamp, &queue).await?;
 
-    let events = tokio::spawn(drain_events(Arc::clone(&worker), config.name.clone()));
+    // Defect 1 of the crate: its event channel is unbounded and grows forever unless read.
+    // Errors go to stderr (the demo pool keeps the tail for its error reports).
+    let events = tokio::spawn({
+        let worker = Arc::clone(&worker);
+        let name = config.name.clone();
+        async move {
+            while let Some(event) = worker.next_event().await {
+                if let WorkerEvent::Error(message) = event {
+                    eprintln!("qtop worker {name}: {message}");
+                }
+            }
+        }
+    });
     let identity = Identity {
         worker: config.name.clone(),
         host: host_name(),
@@ -150,31 +159,6 @@ pub async fn run_worker(config: WorkerConfig) -> Result<()> {
         stats.duplicates.load(Ordering::Relaxed)
     ));
     Ok(())
-}
-
-/// Defect 1 of the crate: its event channel is unbounded and grows forever unless read.
-/// Errors go to stderr (the demo pool keeps the tail for its error reports).
-///
-/// Read in batches every [`EVENT_DRAIN_EVERY`], not as they come: the crate sends two events
-/// a job (active, completed), and a task awaiting them is woken twice a job. On the
-/// multi-thread runtime each wake-up pushed the job's own task aside and woke the other
-/// thread (a futex call on the job's critical path); on any runtime it is a task poll per
-/// event. A batch holds at most a few thousand events (~210 bytes each).
-async fn drain_events(worker: Arc<Worker>, name: String) {
-    let mut tick = tokio::time::interval(EVENT_DRAIN_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        // `now_or_never`: take what is queued without waiting for more.
-        while let Some(event) = worker.next_event().now_or_never() {
-            match event {
-                // The worker is gone: nothing will be sent any more.
-                None => return,
-                Some(WorkerEvent::Error(message)) => eprintln!("qtop worker {name}: {message}"),
-                Some(_) => {}
-            }
-        }
-    }
 }
 
 async fn start_worker(
