@@ -19,6 +19,9 @@
 //! - `qtop-demo`: `qtop worker` on jobs from `qtop produce` (they carry an idempotency key,
 //!   so each job also costs the demo's EXISTS + SET EX): what the demo itself runs.
 //!
+//! - `qtop-old`: `qtop worker` like `qtop`, but the binary named by `QTOP_BENCH_COMPARE`
+//!   (an older build, e.g. `main`'s copied to /tmp/qtop-main); added to the sides when set.
+//!
 //! Sides alternate their order from round to round so drift in the machine's load hits
 //! them alike. Note that rate ÷ ceiling is the share of one core redis-server used.
 
@@ -43,6 +46,7 @@ enum Side {
     Qtop,
     Node,
     QtopDemo,
+    QtopOld,
 }
 
 impl Side {
@@ -51,6 +55,7 @@ impl Side {
             "qtop" => Some(Side::Qtop),
             "node" => Some(Side::Node),
             "qtop-demo" => Some(Side::QtopDemo),
+            "qtop-old" => Some(Side::QtopOld),
             _ => None,
         }
     }
@@ -60,6 +65,7 @@ impl Side {
             Side::Qtop => "qtop",
             Side::Node => "node",
             Side::QtopDemo => "qtop-demo",
+            Side::QtopOld => "qtop-old",
         }
     }
 }
@@ -129,13 +135,16 @@ fn parse_args() -> Args {
             "--sides" => {
                 args.sides = it
                     .next()
-                    .expect("--sides qtop,node,qtop-demo")
+                    .expect("--sides qtop,node,qtop-demo,qtop-old")
                     .split(',')
-                    .map(|s| Side::parse(s).expect("a side: qtop, node or qtop-demo"))
+                    .map(|s| Side::parse(s).expect("a side: qtop, node, qtop-demo or qtop-old"))
                     .collect()
             }
             other => panic!("unknown argument {other:?}"),
         }
+    }
+    if compare_exe().is_some() && !args.sides.contains(&Side::QtopOld) {
+        args.sides.push(Side::QtopOld);
     }
     args
 }
@@ -166,8 +175,15 @@ fn processes_cpu_s(pids: &[u32]) -> f64 {
         .sum()
 }
 
-fn qtop_worker(url: &str, concurrency: usize) -> NodeChild {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_qtop"));
+/// The older qtop build to compare with (`QTOP_BENCH_COMPARE`), if any.
+fn compare_exe() -> Option<String> {
+    std::env::var("QTOP_BENCH_COMPARE")
+        .ok()
+        .filter(|path| !path.is_empty())
+}
+
+fn qtop_worker(exe: &str, url: &str, concurrency: usize) -> NodeChild {
+    let mut command = Command::new(exe);
     command.args([
         "--redis",
         url,
@@ -211,7 +227,7 @@ fn run_one(redis: &RedisServer, side: Side, config: Config, jobs: u64) -> Run {
     control.send_line("pause");
     control.wait_for_line("OK ", START_TIMEOUT);
     match side {
-        Side::Qtop | Side::Node => {
+        Side::Qtop | Side::Node | Side::QtopOld => {
             control.send_line(&format!("fill {jobs}"));
             control.wait_for_line("OK ", DRAIN_TIMEOUT);
         }
@@ -231,7 +247,14 @@ fn run_one(redis: &RedisServer, side: Side, config: Config, jobs: u64) -> Run {
     }
     let mut workers: Vec<NodeChild> = (0..config.processes)
         .map(|_| match side {
-            Side::Qtop | Side::QtopDemo => qtop_worker(&url, config.concurrency),
+            Side::Qtop | Side::QtopDemo => {
+                qtop_worker(env!("CARGO_BIN_EXE_qtop"), &url, config.concurrency)
+            }
+            Side::QtopOld => qtop_worker(
+                &compare_exe().expect("QTOP_BENCH_COMPARE names the old build"),
+                &url,
+                config.concurrency,
+            ),
             Side::Node => node_worker(&url, config.concurrency),
         })
         .collect();

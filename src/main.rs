@@ -12,11 +12,23 @@ fn main() -> ExitCode {
         None | Some(qtop::cli::Command::Snapshot(_)) => 1,
         Some(_) => 2,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()
-    {
+    // `qtop worker` at concurrency 1 handles one job at a time, strictly in turn with Redis:
+    // every cross-thread hand-off and wake-up lies on the job's path, so one thread does it
+    // all. With more jobs in flight the second thread overlaps their work and wins
+    // (benches/RESULTS.md, "Worker at concurrency 1").
+    let one_thread =
+        matches!(&cli.command, Some(qtop::cli::Command::Worker(args)) if args.concurrency <= 1);
+    let built = if one_thread {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .build()
+    };
+    let runtime = match built {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("qtop: cannot start the async runtime: {error}");
