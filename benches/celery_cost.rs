@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use common::celery::{celery_dir, ensure_celery_env, CeleryWorker};
 use common::{NodeChild, RedisServer};
+use futures_util::StreamExt;
 use qtop::model::System;
 use qtop::source::{spawn_poller, PollerConfig, RedisTarget, SourceEvent};
 use redis::aio::MultiplexedConnection;
@@ -43,6 +44,9 @@ const WORKERS: usize = 2;
 enum Phase {
     Load,
     Qtop,
+    /// A bare `PSUBSCRIBE /<db>.celeryev/*` client reading every event: the part of qtop's
+    /// cost that is its events listener, not its polls.
+    Subscriber,
     Api,
 }
 
@@ -253,6 +257,37 @@ async fn qtop_phase(
     (rates, reports.await.unwrap_or_default())
 }
 
+/// A client subscribed as qtop's listener is, taking every event in and nothing else.
+async fn subscriber_phase(
+    conn: &mut MultiplexedConnection,
+    client: &redis::Client,
+) -> (Rates, f64) {
+    let mut pubsub = client.get_async_pubsub().await.unwrap();
+    pubsub.psubscribe("/0.celeryev/*").await.unwrap();
+    let cancel = CancellationToken::new();
+    let reader = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            let mut messages = pubsub.on_message();
+            let mut count = 0u64;
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => return count,
+                    message = messages.next() => match message {
+                        Some(_) => count += 1,
+                        None => return count,
+                    },
+                }
+            }
+        })
+    };
+    let started = Instant::now();
+    let rates = measure(conn).await;
+    cancel.cancel();
+    let messages = reader.await.unwrap_or(0);
+    (rates, messages as f64 / started.elapsed().as_secs_f64())
+}
+
 /// Celery's API read each second; also how many reads a second it managed.
 async fn api_phase(
     conn: &mut MultiplexedConnection,
@@ -317,10 +352,11 @@ async fn run_size(n: usize) {
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     let target = RedisTarget::parse(&broker, false).unwrap();
     let (mut load_runs, mut qtop_runs, mut api_runs) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut subscriber_runs, mut event_rates) = (Vec::new(), Vec::new());
     let mut polls = PollFigures::default();
     let mut api_reads = Vec::new();
     for round in 0..ROUNDS {
-        let mut order = [Phase::Load, Phase::Qtop, Phase::Api];
+        let mut order = [Phase::Load, Phase::Qtop, Phase::Subscriber, Phase::Api];
         if round % 2 == 1 {
             order.reverse();
         }
@@ -344,6 +380,11 @@ async fn run_size(n: usize) {
                         };
                     }
                 }
+                Phase::Subscriber => {
+                    let (rates, per_s) = subscriber_phase(&mut conn, &client).await;
+                    subscriber_runs.push(rates);
+                    event_rates.push(per_s);
+                }
                 Phase::Api => {
                     let (rates, per_s) = api_phase(&mut conn, &broker, &queues).await;
                     api_runs.push(rates);
@@ -359,6 +400,7 @@ async fn run_size(n: usize) {
     let load = Rates::mean(&load_runs);
     let qtop = Rates::mean(&qtop_runs).minus(&load);
     let api = Rates::mean(&api_runs).minus(&load);
+    let subscriber = Rates::mean(&subscriber_runs).minus(&load);
     let reads_per_s = api_reads.iter().sum::<f64>() / api_reads.len().max(1) as f64;
     let ratio = |a: f64, b: f64| {
         if b > 0.0 {
@@ -374,9 +416,10 @@ async fn run_size(n: usize) {
             .join(" / ")
     };
     println!(
-        "| {n:>6} | {busy:>4} | {:>7.1} | {:>7.2} | {:>7.2} | {:>6} | {:>7.3} | {:>7.3} | {:>6} | {:>6.0} | {:>6.0} | {:>6.1} | {:>6.1} | {reads_per_s:.2} | {} |",
+        "| {n:>6} | {busy:>4} | {:>7.1} | {:>7.2} | {:>7.2} | {:>7.2} | {:>6} | {:>7.3} | {:>7.3} | {:>6} | {:>6.0} | {:>6.0} | {:>6.1} | {:>6.1} | {reads_per_s:.2} | {} |",
         load.cpu_ms,
         qtop.cpu_ms,
+        subscriber.cpu_ms,
         api.cpu_ms,
         ratio(api.cpu_ms, qtop.cpu_ms),
         qtop.exec_ms(),
@@ -401,9 +444,11 @@ async fn run_size(n: usize) {
         },
     );
     println!(
-        "<!-- {n} queues: Redis CPU per phase (ms/s) load {}, qtop {}, API {}; top commands (ms/s over the load) qtop: {}; API: {} -->",
+        "<!-- {n} queues: event messages {:.0}/s; Redis CPU per phase (ms/s) load {}, qtop {}, subscriber {}, API {}; top commands (ms/s over the load) qtop: {}; API: {} -->",
+        event_rates.iter().sum::<f64>() / event_rates.len().max(1) as f64,
         rounds(&load_runs),
         rounds(&qtop_runs),
+        rounds(&subscriber_runs),
         rounds(&api_runs),
         qtop.top(4),
         api.top(6),
@@ -426,8 +471,8 @@ fn main() {
         PHASE.as_secs(),
         WARMUP.as_secs()
     );
-    println!("| queues | busy | load ms/s | qtop ms/s | API ms/s | API/qtop | qtop exec ms/s | API exec ms/s | exec ratio | qtop cmd/s | API cmd/s | qtop out KB/s | API out KB/s | API reads/s | qtop poll |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("| queues | busy | load ms/s | qtop ms/s | of which events (subscriber alone) ms/s | API ms/s | API/qtop | qtop exec ms/s | API exec ms/s | exec ratio | qtop cmd/s | API cmd/s | qtop out KB/s | API out KB/s | API reads/s | qtop poll |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for n in sizes {
         runtime.block_on(run_size(n));
     }
