@@ -471,7 +471,7 @@ fn main() {
         PHASE.as_secs(),
         WARMUP.as_secs()
     );
-    println!("| queues | busy | load ms/s | qtop ms/s | of which events (subscriber alone) ms/s | API ms/s | API/qtop | qtop exec ms/s | API exec ms/s | exec ratio | qtop cmd/s | API cmd/s | qtop out KB/s | API out KB/s | API reads/s | qtop poll |");
+    println!("| queues | busy | load ms/s | qtop ms/s | events alone (a PSUBSCRIBE client) ms/s | API ms/s | API/qtop | qtop exec ms/s | API exec ms/s | exec ratio | qtop cmd/s | API cmd/s | qtop out KB/s | API out KB/s | API reads/s | qtop poll |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for n in sizes {
         runtime.block_on(run_size(n));
