@@ -3,8 +3,11 @@
 //! bound, from when qtop first saw each list's head message, and absent until a head has
 //! been seen at two polls (never a 0 that would look like data).
 
+use redis::Value;
+
 use super::keys::PRIORITY_STEPS;
 use crate::model::{EventTotals, JobTiming, QueueCounts, QueueKey, QueueReading, RateSource};
+use crate::source::value::as_i64;
 
 /// A list's head message (the next to be fetched, at the list's right end) and when qtop
 /// first saw it there (epoch ms).
@@ -14,6 +17,19 @@ pub struct Head {
     pub first_seen_ms: i64,
     /// Seen at an earlier poll than the current one: its age is at least `now − first_seen`.
     pub seen_before: bool,
+}
+
+/// How a poll reads one queue's four lists (indices into [`steps`]).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ListReads {
+    /// `LLEN` of these lists.
+    pub lengths: Vec<usize>,
+    /// `LINDEX -1` of these (non-empty at the last poll).
+    pub heads: Vec<usize>,
+    /// One `EXISTS` over these priority lists, empty at the last poll: most queues never
+    /// use priorities, and one command for their three lists costs Redis a third of three
+    /// `LLEN`. When one exists again, its `LLEN` follows in the same poll.
+    pub probe: Vec<usize>,
 }
 
 #[derive(Debug, Default)]
@@ -76,6 +92,45 @@ impl QueueState {
             .filter(|h| h.seen_before)
             .map(|h| h.first_seen_ms)
             .min()
+    }
+
+    /// What this poll reads of the queue's lists: the step-0 list (the one every queue
+    /// uses, often emptied between polls) and every list not known empty by `LLEN`, the
+    /// priority lists empty at the last poll by one `EXISTS` (a probe of one list is a
+    /// `LLEN`: as cheap, and exact).
+    pub fn list_reads(&self) -> ListReads {
+        let mut reads = ListReads::default();
+        for (i, length) in self.lengths.iter().enumerate() {
+            if i > 0 && *length == Some(0) {
+                reads.probe.push(i);
+            } else {
+                reads.lengths.push(i);
+            }
+            if length.is_some_and(|n| n > 0) {
+                reads.heads.push(i);
+            }
+        }
+        if reads.probe.len() < 2 {
+            reads.lengths.append(&mut reads.probe);
+            reads.lengths.sort_unstable();
+        }
+        reads
+    }
+
+    /// Take the `EXISTS` reply of the lists `probe`: still none, their lengths are 0;
+    /// `false` when one exists again (or the reply is not a count) and their `LLEN` must
+    /// be read.
+    pub fn take_probe(&mut self, probe: &[usize], reply: &Value) -> bool {
+        if as_i64(reply) != Some(0) {
+            return false;
+        }
+        for &i in probe {
+            if let Some(length) = self.lengths.get_mut(i) {
+                *length = Some(0);
+            }
+            self.forget_head(i);
+        }
+        true
     }
 
     /// Count arrivals: what is held now minus before, plus what left to run (`taken`).
@@ -157,6 +212,70 @@ mod tests {
         assert_eq!(state.oldest_seen_ms(), None);
         let reading = state.reading("q", None);
         assert!(reading.oldest_is_lower_bound);
+    }
+
+    #[test]
+    fn empty_priority_lists_are_probed_together_and_the_rest_read_by_llen() {
+        let none = None;
+        /// Lengths at the last poll; then the lists read by LLEN, LINDEX -1 and EXISTS.
+        type Case = (
+            [Option<u64>; 4],
+            &'static [usize],
+            &'static [usize],
+            &'static [usize],
+        );
+        let cases: [Case; 7] = [
+            ([none; 4], &[0, 1, 2, 3], &[], &[]),
+            ([Some(0); 4], &[0], &[], &[1, 2, 3]),
+            ([Some(1), Some(0), Some(0), Some(0)], &[0], &[0], &[1, 2, 3]),
+            ([Some(0), Some(0), Some(0), Some(2)], &[0, 3], &[3], &[1, 2]),
+            (
+                [Some(0), Some(4), Some(0), Some(2)],
+                &[0, 1, 2, 3],
+                &[1, 3],
+                &[],
+            ),
+            ([Some(0), none, Some(0), Some(0)], &[0, 1], &[], &[2, 3]),
+            (
+                [Some(5), Some(1), Some(1), Some(1)],
+                &[0, 1, 2, 3],
+                &[0, 1, 2, 3],
+                &[],
+            ),
+        ];
+        for (lengths, llen, heads, probe) in cases {
+            let state = QueueState {
+                lengths,
+                ..QueueState::default()
+            };
+            let reads = state.list_reads();
+            assert_eq!(
+                reads,
+                ListReads {
+                    lengths: llen.to_vec(),
+                    heads: heads.to_vec(),
+                    probe: probe.to_vec(),
+                },
+                "{lengths:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_probe_that_finds_a_list_asks_for_its_length() {
+        let mut state = QueueState {
+            lengths: [Some(1), Some(0), Some(0), Some(0)],
+            ..QueueState::default()
+        };
+        assert!(state.take_probe(&[1, 2, 3], &Value::Int(0)));
+        assert_eq!(state.waiting(), Some(1));
+        for reply in [
+            Value::Int(1),
+            Value::Nil,
+            Value::BulkString(b"garbage".to_vec()),
+        ] {
+            assert!(!state.take_probe(&[1, 2, 3], &reply), "{reply:?}");
+        }
     }
 
     #[test]

@@ -5,9 +5,11 @@
 //!
 //! One poll, however many queues there are:
 //! 1. `HLEN unacked`, `HKEYS unacked` (when it holds at most [`MAX_LISTED`] entries), per
-//!    queue `LLEN` of its four priority lists, and `LINDEX -1` (the next message) of the
-//!    lists that were not empty at the last poll;
-//! 2. only when `unacked` has entries not seen before: `HMGET` of at most
+//!    queue `LLEN` of its step-0 list and of each priority list not empty at the last poll,
+//!    one `EXISTS` over the priority lists that were (most queues never use priorities), and
+//!    `LINDEX -1` (the next message) of the lists that were not empty at the last poll;
+//! 2. only when a priority list exists again: its `LLEN`;
+//! 3. only when `unacked` has entries not seen before: `HMGET` of at most
 //!    [`super::unacked::RESOLVE_PER_POLL`] of them (each parsed once, for its queue).
 //!
 //! Workers and task events cost no command: the listener's subscription brings them.
@@ -21,7 +23,7 @@ use redis::{Pipeline, Value};
 use super::keys;
 use super::listener::Listener;
 use super::message::{fingerprint, parse_envelope};
-use super::queue::{steps, QueueState};
+use super::queue::{steps, ListReads, QueueState};
 use super::unacked::{Unacked, MAX_LISTED};
 use super::workers::{
     place, processed_since, remember_silent, silent_workers, worker_info, Origins,
@@ -85,6 +87,11 @@ fn route(
                 .contains_key(routing_key)
                 .then(|| routing_key.to_string())
         })
+}
+
+/// The list of `queue` at priority-step index `i` (see [`steps`]).
+fn list_key(queue: &str, i: usize) -> String {
+    keys::queue_list(queue, keys::PRIORITY_STEPS.get(i).copied().unwrap_or(0))
 }
 
 fn now_ms() -> i64 {
@@ -160,17 +167,23 @@ impl CeleryReader {
             pipe.cmd("HKEYS").arg(keys::UNACKED);
         }
         let mut heads: Vec<(String, usize)> = Vec::new();
+        let mut plans: Vec<ListReads> = Vec::with_capacity(self.queues.len());
         for (name, state) in &self.queues {
-            for (i, step) in steps() {
-                pipe.cmd("LLEN").arg(keys::queue_list(name, step));
-                if state.lengths[i].is_some_and(|n| n > 0) {
-                    heads.push((name.clone(), i));
+            let reads = state.list_reads();
+            for &i in &reads.lengths {
+                pipe.cmd("LLEN").arg(list_key(name, i));
+            }
+            if !reads.probe.is_empty() {
+                let exists = pipe.cmd("EXISTS");
+                for &i in &reads.probe {
+                    exists.arg(list_key(name, i));
                 }
             }
+            heads.extend(reads.heads.iter().map(|&i| (name.clone(), i)));
+            plans.push(reads);
         }
         for (name, i) in &heads {
-            let (_, step) = steps().nth(*i).unwrap_or((0, 0));
-            pipe.cmd("LINDEX").arg(keys::queue_list(name, step)).arg(-1);
+            pipe.cmd("LINDEX").arg(list_key(name, *i)).arg(-1);
         }
         let replies = conn.run(&pipe).await?;
         let taken_at = now_ms();
@@ -185,17 +198,22 @@ impl CeleryReader {
             self.unacked.listed = false;
             Vec::new()
         };
-        let names: Vec<String> = self.queues.keys().cloned().collect();
-        for name in &names {
-            for (i, _) in steps() {
+        // Priority lists found again by their probe: their LLEN in round trip 2.
+        let mut found_again: Vec<(String, usize)> = Vec::new();
+        for ((name, state), reads) in self.queues.iter_mut().zip(&plans) {
+            for &i in &reads.lengths {
                 let length = as_i64(at(next)).map(|n| n.max(0) as u64);
                 next += 1;
-                if let Some(state) = self.queues.get_mut(name) {
-                    state.lengths[i] = length;
-                    if length.is_none_or(|n| n == 0) {
-                        state.forget_head(i);
-                    }
+                state.lengths[i] = length;
+                if length.is_none_or(|n| n == 0) {
+                    state.forget_head(i);
                 }
+            }
+            if !reads.probe.is_empty() {
+                if !state.take_probe(&reads.probe, at(next)) {
+                    found_again.extend(reads.probe.iter().map(|&i| (name.clone(), i)));
+                }
+                next += 1;
             }
         }
         let mut learned: Vec<(Option<String>, Option<String>, String)> = Vec::new();
@@ -232,7 +250,24 @@ impl CeleryReader {
             }
         }
 
-        // Round trip 2: entries of `unacked` not seen before.
+        // Round trip 2: priority lists that exist again (their heads are read next poll).
+        if !found_again.is_empty() {
+            let mut pipe = Pipeline::new();
+            pipe.ignore_errors();
+            for (name, i) in &found_again {
+                pipe.cmd("LLEN").arg(list_key(name, *i));
+            }
+            let replies = conn.run(&pipe).await?;
+            for (k, (name, i)) in found_again.iter().enumerate() {
+                if let Some(state) = self.queues.get_mut(name) {
+                    state.lengths[*i] =
+                        as_i64(replies.get(k).unwrap_or(&nil)).map(|n| n.max(0) as u64);
+                    state.forget_head(*i);
+                }
+            }
+        }
+
+        // Round trip 3: entries of `unacked` not seen before.
         let mut resolved = Vec::new();
         if !new_tags.is_empty() {
             let mut pipe = Pipeline::new();
