@@ -6,14 +6,16 @@
 //!
 //!     cargo bench --bench celery_cost                 # 1,000 queues
 //!     cargo bench --bench celery_cost -- 100 1000     # other sizes
+//!     QTOP_BENCH_ROUNDS=4 cargo bench --bench celery_cost
 //!
-//! Per size, two rounds of three phases, the order reversed in the second round: the load
-//! alone, qtop polling at 1 s, Celery's API (`benches/support/celery_load.py api`: each
-//! second one broadcast each of `inspect().active()`, `.reserved()`, `.stats()` with a 1 s
-//! timeout, in parallel as Flower runs them, and `LLEN` of every queue's four priority lists
-//! as Flower's broker API reads them). Each monitor's cost is its phase minus the load's:
-//! Redis CPU from `INFO cpu` (user + sys), commands from `INFO stats`, execution time from
-//! `INFO commandstats`.
+//! Per size, two rounds (or `QTOP_BENCH_ROUNDS`) of four phases, the order reversed every
+//! other round: the load alone, qtop polling at 1 s, a bare `PSUBSCRIBE` client taking
+//! Celery's events (what qtop's listener alone costs), and Celery's API
+//! (`benches/support/celery_load.py api`: each second one broadcast each of
+//! `inspect().active()`, `.reserved()`, `.stats()` with a 1 s timeout, in parallel as
+//! Flower runs them, and `LLEN` of every queue's four priority lists as Flower's broker API
+//! reads them). Each monitor's cost is its phase minus the load's: Redis CPU from `INFO
+//! cpu` (user + sys), commands from `INFO stats`, execution time from `INFO commandstats`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -34,7 +36,13 @@ use tokio_util::sync::CancellationToken;
 
 const PHASE: Duration = Duration::from_secs(15);
 const WARMUP: Duration = Duration::from_secs(5);
-const ROUNDS: usize = 2;
+/// Rounds per size (`QTOP_BENCH_ROUNDS` for more: the load's own CPU is noisy).
+fn rounds() -> usize {
+    std::env::var("QTOP_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2)
+}
 /// Tasks per second on each busy queue.
 const BUSY_RATE: &str = "10";
 /// Celery workers sharing the busy queues (prefork, concurrency 2 each, with `-E`).
@@ -355,7 +363,7 @@ async fn run_size(n: usize) {
     let (mut subscriber_runs, mut event_rates) = (Vec::new(), Vec::new());
     let mut polls = PollFigures::default();
     let mut api_reads = Vec::new();
-    for round in 0..ROUNDS {
+    for round in 0..rounds() {
         let mut order = [Phase::Load, Phase::Qtop, Phase::Subscriber, Phase::Api];
         if round % 2 == 1 {
             order.reverse();
@@ -467,9 +475,10 @@ fn main() {
         .build()
         .unwrap();
     println!(
-        "Redis cost of monitoring Celery (1 % of queues busy at {BUSY_RATE} tasks/s each, {WORKERS} real `celery worker -E`; phases of {} s after {} s warm-up, {ROUNDS} rounds, order reversed each round)",
+        "Redis cost of monitoring Celery (1 % of queues busy at {BUSY_RATE} tasks/s each, {WORKERS} real `celery worker -E`; phases of {} s after {} s warm-up, {} rounds, order reversed each round)",
         PHASE.as_secs(),
-        WARMUP.as_secs()
+        WARMUP.as_secs(),
+        rounds()
     );
     println!("| queues | busy | load ms/s | qtop ms/s | events alone (a PSUBSCRIBE client) ms/s | API ms/s | API/qtop | qtop exec ms/s | API exec ms/s | exec ratio | qtop cmd/s | API cmd/s | qtop out KB/s | API out KB/s | API reads/s | qtop poll |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
