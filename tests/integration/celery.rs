@@ -219,7 +219,13 @@ fn task_events_count_what_was_sent_and_time_it() {
         .totals
         .unwrap_or_default();
     send(&broker, "celery", "tasks.nap", 24, Some("0.2"), None);
-    wait_for("every task counted, the silent worker named", T, || {
+    // Counted from task events until the silent worker's beat shows its pool took tasks,
+    // then from every worker's `processed`: a task whose event and whose beat fall on
+    // either side of that switch can be counted twice or not at all, which is why these
+    // rates are marked estimated. So: named, estimated, and the tasks counted within one
+    // per pool slot (2 workers × 2).
+    let mut named_and_estimated = false;
+    wait_for("the silent worker named, the tasks counted", T, || {
         runtime.block_on(async { tokio::time::sleep(Duration::from_millis(300)).await });
         let report = poll(&runtime, &mut poller);
         let reading = &report.queues[0];
@@ -228,7 +234,8 @@ fn task_events_count_what_was_sent_and_time_it() {
             .problems
             .iter()
             .any(|p| p.contains("silent@qtop") && p.contains("-E"));
-        if reading.rate_source == RateSource::Estimated && named && done >= 24 {
+        named_and_estimated |= named && reading.rate_source == RateSource::Estimated;
+        if named_and_estimated && done + 4 >= 24 {
             Ok(())
         } else {
             Err((reading.rate_source, named, done))
