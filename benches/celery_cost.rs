@@ -21,6 +21,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/redis_info.rs"]
+mod redis_info;
 
 use std::collections::HashMap;
 use std::process::Command;
@@ -32,6 +34,7 @@ use futures_util::StreamExt;
 use qtop::model::System;
 use qtop::source::{spawn_poller, PollerConfig, RedisTarget, SourceEvent};
 use redis::aio::MultiplexedConnection;
+use redis_info::{field, info, usec_by_command};
 use tokio_util::sync::CancellationToken;
 
 const PHASE: Duration = Duration::from_secs(15);
@@ -130,38 +133,10 @@ impl Rates {
 }
 
 async fn sample(conn: &mut MultiplexedConnection) -> Sample {
-    let field = |text: &str, name: &str| -> f64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0.0)
-    };
-    let cpu: String = redis::cmd("INFO")
-        .arg("cpu")
-        .query_async(conn)
-        .await
-        .unwrap();
-    let stats: String = redis::cmd("INFO")
-        .arg("stats")
-        .query_async(conn)
-        .await
-        .unwrap();
-    let commandstats: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query_async(conn)
-        .await
-        .unwrap();
-    let usec = commandstats
-        .lines()
-        .filter_map(|line| {
-            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
-            let usec = rest
-                .split(',')
-                .find_map(|kv| kv.strip_prefix("usec="))?
-                .parse()
-                .ok()?;
-            Some((name.to_string(), usec))
-        })
+    let cpu = info(conn, "cpu").await;
+    let stats = info(conn, "stats").await;
+    let usec: HashMap<String, f64> = usec_by_command(&info(conn, "commandstats").await)
+        .into_iter()
         .collect();
     Sample {
         cpu_s: field(&cpu, "used_cpu_user") + field(&cpu, "used_cpu_sys"),

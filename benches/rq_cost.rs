@@ -16,6 +16,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/redis_info.rs"]
+mod redis_info;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -25,6 +27,7 @@ use common::RedisServer;
 use qtop::model::System;
 use qtop::source::{spawn_poller, PollerConfig, RedisTarget, SourceEvent};
 use redis::aio::MultiplexedConnection;
+use redis_info::{field, info, usec_by_command};
 use tokio_util::sync::CancellationToken;
 
 const PHASE: Duration = Duration::from_secs(15);
@@ -41,34 +44,12 @@ struct Sample {
 }
 
 async fn sample(conn: &mut MultiplexedConnection) -> Sample {
-    let field = |text: &str, name: &str| -> f64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0.0)
-    };
-    let cpu: String = redis::cmd("INFO")
-        .arg("cpu")
-        .query_async(conn)
-        .await
-        .unwrap();
-    let stats: String = redis::cmd("INFO")
-        .arg("stats")
-        .query_async(conn)
-        .await
-        .unwrap();
-    let commandstats: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query_async(conn)
-        .await
-        .unwrap();
-    let exec_us: f64 = commandstats
-        .lines()
-        .filter_map(|line| {
-            line.split(',')
-                .find_map(|kv| kv.strip_prefix("usec="))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
+    let cpu = info(conn, "cpu").await;
+    let stats = info(conn, "stats").await;
+    let commandstats = info(conn, "commandstats").await;
+    let exec_us: f64 = usec_by_command(&commandstats)
+        .iter()
+        .map(|(_, us)| us)
         .sum();
     Sample {
         cpu_s: field(&cpu, "used_cpu_user") + field(&cpu, "used_cpu_sys"),
