@@ -7,7 +7,9 @@ use super::rows::{self, QueueRow, LATENCY_BUCKET_MS, RATE_WINDOW_MS};
 use super::workers::WorkersView;
 use super::{App, Connection, Effect, Tracked, View};
 use crate::model::series::{Sample, Series};
-use crate::model::{PollReport, QueueHistory, QueueKey};
+use crate::model::{
+    EventTotals, JobTiming, PollReport, QueueHistory, QueueKey, QueueReading, System,
+};
 use crate::source::SourceEvent;
 
 impl App {
@@ -42,7 +44,8 @@ impl App {
         Vec::new()
     }
 
-    /// Takes the report: its readings become the queues' latest without a copy.
+    /// Takes the report: its readings become the queues' latest without a copy. A BullMQ
+    /// queue the report leaves out as unchanged is recorded again from its latest reading.
     fn on_report(&mut self, mut report: PollReport) {
         let t = report.taken_at_ms;
         self.connection = Connection::Connected;
@@ -52,60 +55,71 @@ impl App {
         self.last_poll = Some(report.poll.clone());
         self.cluster = report.cluster.clone();
         self.has_data = true;
-        // Histories only feed the table's short window; the charts have their own series.
-        let keep = self.rate_window_ms() + LATENCY_BUCKET_MS;
-        let mut total = Sample {
-            t_ms: t,
-            backlog: 0,
-            active: 0,
-            totals: Default::default(),
-            timings: &[],
-        };
-        let mut all_timings = Vec::new();
-        // Queues the poller no longer reports are gone (obliterated): forget them.
-        if self.tracked.len() != report.queues.len() {
-            let present: BTreeSet<&QueueKey> = report.queues.iter().map(|r| &r.key).collect();
-            self.tracked.retain(|k, _| present.contains(k));
+        self.forget_gone(&report);
+        let mut all = AllQueues::default();
+        for reading in std::mem::take(&mut report.queues) {
+            let tracked = self.tracked_entry(&reading.key);
+            all.add(&reading);
+            record(tracked, reading, t);
         }
-        // Workers first: whether one is moving reads the readings, which are then taken.
-        self.latest_workers = WorkersView::next(&self.latest_workers, &report);
-        let readings = std::mem::take(&mut report.queues);
-        for reading in readings {
-            let config = self.series_config;
-            let tracked = self.tracked.entry(reading.key.clone()).or_insert_with(|| {
-                Box::new(Tracked {
-                    history: QueueHistory::new(LATENCY_BUCKET_MS, keep).with_counter_keep(keep),
-                    series: Series::new(&config),
-                })
-            });
-            let counts = reading.counts.unwrap_or_default();
-            let sample = Sample {
-                t_ms: t,
-                backlog: counts.backlog(),
-                active: counts.active_or_zero(),
-                totals: reading.totals,
-                timings: &reading.timings,
-            };
-            tracked.series.record(sample);
-            total.backlog += sample.backlog;
-            total.active += sample.active;
-            // The all-queues rates sum the queues that keep totals.
-            if let Some(totals) = reading.totals {
-                let sum = total.totals.get_or_insert_with(Default::default);
-                sum.added += totals.added;
-                sum.completed += totals.completed;
-                sum.failed += totals.failed;
+        if report.unchanged_omitted {
+            for tracked in self.tracked.values_mut() {
+                if tracked.recorded_at != t {
+                    if let Some(reading) = tracked.history.take_latest() {
+                        all.add(&reading);
+                        record(tracked, reading, t);
+                    }
+                }
             }
-            all_timings.extend_from_slice(&reading.timings);
-            tracked.history.record_owned(reading, t);
         }
-        total.timings = &all_timings;
-        self.total.record(total);
+        self.total.record(Sample {
+            t_ms: t,
+            backlog: all.backlog,
+            active: all.active,
+            totals: all.totals,
+            timings: &all.timings,
+        });
+        // Whether a worker is moving reads its queue's latest reading (a queue left out as
+        // unchanged is as it was).
+        let latest: Vec<&QueueReading> = self
+            .tracked
+            .values()
+            .filter_map(|t| t.history.latest())
+            .collect();
+        self.latest_workers = WorkersView::next_with(&self.latest_workers, &report, &latest);
         self.heartbeats.clone_from(&report.heartbeats);
         self.latest_taken_at_ms = t;
         if self.frozen_at_ms.is_none() {
             self.rebuild_view();
         }
+    }
+
+    /// Queues the poller no longer reports are gone (obliterated): forget them. When it
+    /// leaves unchanged BullMQ readings out, a BullMQ queue not in the report is unchanged,
+    /// and those gone are listed.
+    fn forget_gone(&mut self, report: &PollReport) {
+        let omitted = report.unchanged_omitted;
+        if !omitted && self.tracked.len() == report.queues.len() {
+            return;
+        }
+        let present: BTreeSet<&QueueKey> = report.queues.iter().map(|r| &r.key).collect();
+        let gone: BTreeSet<&QueueKey> = report.gone.iter().collect();
+        self.tracked.retain(|k, _| {
+            present.contains(k) || (omitted && k.system == System::Bullmq && !gone.contains(k))
+        });
+    }
+
+    fn tracked_entry(&mut self, key: &QueueKey) -> &mut Tracked {
+        // Histories only feed the table's short window; the charts have their own series.
+        let keep = self.rate_window_ms() + LATENCY_BUCKET_MS;
+        let config = self.series_config;
+        self.tracked.entry(key.clone()).or_insert_with(|| {
+            Box::new(Tracked {
+                history: QueueHistory::new(LATENCY_BUCKET_MS, keep).with_counter_keep(keep),
+                series: Series::new(&config),
+                recorded_at: i64::MIN,
+            })
+        })
     }
 
     pub(super) fn rate_window_ms(&self) -> i64 {
@@ -158,5 +172,44 @@ impl App {
                 .map(|r| r.key.clone());
         }
         self.keep_selection_visible();
+    }
+}
+
+/// One queue's reading into its chart series and history, at `t`.
+fn record(tracked: &mut Tracked, reading: QueueReading, t: i64) {
+    let counts = reading.counts.unwrap_or_default();
+    tracked.series.record(Sample {
+        t_ms: t,
+        backlog: counts.backlog(),
+        active: counts.active_or_zero(),
+        totals: reading.totals,
+        timings: &reading.timings,
+    });
+    tracked.history.record_owned(reading, t);
+    tracked.recorded_at = t;
+}
+
+/// The all-queues sample, summed over the queues' readings.
+#[derive(Default)]
+struct AllQueues {
+    backlog: u64,
+    active: u64,
+    /// The all-queues rates sum the queues that keep totals.
+    totals: Option<EventTotals>,
+    timings: Vec<JobTiming>,
+}
+
+impl AllQueues {
+    fn add(&mut self, reading: &QueueReading) {
+        let counts = reading.counts.unwrap_or_default();
+        self.backlog += counts.backlog();
+        self.active += counts.active_or_zero();
+        if let Some(totals) = reading.totals {
+            let sum = self.totals.get_or_insert_with(Default::default);
+            sum.added += totals.added;
+            sum.completed += totals.completed;
+            sum.failed += totals.failed;
+        }
+        self.timings.extend_from_slice(&reading.timings);
     }
 }

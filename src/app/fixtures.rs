@@ -184,7 +184,7 @@ pub fn report(n: u64) -> PollReport {
         workers,
         client_list: Default::default(),
         heartbeats: vec![(key("orders"), heartbeat)],
-        cluster: None,
+        ..PollReport::default()
     }
 }
 

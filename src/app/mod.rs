@@ -251,6 +251,8 @@ pub const ZOOMS_MS: [i64; 5] = [60_000, 300_000, 900_000, 1_800_000, 3_600_000];
 struct Tracked {
     history: QueueHistory,
     series: Series,
+    /// When its last reading was recorded (a report time).
+    recorded_at: i64,
 }
 
 /// The derived picture the screen draws: rebuilt on each report unless frozen.

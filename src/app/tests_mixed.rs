@@ -6,6 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::fixtures_mixed::mixed_app_after;
 use super::rows::Column;
 use super::*;
+use crate::model::System;
 
 fn sort_cycle(app: &mut App) -> Vec<Column> {
     let start = app.sort.column;
@@ -105,4 +106,42 @@ fn quiet_workers_are_listed_but_do_not_consume() {
         .rows
         .iter()
         .any(|w| w.name.starts_with("app-2:") && w.state.as_deref() == Some("quiet")));
+}
+
+/// A report that leaves unchanged BullMQ readings out: a BullMQ queue missing from it stays
+/// (recorded again, as it was), one listed gone leaves, and any other system's queue
+/// missing from it is gone as before (those readers always send every queue).
+#[test]
+fn a_report_without_unchanged_readings_keeps_them_and_drops_the_gone() {
+    use super::fixtures_mixed::mixed_report;
+    let mut app = mixed_app_after(5, false);
+    let before = app.view.rows.clone();
+    let bull: Vec<QueueKey> = before
+        .iter()
+        .filter(|r| r.key.system == System::Bullmq)
+        .map(|r| r.key.clone())
+        .collect();
+    assert!(bull.len() >= 2, "{bull:?}");
+    let mut report = mixed_report(5, false);
+    report.taken_at_ms = fixtures::T0_MS + 5_000;
+    report.unchanged_omitted = true;
+    // Every BullMQ reading left out, the first BullMQ queue gone, one Sidekiq queue gone.
+    report.queues.retain(|q| q.key.system != System::Bullmq);
+    report.gone = vec![bull[0].clone()];
+    let dropped_sidekiq = report
+        .queues
+        .iter()
+        .position(|q| q.key.system == System::Sidekiq)
+        .map(|i| report.queues.remove(i).key)
+        .unwrap();
+    app.update(Action::Source(SourceEvent::Report(Box::new(report))));
+    let keys: Vec<&QueueKey> = app.view.rows.iter().map(|r| &r.key).collect();
+    assert!(!keys.contains(&&bull[0]), "gone: {keys:?}");
+    assert!(!keys.contains(&&dropped_sidekiq), "gone: {keys:?}");
+    for kept in &bull[1..] {
+        let row = app.view.rows.iter().find(|r| &r.key == kept).unwrap();
+        let was = before.iter().find(|r| &r.key == kept).unwrap();
+        assert_eq!(row.counts, was.counts, "{kept}");
+        assert_eq!(row.paused, was.paused, "{kept}");
+    }
 }

@@ -3,7 +3,7 @@
 //! connections, and workers that went away kept for a while so their disappearance is
 //! visible.
 
-use crate::model::{Heartbeat, PollReport, QueueKey, WorkerInfo, WorkerLibrary};
+use crate::model::{Heartbeat, PollReport, QueueKey, QueueReading, WorkerInfo, WorkerLibrary};
 
 /// Whether CLIENT LIST could be read (BullMQ's workers are its connections).
 pub use crate::model::ClientList as WorkersStatus;
@@ -140,6 +140,17 @@ fn from_heartbeat(key: &QueueKey, beat: &Heartbeat, now_ms: i64) -> WorkerRow {
 impl WorkersView {
     /// The view after `report`, given the previous one (for workers that vanished).
     pub fn next(previous: &WorkersView, report: &PollReport) -> WorkersView {
+        let queues: Vec<&QueueReading> = report.queues.iter().collect();
+        Self::next_with(previous, report, &queues)
+    }
+
+    /// The same, where `queues` are the queues' latest readings (a report that leaves
+    /// unchanged ones out does not have them all).
+    pub fn next_with(
+        previous: &WorkersView,
+        report: &PollReport,
+        queues: &[&QueueReading],
+    ) -> WorkersView {
         let now_ms = report.taken_at_ms;
         let status = report.client_list.clone();
         let beat_for = |info: &WorkerInfo| {
@@ -156,8 +167,7 @@ impl WorkersView {
         };
         // Jobs running or finishing in its queue: someone is working it.
         let moving = |info: &WorkerInfo| {
-            report
-                .queues
+            queues
                 .iter()
                 .find(|q| info.serves(q.key.system, &q.key.prefix, &q.key.name))
                 .is_some_and(|q| {

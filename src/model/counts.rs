@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::system::State;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct QueueCounts {
     /// Ready to run (BullMQ: `wait` plus the legacy ≤ v5 `paused` list, markers excluded).
     #[serde(skip_serializing_if = "Option::is_none")]

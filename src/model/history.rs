@@ -151,6 +151,11 @@ impl QueueHistory {
         self.limited.push(t_ms, self.limited_total);
     }
 
+    /// The latest reading, taken out (to be recorded again: `record_owned`).
+    pub fn take_latest(&mut self) -> Option<QueueReading> {
+        self.latest.take()
+    }
+
     pub fn latest(&self) -> Option<&QueueReading> {
         self.latest.as_ref()
     }

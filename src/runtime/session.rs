@@ -18,7 +18,7 @@ use crate::app::contexts::ContextEntry;
 use crate::app::App;
 use crate::cli::setup::{process_env, Choice, Resolved};
 use crate::cli::{poller_config, GlobalArgs, Setup};
-use crate::source::{spawn_poller, ConnectError, RedisTarget, SourceEvent};
+use crate::source::{spawn_poller, ConnectError, PollerConfig, RedisTarget, SourceEvent};
 
 /// How long the first contact waits for an answer (the poller's own timeout).
 const FIRST_CONTACT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -35,12 +35,13 @@ impl Session {
     /// Start polling `target` for `app`.
     pub fn start(global: &GlobalArgs, target: RedisTarget, app: App, tasks: Tasks) -> Self {
         let cancel = CancellationToken::new();
-        let (poller, source) = spawn_poller(
-            target,
-            poller_config(global),
-            global.interval,
-            cancel.clone(),
-        );
+        // The dashboard keeps every queue's latest reading: unchanged ones need not come
+        // again.
+        let config = PollerConfig {
+            omit_unchanged: true,
+            ..poller_config(global)
+        };
+        let (poller, source) = spawn_poller(target, config, global.interval, cancel.clone());
         Session {
             app,
             tasks,

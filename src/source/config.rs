@@ -25,6 +25,10 @@ pub struct PollerConfig {
     /// Entries read per stream per XREAD.
     pub xread_count: usize,
     pub timeout: Duration,
+    /// Leave out of each report the BullMQ readings equal to the ones sent before (see
+    /// [`crate::model::PollReport::unchanged_omitted`]); for a consumer that keeps the
+    /// latest reading of every queue, as the dashboard does. Off: every report is whole.
+    pub omit_unchanged: bool,
 }
 
 impl Default for PollerConfig {
@@ -39,6 +43,7 @@ impl Default for PollerConfig {
             latency_sample: 2048,
             xread_count: 2000,
             timeout: Duration::from_secs(5),
+            omit_unchanged: false,
         }
     }
 }

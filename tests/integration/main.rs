@@ -38,3 +38,4 @@ mod rq_layouts;
 mod sidekiq;
 mod tls;
 mod toolbox;
+mod unchanged_readings;

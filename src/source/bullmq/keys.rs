@@ -13,6 +13,13 @@ pub struct QueueId {
     pub name: String,
 }
 
+impl QueueId {
+    /// The queue as readings name it.
+    pub fn queue_key(&self) -> crate::model::QueueKey {
+        crate::model::QueueKey::bullmq(self.prefix.clone(), self.name.clone())
+    }
+}
+
 impl fmt::Display for QueueId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.prefix, self.name)

@@ -198,10 +198,15 @@ impl BullReader {
         // have passed their keys before they existed).
         if self.config.queues.is_empty() {
             let named = &self.named_by_workers;
+            let gone = &mut self.gone;
             self.queues.retain(|q, state| {
-                found.contains(q)
+                let kept = found.contains(q)
                     || named.contains(q)
-                    || state.added_at.is_some_and(|at| at >= cycle.started)
+                    || state.added_at.is_some_and(|at| at >= cycle.started);
+                if !kept {
+                    gone.push(q.clone());
+                }
+                kept
             });
         }
         self.last_discovery = Some(Instant::now());

@@ -123,7 +123,7 @@ impl BullReader {
             if let Ask::Heartbeat = ask {
                 // An expired key is a vanished worker; a foreign value is skipped.
                 if let Some(beat) = as_string(reply).and_then(|text| Heartbeat::parse(&text)) {
-                    let key = QueueKey::bullmq(queue.prefix.clone(), queue.name.clone());
+                    let key = queue.queue_key();
                     heartbeats.push((key, beat));
                 }
                 continue;

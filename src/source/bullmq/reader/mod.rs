@@ -65,6 +65,8 @@ struct QueueState {
     finished_in_interval: u64,
     /// When discovery (or a worker connection) added the queue.
     added_at: Option<Instant>,
+    /// Hash of the reading last sent, when unchanged readings are left out.
+    sent: Option<u64>,
 }
 
 pub struct BullReader {
@@ -87,6 +89,9 @@ pub struct BullReader {
     carried: HashMap<QueueId, EventTotals>,
     /// Queues worker connections named in the last `CLIENT LIST`.
     named_by_workers: BTreeSet<QueueId>,
+    /// Queues dropped since the last report (reported as `gone` when unchanged readings
+    /// are left out).
+    gone: Vec<QueueId>,
 }
 
 impl BullReader {
@@ -105,6 +110,7 @@ impl BullReader {
             run_id: None,
             carried: HashMap::new(),
             named_by_workers: BTreeSet::new(),
+            gone: Vec::new(),
         }
     }
 
@@ -119,6 +125,10 @@ impl BullReader {
         self.cycle = None;
         self.pass_started = None;
         self.pace.forget_mark();
+        // The next report is whole again: whoever reads it starts from it.
+        for state in self.queues.values_mut() {
+            state.sent = None;
+        }
     }
 
     pub fn needs_discovery(&self) -> bool {
@@ -235,7 +245,7 @@ impl BullReader {
         // Round trip 3 (only when needed): creation times of new oldest candidates, locks,
         // heartbeats.
         let heartbeats = self.third_round_trip(conn).await?;
-        report.queues.extend(self.readings(conn));
+        self.add_readings(conn, report);
         // Queues only a worker connection names so far: read from the next poll on.
         self.start_streams(conn, &named).await?;
         report.workers.extend(workers);

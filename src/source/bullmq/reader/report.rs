@@ -1,40 +1,68 @@
 //! What the BullMQ reader knows of each queue, as readings for the poll's report.
 
-use super::BullReader;
-use crate::model::{QueueKey, QueueReading};
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+
+use super::{BullReader, QueueState};
+use crate::model::{PollReport, QueueReading};
+use crate::source::bullmq::QueueId;
 use crate::source::conn::Conn;
 
+/// One fixed hasher (SipHash-1-3 with zero keys): a reading's hash is compared only with
+/// the same queue's previous one, in the same process.
+type ReadingHasher = BuildHasherDefault<DefaultHasher>;
+
 impl BullReader {
-    /// What the poller knows of each queue now. The interval's timings move into the
-    /// report (the next poll starts them afresh).
-    pub(super) fn readings(&mut self, conn: &Conn) -> Vec<QueueReading> {
-        self.queues
-            .iter_mut()
-            .map(|(queue, state)| {
-                let refresh = state.refresh.as_ref();
-                QueueReading {
-                    key: QueueKey::bullmq(queue.prefix.clone(), queue.name.clone()),
-                    counts: refresh.map(|r| r.counts.into()),
-                    paused: Some(refresh.is_some_and(|r| r.paused)),
-                    oldest_waiting_ts_ms: state.created_ms.values().min().copied(),
-                    oldest_is_lower_bound: false,
-                    unlocked_active: state.unlocked_active,
-                    totals: Some(state.totals),
-                    rate_source: state.rate_source,
-                    failed_uncounted: false,
-                    timings: std::mem::take(&mut state.timings),
-                    finished_in_interval: state.finished_in_interval,
-                    library: refresh.and_then(|r| r.library.clone()),
-                    limits: refresh.map(|r| r.limits).unwrap_or_default(),
-                    schedulers: refresh.and_then(|r| r.schedulers),
-                    problems: refresh.map(|r| r.problems.clone()).unwrap_or_default(),
-                    // Only a cluster has nodes (a single Redis spares building a key per queue).
-                    node: conn
-                        .is_cluster()
-                        .then(|| conn.node_of(&queue.meta()).map(str::to_string))
-                        .flatten(),
+    /// Add what the poller knows of each queue now to `report`. The interval's timings move
+    /// into the report (the next poll starts them afresh). When unchanged readings are left
+    /// out ([`crate::source::PollerConfig::omit_unchanged`]), a reading equal to the one
+    /// sent last is dropped here, and the queues dropped since the last report are listed.
+    pub(super) fn add_readings(&mut self, conn: &Conn, report: &mut PollReport) {
+        let omit = self.config.omit_unchanged;
+        report.unchanged_omitted |= omit;
+        let gone = std::mem::take(&mut self.gone);
+        if omit {
+            report.gone.extend(gone.iter().map(QueueId::queue_key));
+        }
+        for (queue, state) in self.queues.iter_mut() {
+            let reading = reading(conn, queue, state);
+            if omit {
+                // Finished jobs always go out: their timings are in no other reading.
+                let hash = ReadingHasher::default().hash_one(&reading);
+                let same = state.sent == Some(hash)
+                    && reading.timings.is_empty()
+                    && reading.finished_in_interval == 0;
+                state.sent = Some(hash);
+                if same {
+                    continue;
                 }
-            })
-            .collect()
+            }
+            report.queues.push(reading);
+        }
+    }
+}
+
+fn reading(conn: &Conn, queue: &QueueId, state: &mut QueueState) -> QueueReading {
+    let refresh = state.refresh.as_ref();
+    QueueReading {
+        key: queue.queue_key(),
+        counts: refresh.map(|r| r.counts.into()),
+        paused: Some(refresh.is_some_and(|r| r.paused)),
+        oldest_waiting_ts_ms: state.created_ms.values().min().copied(),
+        oldest_is_lower_bound: false,
+        unlocked_active: state.unlocked_active,
+        totals: Some(state.totals),
+        rate_source: state.rate_source,
+        failed_uncounted: false,
+        timings: std::mem::take(&mut state.timings),
+        finished_in_interval: state.finished_in_interval,
+        library: refresh.and_then(|r| r.library.clone()),
+        limits: refresh.map(|r| r.limits).unwrap_or_default(),
+        schedulers: refresh.and_then(|r| r.schedulers),
+        problems: refresh.map(|r| r.problems.clone()).unwrap_or_default(),
+        // Only a cluster has nodes (a single Redis spares building a key per queue).
+        node: conn
+            .is_cluster()
+            .then(|| conn.node_of(&queue.meta()).map(str::to_string))
+            .flatten(),
     }
 }
