@@ -20,8 +20,12 @@ pub struct QueueHistory {
     counter_keep_ms: i64,
     /// Time of the previous reading with totals, where a new dropped series starts at 0.
     last_totals_ms: Option<i64>,
-    wait: LatencyWindow,
-    processing: LatencyWindow,
+    /// Wait and processing times, from the first timing on: most idle queues never have
+    /// one (two empty windows were 96 bytes a queue).
+    latency: Option<Box<Latency>>,
+    /// The latency windows' bucket and span (see [`LatencyWindow`]).
+    latency_bucket_ms: i64,
+    latency_keep_ms: i64,
     latest: Option<QueueReading>,
     /// Most jobs seen active at once: a capacity estimate when workers do not say theirs.
     pub max_active_seen: u64,
@@ -31,6 +35,12 @@ pub struct QueueHistory {
     limited: CounterSeries,
     readings_total: u64,
     limited_total: u64,
+}
+
+#[derive(Debug)]
+struct Latency {
+    wait: LatencyWindow,
+    processing: LatencyWindow,
 }
 
 /// Counters of adds a queue dropped: deduplicated, debounced, duplicated.
@@ -65,8 +75,9 @@ impl QueueHistory {
             dropped: None,
             counter_keep_ms: COUNTER_KEEP_MS,
             last_totals_ms: None,
-            wait: LatencyWindow::new(latency_bucket_ms, latency_keep_ms),
-            processing: LatencyWindow::new(latency_bucket_ms, latency_keep_ms),
+            latency: None,
+            latency_bucket_ms,
+            latency_keep_ms,
             latest: None,
             max_active_seen: 0,
             readings: CounterSeries::new(COUNTER_KEEP_MS),
@@ -132,12 +143,21 @@ impl QueueHistory {
             }
             self.last_totals_ms = Some(t_ms);
         }
-        for timing in &reading.timings {
-            if let Some(wait_ms) = timing.wait_ms {
-                self.wait.record(t_ms, wait_ms);
-            }
-            if let Some(processing_ms) = timing.processing_ms {
-                self.processing.record(t_ms, processing_ms);
+        if !reading.timings.is_empty() {
+            let (bucket, keep) = (self.latency_bucket_ms, self.latency_keep_ms);
+            let latency = self.latency.get_or_insert_with(|| {
+                Box::new(Latency {
+                    wait: LatencyWindow::new(bucket, keep),
+                    processing: LatencyWindow::new(bucket, keep),
+                })
+            });
+            for timing in &reading.timings {
+                if let Some(wait_ms) = timing.wait_ms {
+                    latency.wait.record(t_ms, wait_ms);
+                }
+                if let Some(processing_ms) = timing.processing_ms {
+                    latency.processing.record(t_ms, processing_ms);
+                }
             }
         }
         if let Some(active) = reading.counts.and_then(|c| c.active) {
@@ -214,8 +234,16 @@ impl QueueHistory {
             debounced_per_s: self.dropped_rate(1, window_ms),
             duplicated_per_s: self.dropped_rate(2, window_ms),
             error_rate,
-            wait: self.wait.summary(now_ms, window_ms),
-            processing: self.processing.summary(now_ms, window_ms),
+            wait: self
+                .latency
+                .as_ref()
+                .map(|l| l.wait.summary(now_ms, window_ms))
+                .unwrap_or_default(),
+            processing: self
+                .latency
+                .as_ref()
+                .map(|l| l.processing.summary(now_ms, window_ms))
+                .unwrap_or_default(),
         }
     }
 }
@@ -243,6 +271,12 @@ mod tests {
     fn stats_over_a_window() {
         let mut history = QueueHistory::new(1000, 60_000);
         history.record(&reading(0, 0, 0, vec![]), 0);
+        // Nothing timed yet: no latency window, and empty summaries.
+        assert!(history.latency.is_none());
+        assert_eq!(
+            history.stats(0, 10_000).processing,
+            LatencySummary::default()
+        );
         let timing = JobTiming {
             wait_ms: Some(20),
             processing_ms: Some(100),

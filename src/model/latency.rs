@@ -86,6 +86,10 @@ impl LatencyWindow {
 
     /// Percentiles over the buckets that started within `window_ms` before `now_ms`.
     pub fn summary(&self, now_ms: i64, window_ms: i64) -> LatencySummary {
+        // Nothing timed: no histogram to build (thousands of idle queues, every report).
+        if self.buckets.is_empty() {
+            return LatencySummary::default();
+        }
         let Some(mut merged) = new_histogram() else {
             return LatencySummary::default();
         };

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use redis::Pipeline;
 
-use super::events::{parse_entries, Interval, StreamId, StreamState};
+use super::events::{parse_entries, LazyInterval, StreamId, StreamState};
 use super::keys::QueueId;
 use super::read::{parse_job_timing, push_first_event, push_job_timing, Refresh};
 use crate::model::{EventTotals, JobTiming, PollReport, RateSource};
@@ -58,7 +58,7 @@ struct QueueState {
     meta_read_at: u64,
     slot: u64,
     /// What the events said since the last poll (taken at the start of each poll).
-    interval: Interval,
+    interval: LazyInterval,
     /// Re-read in the current poll.
     refreshing: bool,
     timings: Vec<JobTiming>,
