@@ -101,9 +101,9 @@ impl BullReader {
             };
             state
                 .created_ms
-                .retain(|id, _| refresh.oldest_candidates.contains(id));
+                .retain(|(id, _)| refresh.oldest_candidates.contains(id));
             for id in &refresh.oldest_candidates {
-                if !state.created_ms.contains_key(id) {
+                if !state.created_ms.iter().any(|(known, _)| known == id) {
                     pipe.cmd("HGET").arg(queue.job(id)).arg("timestamp");
                     asks.push((queue.clone(), Ask::Created(id.clone())));
                 }
@@ -140,9 +140,11 @@ impl BullReader {
                             .stream
                             .runnable_ms(&id)
                             .and_then(|d| i64::try_from(d).ok());
-                        state
-                            .created_ms
-                            .insert(id, due.map_or(ts, |due| due.max(ts)));
+                        let at = due.map_or(ts, |due| due.max(ts));
+                        match state.created_ms.iter_mut().find(|(known, _)| *known == id) {
+                            Some(entry) => entry.1 = at,
+                            None => state.created_ms.push((id, at)),
+                        }
                     }
                 }
                 Ask::Lock => {

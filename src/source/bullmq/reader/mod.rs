@@ -32,6 +32,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use redis::Pipeline;
+use smallvec::SmallVec;
 
 use super::events::{parse_entries, LazyInterval, StreamId, StreamState};
 use super::keys::QueueId;
@@ -47,8 +48,9 @@ struct QueueState {
     refresh: Option<Refresh>,
     totals: EventTotals,
     rate_source: RateSource,
-    /// Creation times of the current oldest-waiting candidates.
-    created_ms: HashMap<String, i64>,
+    /// Creation times of the current oldest-waiting candidates (by job id): a few, most
+    /// often one, kept inline (a map of one was 148 bytes of heap a queue).
+    created_ms: SmallVec<[(String, i64); 1]>,
     unlocked_active: u64,
     legacy_markers: bool,
     /// Re-read on the next poll, in full, whatever the events say (a marker scan is now

@@ -51,7 +51,7 @@ fn reading(conn: &Conn, queue: &QueueId, state: &mut QueueState) -> QueueReading
         key: queue.queue_key(),
         counts: refresh.map(|r| r.counts.into()),
         paused: Some(refresh.is_some_and(|r| r.paused)),
-        oldest_waiting_ts_ms: state.created_ms.values().min().copied(),
+        oldest_waiting_ts_ms: state.created_ms.iter().map(|(_, at)| *at).min(),
         oldest_is_lower_bound: false,
         unlocked_active: state.unlocked_active,
         totals: Some(state.totals),
