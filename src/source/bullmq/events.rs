@@ -10,6 +10,8 @@ use redis::Value;
 
 use crate::source::value::{as_array, as_pairs, as_string};
 
+pub use super::interval::{FinishedJob, Interval, LazyInterval};
+
 /// A stream entry id `ms-seq`, ordered numerically.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct StreamId {
@@ -29,19 +31,6 @@ impl StreamId {
     pub fn to_arg(self) -> String {
         format!("{}-{}", self.ms, self.seq)
     }
-}
-
-/// A finished job picked for latency measurement.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FinishedJob {
-    pub job_id: String,
-    /// When its last attempt became runnable, as the events said (the due time of a delayed
-    /// job or a backoff, else when it was added or put back to wait): wait is measured
-    /// from here, not from its creation, so a healthy delayed job waits ~0.
-    pub runnable_ms: Option<u64>,
-    /// Timings from the events themselves, used when the job hash is already gone.
-    pub event_wait_ms: Option<u64>,
-    pub event_processing_ms: Option<u64>,
 }
 
 /// What the events said of a job not finished yet.
@@ -244,67 +233,6 @@ impl StreamState {
         x ^= x << 17;
         self.rng = x;
         x
-    }
-}
-
-/// The accumulators of one poll interval.
-#[derive(Debug, Default)]
-pub struct Interval {
-    pub added: u64,
-    pub completed: u64,
-    pub failed: u64,
-    /// Adds dropped by deduplication or replaced by a debounce (`deduplicated` events).
-    pub deduplicated: u64,
-    /// `debounced` events (BullMQ ≤ 5, beside `deduplicated` for the same adds).
-    pub debounced: u64,
-    /// Adds of an id that existed (`duplicated` events).
-    pub duplicated: u64,
-    /// Adds that replaced a debounced job (not counted in `added`).
-    pub replaced: u64,
-    pub gap: bool,
-    pub entries: u64,
-    pub finished_seen: u64,
-    pub sample: Vec<FinishedJob>,
-}
-
-/// An [`Interval`] that takes no room until something is counted in it: most queues are
-/// idle most polls, and 10,000 idle queues held two empty 104-byte intervals each. Reading
-/// an empty one reads [`EMPTY`]; writing to it makes room.
-#[derive(Debug, Default)]
-pub struct LazyInterval(Option<Box<Interval>>);
-
-static EMPTY: Interval = Interval {
-    added: 0,
-    completed: 0,
-    failed: 0,
-    deduplicated: 0,
-    debounced: 0,
-    duplicated: 0,
-    replaced: 0,
-    gap: false,
-    entries: 0,
-    finished_seen: 0,
-    sample: Vec::new(),
-};
-
-impl std::ops::Deref for LazyInterval {
-    type Target = Interval;
-
-    fn deref(&self) -> &Interval {
-        self.0.as_deref().unwrap_or(&EMPTY)
-    }
-}
-
-impl std::ops::DerefMut for LazyInterval {
-    fn deref_mut(&mut self) -> &mut Interval {
-        self.0.get_or_insert_with(Box::default)
-    }
-}
-
-impl LazyInterval {
-    /// Whether it holds room (something was written to it).
-    pub fn is_allocated(&self) -> bool {
-        self.0.is_some()
     }
 }
 
