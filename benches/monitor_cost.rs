@@ -17,6 +17,8 @@
 mod common;
 #[path = "support/load.rs"]
 mod load;
+#[path = "support/redis_info.rs"]
+mod redis_info;
 
 use std::time::{Duration, Instant};
 
@@ -24,6 +26,7 @@ use common::{NodeScript, RedisServer};
 use load::{setup_queues, start_load};
 use qtop::source::{spawn_poller, Poller, PollerConfig, RedisTarget, SourceEvent};
 use redis::aio::MultiplexedConnection;
+use redis_info::{calls_and_usec_by_command, field, info};
 use tokio_util::sync::CancellationToken;
 
 const PHASE: Duration = Duration::from_secs(10);
@@ -38,22 +41,8 @@ struct Sample {
 }
 
 async fn sample(conn: &mut MultiplexedConnection) -> Sample {
-    let cpu: String = redis::cmd("INFO")
-        .arg("cpu")
-        .query_async(conn)
-        .await
-        .unwrap();
-    let stats: String = redis::cmd("INFO")
-        .arg("stats")
-        .query_async(conn)
-        .await
-        .unwrap();
-    let field = |text: &str, name: &str| -> f64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0.0)
-    };
+    let cpu = info(conn, "cpu").await;
+    let stats = info(conn, "stats").await;
     Sample {
         cpu_s: field(&cpu, "used_cpu_user") + field(&cpu, "used_cpu_sys"),
         commands: field(&stats, "total_commands_processed") as u64,
@@ -84,21 +73,8 @@ fn print_commandstats(
 async fn commandstats(
     conn: &mut MultiplexedConnection,
 ) -> std::collections::HashMap<String, (f64, f64)> {
-    let text: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query_async(conn)
-        .await
-        .unwrap();
-    text.lines()
-        .filter_map(|line| {
-            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
-            let field = |key: &str| {
-                rest.split(',')
-                    .find_map(|kv| kv.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
-                    .and_then(|v| v.parse::<f64>().ok())
-            };
-            Some((name.to_string(), (field("calls")?, field("usec")?)))
-        })
+    calls_and_usec_by_command(&info(conn, "commandstats").await)
+        .into_iter()
         .collect()
 }
 

@@ -15,6 +15,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/redis_info.rs"]
+mod redis_info;
 
 use std::collections::HashMap;
 use std::process::Command;
@@ -24,6 +26,7 @@ use common::sidekiq::{ruby_dir, Sidekiq};
 use common::{NodeChild, RedisServer};
 use qtop::source::{spawn_poller, PollerConfig, RedisTarget, SourceEvent};
 use redis::aio::MultiplexedConnection;
+use redis_info::{field, info, usec_by_command};
 use tokio_util::sync::CancellationToken;
 
 const PHASE: Duration = Duration::from_secs(10);
@@ -55,35 +58,12 @@ const LOAD_COMMANDS: [&str; 18] = [
 ];
 
 async fn stats(conn: &mut MultiplexedConnection) -> (f64, HashMap<String, f64>) {
-    let cpu: String = redis::cmd("INFO")
-        .arg("cpu")
-        .query_async(conn)
-        .await
-        .unwrap();
-    let field = |name: &str| -> f64 {
-        cpu.lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0.0)
-    };
-    let text: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query_async(conn)
-        .await
-        .unwrap();
-    let usec = text
-        .lines()
-        .filter_map(|line| {
-            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
-            let usec = rest
-                .split(',')
-                .find_map(|kv| kv.strip_prefix("usec="))?
-                .parse()
-                .ok()?;
-            Some((name.to_string(), usec))
-        })
-        .collect();
-    (field("used_cpu_user") + field("used_cpu_sys"), usec)
+    let cpu = info(conn, "cpu").await;
+    let usec = usec_by_command(&info(conn, "commandstats").await);
+    (
+        field(&cpu, "used_cpu_user") + field(&cpu, "used_cpu_sys"),
+        usec.into_iter().collect(),
+    )
 }
 
 /// Redis CPU (ms/s) and the Redis time of non-load commands (ms/s) over one phase.

@@ -21,17 +21,27 @@ pub fn field(text: &str, name: &str) -> f64 {
 }
 
 /// Microseconds each command has taken (`cmdstat_<name>:…,usec=N,…`).
+#[allow(dead_code)]
 pub fn usec_by_command(commandstats: &str) -> Vec<(String, f64)> {
+    calls_and_usec_by_command(commandstats)
+        .into_iter()
+        .map(|(name, (_, usec))| (name, usec))
+        .collect()
+}
+
+/// Calls and microseconds of each command (`cmdstat_<name>:calls=N,usec=M,…`).
+pub fn calls_and_usec_by_command(commandstats: &str) -> Vec<(String, (f64, f64))> {
     commandstats
         .lines()
         .filter_map(|line| {
             let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
-            let usec = rest
-                .split(',')
-                .find_map(|kv| kv.strip_prefix("usec="))?
-                .parse()
-                .ok()?;
-            Some((name.to_string(), usec))
+            let value = |key: &str| {
+                rest.split(',')
+                    .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))?
+                    .parse()
+                    .ok()
+            };
+            Some((name.to_string(), (value("calls")?, value("usec")?)))
         })
         .collect()
 }
