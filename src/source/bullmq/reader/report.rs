@@ -1,15 +1,11 @@
 //! What the BullMQ reader knows of each queue, as readings for the poll's report.
 
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::hash::BuildHasher;
 
 use super::{BullReader, QueueState};
 use crate::model::{PollReport, QueueReading};
 use crate::source::bullmq::QueueId;
 use crate::source::conn::Conn;
-
-/// One fixed hasher (SipHash-1-3 with zero keys): a reading's hash is compared only with
-/// the same queue's previous one, in the same process.
-type ReadingHasher = BuildHasherDefault<DefaultHasher>;
 
 impl BullReader {
     /// Add what the poller knows of each queue now to `report`. The interval's timings move
@@ -31,7 +27,7 @@ impl BullReader {
             let reading = reading(conn, queue, state);
             if omit {
                 // Finished jobs always go out: their timings are in no other reading.
-                let hash = ReadingHasher::default().hash_one(&reading);
+                let hash = self.hasher.hash_one(&reading);
                 let same = state.sent == Some(hash)
                     && reading.timings.is_empty()
                     && reading.finished_in_interval == 0;
