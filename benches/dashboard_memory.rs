@@ -152,8 +152,8 @@ async fn startup(sizes: &[u64]) {
         );
     }
     println!("qtop dashboard, release build, 200×50 in tmux, --interval 1s, idle queues");
-    println!("| queues | keys | all on screen after | CPU by then | peak RSS then | peak RSS after {} s | RSS then | of it heap (anon) | of it code (file) | binary |", SETTLE.as_secs());
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("| queues | keys | all on screen after | CPU by then | CPU the next {} s (% of a core) | peak RSS then | peak RSS after {} s | RSS then | of it heap (anon) | of it code (file) | binary |", SETTLE.as_secs(), SETTLE.as_secs());
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for &n in sizes {
         let redis = RedisServer::start();
         let url = redis.url();
@@ -192,9 +192,11 @@ async fn startup(sizes: &[u64]) {
             let cpu_then = cpu_ticks(pid) as f64 / ticks_per_second();
             tokio::time::sleep(SETTLE).await;
             let peak_after = status_kb(pid, "VmHWM:");
+            let cpu_after = cpu_ticks(pid) as f64 / ticks_per_second();
+            let idle_cpu = (cpu_after - cpu_then) * 100.0 / SETTLE.as_secs_f64();
             tmux.send(&["q"]);
             println!(
-                "| {n} | {} | {:.2} s | {cpu_then:.2} s | {:.1} MB | {:.1} MB | {:.1} MB | {:.1} MB | {:.1} MB | {bin} |",
+                "| {n} | {} | {:.2} s | {cpu_then:.2} s | {idle_cpu:.2} % | {:.1} MB | {:.1} MB | {:.1} MB | {:.1} MB | {:.1} MB | {bin} |",
                 keys.trim(),
                 on_screen.as_secs_f64(),
                 peak_then as f64 / 1024.0,
