@@ -19,6 +19,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "../tests/common/mod.rs"]
 mod common;
 #[path = "support/redis_info.rs"]
@@ -439,16 +441,8 @@ async fn run_size(n: usize) {
 }
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let sizes = if sizes.is_empty() { vec![1000] } else { sizes };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let sizes: Vec<usize> = cli::sizes(&[1000]);
+    let runtime = cli::runtime();
     println!(
         "Redis cost of monitoring Celery (1 % of queues busy at {BUSY_RATE} tasks/s each, {WORKERS} real `celery worker -E`; phases of {} s after {} s warm-up, {} rounds, order reversed each round)",
         PHASE.as_secs(),

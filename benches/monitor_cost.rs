@@ -13,6 +13,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "../tests/common/mod.rs"]
 mod common;
 #[path = "support/load.rs"]
@@ -295,20 +297,8 @@ async fn run_size(n: u64) {
 }
 
 fn main() {
-    let sizes: Vec<u64> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let sizes = if sizes.is_empty() {
-        vec![10, 100, 1000, 10_000]
-    } else {
-        sizes
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let sizes: Vec<u64> = cli::sizes(&[10, 100, 1000, 10_000]);
+    let runtime = cli::runtime();
     println!(
         "Redis cost of monitoring (1 % of queues busy at {BUSY_RATE} jobs/s each; phases of {}s)",
         PHASE.as_secs()

@@ -14,6 +14,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "../tests/common/mod.rs"]
 mod common;
 #[path = "support/redis_info.rs"]
@@ -214,16 +216,8 @@ async fn run_size(n: u64) {
 }
 
 fn main() {
-    let sizes: Vec<u64> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let sizes = if sizes.is_empty() { vec![1000] } else { sizes };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let sizes: Vec<u64> = cli::sizes(&[1000]);
+    let runtime = cli::runtime();
     println!(
         "Redis cost of monitoring RQ (1 % of queues busy at {BUSY_RATE} jobs/s each, real rq workers; phases of {}s)",
         PHASE.as_secs()

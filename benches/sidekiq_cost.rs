@@ -13,6 +13,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "../tests/common/mod.rs"]
 mod common;
 #[path = "support/redis_info.rs"]
@@ -183,16 +185,8 @@ async fn run_size(n: u32) {
 }
 
 fn main() {
-    let sizes: Vec<u32> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let sizes = if sizes.is_empty() { vec![1000] } else { sizes };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let sizes: Vec<u32> = cli::sizes(&[1000]);
+    let runtime = cli::runtime();
     println!(
         "Redis cost of monitoring Sidekiq (1 % of queues busy at {BUSY_RATE} jobs/s each; phases of {}s, {ROUNDS} rounds)",
         PHASE.as_secs()
