@@ -66,7 +66,7 @@ impl App {
             &self.heartbeats,
             workers,
             key,
-            &tracked.history,
+            &tracked.history(&self.quiet),
             now,
             self.rate_window_ms(),
             self.target_wait_ms,
@@ -243,7 +243,7 @@ impl App {
         let Some(tracked) = self.tracked.get(key) else {
             return Vec::new();
         };
-        let history = &tracked.history;
+        let history = tracked.history(&self.quiet);
         let stats = history.stats(now_ms, self.rate_window_ms());
         let observation = Observation {
             now_ms,

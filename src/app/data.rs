@@ -1,15 +1,13 @@
 //! Poller events: `update`'s half for data. Statistics are computed here once per report,
 //! never per frame.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use super::rows::{self, QueueRow, LATENCY_BUCKET_MS, RATE_WINDOW_MS};
+use super::rows::{self, QueueRow, RATE_WINDOW_MS};
 use super::workers::WorkersView;
-use super::{App, Connection, Effect, Tracked, View};
-use crate::model::series::{Sample, Series};
-use crate::model::{
-    EventTotals, JobTiming, PollReport, QueueHistory, QueueKey, QueueReading, System,
-};
+use super::{App, Connection, Effect, View};
+use crate::model::series::Sample;
+use crate::model::{EventTotals, JobTiming, PollReport, QueueKey, QueueReading, System};
 use crate::source::SourceEvent;
 
 impl App {
@@ -36,8 +34,9 @@ impl App {
                     retry_at_ms: self.now_ms + retry_in.as_millis() as i64,
                 };
                 for tracked in self.tracked.values_mut() {
-                    tracked.series.mark_gap();
+                    tracked.mark_gap();
                 }
+                self.quiet.mark_gap();
                 self.total.mark_gap();
             }
         }
@@ -58,20 +57,27 @@ impl App {
         self.forget_gone(&report);
         let mut all = AllQueues::default();
         for reading in std::mem::take(&mut report.queues) {
-            let tracked = self.tracked_entry(&reading.key);
             all.add(&reading);
-            record(tracked, reading, t);
+            match self.tracked.get_mut(&reading.key) {
+                Some(tracked) => tracked.record(reading, t, &mut self.quiet),
+                None => {
+                    let key = reading.key.clone();
+                    let tracked = self.quiet.track(reading, t);
+                    self.tracked.insert(key, tracked);
+                }
+            }
         }
         if report.unchanged_omitted {
             for tracked in self.tracked.values_mut() {
-                if tracked.recorded_at != t {
-                    if let Some(reading) = tracked.history.take_latest() {
-                        all.add(&reading);
-                        record(tracked, reading, t);
+                if tracked.recorded_at() != t {
+                    tracked.record_again(t);
+                    if let Some(reading) = tracked.latest() {
+                        all.add(reading);
                     }
                 }
             }
         }
+        self.quiet.record(t);
         self.total.record(Sample {
             t_ms: t,
             backlog: all.backlog,
@@ -81,11 +87,7 @@ impl App {
         });
         // Whether a worker is moving reads its queue's latest reading (a queue left out as
         // unchanged is as it was).
-        let latest: Vec<&QueueReading> = self
-            .tracked
-            .values()
-            .filter_map(|t| t.history.latest())
-            .collect();
+        let latest: Vec<&QueueReading> = self.tracked.values().filter_map(|t| t.latest()).collect();
         self.latest_workers = WorkersView::next_with(&self.latest_workers, &report, &latest);
         self.heartbeats.clone_from(&report.heartbeats);
         self.latest_taken_at_ms = t;
@@ -104,26 +106,19 @@ impl App {
         }
         let present: BTreeSet<&QueueKey> = report.queues.iter().map(|r| &r.key).collect();
         let gone: BTreeSet<&QueueKey> = report.gone.iter().collect();
-        self.tracked.retain(|k, _| {
-            present.contains(k) || (omitted && k.system == System::Bullmq && !gone.contains(k))
+        let quiet = &mut self.quiet;
+        self.tracked.retain(|k, tracked| {
+            let kept =
+                present.contains(k) || (omitted && k.system == System::Bullmq && !gone.contains(k));
+            if !kept {
+                tracked.forget(quiet);
+            }
+            kept
         });
     }
 
-    fn tracked_entry(&mut self, key: &QueueKey) -> &mut Tracked {
-        // Histories only feed the table's short window; the charts have their own series.
-        let keep = self.rate_window_ms() + LATENCY_BUCKET_MS;
-        let config = self.series_config;
-        self.tracked.entry(key.clone()).or_insert_with(|| {
-            Box::new(Tracked {
-                history: QueueHistory::new(LATENCY_BUCKET_MS, keep).with_counter_keep(keep),
-                series: Series::new(&config),
-                recorded_at: i64::MIN,
-            })
-        })
-    }
-
     pub(super) fn rate_window_ms(&self) -> i64 {
-        RATE_WINDOW_MS.max(3 * self.interval.as_millis() as i64)
+        rate_window_ms(self.interval)
     }
 
     /// Recompute the table and workers from the latest data (once per report, not per frame).
@@ -135,10 +130,13 @@ impl App {
         let mut rows = std::mem::take(&mut self.view.rows);
         rows.clear();
         rows.reserve_exact(self.tracked.len());
+        // Quiet queues alike share their statistics: one replay per shape, not per queue.
+        let mut shared = HashMap::new();
         rows.extend(self.tracked.iter().filter_map(|(key, t)| {
-            let reading = t.history.latest()?;
+            let reading = t.latest()?;
+            let stats = t.stats(&self.quiet, now, window, &mut shared);
             let workers = self.latest_workers.count_for(key);
-            let mut row = QueueRow::build(reading, &t.history, now, window, workers);
+            let mut row = QueueRow::build(reading, &stats, now, workers);
             row.resting_workers = self.latest_workers.resting_for(key);
             Some(row)
         }));
@@ -175,18 +173,9 @@ impl App {
     }
 }
 
-/// One queue's reading into its chart series and history, at `t`.
-fn record(tracked: &mut Tracked, reading: QueueReading, t: i64) {
-    let counts = reading.counts.unwrap_or_default();
-    tracked.series.record(Sample {
-        t_ms: t,
-        backlog: counts.backlog(),
-        active: counts.active_or_zero(),
-        totals: reading.totals,
-        timings: &reading.timings,
-    });
-    tracked.history.record_owned(reading, t);
-    tracked.recorded_at = t;
+/// The table's window for rates and p99 at a poll `interval`.
+pub(super) fn rate_window_ms(interval: std::time::Duration) -> i64 {
+    RATE_WINDOW_MS.max(3 * interval.as_millis() as i64)
 }
 
 /// The all-queues sample, summed over the queues' readings.

@@ -46,6 +46,7 @@ mod panes;
 pub mod queue_columns;
 pub mod queue_text;
 pub mod rows;
+mod tracked;
 pub mod worker_columns;
 pub mod worker_controls;
 pub mod workers;
@@ -59,16 +60,18 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use crate::actions::dlq_op::{DlqDone, DlqRequest};
 use crate::model::clock::Zone;
 use crate::model::series::{Series, SeriesConfig};
-use crate::model::{PollStats, QueueHistory, QueueKey, WorkerControl};
+use crate::model::{PollStats, QueueKey, WorkerControl};
 use crate::source::dlq_task::{DlqAnswer, DlqWant};
 use crate::source::job_task::{JobAnswer, JobWant};
 use crate::source::SourceEvent;
 use confirm::Confirm;
 use contexts::{ContextEntry, ContextList};
+use data::rate_window_ms;
 use demo::{DemoCommand, DemoOp, DemoState, EventLog};
 use dlq::DeadLetters;
 use keymap::Keymap;
 use rows::{QueueRow, Sort};
+use tracked::{QuietBook, Tracked};
 use workers::WorkersView;
 
 /// Which screen (or overlay) has the keyboard. New screens (dead letters, confirm
@@ -248,13 +251,6 @@ pub enum Connection {
 /// Chart windows `+`/`-` step through.
 pub const ZOOMS_MS: [i64; 5] = [60_000, 300_000, 900_000, 1_800_000, 3_600_000];
 
-struct Tracked {
-    history: QueueHistory,
-    series: Series,
-    /// When its last reading was recorded (a report time).
-    recorded_at: i64,
-}
-
 /// The derived picture the screen draws: rebuilt on each report unless frozen.
 #[derive(Clone, Debug, Default)]
 pub struct View {
@@ -302,10 +298,11 @@ pub struct App {
     pub confirm: Option<Confirm>,
     /// The job views' state, while one is open.
     pub jobs: Option<jobs::JobsView>,
-    series_config: SeriesConfig,
-    /// Boxed: a map node holds eleven entries, often half empty, and a `Tracked` is over
-    /// a kilobyte (10,000 queues were 29 MB of map nodes).
-    tracked: BTreeMap<QueueKey, Box<Tracked>>,
+    /// Each queue's state is boxed inside `Tracked`: a map node holds eleven entries, often
+    /// half empty (10,000 queues of unboxed state were 29 MB of map nodes).
+    tracked: BTreeMap<QueueKey, Tracked>,
+    /// What quiet queues share instead of a history each.
+    quiet: QuietBook,
     total: Series,
     /// Always current, even while frozen, so vanished workers are tracked correctly.
     latest_workers: WorkersView,
@@ -368,8 +365,12 @@ impl App {
             confirm: None,
             jobs: None,
             total: Series::new(&series_config),
-            series_config,
             tracked: BTreeMap::new(),
+            quiet: QuietBook::new(
+                series_config,
+                rows::LATENCY_BUCKET_MS,
+                rate_window_ms(interval) + rows::LATENCY_BUCKET_MS,
+            ),
             latest_workers: WorkersView::default(),
             latest_taken_at_ms: now_ms,
             heartbeats: Vec::new(),
@@ -424,6 +425,8 @@ mod tests;
 mod tests_demo;
 #[cfg(test)]
 mod tests_mixed;
+#[cfg(test)]
+mod tests_quiet;
 #[cfg(test)]
 mod tests_workers;
 

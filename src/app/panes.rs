@@ -1,6 +1,8 @@
 //! What the panes read from the app besides its fields: which queue and series they show,
 //! the chart window, the workers listed, what a key cannot do now.
 
+use std::borrow::Cow;
+
 use super::rows::{self, QueueRow};
 use super::workers::WorkerRow;
 use super::{App, Command, Mode, ZOOMS_MS};
@@ -57,16 +59,17 @@ impl App {
     }
 
     /// The series the charts show: the selected queue's, or all queues summed.
-    pub fn chart_series(&self) -> (&Series, String) {
+    /// A quiet queue's series is made from the one it shares (a copy of a few runs).
+    pub fn chart_series(&self) -> (Cow<'_, Series>, String) {
         let focused = self.mode == Mode::Queue || self.back == Mode::Queue;
         if !self.chart_all || focused {
             if let Some(key) = &self.selected {
                 if let Some(t) = self.tracked.get(key) {
-                    return (&t.series, rows::queue_label(key));
+                    return (t.series(&self.quiet), rows::queue_label(key));
                 }
             }
         }
-        (&self.total, "all queues".to_string())
+        (Cow::Borrowed(&self.total), "all queues".to_string())
     }
 
     /// Workers the pane lists: all, or the focused queue's.

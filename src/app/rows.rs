@@ -1,7 +1,7 @@
 //! The queues table as data: one row per queue, computed once per report (never per
 //! frame), then filtered and sorted for display.
 
-use crate::model::{QueueCounts, QueueHistory, QueueKey, QueueLimits, QueueReading, RateSource};
+use crate::model::{QueueCounts, QueueKey, QueueLimits, QueueReading, QueueStats, RateSource};
 
 /// Rates and p99 in the table cover this long (or three polls, if longer): "now", while
 /// the charts give the history. One window means one `stats` call per queue per report,
@@ -40,14 +40,13 @@ pub struct QueueRow {
 }
 
 impl QueueRow {
+    /// The row of a queue's latest reading, with its statistics over the table's window.
     pub fn build(
         reading: &QueueReading,
-        history: &QueueHistory,
+        rates: &QueueStats,
         now_ms: i64,
-        rate_window_ms: i64,
         workers: Option<usize>,
     ) -> Self {
-        let rates = history.stats(now_ms, rate_window_ms);
         let growing = match (rates.added_per_s, rates.completed_per_s) {
             (Some(added), Some(done)) => {
                 let failed = rates.failed_per_s.unwrap_or(0.0);
@@ -60,7 +59,7 @@ impl QueueRow {
             key: reading.key.clone(),
             counts: reading.counts,
             paused: reading.paused.unwrap_or(false),
-            oldest_wait_s: history.oldest_waiting_age_s(now_ms),
+            oldest_wait_s: reading.oldest_waiting_age_s(now_ms),
             oldest_is_lower_bound: reading.oldest_is_lower_bound,
             rate_source: reading.rate_source,
             added_per_s: rates.added_per_s,

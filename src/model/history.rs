@@ -9,7 +9,7 @@ use super::reading::{QueueReading, RateSource};
 /// How long counters are kept: the longest zoomable chart window.
 const COUNTER_KEEP_MS: i64 = 3_600_000;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct QueueHistory {
     added: CounterSeries,
     completed: CounterSeries,
@@ -37,14 +37,14 @@ pub struct QueueHistory {
     limited_total: u64,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Latency {
     wait: LatencyWindow,
     processing: LatencyWindow,
 }
 
 /// Counters of adds a queue dropped: deduplicated, debounced, duplicated.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct DroppedSeries {
     series: [CounterSeries; 3],
 }
@@ -113,6 +113,20 @@ impl QueueHistory {
     /// Its timings are recorded, then dropped: nothing reads them from the latest.
     pub fn record_owned(&mut self, mut reading: QueueReading, t_ms: i64) {
         self.observe(&reading, t_ms);
+        reading.timings = Vec::new();
+        self.latest = Some(reading);
+    }
+
+    /// Record the same reading at each of `times` (ascending), keeping it as the latest:
+    /// the history of a queue whose reading did not change, rebuilt from when it was read.
+    pub fn record_at_each(
+        &mut self,
+        mut reading: QueueReading,
+        times: impl IntoIterator<Item = i64>,
+    ) {
+        for t_ms in times {
+            self.observe(&reading, t_ms);
+        }
         reading.timings = Vec::new();
         self.latest = Some(reading);
     }
@@ -194,13 +208,7 @@ impl QueueHistory {
     /// Age in seconds of the oldest waiting job at `now_ms`; 0 when nothing waits; `None`
     /// when it cannot be known.
     pub fn oldest_waiting_age_s(&self, now_ms: i64) -> Option<f64> {
-        let reading = self.latest.as_ref()?;
-        let counts = reading.counts?;
-        if counts.ready() == 0 {
-            return Some(0.0);
-        }
-        let ts = reading.oldest_waiting_ts_ms?;
-        Some(now_ms.saturating_sub(ts).max(0) as f64 / 1000.0)
+        self.latest.as_ref()?.oldest_waiting_age_s(now_ms)
     }
 
     /// A dropped-adds rate: 0 wherever arrivals have a rate and none was ever dropped.

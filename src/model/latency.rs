@@ -26,7 +26,7 @@ pub struct LatencySummary {
     pub max: u64,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct LatencyWindow {
     buckets: VecDeque<(i64, Histogram<u32>)>,
     bucket_ms: i64,

@@ -161,6 +161,19 @@ pub struct QueueReading {
     pub schedulers: Option<u64>,
 }
 
+impl QueueReading {
+    /// Age in seconds of the oldest waiting job at `now_ms`; 0 when nothing waits; `None`
+    /// when it cannot be known.
+    pub fn oldest_waiting_age_s(&self, now_ms: i64) -> Option<f64> {
+        let counts = self.counts?;
+        if counts.ready() == 0 {
+            return Some(0.0);
+        }
+        let ts = self.oldest_waiting_ts_ms?;
+        Some(now_ms.saturating_sub(ts).max(0) as f64 / 1000.0)
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct PollStats {
     pub round_trips: u32,

@@ -18,7 +18,7 @@ pub(super) struct Delta {
     pub failed: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct Acc {
     backlog: u64,
     active: u64,
@@ -66,6 +66,15 @@ impl Acc {
             if let Some(ms) = timing.processing_ms {
                 record_into(&mut self.processing, ms);
             }
+        }
+    }
+
+    /// Gauges as if every sample had these, and no rates unless `rates_known`.
+    pub fn set_gauges(&mut self, backlog: u64, active: u64, rates_known: bool) {
+        self.backlog = backlog;
+        self.active = active;
+        if !rates_known {
+            self.rates = None;
         }
     }
 

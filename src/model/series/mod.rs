@@ -99,7 +99,7 @@ pub struct Window {
     pub points: Vec<Option<Point>>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Series {
     fine: Tier,
     coarse: Tier,
@@ -162,6 +162,20 @@ impl Series {
             start_ms: first * tier.step_ms,
             step_ms: tier.step_ms,
             points: tier.points(first, last),
+        }
+    }
+
+    /// This series with every bucket's gauges set to `backlog` and `active`, and its rates
+    /// unknown where `totals` is `None`: what recording, at the same times, a queue whose
+    /// reading never changed would have left, when this series recorded a neutral one
+    /// (gauges 0, totals 0, no timings). Quiet queues share one series so (`app::tracked`).
+    pub fn with_gauges(&self, backlog: u64, active: u64, totals: Option<EventTotals>) -> Series {
+        let rates_known = totals.is_some();
+        Series {
+            fine: self.fine.with_gauges(backlog, active, rates_known),
+            coarse: self.coarse.with_gauges(backlog, active, rates_known),
+            fine_span_ms: self.fine_span_ms,
+            last: self.last.zip(totals).map(|((t, _), totals)| (t, totals)),
         }
     }
 

@@ -14,7 +14,7 @@ pub(super) struct Run {
     point: Point,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Tier {
     pub step_ms: i64,
     len: i64,
@@ -115,6 +115,26 @@ impl Tier {
             put(*bucket, acc.point());
         }
         out
+    }
+
+    /// A copy with every bucket's gauges set, and its rates dropped unless `rates_known`
+    /// (see `Series::with_gauges`).
+    pub fn with_gauges(&self, backlog: u64, active: u64, rates_known: bool) -> Tier {
+        let mut tier = self.clone();
+        for run in &mut tier.runs {
+            run.point.backlog = backlog as f32;
+            run.point.active = active as f32;
+            if !rates_known {
+                run.point.added_per_s = None;
+                run.point.completed_per_s = None;
+                run.point.failed_per_s = None;
+                run.point.error_rate = None;
+            }
+        }
+        if let Some((_, acc)) = &mut tier.open {
+            acc.set_gauges(backlog, active, rates_known);
+        }
+        tier
     }
 
     pub fn approx_bytes(&self) -> usize {
