@@ -178,23 +178,34 @@ fn quiet_queues_read_as_if_every_report_were_recorded() {
     assert_eq!(quiet.quiet.templates(), 1);
 }
 
+/// A queue alone in its quiet series: gone, back (quiet again, from then), then moving
+/// (its chart made from that series as its last user leaves it).
 #[test]
-fn a_quiet_queue_that_goes_and_comes_back_starts_again() {
+fn a_queue_alone_goes_comes_back_and_moves() {
     let (mut quiet, mut reference) = quiet_and_reference();
     let key = QueueKey::new(System::Bullmq, "bull", "q");
-    let with = |n: i64, present: bool| PollReport {
+    let with = |n: i64, waiting: Option<u64>| PollReport {
         taken_at_ms: T0 + n * 10_000,
-        queues: if present {
-            vec![reading(key.clone(), 2, totals(5))]
-        } else {
-            Vec::new()
-        },
+        queues: waiting
+            .map(|w| reading(key.clone(), w, totals(5)))
+            .into_iter()
+            .collect(),
         ..PollReport::default()
     };
-    for (n, present) in [(0, true), (1, true), (2, false), (3, true), (4, true)] {
-        feed(&mut quiet, with(n, present));
-        feed(&mut reference, with(n, present));
+    let steps = [
+        (Some(2), 1),
+        (Some(2), 1),
+        (None, 0),
+        (Some(2), 1),
+        (Some(2), 1),
+        (Some(3), 0),
+        (Some(3), 0),
+    ];
+    for (n, (waiting, templates)) in steps.into_iter().enumerate() {
+        let n = n as i64;
+        feed(&mut quiet, with(n, waiting));
+        feed(&mut reference, with(n, waiting));
         assert_eq!(seen(&mut quiet), seen(&mut reference), "after report {n}");
-        assert_eq!(quiet.quiet.templates(), usize::from(present));
+        assert_eq!(quiet.quiet.templates(), templates, "after report {n}");
     }
 }

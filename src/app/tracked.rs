@@ -95,12 +95,14 @@ impl Tracked {
                 quiet.recorded_at = t;
                 return;
             }
-            book.leave(quiet.since);
-            *self = Tracked::Moving(Box::new(Moving {
+            let moving = Moving {
                 history: book.history(quiet),
                 series: book.series(quiet),
                 recorded_at: quiet.recorded_at,
-            }));
+            };
+            // Only now: its series may be the last to use the shared one.
+            book.leave(quiet.since);
+            *self = Tracked::Moving(Box::new(moving));
         }
         if let Tracked::Moving(moving) = self {
             moving.record(reading, t);
