@@ -39,6 +39,20 @@ pub struct QueueRow {
     pub schedulers: Option<u64>,
 }
 
+/// Why a queue with ready jobs looks unconsumed.
+enum Unconsumed {
+    /// Its only workers are quiet (Sidekiq) or suspended (RQ).
+    AllResting,
+    /// Jobs run, but no live worker of a heartbeat system lists the queue.
+    NoneListsIt,
+    /// Jobs run, but no worker connection is named.
+    Unnamed,
+    /// No worker at all.
+    Nobody,
+    /// Workers cannot be listed, and nothing runs or completes.
+    NothingMoves,
+}
+
 impl QueueRow {
     /// The row of a queue's latest reading, with its statistics over the table's window.
     pub fn build(
@@ -78,18 +92,44 @@ impl QueueRow {
     }
 
     /// Work is waiting and nobody is there to take it (on evidence: none listed, or, when
-    /// workers cannot be listed, nothing completing and nothing running).
+    /// workers cannot be listed, nothing completing and nothing running). Asked of every
+    /// row each frame, so it builds no text.
     pub fn unconsumed(&self) -> bool {
-        self.consumer_warning().is_some()
+        self.unconsumed_because().is_some()
     }
 
-    /// Why the queue looks unconsumed, saying what is there (ready jobs only: delayed jobs,
-    /// a job scheduler's next run say, are not a backlog nobody takes).
-    pub fn consumer_warning(&self) -> Option<String> {
+    /// Why the queue looks unconsumed (ready jobs only: delayed jobs, a job scheduler's
+    /// next run say, are not a backlog nobody takes).
+    fn unconsumed_because(&self) -> Option<Unconsumed> {
         let counts = self.counts?;
         if self.paused || counts.ready() == 0 {
             return None;
         }
+        let completing = self.completed_per_s.is_some_and(|r| r > 0.0);
+        let running = counts.active.unwrap_or(0) > 0;
+        match self.workers {
+            // Its workers were all quieted (or suspended): they finish, they take nothing.
+            Some(n) if n > 0 && n == self.resting_workers => Some(Unconsumed::AllResting),
+            // Jobs run, yet no live worker of a heartbeat system lists the queue: its
+            // heartbeat lapsed, or the process serves it under another namespace.
+            Some(0) if (completing || running) && !self.key.system.workers_from_client_list() => {
+                Some(Unconsumed::NoneListsIt)
+            }
+            // Jobs run, yet no worker connection is named: Redis refused its name (BullMQ's
+            // CLIENT SETNAME rejects spaces and non-ASCII), so it cannot be listed.
+            Some(0) if completing || running => Some(Unconsumed::Unnamed),
+            Some(0) => Some(Unconsumed::Nobody),
+            Some(_) => None,
+            // Workers unknown (CLIENT LIST not permitted): only when nothing moves.
+            None => (!completing && !running && self.completed_per_s.is_some())
+                .then_some(Unconsumed::NothingMoves),
+        }
+    }
+
+    /// Why the queue looks unconsumed, saying what is there.
+    pub fn consumer_warning(&self) -> Option<String> {
+        let because = self.unconsumed_because()?;
+        let counts = self.counts?;
         let mut what = vec![plural(counts.waiting.unwrap_or(0), "waiting")];
         if let Some(prioritized) = counts.prioritized.filter(|n| *n > 0) {
             what.push(format!("{prioritized} prioritized"));
@@ -99,11 +139,8 @@ impl QueueRow {
             .filter(|w| !w.is_empty())
             .collect::<Vec<_>>();
         let what = what.join(", ");
-        let completing = self.completed_per_s.is_some_and(|r| r > 0.0);
-        let running = counts.active.unwrap_or(0) > 0;
-        match self.workers {
-            // Its workers were all quieted (or suspended): they finish, they take nothing.
-            Some(n) if n > 0 && n == self.resting_workers => Some(format!(
+        Some(match because {
+            Unconsumed::AllResting => format!(
                 "{what}; its {} quiet: {} no new jobs",
                 if self.resting_workers == 1 {
                     "only worker is".to_string()
@@ -115,31 +152,21 @@ impl QueueRow {
                 } else {
                     "they take"
                 }
-            )),
-            // Jobs run, yet no live worker of a heartbeat system lists the queue: its
-            // heartbeat lapsed, or the process serves it under another namespace.
-            Some(0) if (completing || running) && !self.key.system.workers_from_client_list() => {
-                Some(format!(
-                    "{what}; jobs are running but no live {} worker lists this queue",
-                    self.key.system
-                ))
-            }
-            // Jobs run, yet no worker connection is named: Redis refused its name (BullMQ's
-            // CLIENT SETNAME rejects spaces and non-ASCII), so it cannot be listed.
-            Some(0) if completing || running => Some(format!(
+            ),
+            Unconsumed::NoneListsIt => format!(
+                "{what}; jobs are running but no live {} worker lists this queue",
+                self.key.system
+            ),
+            Unconsumed::Unnamed => format!(
                 "{what}; jobs are being processed but no worker connection is named (Redis \
                  refuses names with spaces or non-ASCII): workers cannot be listed"
-            )),
-            Some(0) => Some(format!("{what}, nobody is consuming this queue")),
-            Some(_) => None,
-            // Workers unknown (CLIENT LIST not permitted): only when nothing moves.
-            None => (!completing && !running && self.completed_per_s.is_some()).then(|| {
-                format!(
-                    "{what}, none running or completing (workers unknown: CLIENT LIST \
-                         is not permitted)"
-                )
-            }),
-        }
+            ),
+            Unconsumed::Nobody => format!("{what}, nobody is consuming this queue"),
+            Unconsumed::NothingMoves => format!(
+                "{what}, none running or completing (workers unknown: CLIENT LIST \
+                     is not permitted)"
+            ),
+        })
     }
 
     /// The queue's name as shown: the prefix only when it is not the default.
@@ -245,6 +272,19 @@ mod tests {
             quieted.consumer_warning().as_deref(),
             Some("4 jobs waiting; its only worker is quiet: it takes no new jobs")
         );
+        // `unconsumed` (asked of every row each frame, without text) says what the warning
+        // does.
+        for r in [
+            row("a", 3, 0),
+            row("a", 3, 1),
+            paused,
+            delayed_only,
+            unnamed,
+            stuck,
+        ] {
+            assert_eq!(r.unconsumed(), r.consumer_warning().is_some(), "{r:?}");
+        }
+        assert!(quieted.unconsumed());
     }
 
     #[test]
