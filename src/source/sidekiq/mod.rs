@@ -8,6 +8,8 @@ pub mod keys;
 pub mod process;
 pub mod rates;
 pub mod reader;
+mod readings;
+mod round_trips;
 pub mod zsets;
 
 pub use keys::{JobSet, Keys};

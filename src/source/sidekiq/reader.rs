@@ -13,53 +13,53 @@
 //!
 //! A Redis without Sidekiq costs one `EXISTS` per key kind every 5 s, between polls.
 //!
-//! (Longer than most files: each round trip's `push_*` and `take_*` halves must agree on
-//! the order of replies, so they are kept side by side.)
+//! The round trips themselves are in `round_trips`, the readings built from their
+//! replies in `readings`.
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
-use redis::{Pipeline, Value};
+use redis::Pipeline;
 
-use super::job::Job;
 use super::keys::{JobSet, Keys};
-use super::process::{self, parse_process, Process};
-use super::rates::{Rates, Seen};
-use super::zsets::{ReadPlan, SetMirror};
-use crate::model::{JobTiming, PollReport, QueueCounts, QueueKey, QueueReading, WorkerInfo};
+use super::rates::Rates;
+use super::readings::finish;
+use super::round_trips::{push_round1, push_round2, strings, take_round1, take_round2};
+use super::zsets::SetMirror;
+use crate::model::PollReport;
 use crate::source::config::PollerConfig;
 use crate::source::conn::Conn;
 use crate::source::connect::ConnectError;
-use crate::source::value::{as_array, as_i64, as_string, server_error};
+use crate::source::value::as_i64;
 
 /// How often a Redis without Sidekiq is looked at again.
 const ABSENT_RECHECK: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Default)]
-struct QueueState {
-    waiting: Option<u64>,
+pub(super) struct QueueState {
+    pub(super) waiting: Option<u64>,
     /// How much the list shrank since the last poll.
-    taken: u64,
+    pub(super) taken: u64,
     /// Waiting + active at the last poll.
-    backlog: Option<u64>,
-    oldest_ms: Option<i64>,
-    problems: Vec<String>,
+    pub(super) backlog: Option<u64>,
+    pub(super) oldest_ms: Option<i64>,
+    pub(super) problems: Vec<String>,
 }
 
 #[derive(Debug)]
-struct Install {
-    keys: Keys,
+pub(super) struct Install {
+    pub(super) keys: Keys,
     present: bool,
     checked_at: Option<Instant>,
-    queues: BTreeMap<String, QueueState>,
-    queues_card: Option<i64>,
-    listed_at: Option<Instant>,
-    identities: Vec<String>,
-    sets: [SetMirror; 3],
-    rates: Rates,
+    pub(super) queues: BTreeMap<String, QueueState>,
+    pub(super) queues_card: Option<i64>,
+    pub(super) listed_at: Option<Instant>,
+    pub(super) identities: Vec<String>,
+    pub(super) sets: [SetMirror; 3],
+    pub(super) rates: Rates,
     /// Work entries seen in the last poll: (identity, thread, jid, run_at).
-    running: HashSet<(String, String, Option<String>, Option<i64>)>,
-    polled: bool,
+    pub(super) running: HashSet<(String, String, Option<String>, Option<i64>)>,
+    pub(super) polled: bool,
 }
 
 impl Install {
@@ -85,40 +85,12 @@ pub struct SidekiqReader {
     installs: Vec<Install>,
 }
 
-fn set_index(set: JobSet) -> usize {
+pub(super) fn set_index(set: JobSet) -> usize {
     match set {
         JobSet::Schedule => 0,
         JobSet::Retry => 1,
         JobSet::Dead => 2,
     }
-}
-
-/// Where each install's replies of round trip 1 sit.
-#[derive(Default)]
-struct Plan1 {
-    set_counts: [usize; 3],
-    heads: Vec<bool>,
-    identities: Vec<String>,
-}
-
-#[derive(Default)]
-struct Plan2 {
-    list_queues: bool,
-    sets: [ReadPlan; 3],
-    set_commands: [usize; 3],
-    heads: Vec<String>,
-    identities: Vec<String>,
-}
-
-fn strings(value: Option<&Value>) -> Vec<String> {
-    let mut items: Vec<String> = value
-        .and_then(as_array)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(as_string)
-        .collect();
-    items.sort();
-    items
 }
 
 impl SidekiqReader {
@@ -274,341 +246,4 @@ impl SidekiqReader {
         }
         Ok(())
     }
-}
-
-/// What round trip 1 (and 2) found for one namespace.
-#[derive(Default)]
-struct Round1 {
-    queues_card: Option<i64>,
-    identities: Vec<String>,
-    processed: Option<u64>,
-    failed: Option<u64>,
-    set_plans: [ReadPlan; 3],
-    /// Queues whose oldest job was not read (the list was empty last time) but now has jobs.
-    heads_missing: Vec<String>,
-    processes: Vec<Process>,
-    problems: Vec<String>,
-}
-
-fn push_round1(pipe: &mut Pipeline, install: &Install) -> Plan1 {
-    let keys = &install.keys;
-    pipe.cmd("SCARD").arg(keys.queues());
-    pipe.cmd("SMEMBERS").arg(keys.processes());
-    pipe.cmd("GET").arg(keys.stat_processed());
-    pipe.cmd("GET").arg(keys.stat_failed());
-    let mut plan = Plan1::default();
-    for set in JobSet::ALL {
-        plan.set_counts[set_index(set)] =
-            install.sets[set_index(set)].push_counts(pipe, &keys.set(set));
-    }
-    for (name, state) in &install.queues {
-        pipe.cmd("LLEN").arg(keys.queue(name));
-        let head = state.waiting.unwrap_or(0) > 0;
-        if head {
-            pipe.cmd("LINDEX").arg(keys.queue(name)).arg(-1);
-        }
-        plan.heads.push(head);
-    }
-    for identity in &install.identities {
-        process::push_process(pipe, keys, identity);
-    }
-    plan.identities = install.identities.clone();
-    plan
-}
-
-fn counter(value: Option<&Value>) -> Option<u64> {
-    match value {
-        Some(Value::Nil) => Some(0),
-        Some(v) => as_i64(v).map(|n| n.max(0) as u64),
-        None => None,
-    }
-}
-
-fn read_head(state: &mut QueueState, key: &str, reply: Option<&Value>) {
-    state.oldest_ms = None;
-    match reply {
-        Some(Value::BulkString(bytes)) => match Job::parse(bytes) {
-            Some(job) => {
-                state.oldest_ms = job.enqueued_at_ms;
-                if job.enqueued_at_ms.is_none() {
-                    state
-                        .problems
-                        .push(format!("the oldest job of {key} has no enqueued_at"));
-                }
-            }
-            None => state
-                .problems
-                .push(format!("the oldest job of {key} is not a JSON object")),
-        },
-        Some(Value::Nil) | None => {}
-        Some(other) => {
-            if let Some(error) = server_error(other) {
-                state.problems.push(format!("{key}: {error}"));
-            }
-        }
-    }
-}
-
-fn take_round1(
-    install: &mut Install,
-    plan: &Plan1,
-    replies: &[Value],
-    at: &mut usize,
-    now_ms: i64,
-) -> Round1 {
-    let mut next = || {
-        let reply = replies.get(*at);
-        *at += 1;
-        reply
-    };
-    let mut r1 = Round1 {
-        queues_card: next().and_then(as_i64),
-        identities: strings(next()),
-        processed: counter(next()),
-        failed: counter(next()),
-        ..Round1::default()
-    };
-    if r1.processed.is_none() || r1.failed.is_none() {
-        r1.problems
-            .push("stat:processed or stat:failed is not a number".to_string());
-    }
-    for set in JobSet::ALL {
-        let n = plan.set_counts[set_index(set)];
-        let counts: Vec<Value> = (0..n).filter_map(|_| next().cloned()).collect();
-        r1.set_plans[set_index(set)] = install.sets[set_index(set)].take_counts(&counts);
-    }
-    let keys = install.keys.clone();
-    for ((name, state), &head) in install.queues.iter_mut().zip(&plan.heads) {
-        state.problems.clear();
-        let key = keys.queue(name);
-        let len = next();
-        let previous = state.waiting;
-        state.waiting = match len.and_then(as_i64) {
-            Some(n) => Some(n.max(0) as u64),
-            None => {
-                let error = len.and_then(server_error).unwrap_or_default();
-                state.problems.push(format!("{key}: not a list {error}"));
-                Some(0)
-            }
-        };
-        if head {
-            read_head(state, &key, next());
-        } else {
-            state.oldest_ms = None;
-        }
-        if !head && state.waiting.unwrap_or(0) > 0 {
-            r1.heads_missing.push(name.clone());
-        }
-        state.taken = previous
-            .zip(state.waiting)
-            .map_or(0, |(before, now)| before.saturating_sub(now));
-    }
-    for identity in &plan.identities {
-        let chunk: Vec<Value> = (0..process::COMMANDS)
-            .map(|_| next().cloned().unwrap_or(Value::Nil))
-            .collect();
-        match parse_process(&keys, identity, &chunk, now_ms) {
-            Ok(Some(process)) => r1.processes.push(process),
-            Ok(None) => {}
-            Err(problem) => r1.problems.push(problem),
-        }
-    }
-    r1
-}
-
-fn push_round2(pipe: &mut Pipeline, install: &Install, r1: &Round1) -> Plan2 {
-    let keys = &install.keys;
-    let mut plan = Plan2::default();
-    let stale = install
-        .listed_at
-        .is_none_or(|at| at.elapsed() >= Duration::from_secs(60));
-    if r1.queues_card != install.queues_card || stale {
-        pipe.cmd("SMEMBERS").arg(keys.queues());
-        plan.list_queues = true;
-    }
-    for set in JobSet::ALL {
-        let i = set_index(set);
-        plan.sets[i] = r1.set_plans[i].clone();
-        plan.set_commands[i] = install.sets[i].push_reads(pipe, &keys.set(set), &plan.sets[i]);
-    }
-    for name in &r1.heads_missing {
-        pipe.cmd("LINDEX").arg(keys.queue(name)).arg(-1);
-        plan.heads.push(name.clone());
-    }
-    for identity in &r1.identities {
-        if !install.identities.contains(identity) {
-            process::push_process(pipe, keys, identity);
-            plan.identities.push(identity.clone());
-        }
-    }
-    plan
-}
-
-fn take_round2(
-    install: &mut Install,
-    plan: &Plan2,
-    r1: &mut Round1,
-    replies: &[Value],
-    at: &mut usize,
-    now_ms: i64,
-) -> Option<Vec<String>> {
-    let mut next = || {
-        let reply = replies.get(*at);
-        *at += 1;
-        reply
-    };
-    let listed = plan.list_queues.then(|| strings(next()));
-    if listed.is_some() {
-        install.queues_card = r1.queues_card;
-        install.listed_at = Some(Instant::now());
-    }
-    for set in JobSet::ALL {
-        let i = set_index(set);
-        let n = plan.set_commands[i];
-        let reads: Vec<Value> = (0..n).filter_map(|_| next().cloned()).collect();
-        install.sets[i].take_reads(&plan.sets[i], &reads);
-    }
-    let keys = install.keys.clone();
-    for name in &plan.heads {
-        let reply = next();
-        if let Some(state) = install.queues.get_mut(name) {
-            read_head(state, &keys.queue(name), reply);
-        }
-    }
-    for identity in &plan.identities {
-        let chunk: Vec<Value> = (0..process::COMMANDS)
-            .map(|_| next().cloned().unwrap_or(Value::Nil))
-            .collect();
-        match parse_process(&keys, identity, &chunk, now_ms) {
-            Ok(Some(process)) => r1.processes.push(process),
-            Ok(None) => {}
-            Err(problem) => r1.problems.push(problem),
-        }
-    }
-    install.identities = r1.identities.clone();
-    listed
-}
-
-/// The readings and workers of one namespace after a poll.
-fn finish(install: &mut Install, r1: &mut Round1) -> (Vec<QueueReading>, Vec<WorkerInfo>) {
-    let mut problems = std::mem::take(&mut r1.problems);
-    for set in JobSet::ALL {
-        let mirror = &install.sets[set_index(set)];
-        let key = install.keys.set(set);
-        if mirror.wrong_type {
-            problems.push(format!("{key} is not a sorted set"));
-        }
-        if let Some((read, total)) = mirror.progress() {
-            problems.push(format!(
-                "{key}: {read} of {total} jobs read so far (its counts are partial)"
-            ));
-        }
-        if mirror.unreadable() > 0 {
-            problems.push(format!(
-                "{key}: {} jobs are not readable JSON",
-                mirror.unreadable()
-            ));
-        }
-    }
-    // Work of live processes, per queue; jobs seen starting since the last poll.
-    let mut active: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut timings: BTreeMap<String, Vec<JobTiming>> = BTreeMap::new();
-    let mut running = HashSet::new();
-    for process in &r1.processes {
-        for work in &process.work {
-            *active.entry(work.queue.as_str()).or_default() += 1;
-            let id = (
-                process.worker.name.clone(),
-                work.thread.clone(),
-                work.jid.clone(),
-                work.run_at_ms,
-            );
-            if install.polled && !install.running.contains(&id) {
-                let wait_ms = match (work.run_at_ms, work.enqueued_at_ms) {
-                    (Some(run), Some(enqueued)) => Some((run - enqueued).max(0) as u64),
-                    _ => None,
-                };
-                timings
-                    .entry(work.queue.clone())
-                    .or_default()
-                    .push(JobTiming {
-                        wait_ms,
-                        processing_ms: None,
-                    });
-            }
-            running.insert(id);
-        }
-    }
-    install.running = running;
-    let served: HashSet<&str> = r1
-        .processes
-        .iter()
-        .flat_map(|p| p.worker.queues.iter().map(String::as_str))
-        .collect();
-    let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
-    let prefix = install.keys.namespace().to_string();
-    let mut readings = Vec::new();
-    for (name, state) in install.queues.iter_mut() {
-        let Some(waiting) = state.waiting else {
-            continue;
-        };
-        let active_now = active.get(name.as_str()).copied().unwrap_or(0);
-        let arrived_failures: u64 = [JobSet::Retry, JobSet::Dead]
-            .iter()
-            .map(|s| {
-                install.sets[set_index(*s)]
-                    .arrived
-                    .get(name)
-                    .copied()
-                    .unwrap_or(0)
-            })
-            .sum();
-        let queue_timings = timings.remove(name).unwrap_or_default();
-        let backlog = waiting + active_now;
-        let backlog_change = state.backlog.map_or(0, |b| backlog as i64 - b as i64);
-        state.backlog = Some(backlog);
-        seen.insert(
-            name.clone(),
-            Seen {
-                started: queue_timings.len() as u64,
-                taken: state.taken,
-                failures: arrived_failures,
-                backlog_change,
-                served: served.contains(name.as_str()),
-            },
-        );
-        let mut queue_problems = state.problems.clone();
-        queue_problems.extend(problems.iter().cloned());
-        readings.push(QueueReading {
-            key: QueueKey::new(crate::model::System::Sidekiq, prefix.clone(), name.clone()),
-            counts: Some(QueueCounts {
-                waiting: Some(waiting),
-                active: Some(active_now),
-                delayed: Some(install.sets[0].count(name)),
-                retry: Some(install.sets[1].count(name)),
-                failed: Some(install.sets[2].count(name)),
-                ..QueueCounts::default()
-            }),
-            paused: None,
-            oldest_waiting_ts_ms: state.oldest_ms,
-            oldest_is_lower_bound: false,
-            unlocked_active: 0,
-            finished_in_interval: queue_timings.len() as u64,
-            timings: queue_timings,
-            library: Some("sidekiq".to_string()),
-            problems: queue_problems,
-            ..QueueReading::default()
-        });
-    }
-    if let (Some(processed), Some(failed)) = (r1.processed, r1.failed) {
-        install.rates.update(processed, failed, &seen);
-    }
-    for reading in &mut readings {
-        let (totals, source) = install.rates.of(&reading.key.name);
-        reading.totals = totals;
-        reading.rate_source = source;
-    }
-    install.polled = true;
-    let workers = r1.processes.drain(..).map(|p| p.worker).collect::<Vec<_>>();
-    (readings, workers)
 }
