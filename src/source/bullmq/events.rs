@@ -70,12 +70,19 @@ pub struct StreamState {
     pub max_len: Option<u64>,
     /// What was read since the last poll.
     pub pending: LazyInterval,
+    /// From the first entry that names a job: an idle queue's stream holds none of it.
+    jobs: Option<Box<JobsSeen>>,
+    rng: u64,
+}
+
+/// What the entries said of jobs not finished yet.
+#[derive(Debug, Default)]
+struct JobsSeen {
     started: HashMap<String, JobTimes>,
     /// The job a `removed` entry just named, and the job a replacing `deduplicated` entry
     /// just kept (both only for the entry right after: one script writes them in a row).
     just_removed: Option<String>,
     replacing: Option<String>,
-    rng: u64,
 }
 
 impl StreamState {
@@ -121,8 +128,10 @@ impl StreamState {
             return;
         };
         let job_id = entry.job_id.unwrap_or_default();
-        let just_removed = self.just_removed.take();
-        let replacing = self.replacing.take();
+        let (just_removed, replacing) = match &mut self.jobs {
+            Some(jobs) => (jobs.just_removed.take(), jobs.replacing.take()),
+            None => (None, None),
+        };
         match event {
             // A debounce with `replace` removes the delayed job and adds its successor: that
             // add takes the removed job's place, it is no new arrival.
@@ -168,18 +177,22 @@ impl StreamState {
                 self.pending.deduplicated += 1;
                 let dropped = entry.deduplicated_job_id;
                 if dropped.is_some() && dropped == just_removed.as_deref() {
-                    self.replacing = Some(job_id.to_string());
+                    self.jobs().replacing = Some(job_id.to_string());
                 }
             }
             // BullMQ ≤ 5 wrote it beside `deduplicated` for the same add (between the
             // removal and the `deduplicated` of a replacing debounce).
             "debounced" => {
                 self.pending.debounced += 1;
-                self.just_removed = just_removed;
+                if just_removed.is_some() {
+                    self.jobs().just_removed = just_removed;
+                }
             }
             // An add with the id of a job that exists.
             "duplicated" => self.pending.duplicated += 1,
-            "removed" if !job_id.is_empty() => self.just_removed = Some(job_id.to_string()),
+            "removed" if !job_id.is_empty() => {
+                self.jobs().just_removed = Some(job_id.to_string());
+            }
             _ => {}
         }
     }
@@ -187,24 +200,33 @@ impl StreamState {
     /// When a job not finished yet became runnable, if its events said so (a delayed job's
     /// due time): its age in the queue counts from there.
     pub fn runnable_ms(&self, job_id: &str) -> Option<u64> {
-        self.started.get(job_id).and_then(|job| job.runnable_ms)
+        self.jobs.as_ref()?.started.get(job_id)?.runnable_ms
+    }
+
+    fn jobs(&mut self) -> &mut JobsSeen {
+        self.jobs.get_or_insert_with(Box::default)
     }
 
     fn remember(&mut self, job_id: &str, update: impl FnOnce(&mut JobTimes)) {
         if job_id.is_empty() {
             return;
         }
-        if self.started.len() >= MAX_TRACKED_JOBS && !self.started.contains_key(job_id) {
-            self.started.clear();
+        let started = &mut self.jobs().started;
+        if started.len() >= MAX_TRACKED_JOBS && !started.contains_key(job_id) {
+            started.clear();
         }
-        update(self.started.entry(job_id.to_string()).or_default());
+        update(started.entry(job_id.to_string()).or_default());
     }
 
     fn finished(&mut self, job_id: &str, finished_ms: u64, sample_size: usize) {
         if job_id.is_empty() {
             return;
         }
-        let times = self.started.remove(job_id).unwrap_or_default();
+        let times = self
+            .jobs
+            .as_mut()
+            .and_then(|jobs| jobs.started.remove(job_id))
+            .unwrap_or_default();
         let job = FinishedJob {
             job_id: job_id.to_string(),
             runnable_ms: times.runnable_ms,

@@ -28,6 +28,9 @@ fn stream_ids_order_numerically() {
 #[test]
 fn events_are_counted_and_timed() {
     let mut state = StreamState::new(None, true);
+    // Entries that name no job (an idle queue's `drained`) keep no job state.
+    state.apply(entry(900, &[("event", "drained")]), 10);
+    assert!(state.jobs.is_none());
     state.apply(entry(1000, &[("event", "added"), ("jobId", "1")]), 10);
     state.apply(entry(1000, &[("event", "waiting"), ("jobId", "1")]), 10);
     state.apply(entry(1250, &[("event", "active"), ("jobId", "1")]), 10);
@@ -40,7 +43,7 @@ fn events_are_counted_and_timed() {
         (interval.added, interval.completed, interval.failed),
         (2, 1, 1)
     );
-    assert_eq!(interval.entries, 7);
+    assert_eq!(interval.entries, 8);
     assert_eq!(interval.sample.len(), 2);
     assert_eq!(interval.sample[0].event_wait_ms, Some(250));
     assert_eq!(interval.sample[0].event_processing_ms, Some(150));
