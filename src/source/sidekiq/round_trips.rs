@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use redis::{Pipeline, Value};
 
 use super::job::Job;
-use super::keys::JobSet;
+use super::keys::{JobSet, Keys};
 use super::process::{self, parse_process, Process};
 use super::reader::{set_index, Install, QueueState};
 use super::zsets::ReadPlan;
@@ -169,16 +169,7 @@ pub(super) fn take_round1(
             .zip(state.waiting)
             .map_or(0, |(before, now)| before.saturating_sub(now));
     }
-    for identity in &plan.identities {
-        let chunk: Vec<Value> = (0..process::COMMANDS)
-            .map(|_| next().cloned().unwrap_or(Value::Nil))
-            .collect();
-        match parse_process(&keys, identity, &chunk, now_ms) {
-            Ok(Some(process)) => r1.processes.push(process),
-            Ok(None) => {}
-            Err(problem) => r1.problems.push(problem),
-        }
-    }
+    take_processes(&plan.identities, &keys, &mut next, now_ms, &mut r1);
     r1
 }
 
@@ -241,16 +232,28 @@ pub(super) fn take_round2(
             read_head(state, &keys.queue(name), reply);
         }
     }
-    for identity in &plan.identities {
+    take_processes(&plan.identities, &keys, &mut next, now_ms, r1);
+    install.identities = r1.identities.clone();
+    listed
+}
+
+/// Each process's replies (`process::COMMANDS` a process, in the order pushed) into a
+/// process of `r1`, or a problem.
+fn take_processes<'a>(
+    identities: &[String],
+    keys: &Keys,
+    next: &mut impl FnMut() -> Option<&'a Value>,
+    now_ms: i64,
+    r1: &mut Round1,
+) {
+    for identity in identities {
         let chunk: Vec<Value> = (0..process::COMMANDS)
             .map(|_| next().cloned().unwrap_or(Value::Nil))
             .collect();
-        match parse_process(&keys, identity, &chunk, now_ms) {
+        match parse_process(keys, identity, &chunk, now_ms) {
             Ok(Some(process)) => r1.processes.push(process),
             Ok(None) => {}
             Err(problem) => r1.problems.push(problem),
         }
     }
-    install.identities = r1.identities.clone();
-    listed
 }
