@@ -62,7 +62,7 @@ impl RefreshPlan {
         }
         // Quiet: the heads only move with events (a job taken, a LIFO add), so known
         // candidates stand; counts that moved anyway force a full read next poll.
-        let heads_unknown = prev.oldest_candidates.is_empty();
+        let heads_unknown = prev.heads.iter().all(Vec::is_empty);
         Self {
             meta: meta_due,
             id_counter: prev.id_counter.is_none(),
@@ -184,9 +184,6 @@ pub struct Refresh {
     /// read (markers left out). A head not re-read keeps what its last read found, and
     /// only while that list still holds jobs.
     pub heads: [Vec<String>; 3],
-    /// Ids of the jobs that may be the oldest waiting (their `timestamp` decides): the
-    /// heads, together.
-    pub oldest_candidates: Vec<String>,
     pub active_ids: Vec<String>,
     /// The wait list holds legacy `0:` markers at its ends.
     pub saw_markers: bool,
@@ -196,6 +193,18 @@ pub struct Refresh {
     /// not re-read); also in `problems`.
     pub meta_problem: Option<String>,
     pub problems: Vec<String>,
+}
+
+impl Refresh {
+    /// Ids of the jobs that may be the oldest waiting (their `timestamp` decides): the
+    /// heads, together, each once. Made when asked: kept, it was a second copy of every
+    /// queue's head ids.
+    pub fn oldest_candidates(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.heads.iter().flatten().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
 }
 
 /// Parse the replies of [`push_refresh`] made with the same `plan`. Reads the plan left
@@ -334,9 +343,6 @@ pub fn parse_refresh(
             refresh.active_ids = prev.active_ids.clone();
         }
     }
-    refresh.oldest_candidates = refresh.heads.concat();
-    refresh.oldest_candidates.sort();
-    refresh.oldest_candidates.dedup();
     if let Some(ids) = active {
         refresh.active_ids = ids.into_iter().filter(|id| !is_marker(id)).collect();
     }

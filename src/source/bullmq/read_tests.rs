@@ -53,8 +53,8 @@ fn a_refresh_reply_parses_into_counts_and_candidates() {
     assert_eq!(refresh.library.as_deref(), Some("bullmq:6.7.0"));
     assert_eq!(refresh.id_counter, Some(131));
     assert!(refresh.saw_markers);
-    assert!(!refresh.oldest_candidates.contains(&"0:0".to_string()));
-    assert!(refresh.oldest_candidates.contains(&"legacy".to_string()));
+    assert!(!refresh.oldest_candidates().contains(&"0:0"));
+    assert!(refresh.oldest_candidates().contains(&"legacy"));
     assert_eq!(refresh.active_ids, vec!["20", "21"]);
     assert!(refresh.problems.is_empty());
     assert_eq!(refresh.limits.global_concurrency, Some(3));
@@ -116,7 +116,6 @@ fn an_idle_queue_reads_only_what_it_has() {
     let known = Refresh {
         id_counter: Some(41),
         heads: [vec!["3".into()], vec![], vec![]],
-        oldest_candidates: vec!["3".into()],
         ..previous
     };
     let quiet = RefreshPlan::after(Some(&known), false, true);
@@ -133,7 +132,7 @@ fn an_idle_queue_reads_only_what_it_has() {
     replies.push(Value::Int(0));
     let refresh = parse_refresh(&QueueId::new("bull", "q"), &quiet, &replies, Some(&known));
     assert_eq!(refresh.id_counter, Some(41));
-    assert_eq!(refresh.oldest_candidates, vec!["3"]);
+    assert_eq!(refresh.oldest_candidates(), vec!["3"]);
     assert!(RefreshPlan::after(Some(&known), true, true).id_counter);
 }
 
@@ -162,7 +161,7 @@ fn a_busy_queue_forgets_the_heads_it_no_longer_has() {
     replies.push(list(&["3", "2", "1"]));
     replies.push(list(&["p1"]));
     let before = parse_refresh(&queue, &first, &replies, None);
-    assert_eq!(before.oldest_candidates, vec!["1", "2", "3", "p1"]);
+    assert_eq!(before.oldest_candidates(), vec!["1", "2", "3", "p1"]);
     // Changed: the wait head is read again (the legacy paused head is not: no such list).
     let plan = RefreshPlan {
         meta: false,
@@ -175,14 +174,14 @@ fn a_busy_queue_forgets_the_heads_it_no_longer_has() {
     replies.push(list(&[])); // prioritized head
     replies.push(list(&[])); // active ids
     let after = parse_refresh(&queue, &plan, &replies, Some(&before));
-    assert_eq!(after.oldest_candidates, vec!["7", "8", "9"]);
+    assert_eq!(after.oldest_candidates(), vec!["7", "8", "9"]);
     // Quiet: heads not re-read keep theirs, only while their list holds jobs.
     let quiet = RefreshPlan::after(Some(&after), false, false);
     assert!(!quiet.wait_head);
     let kept = parse_refresh(&queue, &quiet, &counts(500, 0), Some(&after));
-    assert_eq!(kept.oldest_candidates, vec!["7", "8", "9"]);
+    assert_eq!(kept.oldest_candidates(), vec!["7", "8", "9"]);
     let drained = parse_refresh(&queue, &quiet, &counts(0, 0), Some(&after));
-    assert!(drained.oldest_candidates.is_empty());
+    assert!(drained.oldest_candidates().is_empty());
 }
 
 #[test]

@@ -99,13 +99,14 @@ impl BullReader {
             let Some(refresh) = &state.refresh else {
                 continue;
             };
+            let candidates = refresh.oldest_candidates();
             state
                 .created_ms
-                .retain(|(id, _)| refresh.oldest_candidates.contains(id));
-            for id in &refresh.oldest_candidates {
+                .retain(|(id, _)| candidates.contains(&id.as_str()));
+            for id in candidates {
                 if !state.created_ms.iter().any(|(known, _)| known == id) {
                     pipe.cmd("HGET").arg(queue.job(id)).arg("timestamp");
-                    asks.push((queue.clone(), Ask::Created(id.clone())));
+                    asks.push((queue.clone(), Ask::Created(id.to_string())));
                 }
             }
             state.unlocked_active = 0;
