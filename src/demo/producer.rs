@@ -131,7 +131,13 @@ impl Producer {
         while left > 0 {
             let n = left.min(BATCH as u64);
             let jobs: Vec<BulkJob> = (0..n).map(|_| self.factory.job(settings)).collect();
-            self.queue.add_bulk(jobs).await.context("adding jobs")?;
+            // The count is in the error: a batch whose reply died with the server may have
+            // been added all the same, uncounted.
+            let what = if n == 1 { "job" } else { "jobs" };
+            self.queue
+                .add_bulk(jobs)
+                .await
+                .with_context(|| format!("adding {n} {what}"))?;
             self.produced.fetch_add(n, Ordering::Relaxed);
             left -= n;
         }
