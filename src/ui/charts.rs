@@ -100,11 +100,11 @@ fn y_label(kind: ChartKind, value: f64) -> String {
     }
 }
 
-fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, kind: ChartKind) {
-    let (series, label) = app.chart_series();
+fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, kind: ChartKind, shown: &Shown) {
+    let Shown { window, label } = shown;
     let window_ms = app.window_ms();
     let now = app.view_now_ms();
-    let mut window = series.window(now, window_ms);
+    let mut window = window.clone();
     // Rates from 1-second buckets jitter with poll timing; chart them as 5 s means.
     let smooth_over = smooth_over(window.step_ms);
     let smoothing = smooth_over > 1 && matches!(kind, ChartKind::Throughput | ChartKind::Errors);
@@ -218,6 +218,12 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme, kind: ChartKind)
     }
 }
 
+/// The buckets every chart of a frame draws from, and whose they are.
+struct Shown {
+    window: Window,
+    label: String,
+}
+
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let focused = app.queue_view();
     let kinds: &[ChartKind] = if focused {
@@ -246,6 +252,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         cols = 2;
     }
     let rows = shown.div_ceil(cols).max(1);
+    // Once a frame for every chart: a quiet queue's series is a copy of a shared one.
+    let (series, label) = app.chart_series();
+    let charted = Shown {
+        window: series.window(app.view_now_ms(), app.window_ms()),
+        label,
+    };
     let row_areas = Layout::vertical(vec![Constraint::Ratio(1, rows as u32); rows]).split(area);
     for (r, row_area) in row_areas.iter().enumerate() {
         let in_row = (shown - r * cols).min(cols);
@@ -253,7 +265,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             Layout::horizontal(vec![Constraint::Ratio(1, in_row as u32); in_row]).split(*row_area);
         for (c, cell) in cells.iter().enumerate() {
             if let Some(&kind) = kinds.get(r * cols + c) {
-                draw(frame, *cell, app, theme, kind);
+                draw(frame, *cell, app, theme, kind, &charted);
             }
         }
     }
