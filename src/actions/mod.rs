@@ -69,7 +69,7 @@ impl Writer {
     pub async fn queue(&self, queue: &QueueId) -> Result<Queue, ::bullmq::Error> {
         let options = QueueOptions {
             connection: bullmq_connection(&resolve_cluster(&self.target).await),
-            prefix: queue.prefix.clone(),
+            prefix: queue.prefix.to_string(),
             ..QueueOptions::default()
         };
         Queue::with_options(&queue.name, options).await

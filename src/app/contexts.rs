@@ -143,7 +143,7 @@ impl App {
                 Pane::Queues => self
                     .selected
                     .as_ref()
-                    .map(|key| (format!("queue {}", key.name), key.name.clone())),
+                    .map(|key| (format!("queue {}", key.name), key.name.to_string())),
             },
             _ => None,
         };

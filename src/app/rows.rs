@@ -188,7 +188,7 @@ fn plural(n: u64, state: &str) -> String {
 /// (RQ, Sidekiq without a namespace); `prefix:name` otherwise. The system is its own column.
 pub fn queue_label(key: &QueueKey) -> String {
     if key.prefix == "bull" || key.prefix.is_empty() {
-        key.name.clone()
+        key.name.to_string()
     } else {
         format!("{}:{}", key.prefix, key.name)
     }

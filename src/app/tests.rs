@@ -22,7 +22,7 @@ fn type_str(app: &mut App, text: &str) {
 fn names(app: &App) -> Vec<String> {
     app.visible
         .iter()
-        .map(|&i| app.view.rows[i].key.name.clone())
+        .map(|&i| app.view.rows[i].key.name.to_string())
         .collect()
 }
 

@@ -103,7 +103,7 @@ fn y_copies_the_selected_queue_or_worker_name() {
     let queue = app.selected.clone().map(|k| k.name).unwrap_or_default();
     assert_eq!(
         press(&mut app, KeyCode::Char('y')),
-        vec![Effect::Copy(queue.clone())]
+        vec![Effect::Copy(queue.to_string())]
     );
     assert_eq!(
         app.flash(),

@@ -170,7 +170,7 @@ fn quiet_queues_read_as_if_every_report_were_recorded() {
         .tracked
         .iter()
         .filter(|(_, t)| matches!(t, Tracked::Moving(_)))
-        .map(|(k, _)| k.name.clone())
+        .map(|(k, _)| k.name.to_string())
         .collect();
     assert_eq!(moving, ["busy", "wakes"]);
     // The quiet series first recorded over an hour ago were merged into one; `later`'s

@@ -54,7 +54,7 @@ impl WorkerRow {
     pub fn serves(&self, key: &QueueKey) -> bool {
         self.key.system == key.system
             && self.key.prefix == key.prefix
-            && (self.key.name == key.name || self.queues.contains(&key.name))
+            && (self.key.name == key.name || self.queues.iter().any(|q| *q == key.name))
     }
 
     /// Whether it takes new jobs: not a quiet Sidekiq process, not a suspended RQ worker.

@@ -63,8 +63,8 @@ pub fn advise_all(measured: &Measured, target_wait_ms: f64) -> Vec<QueueAdvice> 
             );
             Some(QueueAdvice {
                 system: reading.key.system,
-                queue: reading.key.name.clone(),
-                prefix: reading.key.prefix.clone(),
+                queue: reading.key.name.to_string(),
+                prefix: reading.key.prefix.to_string(),
                 advice: advise(&inputs),
             })
         })

@@ -2,6 +2,7 @@
 //! the dashboard and the advisor. Totals are cumulative so that a late or slow consumer
 //! never distorts a rate.
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 use super::counts::QueueCounts;
@@ -14,8 +15,8 @@ use super::workers::WorkerInfo;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct QueueKey {
     pub system: System,
-    pub prefix: String,
-    pub name: String,
+    pub prefix: CompactString,
+    pub name: CompactString,
 }
 
 /// `bull:emails` for BullMQ (its prefix and name, as BullMQ's keys spell them); other
@@ -31,7 +32,11 @@ impl std::fmt::Display for QueueKey {
 }
 
 impl QueueKey {
-    pub fn new(system: System, prefix: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(
+        system: System,
+        prefix: impl Into<CompactString>,
+        name: impl Into<CompactString>,
+    ) -> Self {
         Self {
             system,
             prefix: prefix.into(),
@@ -40,7 +45,7 @@ impl QueueKey {
     }
 
     /// A BullMQ queue.
-    pub fn bullmq(prefix: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn bullmq(prefix: impl Into<CompactString>, name: impl Into<CompactString>) -> Self {
         Self::new(System::Bullmq, prefix, name)
     }
 }
@@ -151,7 +156,7 @@ pub struct QueueReading {
     /// Jobs that finished since the previous reading (≥ `timings.len()` when sampled).
     pub finished_in_interval: u64,
     /// The library that writes this queue, from its meta hash (`bullmq:6.7.0`, …).
-    pub library: Option<String>,
+    pub library: Option<CompactString>,
     /// Unreadable data found under this queue's keys, in words.
     pub problems: Vec<String>,
     /// On a Redis Cluster: the master (`host:port`) that holds this queue.

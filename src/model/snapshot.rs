@@ -147,8 +147,8 @@ pub fn snapshot_doc(
                 && !queues_unknown;
             QueueDoc {
                 system: key.system,
-                prefix: key.prefix.clone(),
-                name: key.name.clone(),
+                prefix: key.prefix.to_string(),
+                name: key.name.to_string(),
                 paused: reading.paused,
                 counts: reading.counts.unwrap_or_default(),
                 oldest_waiting_age_s: history.and_then(|h| h.oldest_waiting_age_s(now)),
@@ -174,7 +174,7 @@ pub fn snapshot_doc(
                         .filter(|w| w.serves(key.system, &key.prefix, &key.name))
                         .count()
                 }),
-                library: reading.library.clone(),
+                library: reading.library.as_ref().map(ToString::to_string),
                 problems: reading.problems.clone(),
                 node: reading.node.clone(),
                 limits: reading

@@ -128,7 +128,7 @@ impl DeadLetterReader {
                     queue: Queue::Sidekiq {
                         keys,
                         set,
-                        queue: key.name.clone(),
+                        queue: key.name.to_string(),
                     },
                 })
             }
@@ -148,7 +148,7 @@ impl DeadLetterReader {
                 Ok(Self {
                     progress: None,
                     conn,
-                    queue: Queue::Rq(key.name.clone()),
+                    queue: Queue::Rq(key.name.to_string()),
                 })
             }
             (System::Celery, DlqSet::Retry) => Err(no_such_set(key, set)),
@@ -158,7 +158,7 @@ impl DeadLetterReader {
                     progress: None,
                     conn,
                     queue: Queue::Celery {
-                        queue: key.name.clone(),
+                        queue: key.name.to_string(),
                         collected: None,
                     },
                 })

@@ -14,7 +14,7 @@ fn renamed(n: u64, name: &str) -> PollReport {
     let mut r = report(n);
     for q in &mut r.queues {
         if q.key.name == "orders" {
-            q.key.name = name.to_string();
+            q.key.name = name.into();
         }
     }
     for w in r.workers.iter_mut().filter(|w| w.queue == "orders") {
@@ -23,7 +23,7 @@ fn renamed(n: u64, name: &str) -> PollReport {
     }
     for (key, _) in &mut r.heartbeats {
         if key.name == "orders" {
-            key.name = name.to_string();
+            key.name = name.into();
         }
     }
     r

@@ -10,7 +10,7 @@ use qtop::source::{spawn_poller, Poller, PollerConfig, RedisTarget, SourceEvent}
 use tokio_util::sync::CancellationToken;
 
 fn names(poller: &Poller) -> Vec<String> {
-    poller.queue_ids().map(|q| q.name.clone()).collect()
+    poller.queue_ids().map(|q| q.name.to_string()).collect()
 }
 
 #[tokio::test]

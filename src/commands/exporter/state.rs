@@ -160,8 +160,8 @@ impl ExporterState {
             .iter()
             .map(|(key, counters)| QueueSeries {
                 system: system_of(key),
-                prefix: key.prefix.clone(),
-                queue: key.name.clone(),
+                prefix: key.prefix.to_string(),
+                queue: key.name.to_string(),
                 counters: counters.clone(),
                 gauges: report.map(|report| self.gauges(report, key)),
             })

@@ -4,13 +4,14 @@
 use std::fmt;
 use std::io::Write;
 
+use compact_str::CompactString;
 use redis::{RedisWrite, ToRedisArgs};
 
 /// One BullMQ queue: a prefix (default `bull`) and a queue name (never contains `:`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct QueueId {
-    pub prefix: String,
-    pub name: String,
+    pub prefix: CompactString,
+    pub name: CompactString,
 }
 
 impl QueueId {
@@ -30,7 +31,7 @@ impl fmt::Display for QueueId {
 pub const DISCOVERY_SUFFIXES: [&str; 4] = ["meta", "id", "wait", "events"];
 
 impl QueueId {
-    pub fn new(prefix: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(prefix: impl Into<CompactString>, name: impl Into<CompactString>) -> Self {
         Self {
             prefix: prefix.into(),
             name: name.into(),

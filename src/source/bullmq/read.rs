@@ -2,6 +2,7 @@
 //! Commands are appended to a shared pipeline so that any number of queues costs one
 //! round trip; the parse never panics on what it finds.
 
+use compact_str::CompactString;
 use redis::{Cmd, Pipeline, Value};
 
 use super::counts::JobCounts;
@@ -171,7 +172,7 @@ pub fn push_marker_scan(pipe: &mut Pipeline, queue: &QueueId) -> usize {
 pub struct Refresh {
     pub counts: JobCounts,
     pub paused: bool,
-    pub library: Option<String>,
+    pub library: Option<CompactString>,
     /// `opts.maxLenEvents` from the meta hash, when set.
     pub max_len_events: Option<u64>,
     /// The queue's limits from its meta hash (`setGlobalConcurrency`,
@@ -183,8 +184,8 @@ pub struct Refresh {
     /// Ids at the head of `wait`, of `prioritized` and of a legacy `paused` list, as last
     /// read (markers left out). A head not re-read keeps what its last read found, and
     /// only while that list still holds jobs.
-    pub heads: [Vec<String>; 3],
-    pub active_ids: Vec<String>,
+    pub heads: [Vec<CompactString>; 3],
+    pub active_ids: Vec<CompactString>,
     /// The wait list holds legacy `0:` markers at its ends.
     pub saw_markers: bool,
     /// Length of a legacy (≤ v5) `paused` list (included in `counts.waiting`).
@@ -200,7 +201,12 @@ impl Refresh {
     /// heads, together, each once. Made when asked: kept, it was a second copy of every
     /// queue's head ids.
     pub fn oldest_candidates(&self) -> Vec<&str> {
-        let mut ids: Vec<&str> = self.heads.iter().flatten().map(String::as_str).collect();
+        let mut ids: Vec<&str> = self
+            .heads
+            .iter()
+            .flatten()
+            .map(CompactString::as_str)
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -266,7 +272,8 @@ pub fn parse_refresh(
                     refresh.library = fields
                         .get(1)
                         .and_then(as_string)
-                        .or_else(|| fields.get(2).and_then(as_string));
+                        .or_else(|| fields.get(2).and_then(as_string))
+                        .map(CompactString::from);
                     refresh.max_len_events = number(3);
                     refresh.limits.global_concurrency = number(4);
                     refresh.limits.global_rate_limit = number(5)
@@ -326,7 +333,11 @@ pub fn parse_refresh(
         match ids {
             Some(ids) => {
                 refresh.saw_markers |= ids.iter().any(|id| is_marker(id));
-                refresh.heads[i] = ids.into_iter().filter(|id| !is_marker(id)).collect();
+                refresh.heads[i] = ids
+                    .into_iter()
+                    .filter(|id| !is_marker(id))
+                    .map(CompactString::from)
+                    .collect();
             }
             // Not read this time: that list did not change (its events say so); keep what
             // its last read found, never another list's, never a list now empty.
@@ -344,7 +355,11 @@ pub fn parse_refresh(
         }
     }
     if let Some(ids) = active {
-        refresh.active_ids = ids.into_iter().filter(|id| !is_marker(id)).collect();
+        refresh.active_ids = ids
+            .into_iter()
+            .filter(|id| !is_marker(id))
+            .map(CompactString::from)
+            .collect();
     }
     refresh
 }

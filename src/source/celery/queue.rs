@@ -161,7 +161,7 @@ impl QueueState {
             failed_uncounted: self.failed_uncounted,
             timings: std::mem::take(&mut self.timings),
             finished_in_interval: std::mem::take(&mut self.finished_in_interval),
-            library,
+            library: library.map(compact_str::CompactString::from),
             problems: self.problems.clone(),
             ..QueueReading::default()
         }

@@ -116,7 +116,7 @@ impl QueueState {
             rate_source: RateSource::Estimated,
             timings: std::mem::take(&mut self.timings),
             finished_in_interval: std::mem::take(&mut self.finished_in_interval),
-            library,
+            library: library.map(compact_str::CompactString::from),
             problems: self.problems.clone(),
             node: None,
             ..QueueReading::default()

@@ -118,7 +118,7 @@ pub(super) fn finish(
             unlocked_active: 0,
             finished_in_interval: queue_timings.len() as u64,
             timings: queue_timings,
-            library: Some("sidekiq".to_string()),
+            library: Some("sidekiq".into()),
             problems: queue_problems,
             ..QueueReading::default()
         });

@@ -100,8 +100,8 @@ pub async fn job_detail(
 
     let mut detail = JobDetail {
         system: System::Bullmq,
-        prefix: queue.prefix.clone(),
-        queue: queue.name.clone(),
+        prefix: queue.prefix.to_string(),
+        queue: queue.name.to_string(),
         id: id.to_string(),
         state: around.probe.state.to_string(),
         lock_ttl_ms: (around.probe.state == "active")

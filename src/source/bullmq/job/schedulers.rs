@@ -42,8 +42,8 @@ pub async fn schedulers(
     let replies: Vec<Value> = pipe.query_async(conn).await?;
     let mut list = SchedulerList {
         system: System::Bullmq,
-        prefix: queue.prefix.clone(),
-        queue: queue.name.clone(),
+        prefix: queue.prefix.to_string(),
+        queue: queue.name.to_string(),
         total: replies.first().and_then(as_i64).unwrap_or(0).max(0) as u64,
         ..SchedulerList::default()
     };

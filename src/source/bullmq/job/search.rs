@@ -117,8 +117,8 @@ pub async fn search(
         .collect();
     let mut result = SearchResult {
         system: System::Bullmq,
-        prefix: queue.prefix.clone(),
-        queue: queue.name.clone(),
+        prefix: queue.prefix.to_string(),
+        queue: queue.name.to_string(),
         state: state.to_string(),
         total: sizes.iter().sum(),
         ..SearchResult::default()

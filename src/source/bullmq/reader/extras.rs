@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use compact_str::CompactString;
 use redis::Value;
 
 use super::super::keys::QueueId;
@@ -106,7 +107,7 @@ impl BullReader {
             for id in candidates {
                 if !state.created_ms.iter().any(|(known, _)| known == id) {
                     pipe.cmd("HGET").arg(queue.job(id)).arg("timestamp");
-                    asks.push((queue.clone(), Ask::Created(id.to_string())));
+                    asks.push((queue.clone(), Ask::Created(id.into())));
                 }
             }
             state.unlocked_active = 0;
@@ -161,7 +162,7 @@ impl BullReader {
 }
 
 enum Ask {
-    Created(String),
+    Created(CompactString),
     Lock,
     Heartbeat,
 }
