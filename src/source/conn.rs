@@ -135,6 +135,14 @@ impl Conn {
         self.lean.is_some()
     }
 
+    /// After a poll: the lean connection keeps no reply buffer far larger than the last
+    /// reply.
+    pub fn release_spare(&mut self) {
+        if let Some(lean) = self.lean.as_mut() {
+            lean.release_spare();
+        }
+    }
+
     /// Send a pipeline: through the lean connection when there is one (its replies are read
     /// by hand, several times cheaper than redis-rs's decoder), else through the link.
     /// The lean path answers server errors in place, as an `ignore_errors()` pipeline does:

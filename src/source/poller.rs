@@ -212,6 +212,7 @@ impl Poller {
         };
         report.cluster = self.conn.cluster_reading();
         self.conn.remember_nodes();
+        self.conn.release_spare();
         Ok(report)
     }
 }
