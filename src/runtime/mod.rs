@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use crossterm::event::{Event, EventStream, KeyEventKind};
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use tokio::signal::unix::{signal, SignalKind};
@@ -46,6 +46,9 @@ use terminal::TerminalGuard;
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 /// Redraw at least this often when nothing happens (countdowns, ages).
 const IDLE_REDRAW: Duration = Duration::from_secs(1);
+/// Input is drawn at once, but no more often than this (a mouse dragged across the
+/// screen sends an event per cell).
+const INPUT_FRAME: Duration = Duration::from_millis(16);
 
 pub async fn run(global: &GlobalArgs, args: &DashboardArgs, setup: &Setup) -> Result<()> {
     require_terminal("for a one-off reading use `qtop snapshot` (or `qtop snapshot --json`)")?;
@@ -202,6 +205,8 @@ async fn event_loop(
     let mut frames = tokio::time::interval(frame_every);
     frames.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
+    // Input not drawn yet.
+    let mut typed = false;
     let mut last_draw = Instant::now();
     let mut source_open = true;
     if let Some(status) = &demo_status {
@@ -210,6 +215,7 @@ async fn event_loop(
     }
     loop {
         let mut actions: Vec<Action> = Vec::new();
+        let mut ticked = false;
         tokio::select! {
             _ = terminate.recv() => return Ok(Exit::Quit),
             _ = hangup.recv() => return Ok(Exit::Quit),
@@ -217,7 +223,9 @@ async fn event_loop(
             event = input.next() => match event {
                 Some(Ok(event)) => {
                     panic_if_asked(&event);
-                    actions.extend(action_for(event));
+                    let action = action_for(event);
+                    typed |= action.is_some();
+                    actions.extend(action);
                 }
                 Some(Err(error)) => return Err(error).context("reading the terminal"),
                 None => return Ok(Exit::Quit),
@@ -245,14 +253,21 @@ async fn event_loop(
             Some(joined) = tasks.actions.join_next_with_id(), if !tasks.actions.is_empty() => {
                 actions.extend(tasks.done(joined));
             }
+            // Input came too soon after a frame to draw at once: draw it as soon as it may.
+            _ = tokio::time::sleep_until((last_draw + INPUT_FRAME).into()), if typed => {}
             _ = frames.tick() => {
+                ticked = true;
                 actions.push(Action::Tick(now_ms()));
             }
         }
         // Drain whatever else is already waiting, so a burst (a wheel spin, reports queued
-        // behind a slow frame) costs one frame.
-        while let Some(Some(Ok(event))) = input.next().now_or_never() {
-            actions.extend(action_for(event));
+        // behind a slow frame) costs one frame. Polled with this task's waker: crossterm
+        // keeps the waker of the first poll that finds nothing, and after a key that was
+        // the no-op one of `now_or_never`, so the next key waited for the frame tick.
+        while let Some(Ok(event)) = ready_input(&mut input).await {
+            let action = action_for(event);
+            typed |= action.is_some();
+            actions.extend(action);
         }
         while let Ok(event) = source.try_recv() {
             actions.push(Action::Source(event));
@@ -285,14 +300,37 @@ async fn event_loop(
             }
             dirty |= !is_tick;
         }
-        let frame_due = last_draw.elapsed() >= frame_every;
-        if frame_due && (dirty || last_draw.elapsed() >= IDLE_REDRAW) {
+        if draw_now(typed, ticked, dirty, last_draw.elapsed()) {
             app.update(Action::Tick(now_ms()));
             terminal.draw(|frame| ui::render(frame, app))?;
             dirty = false;
+            typed = false;
             last_draw = Instant::now();
         }
     }
+}
+
+/// An input event already waiting, without waiting for one.
+async fn ready_input(input: &mut EventStream) -> Option<std::io::Result<Event>> {
+    std::future::poll_fn(|cx| match input.poll_next_unpin(cx) {
+        std::task::Poll::Ready(event) => std::task::Poll::Ready(event),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await
+}
+
+/// A key, a click or a resize is drawn at once (at most once per [`INPUT_FRAME`]: one that
+/// comes sooner is drawn when that has passed, not at the next tick); a
+/// report or a changed clock on the next frame tick; an unchanged screen once per
+/// [`IDLE_REDRAW`]. The tick alone paces frames: comparing the time since the last draw
+/// with the frame interval skipped every other tick (a draw ends after its tick, so the
+/// next tick comes a little sooner than an interval later), which halved the frame rate
+/// and made a key wait two ticks (~200 ms at the default 10 fps).
+fn draw_now(typed: bool, ticked: bool, dirty: bool, since_draw: Duration) -> bool {
+    if typed && dirty && since_draw >= INPUT_FRAME {
+        return true;
+    }
+    ticked && (dirty || since_draw >= IDLE_REDRAW)
 }
 
 /// The first contact's verdict once; pending forever after it, or without one.
@@ -357,5 +395,28 @@ fn action_for(event: Event) -> Option<Action> {
         Event::Mouse(mouse) => Some(Action::Mouse(mouse)),
         Event::Resize(w, h) => Some(Action::Resize(w, h)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn a_key_is_drawn_at_once_and_a_report_on_the_next_tick() {
+        // A key after a draw long enough ago: now, not at the next tick.
+        assert!(draw_now(true, false, true, 20 * MS));
+        // A burst of input right after a frame waits for the tick (dirty stays set).
+        assert!(!draw_now(true, false, true, 5 * MS));
+        // The tick after a report draws, even when it comes a little before a whole frame
+        // interval since the last draw (that skipped every other tick).
+        assert!(draw_now(false, true, true, 95 * MS));
+        // A report between ticks waits for the tick.
+        assert!(!draw_now(false, false, true, 500 * MS));
+        // Nothing changed: no frame, but one per IDLE_REDRAW for the clocks.
+        assert!(!draw_now(false, true, false, 300 * MS));
+        assert!(draw_now(false, true, false, IDLE_REDRAW));
     }
 }
