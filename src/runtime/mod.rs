@@ -16,6 +16,7 @@
 //! back as an `Action`.
 
 mod demo;
+mod frames;
 mod session;
 mod tasks;
 mod terminal;
@@ -38,17 +39,13 @@ use crate::demo::{DemoEvent, DemoStatus};
 use crate::source::{ConnectError, RedisTarget};
 use crate::ui;
 pub use demo::run_demo;
+use frames::{draw_now, ready_input, INPUT_FRAME};
 use session::{first_contact, Session, Switcher};
 use tasks::Tasks;
 use terminal::TerminalGuard;
 
 /// How long quitting waits for the poller task to stop.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
-/// Redraw at least this often when nothing happens (countdowns, ages).
-const IDLE_REDRAW: Duration = Duration::from_secs(1);
-/// Input is drawn at once, but no more often than this (a mouse dragged across the
-/// screen sends an event per cell).
-const INPUT_FRAME: Duration = Duration::from_millis(16);
 
 pub async fn run(global: &GlobalArgs, args: &DashboardArgs, setup: &Setup) -> Result<()> {
     require_terminal("for a one-off reading use `qtop snapshot` (or `qtop snapshot --json`)")?;
@@ -310,29 +307,6 @@ async fn event_loop(
     }
 }
 
-/// An input event already waiting, without waiting for one.
-async fn ready_input(input: &mut EventStream) -> Option<std::io::Result<Event>> {
-    std::future::poll_fn(|cx| match input.poll_next_unpin(cx) {
-        std::task::Poll::Ready(event) => std::task::Poll::Ready(event),
-        std::task::Poll::Pending => std::task::Poll::Ready(None),
-    })
-    .await
-}
-
-/// A key, a click or a resize is drawn at once (at most once per [`INPUT_FRAME`]: one that
-/// comes sooner is drawn when that has passed, not at the next tick); a
-/// report or a changed clock on the next frame tick; an unchanged screen once per
-/// [`IDLE_REDRAW`]. The tick alone paces frames: comparing the time since the last draw
-/// with the frame interval skipped every other tick (a draw ends after its tick, so the
-/// next tick comes a little sooner than an interval later), which halved the frame rate
-/// and made a key wait two ticks (~200 ms at the default 10 fps).
-fn draw_now(typed: bool, ticked: bool, dirty: bool, since_draw: Duration) -> bool {
-    if typed && dirty && since_draw >= INPUT_FRAME {
-        return true;
-    }
-    ticked && (dirty || since_draw >= IDLE_REDRAW)
-}
-
 /// The first contact's verdict once; pending forever after it, or without one.
 async fn recv_once(rx: &mut Option<oneshot::Receiver<ConnectError>>) -> Option<ConnectError> {
     match rx.as_mut() {
@@ -395,28 +369,5 @@ fn action_for(event: Event) -> Option<Action> {
         Event::Mouse(mouse) => Some(Action::Mouse(mouse)),
         Event::Resize(w, h) => Some(Action::Resize(w, h)),
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MS: Duration = Duration::from_millis(1);
-
-    #[test]
-    fn a_key_is_drawn_at_once_and_a_report_on_the_next_tick() {
-        // A key after a draw long enough ago: now, not at the next tick.
-        assert!(draw_now(true, false, true, 20 * MS));
-        // A burst of input right after a frame waits for the tick (dirty stays set).
-        assert!(!draw_now(true, false, true, 5 * MS));
-        // The tick after a report draws, even when it comes a little before a whole frame
-        // interval since the last draw (that skipped every other tick).
-        assert!(draw_now(false, true, true, 95 * MS));
-        // A report between ticks waits for the tick.
-        assert!(!draw_now(false, false, true, 500 * MS));
-        // Nothing changed: no frame, but one per IDLE_REDRAW for the clocks.
-        assert!(!draw_now(false, true, false, 300 * MS));
-        assert!(draw_now(false, true, false, IDLE_REDRAW));
     }
 }
