@@ -5,19 +5,25 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = qtop::cli::Cli::parse_args();
-    // The dashboard's loop runs on the main thread and its Redis tasks on one worker: a
-    // second worker only adds a malloc arena (~5 MB RSS). Workers and the demo's producer
-    // keep two.
-    let workers = match cli.command {
-        None | Some(qtop::cli::Command::Snapshot(_)) => 1,
-        Some(_) => 2,
-    };
+    // The dashboard runs on one thread: its loop and its Redis tasks take turns, and every
+    // thread that allocates gets a malloc arena of its own (a second thread was 3.5 MB of
+    // RSS at 10,000 idle queues, benches/RESULTS.md "One thread"). The first poll of many
+    // queues is chunked, so keys are drawn between its round trips.
+    //
     // `qtop worker` at concurrency 1 handles one job at a time, strictly in turn with Redis:
     // every cross-thread hand-off and wake-up lies on the job's path, so one thread does it
     // all. With more jobs in flight the second thread overlaps their work and wins
-    // (benches/RESULTS.md, "Worker at concurrency 1").
-    let one_thread =
-        matches!(&cli.command, Some(qtop::cli::Command::Worker(args)) if args.concurrency <= 1);
+    // (benches/RESULTS.md, "Worker at concurrency 1"). `snapshot` reads with one worker;
+    // other commands (the demo's producer, the exporter) keep two.
+    let one_thread = match &cli.command {
+        None => true,
+        Some(qtop::cli::Command::Worker(args)) => args.concurrency <= 1,
+        Some(_) => false,
+    };
+    let workers = match cli.command {
+        Some(qtop::cli::Command::Snapshot(_)) => 1,
+        _ => 2,
+    };
     let built = if one_thread {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
