@@ -133,7 +133,7 @@ impl App {
         // Quiet queues alike share their statistics: one replay per shape, not per queue.
         let mut shared = HashMap::new();
         rows.extend(self.tracked.iter().filter_map(|(key, t)| {
-            let reading = t.latest()?;
+            let reading = t.latest_shared()?;
             let stats = t.stats(&self.quiet, now, window, &mut shared);
             let workers = self.latest_workers.count_for(key);
             let mut row = QueueRow::build(reading, &stats, now, workers);
@@ -156,7 +156,7 @@ impl App {
         let preferred_shown = self.preferred.as_ref().is_some_and(|p| {
             self.visible
                 .iter()
-                .any(|&i| self.view.rows.get(i).is_some_and(|r| &r.key == p))
+                .any(|&i| self.view.rows.get(i).is_some_and(|r| r.key() == p))
         });
         if preferred_shown {
             // Once: from now on the user's selection is kept.
@@ -167,7 +167,7 @@ impl App {
                 .visible
                 .first()
                 .and_then(|&i| self.view.rows.get(i))
-                .map(|r| r.key.clone());
+                .map(|r| r.key().clone());
         }
         self.keep_selection_visible();
     }

@@ -90,8 +90,8 @@ impl App {
             .view
             .rows
             .iter()
-            .find(|r| r.key == dl.queue)
-            .and_then(|r| r.counts)
+            .find(|r| *r.key() == dl.queue)
+            .and_then(|r| r.counts())
             .and_then(|c| match dl.set {
                 DlqSet::Dead => c.failed,
                 DlqSet::Retry => c.retry,

@@ -197,7 +197,7 @@ impl App {
                     if mouse.row >= table.y + 2 {
                         let index = self.table_offset + row;
                         if let Some(&i) = self.visible.get(index) {
-                            self.selected = self.view.rows.get(i).map(|r| r.key.clone());
+                            self.selected = self.view.rows.get(i).map(|r| r.key().clone());
                         }
                     }
                 } else if let (true, Some(pane)) = (in_workers, areas.workers) {
@@ -253,7 +253,7 @@ impl App {
                     .visible
                     .get(next)
                     .and_then(|&i| self.view.rows.get(i))
-                    .map(|r| r.key.clone());
+                    .map(|r| r.key().clone());
             }
             Pane::Workers => {
                 let count = self.worker_rows().len();

@@ -35,27 +35,27 @@ impl App {
             Column::Node => self.cluster.is_some(),
             Column::System => rows
                 .first()
-                .is_some_and(|first| rows.iter().any(|r| r.key.system != first.key.system)),
+                .is_some_and(|first| rows.iter().any(|r| r.key().system != first.key().system)),
             Column::Retry => rows
                 .iter()
-                .any(|r| r.counts.is_some_and(|c| c.retry.is_some())),
+                .any(|r| r.counts().is_some_and(|c| c.retry.is_some())),
             Column::Reserved => rows
                 .iter()
-                .any(|r| r.counts.is_some_and(|c| c.reserved.is_some())),
+                .any(|r| r.counts().is_some_and(|c| c.reserved.is_some())),
             _ => true,
         }
     }
 
     pub fn selected_row(&self) -> Option<&QueueRow> {
         let key = self.selected.as_ref()?;
-        self.view.rows.iter().find(|r| &r.key == key)
+        self.view.rows.iter().find(|r| r.key() == key)
     }
 
     pub fn selected_index(&self) -> Option<usize> {
         let key = self.selected.as_ref()?;
         self.visible
             .iter()
-            .position(|&i| self.view.rows.get(i).is_some_and(|r| &r.key == key))
+            .position(|&i| self.view.rows.get(i).is_some_and(|r| r.key() == key))
     }
 
     /// The series the charts show: the selected queue's, or all queues summed.

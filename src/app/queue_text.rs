@@ -19,21 +19,21 @@ pub const ABSENT: &str = "";
 
 /// The count of `state`: blank where the queue's system has no such state.
 pub fn count(row: &QueueRow, state: State) -> String {
-    if !row.key.system.states().contains(&state) {
+    if !row.key().system.states().contains(&state) {
         return ABSENT.into();
     }
-    format::opt_count(row.counts.and_then(|c| c.get(state)))
+    format::opt_count(row.counts().and_then(|c| c.get(state)))
 }
 
 /// Whether the queue's system keeps `state` (its count is a figure, not a blank).
 pub fn has(row: &QueueRow, state: State) -> bool {
-    row.key.system.states().contains(&state)
+    row.key().system.states().contains(&state)
 }
 
 /// A rate of the row (`row.added_per_s`…): blank where the system keeps no rates, `~` in
 /// front of an estimate.
 pub fn rate(row: &QueueRow, value: Option<f64>) -> String {
-    if row.rate_source == RateSource::Unavailable {
+    if row.rate_source() == RateSource::Unavailable {
         return ABSENT.into();
     }
     estimate(row, format::rate(value))
@@ -41,14 +41,14 @@ pub fn rate(row: &QueueRow, value: Option<f64>) -> String {
 
 /// The error rate, as the rates it comes from.
 pub fn error_percent(row: &QueueRow) -> String {
-    if row.rate_source == RateSource::Unavailable {
+    if row.rate_source() == RateSource::Unavailable {
         return ABSENT.into();
     }
     estimate(row, format::percent(row.error_rate))
 }
 
 fn estimate(row: &QueueRow, text: String) -> String {
-    if row.rate_source.is_estimate() && text != "-" {
+    if row.rate_source().is_estimate() && text != "-" {
         format!("~{text}")
     } else {
         text
@@ -59,7 +59,7 @@ fn estimate(row: &QueueRow, text: String) -> String {
 pub fn oldest(row: &QueueRow) -> String {
     match row.oldest_wait_s {
         None => "-".into(),
-        Some(s) if row.oldest_is_lower_bound && s > 0.0 => format!(">{}", format::age_s(s)),
+        Some(s) if row.reading.oldest_is_lower_bound && s > 0.0 => format!(">{}", format::age_s(s)),
         Some(s) => format::age_s(s),
     }
 }
@@ -97,16 +97,16 @@ pub fn flags(row: &QueueRow) -> Vec<Flag> {
     if row.paused {
         out.push(flag('P', "paused".into()));
     }
-    if let Some(ms) = row.limits.rate_limited_ms.filter(|ms| *ms > 0) {
+    if let Some(ms) = row.limits().rate_limited_ms.filter(|ms| *ms > 0) {
         out.push(flag(
             'L',
             format!("rate-limited, {} left", format::millis(ms as f64)),
         ));
     }
-    if let Some(n) = row.limits.global_concurrency {
+    if let Some(n) = row.limits().global_concurrency {
         out.push(flag('C', format!("global concurrency {n}")));
     }
-    if let Some(limit) = row.limits.global_rate_limit {
+    if let Some(limit) = row.limits().global_rate_limit {
         out.push(flag(
             'R',
             format!(
@@ -116,11 +116,11 @@ pub fn flags(row: &QueueRow) -> Vec<Flag> {
             ),
         ));
     }
-    if let Some(n) = row.schedulers.filter(|n| *n > 0) {
+    if let Some(n) = row.reading.schedulers.filter(|n| *n > 0) {
         out.push(flag('S', plural(n, "job scheduler")));
     }
     if let Some(n) = row
-        .counts
+        .counts()
         .and_then(|c| c.waiting_children)
         .filter(|n| *n > 0)
     {
@@ -129,12 +129,12 @@ pub fn flags(row: &QueueRow) -> Vec<Flag> {
             format!("{} waiting for children", plural(n, "flow parent")),
         ));
     }
-    if row.unlocked_active > 0 {
+    if row.reading.unlocked_active > 0 {
         out.push(flag(
             'X',
             format!(
                 "{} without a lock (a crashed worker's)",
-                plural(row.unlocked_active, "active job")
+                plural(row.reading.unlocked_active, "active job")
             ),
         ));
     }
@@ -153,14 +153,14 @@ fn plural(n: u64, what: &str) -> String {
 pub fn flag_count(row: &QueueRow) -> usize {
     [
         row.paused,
-        row.limits.rate_limited_ms.is_some_and(|ms| ms > 0),
-        row.limits.global_concurrency.is_some(),
-        row.limits.global_rate_limit.is_some(),
-        row.schedulers.is_some_and(|n| n > 0),
-        row.counts
+        row.limits().rate_limited_ms.is_some_and(|ms| ms > 0),
+        row.limits().global_concurrency.is_some(),
+        row.limits().global_rate_limit.is_some(),
+        row.reading.schedulers.is_some_and(|n| n > 0),
+        row.counts()
             .and_then(|c| c.waiting_children)
             .is_some_and(|n| n > 0),
-        row.unlocked_active > 0,
+        row.reading.unlocked_active > 0,
     ]
     .into_iter()
     .filter(|set| *set)
@@ -184,19 +184,24 @@ pub fn workers(row: &QueueRow) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{QueueCounts, QueueKey, System};
+    use std::sync::Arc;
+
+    use crate::model::{QueueCounts, QueueKey, QueueReading, System};
 
     fn row(system: System, rate_source: RateSource) -> QueueRow {
         QueueRow {
-            key: QueueKey::new(system, "", "default"),
-            counts: Some(QueueCounts {
-                waiting: Some(3),
-                active: Some(1),
-                delayed: Some(0),
-                retry: (system == System::Sidekiq).then_some(2),
-                ..QueueCounts::default()
+            reading: Arc::new(QueueReading {
+                key: QueueKey::new(system, "", "default"),
+                counts: Some(QueueCounts {
+                    waiting: Some(3),
+                    active: Some(1),
+                    delayed: Some(0),
+                    retry: (system == System::Sidekiq).then_some(2),
+                    ..QueueCounts::default()
+                }),
+                rate_source,
+                ..QueueReading::default()
             }),
-            rate_source,
             added_per_s: Some(1.5),
             error_rate: Some(0.0),
             oldest_wait_s: Some(45.0),
@@ -228,7 +233,8 @@ mod tests {
         let mut bull = row(System::Bullmq, RateSource::Events);
         assert_eq!(flag_letters(&bull), "");
         bull.paused = true;
-        bull.limits = QueueLimits {
+        let reading = Arc::make_mut(&mut bull.reading);
+        reading.limits = QueueLimits {
             global_concurrency: Some(2),
             global_rate_limit: Some(RateLimit {
                 max: 10,
@@ -236,12 +242,12 @@ mod tests {
             }),
             rate_limited_ms: Some(1_500),
         };
-        bull.schedulers = Some(3);
-        bull.counts = bull.counts.map(|c| QueueCounts {
+        reading.schedulers = Some(3);
+        reading.counts = reading.counts.map(|c| QueueCounts {
             waiting_children: Some(4),
             ..c
         });
-        bull.unlocked_active = 1;
+        reading.unlocked_active = 1;
         assert_eq!(flag_letters(&bull), "PLCRSFX");
         assert_eq!(flag_count(&bull), 7);
         let words: Vec<String> = flags(&bull).into_iter().map(|f| f.words).collect();
@@ -259,8 +265,9 @@ mod tests {
         );
         assert!(flags(&bull).last().is_some_and(|f| f.bad));
         // Not limited now, no schedulers: no L, no S.
-        bull.limits.rate_limited_ms = Some(0);
-        bull.schedulers = Some(0);
+        let reading = Arc::make_mut(&mut bull.reading);
+        reading.limits.rate_limited_ms = Some(0);
+        reading.schedulers = Some(0);
         assert_eq!(flag_letters(&bull), "PCRFX");
         assert_eq!(flag_count(&bull), 5);
         let legend: String = FLAG_LEGEND.iter().map(|(c, _)| *c).collect();
@@ -274,7 +281,7 @@ mod tests {
         assert_eq!(error_percent(&rq), "~0");
         assert_eq!(rate(&rq, None), "-");
         assert_eq!(oldest(&rq), "45s");
-        rq.oldest_is_lower_bound = true;
+        Arc::make_mut(&mut rq.reading).oldest_is_lower_bound = true;
         assert_eq!(oldest(&rq), ">45s");
         rq.oldest_wait_s = Some(0.0);
         assert_eq!(oldest(&rq), "0s");

@@ -1,6 +1,8 @@
 //! The queues table as data: one row per queue, computed once per report (never per
 //! frame), then filtered and sorted for display.
 
+use std::sync::Arc;
+
 use crate::model::{QueueCounts, QueueKey, QueueLimits, QueueReading, QueueStats, RateSource};
 
 /// Rates and p99 in the table cover this long (or three polls, if longer): "now", while
@@ -12,14 +14,11 @@ pub const LATENCY_BUCKET_MS: i64 = 5_000;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueRow {
-    pub key: QueueKey,
-    pub counts: Option<QueueCounts>,
+    /// The queue's latest reading (key, counts, limits…), shared with the app's record of
+    /// it: copied into each of 10,000 rows, it was 4 MB.
+    pub reading: Arc<QueueReading>,
     pub paused: bool,
     pub oldest_wait_s: Option<f64>,
-    /// `oldest_wait_s` is at least this (the system stores no enqueue time).
-    pub oldest_is_lower_bound: bool,
-    /// Where the rates come from: estimates are marked `~`, unavailable rates are blank.
-    pub rate_source: RateSource,
     pub added_per_s: Option<f64>,
     pub completed_per_s: Option<f64>,
     pub error_rate: Option<f64>,
@@ -31,12 +30,6 @@ pub struct QueueRow {
     /// Arrivals outpace completions: the backlog is growing.
     pub growing: bool,
     pub problems: usize,
-    pub unlocked_active: u64,
-    /// On a cluster: the master holding the queue.
-    pub node: Option<String>,
-    pub limits: QueueLimits,
-    /// Job schedulers / repeatable jobs, where the system has them.
-    pub schedulers: Option<u64>,
 }
 
 /// Why a queue with ready jobs looks unconsumed.
@@ -56,7 +49,7 @@ enum Unconsumed {
 impl QueueRow {
     /// The row of a queue's latest reading, with its statistics over the table's window.
     pub fn build(
-        reading: &QueueReading,
+        reading: &Arc<QueueReading>,
         rates: &QueueStats,
         now_ms: i64,
         workers: Option<usize>,
@@ -70,12 +63,9 @@ impl QueueRow {
             _ => false,
         };
         Self {
-            key: reading.key.clone(),
-            counts: reading.counts,
+            reading: Arc::clone(reading),
             paused: reading.paused.unwrap_or(false),
             oldest_wait_s: reading.oldest_waiting_age_s(now_ms),
-            oldest_is_lower_bound: reading.oldest_is_lower_bound,
-            rate_source: reading.rate_source,
             added_per_s: rates.added_per_s,
             completed_per_s: rates.completed_per_s,
             error_rate: rates.error_rate,
@@ -84,11 +74,23 @@ impl QueueRow {
             resting_workers: 0,
             growing,
             problems: reading.problems.len(),
-            unlocked_active: reading.unlocked_active,
-            node: reading.node.clone(),
-            limits: reading.limits,
-            schedulers: reading.schedulers,
         }
+    }
+
+    pub fn key(&self) -> &QueueKey {
+        &self.reading.key
+    }
+
+    pub fn counts(&self) -> Option<QueueCounts> {
+        self.reading.counts
+    }
+
+    pub fn limits(&self) -> &QueueLimits {
+        &self.reading.limits
+    }
+
+    pub fn rate_source(&self) -> RateSource {
+        self.reading.rate_source
     }
 
     /// Work is waiting and nobody is there to take it (on evidence: none listed, or, when
@@ -101,7 +103,7 @@ impl QueueRow {
     /// Why the queue looks unconsumed (ready jobs only: delayed jobs, a job scheduler's
     /// next run say, are not a backlog nobody takes).
     fn unconsumed_because(&self) -> Option<Unconsumed> {
-        let counts = self.counts?;
+        let counts = self.counts()?;
         if self.paused || counts.ready() == 0 {
             return None;
         }
@@ -112,7 +114,7 @@ impl QueueRow {
             Some(n) if n > 0 && n == self.resting_workers => Some(Unconsumed::AllResting),
             // Jobs run, yet no live worker of a heartbeat system lists the queue: its
             // heartbeat lapsed, or the process serves it under another namespace.
-            Some(0) if (completing || running) && !self.key.system.workers_from_client_list() => {
+            Some(0) if (completing || running) && !self.key().system.workers_from_client_list() => {
                 Some(Unconsumed::NoneListsIt)
             }
             // Jobs run, yet no worker connection is named: Redis refused its name (BullMQ's
@@ -129,7 +131,7 @@ impl QueueRow {
     /// Why the queue looks unconsumed, saying what is there.
     pub fn consumer_warning(&self) -> Option<String> {
         let because = self.unconsumed_because()?;
-        let counts = self.counts?;
+        let counts = self.counts()?;
         let mut what = vec![plural(counts.waiting.unwrap_or(0), "waiting")];
         if let Some(prioritized) = counts.prioritized.filter(|n| *n > 0) {
             what.push(format!("{prioritized} prioritized"));
@@ -155,7 +157,7 @@ impl QueueRow {
             ),
             Unconsumed::NoneListsIt => format!(
                 "{what}; jobs are running but no live {} worker lists this queue",
-                self.key.system
+                self.key().system
             ),
             Unconsumed::Unnamed => format!(
                 "{what}; jobs are being processed but no worker connection is named (Redis \
@@ -171,7 +173,7 @@ impl QueueRow {
 
     /// The queue's name as shown: the prefix only when it is not the default.
     pub fn label(&self) -> String {
-        queue_label(&self.key)
+        queue_label(self.key())
     }
 }
 
@@ -203,14 +205,22 @@ mod tests {
 
     fn row(name: &str, waiting: u64, workers: usize) -> QueueRow {
         QueueRow {
-            key: QueueKey::bullmq("bull", name),
-            counts: Some(QueueCounts {
-                waiting: Some(waiting),
-                ..QueueCounts::default()
+            reading: std::sync::Arc::new(QueueReading {
+                key: QueueKey::bullmq("bull", name),
+                counts: Some(QueueCounts {
+                    waiting: Some(waiting),
+                    ..QueueCounts::default()
+                }),
+                ..QueueReading::default()
             }),
             workers: Some(workers),
             ..QueueRow::default()
         }
+    }
+
+    fn with_counts(mut row: QueueRow, counts: QueueCounts) -> QueueRow {
+        Arc::make_mut(&mut row.reading).counts = Some(counts);
+        row
     }
 
     #[test]
@@ -222,14 +232,14 @@ mod tests {
         paused.paused = true;
         assert!(!paused.unconsumed());
         // A scheduler's next run (delayed only) is no backlog nobody takes.
-        let delayed_only = QueueRow {
-            counts: Some(QueueCounts {
+        let delayed_only = with_counts(
+            row("t", 0, 0),
+            QueueCounts {
                 waiting: Some(0),
                 delayed: Some(1),
                 ..QueueCounts::default()
-            }),
-            ..row("t", 0, 0)
-        };
+            },
+        );
         assert_eq!(delayed_only.consumer_warning(), None);
         assert_eq!(
             row("a", 1, 0).consumer_warning().as_deref(),
@@ -261,12 +271,14 @@ mod tests {
         let quieted = QueueRow {
             resting_workers: 1,
             workers: Some(1),
-            counts: Some(QueueCounts {
-                waiting: Some(4),
-                active: Some(1),
-                ..QueueCounts::default()
-            }),
-            ..row("q", 4, 1)
+            ..with_counts(
+                row("q", 4, 1),
+                QueueCounts {
+                    waiting: Some(4),
+                    active: Some(1),
+                    ..QueueCounts::default()
+                },
+            )
         };
         assert_eq!(
             quieted.consumer_warning().as_deref(),

@@ -22,7 +22,7 @@ fn type_str(app: &mut App, text: &str) {
 fn names(app: &App) -> Vec<String> {
     app.visible
         .iter()
-        .map(|&i| app.view.rows[i].key.name.to_string())
+        .map(|&i| app.view.rows[i].key().name.to_string())
         .collect()
 }
 
@@ -160,9 +160,9 @@ fn freeze_keeps_the_picture_while_data_keeps_coming() {
     press(&mut app, KeyCode::Char('p'));
     assert_eq!(app.frozen_at_ms, None);
     assert_ne!(app.view.rows, before);
-    let thumbs = app.view.rows.iter().find(|r| r.key == key("thumbnails"));
+    let thumbs = app.view.rows.iter().find(|r| *r.key() == key("thumbnails"));
     assert_eq!(
-        thumbs.and_then(|r| r.counts).and_then(|c| c.waiting),
+        thumbs.and_then(|r| r.counts()).and_then(|c| c.waiting),
         Some(100 + 15 * 19)
     );
 }
@@ -252,9 +252,9 @@ fn workers_show_stale_vanished_and_heartbeats() {
             .map(|h| h.concurrency),
         Some(8)
     );
-    let emails = app.view.rows.iter().find(|r| r.key == key("emails"));
+    let emails = app.view.rows.iter().find(|r| *r.key() == key("emails"));
     assert!(emails.is_some_and(|r| r.unconsumed()));
-    let paused = app.view.rows.iter().find(|r| r.key == key("paused-q"));
+    let paused = app.view.rows.iter().find(|r| *r.key() == key("paused-q"));
     assert!(paused.is_some_and(|r| !r.unconsumed()));
 }
 
@@ -284,7 +284,7 @@ fn mouse_click_selects_the_row_under_it_and_the_wheel_scrolls() {
 #[test]
 fn rates_latency_and_growth_in_the_table() {
     let app = app_after(30);
-    let orders = app.view.rows.iter().find(|r| r.key == key("orders"));
+    let orders = app.view.rows.iter().find(|r| *r.key() == key("orders"));
     let orders = orders.cloned().unwrap_or_default();
     assert_eq!(orders.added_per_s, Some(40.0));
     assert_eq!(orders.completed_per_s, Some(38.0));
@@ -292,6 +292,6 @@ fn rates_latency_and_growth_in_the_table() {
     assert!(orders.p99_processing_ms.is_some_and(|ms| ms >= 120));
     assert_eq!(orders.workers, Some(3));
     assert!(!orders.growing);
-    let thumbs = app.view.rows.iter().find(|r| r.key == key("thumbnails"));
+    let thumbs = app.view.rows.iter().find(|r| *r.key() == key("thumbnails"));
     assert!(thumbs.is_some_and(|r| r.growing));
 }

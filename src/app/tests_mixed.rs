@@ -58,7 +58,7 @@ fn sorting_by_system_groups_the_queues_by_system() {
     let systems: Vec<_> = app
         .visible
         .iter()
-        .map(|&i| app.view.rows[i].key.system)
+        .map(|&i| app.view.rows[i].key().system)
         .collect();
     let mut sorted = systems.clone();
     sorted.sort();
@@ -78,7 +78,7 @@ fn quiet_workers_are_listed_but_do_not_consume() {
         app.view
             .rows
             .iter()
-            .find(|r| r.key == default)
+            .find(|r| *r.key() == default)
             .cloned()
             .unwrap_or_default()
     };
@@ -118,8 +118,8 @@ fn a_report_without_unchanged_readings_keeps_them_and_drops_the_gone() {
     let before = app.view.rows.clone();
     let bull: Vec<QueueKey> = before
         .iter()
-        .filter(|r| r.key.system == System::Bullmq)
-        .map(|r| r.key.clone())
+        .filter(|r| r.key().system == System::Bullmq)
+        .map(|r| r.key().clone())
         .collect();
     assert!(bull.len() >= 2, "{bull:?}");
     let mut report = mixed_report(5, false);
@@ -135,13 +135,13 @@ fn a_report_without_unchanged_readings_keeps_them_and_drops_the_gone() {
         .map(|i| report.queues.remove(i).key)
         .unwrap();
     app.update(Action::Source(SourceEvent::Report(Box::new(report))));
-    let keys: Vec<&QueueKey> = app.view.rows.iter().map(|r| &r.key).collect();
+    let keys: Vec<&QueueKey> = app.view.rows.iter().map(|r| r.key()).collect();
     assert!(!keys.contains(&&bull[0]), "gone: {keys:?}");
     assert!(!keys.contains(&&dropped_sidekiq), "gone: {keys:?}");
     for kept in &bull[1..] {
-        let row = app.view.rows.iter().find(|r| &r.key == kept).unwrap();
-        let was = before.iter().find(|r| &r.key == kept).unwrap();
-        assert_eq!(row.counts, was.counts, "{kept}");
+        let row = app.view.rows.iter().find(|r| r.key() == kept).unwrap();
+        let was = before.iter().find(|r| r.key() == kept).unwrap();
+        assert_eq!(row.counts(), was.counts(), "{kept}");
         assert_eq!(row.paused, was.paused, "{kept}");
     }
 }

@@ -10,18 +10,20 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
 
 use crate::model::series::{Sample, Series, SeriesConfig, COARSE_SPAN_MS};
 use crate::model::{EventTotals, JobTiming, QueueHistory, QueueReading, QueueStats};
 
 pub(super) enum Tracked {
-    Quiet(Box<Quiet>),
+    Quiet(Quiet),
     Moving(Box<Moving>),
 }
 
 /// A queue whose reading has not changed since the report at `since`.
 pub(super) struct Quiet {
-    latest: QueueReading,
+    /// Shared with the table's row (not copied into it).
+    latest: Arc<QueueReading>,
     since: i64,
     recorded_at: i64,
 }
@@ -35,9 +37,14 @@ pub(super) struct Moving {
 
 impl Tracked {
     pub fn latest(&self) -> Option<&QueueReading> {
+        self.latest_shared().map(|reading| &**reading)
+    }
+
+    /// The latest reading, to share (a table row holds it).
+    pub fn latest_shared(&self) -> Option<&Arc<QueueReading>> {
         match self {
             Tracked::Quiet(quiet) => Some(&quiet.latest),
-            Tracked::Moving(moving) => moving.history.latest(),
+            Tracked::Moving(moving) => moving.history.latest_shared(),
         }
     }
 
@@ -113,11 +120,7 @@ impl Tracked {
     pub fn record_again(&mut self, t: i64) {
         match self {
             Tracked::Quiet(quiet) => quiet.recorded_at = t,
-            Tracked::Moving(moving) => {
-                if let Some(reading) = moving.history.take_latest() {
-                    moving.record(reading, t);
-                }
-            }
+            Tracked::Moving(moving) => moving.record_again(t),
         }
     }
 
@@ -131,16 +134,29 @@ impl Tracked {
 
 impl Moving {
     fn record(&mut self, reading: QueueReading, t: i64) {
-        let counts = reading.counts.unwrap_or_default();
-        self.series.record(Sample {
-            t_ms: t,
-            backlog: counts.backlog(),
-            active: counts.active_or_zero(),
-            totals: reading.totals,
-            timings: &reading.timings,
-        });
+        self.series.record(sample(&reading, t));
         self.history.record_owned(reading, t);
         self.recorded_at = t;
+    }
+
+    /// The latest reading again (its timings were recorded with it, and dropped).
+    fn record_again(&mut self, t: i64) {
+        if let Some(latest) = self.history.latest() {
+            self.series.record(sample(latest, t));
+            self.history.record_latest_again(t);
+            self.recorded_at = t;
+        }
+    }
+}
+
+fn sample(reading: &QueueReading, t: i64) -> Sample<'_> {
+    let counts = reading.counts.unwrap_or_default();
+    Sample {
+        t_ms: t,
+        backlog: counts.backlog(),
+        active: counts.active_or_zero(),
+        totals: reading.totals,
+        timings: &reading.timings,
     }
 }
 
@@ -203,11 +219,11 @@ impl QuietBook {
                     queues: 0,
                 })
                 .queues += 1;
-            return Tracked::Quiet(Box::new(Quiet {
-                latest: reading,
+            return Tracked::Quiet(Quiet {
+                latest: Arc::new(reading),
                 since: t,
                 recorded_at: t,
-            }));
+            });
         }
         let mut moving = Moving {
             history: self.empty_history(),

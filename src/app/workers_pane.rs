@@ -38,7 +38,7 @@ pub fn warnings(app: &App) -> Vec<Warning> {
         .iter()
         .filter(|r| r.unconsumed())
         .filter(|r| match (&app.selected, app.mode) {
-            (Some(key), Mode::Queue) => &r.key == key,
+            (Some(key), Mode::Queue) => r.key() == key,
             _ => true,
         })
         .collect();

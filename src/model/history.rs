@@ -1,6 +1,8 @@
 //! What qtop remembers about one queue across readings: counters for rates, latency
 //! windows, and the latest gauges. Pure: time is passed in.
 
+use std::sync::Arc;
+
 use super::counts::QueueCounts;
 use super::latency::{LatencySummary, LatencyWindow};
 use super::rate::CounterSeries;
@@ -26,7 +28,8 @@ pub struct QueueHistory {
     /// The latency windows' bucket and span (see [`LatencyWindow`]).
     latency_bucket_ms: i64,
     latency_keep_ms: i64,
-    latest: Option<QueueReading>,
+    /// Shared with whoever shows it (the dashboard's table rows), never copied.
+    latest: Option<Arc<QueueReading>>,
     /// Most jobs seen active at once: a capacity estimate when workers do not say theirs.
     pub max_active_seen: u64,
     /// Readings so far, and those that found the rate limiter holding the queue back
@@ -103,10 +106,10 @@ impl QueueHistory {
     /// Record a reading, keeping a copy of it (without its timings) as the latest.
     pub fn record(&mut self, reading: &QueueReading, t_ms: i64) {
         self.observe(reading, t_ms);
-        self.latest = Some(QueueReading {
+        self.latest = Some(Arc::new(QueueReading {
             timings: Vec::new(),
             ..reading.clone()
-        });
+        }));
     }
 
     /// Record a reading and keep it as the latest: no copy (thousands of queues a poll).
@@ -114,20 +117,27 @@ impl QueueHistory {
     pub fn record_owned(&mut self, mut reading: QueueReading, t_ms: i64) {
         self.observe(&reading, t_ms);
         reading.timings = Vec::new();
-        self.latest = Some(reading);
+        self.latest = Some(Arc::new(reading));
+    }
+
+    /// Record the latest reading again at `t_ms` (it did not change).
+    pub fn record_latest_again(&mut self, t_ms: i64) {
+        if let Some(latest) = self.latest.clone() {
+            self.observe(&latest, t_ms);
+        }
     }
 
     /// Record the same reading at each of `times` (ascending), keeping it as the latest:
     /// the history of a queue whose reading did not change, rebuilt from when it was read.
+    /// Its timings, if any, are recorded at each time.
     pub fn record_at_each(
         &mut self,
-        mut reading: QueueReading,
+        reading: Arc<QueueReading>,
         times: impl IntoIterator<Item = i64>,
     ) {
         for t_ms in times {
             self.observe(&reading, t_ms);
         }
-        reading.timings = Vec::new();
         self.latest = Some(reading);
     }
 
@@ -185,12 +195,12 @@ impl QueueHistory {
         self.limited.push(t_ms, self.limited_total);
     }
 
-    /// The latest reading, taken out (to be recorded again: `record_owned`).
-    pub fn take_latest(&mut self) -> Option<QueueReading> {
-        self.latest.take()
+    pub fn latest(&self) -> Option<&QueueReading> {
+        self.latest.as_deref()
     }
 
-    pub fn latest(&self) -> Option<&QueueReading> {
+    /// The latest reading, to share.
+    pub fn latest_shared(&self) -> Option<&Arc<QueueReading>> {
         self.latest.as_ref()
     }
 

@@ -17,10 +17,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         frame.render_widget(Paragraph::new("no queue selected (Esc)"), area);
         return;
     };
-    let c = row.counts.unwrap_or_default();
+    let c = row.counts().unwrap_or_default();
     // The states the queue's system keeps, in its order.
     let states: Vec<String> = row
-        .key
+        .key()
         .system
         .states()
         .iter()
@@ -30,10 +30,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .collect();
     let spans = vec![
         Span::styled(row.label(), theme.title()),
-        Span::styled(format!(" ({})", row.key.system), theme.dim()),
+        Span::styled(format!(" ({})", row.key().system), theme.dim()),
         Span::raw(format!("  {}", states.join("  "))),
     ];
-    let rates = if row.rate_source == RateSource::Unavailable {
+    let rates = if row.rate_source() == RateSource::Unavailable {
         "rates not kept by this system".to_string()
     } else {
         format!(
@@ -41,7 +41,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             queue_text::rate(row, row.added_per_s),
             queue_text::rate(row, row.completed_per_s),
             queue_text::error_percent(row),
-            if row.rate_source.is_estimate() {
+            if row.rate_source().is_estimate() {
                 " (estimated)"
             } else {
                 ""

@@ -66,8 +66,8 @@ pub fn fitting_columns(app: &App, inner_width: u16) -> Vec<(Column, u16)> {
                 Column::Name => {
                     text::width(&r.label()) + if r.problems > 0 { PROBLEMS.len() } else { 0 }
                 }
-                Column::Node => text::width(r.node.as_deref().unwrap_or("?")),
-                Column::System => text::width(r.key.system.name()),
+                Column::Node => text::width(r.reading.node.as_deref().unwrap_or("?")),
+                Column::System => text::width(r.key().system.name()),
                 Column::Flags => queue_text::flag_count(r),
                 _ => 0,
             });
@@ -93,7 +93,7 @@ fn column_title(app: &App, column: Column) -> String {
 }
 
 fn cell(row: &QueueRow, column: Column, width: u16, theme: Theme) -> Cell<'static> {
-    let counts = row.counts;
+    let counts = row.counts();
     let fit = |text: String| sizing(column).cell(&text, width);
     let styled = |text: String, style: Style| Cell::from(Span::styled(fit(text), style));
     let plain = |text: String| Cell::from(fit(text));
@@ -121,7 +121,7 @@ fn cell(row: &QueueRow, column: Column, width: u16, theme: Theme) -> Cell<'stati
                 plain(text)
             }
         }
-        Column::System => styled(row.key.system.name().into(), theme.dim()),
+        Column::System => styled(row.key().system.name().into(), theme.dim()),
         Column::Active => plain(queue_text::count(row, State::Active)),
         Column::Delayed => plain(queue_text::count(row, State::Delayed)),
         Column::Prioritized => plain(queue_text::count(row, State::Prioritized)),
@@ -175,7 +175,10 @@ fn cell(row: &QueueRow, column: Column, width: u16, theme: Theme) -> Cell<'stati
             styled(queue_text::error_percent(row), style)
         }
         Column::P99 => plain(queue_text::p99(row)),
-        Column::Node => styled(row.node.as_deref().unwrap_or("?").into(), theme.dim()),
+        Column::Node => styled(
+            row.reading.node.as_deref().unwrap_or("?").into(),
+            theme.dim(),
+        ),
         Column::Workers => {
             if row.unconsumed() {
                 // `0 !`; `1 !` when its one worker is quiet; `? !` when unknown and stuck.
@@ -192,9 +195,9 @@ fn cell(row: &QueueRow, column: Column, width: u16, theme: Theme) -> Cell<'stati
 fn per_system(app: &App) -> String {
     let mut counts: Vec<(crate::model::System, usize)> = Vec::new();
     for row in &app.view.rows {
-        match counts.iter_mut().find(|(s, _)| *s == row.key.system) {
+        match counts.iter_mut().find(|(s, _)| *s == row.key().system) {
             Some((_, n)) => *n += 1,
-            None => counts.push((row.key.system, 1)),
+            None => counts.push((row.key().system, 1)),
         }
     }
     if counts.len() < 2 {

@@ -100,7 +100,7 @@ async fn unchanged_readings_are_left_out_and_the_table_reads_the_same() {
         .view
         .rows
         .iter()
-        .find(|r| r.key.name == "q1")
+        .find(|r| r.key().name == "q1")
         .unwrap();
     assert_eq!(q1.added_per_s, Some(0.0));
 
@@ -114,9 +114,9 @@ async fn unchanged_readings_are_left_out_and_the_table_reads_the_same() {
         .view
         .rows
         .iter()
-        .find(|r| r.key.name == "q2")
+        .find(|r| r.key().name == "q2")
         .unwrap();
-    assert_eq!(q2.counts.unwrap().waiting, Some(3));
+    assert_eq!(q2.counts().unwrap().waiting, Some(3));
 
     // A queue's keys go: once discovery has dropped it, the report says it is gone.
     redis.cmd(&["DEL", "bull:q3:meta", "bull:q3:events", "bull:q3:wait"]);
@@ -136,7 +136,7 @@ async fn unchanged_readings_are_left_out_and_the_table_reads_the_same() {
         .view
         .rows
         .iter()
-        .map(|r| r.key.name.as_str())
+        .map(|r| r.key().name.as_str())
         .collect();
     assert_eq!(left, ["q1", "q2"]);
 
