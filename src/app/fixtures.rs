@@ -168,6 +168,7 @@ pub fn report(n: u64) -> PollReport {
             round_trips: 3,
             duration_ms: 1.8,
             commands: 42,
+            largest_pipeline: 30,
         },
         // BullMQ queues always say whether they are paused and rate limited.
         queues: [orders, thumbnails, emails, paused, billing]

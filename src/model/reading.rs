@@ -185,6 +185,8 @@ pub struct PollStats {
     pub duration_ms: f64,
     /// Commands sent in this poll (events reads between polls included).
     pub commands: u64,
+    /// Commands in its largest round trip (pipelines are bounded).
+    pub largest_pipeline: u64,
 }
 
 /// Whether `CLIENT LIST` could be read (BullMQ's workers are its connections; systems with

@@ -18,6 +18,16 @@ use crate::model::{ClusterNodeReading, ClusterReading};
 pub struct Cost {
     pub round_trips: u32,
     pub commands: u64,
+    /// Commands in the largest single round trip.
+    pub largest: u64,
+}
+
+impl Cost {
+    fn add(&mut self, commands: u64) {
+        self.round_trips += 1;
+        self.commands += commands;
+        self.largest = self.largest.max(commands);
+    }
 }
 
 pub struct Conn {
@@ -127,8 +137,7 @@ impl Conn {
 
     /// Count one round trip of `commands` sent outside [`Self::run`] (a node's SCAN).
     pub fn count(&mut self, commands: u64) {
-        self.cost.round_trips += 1;
-        self.cost.commands += commands;
+        self.cost.add(commands);
     }
 
     pub fn has_lean(&self) -> bool {
@@ -181,8 +190,7 @@ impl Conn {
         let Some(lean) = self.lean.as_mut() else {
             return Ok(None);
         };
-        self.cost.round_trips += 1;
-        self.cost.commands += batch.len() as u64;
+        self.cost.add(batch.len() as u64);
         if let Err(error) = lean.send(batch).await {
             self.disconnect();
             return Err(error);

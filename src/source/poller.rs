@@ -209,6 +209,7 @@ impl Poller {
             round_trips: cost.round_trips,
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
             commands: cost.commands,
+            largest_pipeline: cost.largest,
         };
         report.cluster = self.conn.cluster_reading();
         self.conn.remember_nodes();

@@ -1,5 +1,5 @@
 //! Thousands of queues: the first poll reads them all in bounded pipelines, and the counts
-//! are those of one unchunked read.
+//! and oldest jobs' ages are those of one unchunked read.
 
 use crate::common;
 
@@ -14,20 +14,27 @@ fn expected(i: u64) -> (u64, u64, u64, u64) {
 #[tokio::test]
 async fn a_first_poll_of_thousands_of_queues_is_chunked_and_counts_alike() {
     let redis = RedisServer::start();
-    let queues = 3_000u64;
+    // Enough queues with jobs waiting that dating their oldest jobs (up to three creation
+    // times each) takes more than one pipeline too.
+    let queues = 4_500u64;
+    let base_ms = 1_700_000_000_000i64;
     redis.cmd(&[
         "EVAL",
         "for i = 1, tonumber(ARGV[1]) do \
            local q = 'bull:q' .. i .. ':' \
            redis.call('HSET', q .. 'meta', 'version', 'bullmq:6.7.0') \
            redis.call('XADD', q .. 'events', '*', 'event', 'drained') \
-           for j = 1, i % 7 do redis.call('LPUSH', q .. 'wait', 'w' .. j) end \
+           for j = 1, i % 7 do \
+             redis.call('LPUSH', q .. 'wait', 'w' .. j) \
+             redis.call('HSET', q .. 'w' .. j, 'timestamp', tonumber(ARGV[2]) + i * 10 + j) \
+           end \
            for j = 1, i % 5 do redis.call('ZADD', q .. 'delayed', j, 'd' .. j) end \
            for j = 1, i % 3 do redis.call('ZADD', q .. 'failed', j, 'f' .. j) end \
            for j = 1, i % 4 do redis.call('ZADD', q .. 'completed', j, 'c' .. j) end \
          end return 1",
         "0",
         &queues.to_string(),
+        &base_ms.to_string(),
     ]);
     let target = RedisTarget::parse(&redis.url(), false).unwrap();
     let mut poller = Poller::new(target, PollerConfig::default());
@@ -44,15 +51,20 @@ async fn a_first_poll_of_thousands_of_queues_is_chunked_and_counts_alike() {
         );
         assert_eq!(got, expected(i), "queue {}", reading.key.name);
         assert_eq!(counts.active, Some(0));
+        // The oldest waiting job is `w1`, at the head of `wait`.
+        let oldest = (i % 7 > 0).then_some(base_ms + i as i64 * 10 + 1);
+        assert_eq!(
+            reading.oldest_waiting_ts_ms, oldest,
+            "queue {}",
+            reading.key.name
+        );
     }
-    // Every queue refreshed in full (about 15 commands each): in several pipelines of at
-    // most 8,192 commands, not one of about 45,000.
+    // Every queue refreshed in full (about 15 commands each), then ~9,600 creation times:
+    // in pipelines of at most 8,192 commands (and a queue's few more), not one of about
+    // 67,000 and one of 9,600.
     let poll = &report.poll;
-    assert!(poll.commands > 40_000, "{poll:?}");
-    assert!(
-        u64::from(poll.round_trips) * 8_192 >= poll.commands + 8_192,
-        "{poll:?}"
-    );
+    assert!(poll.commands > 70_000, "{poll:?}");
+    assert!(poll.largest_pipeline <= 8_192 + 20, "{poll:?}");
     // A steady poll after it is back to a few round trips.
     let report = poller.poll().await.unwrap();
     assert!(report.poll.round_trips <= 3, "{:?}", report.poll);

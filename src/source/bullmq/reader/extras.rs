@@ -1,6 +1,7 @@
 //! Workers from CLIENT LIST, and the third round trip: creation times of the oldest
 //! waiting jobs, locks of active jobs, heartbeats of qtop workers.
 
+use std::ops::Bound;
 use std::time::{Duration, Instant};
 
 use compact_str::CompactString;
@@ -8,6 +9,7 @@ use redis::Value;
 
 use super::super::keys::QueueId;
 use super::super::workers::{busiest_node_per_queue, workers_from_clients};
+use super::refresh::MAX_PIPELINE;
 use super::BullReader;
 use crate::model::{ClientList, Heartbeat, QueueKey, WorkerInfo, WorkerLibrary};
 use crate::source::client_list::parse_client_list;
@@ -81,7 +83,10 @@ impl BullReader {
     }
 
     /// Round trip 3, only when needed: creation times of newly seen oldest-waiting jobs,
-    /// locks of active jobs, and heartbeats of qtop workers.
+    /// locks of active jobs, and heartbeats of qtop workers. In pipelines of at most
+    /// [`MAX_PIPELINE`] commands: a first poll of 10,000 queues with jobs waiting asks
+    /// 30,000 creation times, and one pipeline of them was the poll's peak (7.6 MB of
+    /// commands, 2.6 MB of what each asked, then every reply at once).
     pub(super) async fn third_round_trip(
         &mut self,
         conn: &mut Conn,
@@ -93,9 +98,43 @@ impl BullReader {
             pipe.cmd("GET").arg(queue.heartbeat(worker));
             asks.push((queue.clone(), Ask::Heartbeat));
         }
-        for (queue, state) in self.queues.iter_mut() {
+        let mut heartbeats = Vec::new();
+        let mut after: Option<QueueId> = None;
+        loop {
+            let last = self.push_asks(&mut pipe, &mut asks, after.as_ref());
+            if !asks.is_empty() {
+                let replies = conn.run(&pipe).await?;
+                self.apply_answers(std::mem::take(&mut asks), &replies, &mut heartbeats);
+            }
+            match last {
+                Some(last) => after = Some(last),
+                None => break,
+            }
+            pipe = redis::pipe();
+            pipe.ignore_errors();
+        }
+        Ok(heartbeats)
+    }
+
+    /// Ask what the queues after `after` (in map order) being refreshed need, until the
+    /// pipeline is full. Returns the last queue asked when some are left.
+    fn push_asks(
+        &mut self,
+        pipe: &mut redis::Pipeline,
+        asks: &mut Vec<(QueueId, Ask)>,
+        after: Option<&QueueId>,
+    ) -> Option<QueueId> {
+        let range = (
+            after.map_or(Bound::Unbounded, Bound::Excluded),
+            Bound::Unbounded,
+        );
+        let mut last: Option<&QueueId> = None;
+        for (queue, state) in self.queues.range_mut::<QueueId, _>(range) {
             if !state.refreshing {
                 continue;
+            }
+            if pipe.len() >= MAX_PIPELINE && last.is_some() {
+                return last.cloned();
             }
             let Some(refresh) = &state.refresh else {
                 continue;
@@ -115,12 +154,18 @@ impl BullReader {
                 pipe.cmd("EXISTS").arg(queue.lock(id));
                 asks.push((queue.clone(), Ask::Lock));
             }
+            last = Some(queue);
         }
-        let mut heartbeats = Vec::new();
-        if asks.is_empty() {
-            return Ok(heartbeats);
-        }
-        let replies = conn.run(&pipe).await?;
+        None
+    }
+
+    /// Apply one pipeline's replies to what was asked.
+    fn apply_answers(
+        &mut self,
+        asks: Vec<(QueueId, Ask)>,
+        replies: &[Value],
+        heartbeats: &mut Vec<(QueueKey, Heartbeat)>,
+    ) {
         for ((queue, ask), reply) in asks.into_iter().zip(replies.iter()) {
             if let Ask::Heartbeat = ask {
                 // An expired key is a vanished worker; a foreign value is skipped.
@@ -157,7 +202,6 @@ impl BullReader {
                 Ask::Heartbeat => {}
             }
         }
-        Ok(heartbeats)
     }
 }
 
