@@ -123,7 +123,7 @@ fn cmp_opt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
 
 fn compare(column: Column, a: &QueueRow, b: &QueueRow) -> Ordering {
     match column {
-        Column::Name => a.key().cmp(&b.key()),
+        Column::Name => a.key().cmp(b.key()),
         Column::System => a.key().system.cmp(&b.key().system),
         Column::Retry => cmp_opt(count(a, |c| c.retry), count(b, |c| c.retry)),
         Column::Reserved => cmp_opt(count(a, |c| c.reserved), count(b, |c| c.reserved)),
@@ -163,7 +163,7 @@ pub fn visible(rows: &[QueueRow], filter: &str, sort: Sort) -> Vec<usize> {
             primary
         };
         // By key, not label: no allocation per comparison with 10,000 queues.
-        primary.then_with(|| ra.key().cmp(&rb.key()))
+        primary.then_with(|| ra.key().cmp(rb.key()))
     });
     indices
 }

@@ -52,7 +52,7 @@ async fn a_first_poll_of_thousands_of_queues_is_chunked_and_counts_alike() {
         assert_eq!(got, expected(i), "queue {}", reading.key.name);
         assert_eq!(counts.active, Some(0));
         // The oldest waiting job is `w1`, at the head of `wait`.
-        let oldest = (i % 7 > 0).then_some(base_ms + i as i64 * 10 + 1);
+        let oldest = (!i.is_multiple_of(7)).then_some(base_ms + i as i64 * 10 + 1);
         assert_eq!(
             reading.oldest_waiting_ts_ms, oldest,
             "queue {}",
