@@ -6,7 +6,7 @@
 //! a worker connection names in `CLIENT LIST` is added by the poll itself (`extras.rs`).
 
 use std::borrow::Borrow;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use super::super::events::{parse_entries, StreamId, StreamState};
@@ -237,6 +237,7 @@ impl BullReader {
                     .arg(1);
             }
             let replies = conn.run(&pipe).await?;
+            let mut states = Vec::with_capacity(chunk.len());
             for (queue, pair) in chunk.iter().map(Q::borrow).zip(replies.chunks(2)) {
                 let kind = pair.first().and_then(as_string).unwrap_or_default();
                 let readable = kind == "stream" || kind == "none";
@@ -254,8 +255,12 @@ impl BullReader {
                     added_at: Some(Instant::now()),
                     ..QueueState::default()
                 };
-                self.queues.insert(queue.clone(), Box::new(state));
+                states.push((queue.clone(), Box::new(state)));
             }
+            // Joined as a sorted whole: `append` builds full nodes, where inserting keys
+            // one by one left nodes a third empty.
+            let mut states: BTreeMap<QueueId, Box<QueueState>> = states.into_iter().collect();
+            self.queues.append(&mut states);
         }
         Ok(())
     }
