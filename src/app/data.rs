@@ -11,6 +11,9 @@ use crate::model::series::Sample;
 use crate::model::{EventTotals, JobTiming, PollReport, QueueKey, QueueReading, System};
 use crate::source::SourceEvent;
 
+/// Readings taken from a report between two returns of its emptied room.
+const GIVE_BACK_EVERY: usize = 1024;
+
 impl App {
     pub(super) fn on_source(&mut self, event: SourceEvent) -> Vec<Effect> {
         match event {
@@ -61,7 +64,13 @@ impl App {
         // in order (as reports list them), 10,000 keys left every node half empty (1.5 MB
         // where full nodes are 0.9 MB).
         let mut new = Vec::with_capacity(report.queues.len().saturating_sub(self.tracked.len()));
-        for reading in std::mem::take(&mut report.queues) {
+        // Taken from the end, the report's room is given back as it empties: a first
+        // report of 10,000 readings is 4.6 MB, beside the records they become.
+        let mut readings = std::mem::take(&mut report.queues);
+        while let Some(reading) = readings.pop() {
+            if readings.len().is_multiple_of(GIVE_BACK_EVERY) {
+                readings.shrink_to_fit();
+            }
             all.add(&reading);
             match self.tracked.get_mut(&reading.key) {
                 Some(tracked) => tracked.record(reading, t, &mut self.quiet),
