@@ -11,6 +11,7 @@ pub mod interval;
 pub mod job;
 pub mod keys;
 pub mod lean_xread;
+pub mod meta;
 pub mod read;
 pub mod reader;
 pub mod workers;

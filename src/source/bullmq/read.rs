@@ -2,11 +2,15 @@
 //! Commands are appended to a shared pipeline so that any number of queues costs one
 //! round trip; the parse never panics on what it finds.
 
+use std::sync::Arc;
+
 use compact_str::CompactString;
 use redis::{Cmd, Pipeline, Value};
 
 use super::counts::JobCounts;
 use super::keys::{suffix, KeyArg, QueueId};
+use super::meta::Meta;
+use crate::model::{QueueLimits, RateLimit};
 use crate::source::value::{as_array, as_i64, as_string, server_error};
 
 /// At most this many active jobs have their locks checked per refresh.
@@ -171,15 +175,12 @@ pub fn push_marker_scan(pipe: &mut Pipeline, queue: &QueueId) -> usize {
 #[derive(Debug, Default, PartialEq)]
 pub struct Refresh {
     pub counts: JobCounts,
-    pub paused: bool,
-    pub library: Option<CompactString>,
-    /// `opts.maxLenEvents` from the meta hash, when set.
-    pub max_len_events: Option<u64>,
-    /// The queue's limits from its meta hash (`setGlobalConcurrency`,
-    /// `setGlobalRateLimit`), and the limiter's state.
-    pub limits: crate::model::QueueLimits,
-    /// Job schedulers and repeatable jobs (`repeat`).
-    pub schedulers: Option<u64>,
+    /// The meta hash and scheduler count, shared with queues alike ([`MetaBook`]).
+    ///
+    /// [`MetaBook`]: super::meta::MetaBook
+    pub meta: Arc<Meta>,
+    /// Time left on the rate limiter (0 when not limited).
+    pub rate_limited_ms: Option<u64>,
     pub id_counter: Option<i64>,
     /// Ids at the head of `wait`, of `prioritized` and of a legacy `paused` list, as last
     /// read (markers left out). A head not re-read keeps what its last read found, and
@@ -190,13 +191,21 @@ pub struct Refresh {
     pub saw_markers: bool,
     /// Length of a legacy (≤ v5) `paused` list (included in `counts.waiting`).
     pub legacy_paused: u64,
-    /// Why the meta hash could not be read (kept, like the rest of the meta, while it is
-    /// not re-read); also in `problems`.
-    pub meta_problem: Option<String>,
+    /// What could not be read (the meta hash's problem included).
     pub problems: Vec<String>,
 }
 
 impl Refresh {
+    /// The queue's limits (`setGlobalConcurrency`, `setGlobalRateLimit`) and the
+    /// limiter's state.
+    pub fn limits(&self) -> QueueLimits {
+        QueueLimits {
+            global_concurrency: self.meta.global_concurrency,
+            global_rate_limit: self.meta.global_rate_limit,
+            rate_limited_ms: self.rate_limited_ms,
+        }
+    }
+
     /// Ids of the jobs that may be the oldest waiting (their `timestamp` decides): the
     /// heads, together, each once. Made when asked: kept, it was a second copy of every
     /// queue's head ids.
@@ -256,10 +265,11 @@ pub fn parse_refresh(
     };
     let mut next = BASE_COMMANDS;
     if plan.meta {
-        if let Some(meta) = replies.get(next) {
-            match (server_error(meta), as_array(meta)) {
+        let mut meta = Meta::default();
+        if let Some(reply) = replies.get(next) {
+            match (server_error(reply), as_array(reply)) {
                 (Some(error), _) => {
-                    refresh.meta_problem = Some(format!("{queue} meta: unreadable ({error})"));
+                    meta.problem = Some(format!("{queue} meta: unreadable ({error})"));
                 }
                 (None, Some(fields)) => {
                     let number = |i: usize| {
@@ -268,41 +278,37 @@ pub fn parse_refresh(
                             .and_then(as_i64)
                             .and_then(|n| u64::try_from(n).ok())
                     };
-                    refresh.paused = fields.first().and_then(as_string).is_some();
-                    refresh.library = fields
+                    meta.paused = fields.first().and_then(as_string).is_some();
+                    meta.library = fields
                         .get(1)
                         .and_then(as_string)
                         .or_else(|| fields.get(2).and_then(as_string))
                         .map(CompactString::from);
-                    refresh.max_len_events = number(3);
-                    refresh.limits.global_concurrency = number(4);
-                    refresh.limits.global_rate_limit = number(5)
+                    meta.max_len_events = number(3);
+                    meta.global_concurrency = number(4);
+                    meta.global_rate_limit = number(5)
                         .zip(number(6))
-                        .map(|(max, duration_ms)| crate::model::RateLimit { max, duration_ms });
+                        .map(|(max, duration_ms)| RateLimit { max, duration_ms });
                 }
                 (None, None) => {}
             }
         }
         next += 1;
-        refresh.schedulers = replies.get(next).and_then(as_i64).map(|n| n.max(0) as u64);
+        meta.schedulers = replies.get(next).and_then(as_i64).map(|n| n.max(0) as u64);
         next += 1;
+        refresh.meta = Arc::new(meta);
     } else if let Some(prev) = previous {
         // Not re-read: nothing said it changed (pause and resume write events).
-        refresh.paused = prev.paused;
-        refresh.library.clone_from(&prev.library);
-        refresh.max_len_events = prev.max_len_events;
-        refresh.limits = prev.limits;
-        refresh.schedulers = prev.schedulers;
-        refresh.meta_problem.clone_from(&prev.meta_problem);
+        refresh.meta = Arc::clone(&prev.meta);
     }
-    refresh.limits.rate_limited_ms = Some(rate_limit_ttl(
-        refresh.limits.global_rate_limit.map(|limit| limit.max),
+    refresh.rate_limited_ms = Some(rate_limit_ttl(
+        refresh.meta.global_rate_limit.map(|limit| limit.max),
         limiter_count,
         limiter_pttl,
     ));
     refresh
         .problems
-        .extend(refresh.meta_problem.iter().cloned());
+        .extend(refresh.meta.problem.iter().cloned());
     refresh.id_counter = if plan.id_counter {
         let id_counter = replies.get(next).and_then(as_i64);
         next += 1;

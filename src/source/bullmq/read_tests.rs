@@ -6,6 +6,7 @@ fn the_lock_check_reads_lock_check_max_ids() {
 }
 
 use super::*;
+use crate::source::bullmq::meta::Meta;
 
 fn bulk(text: &str) -> Value {
     Value::BulkString(text.as_bytes().to_vec())
@@ -49,24 +50,24 @@ fn a_refresh_reply_parses_into_counts_and_candidates() {
     let refresh = parse_refresh(&queue, &RefreshPlan::FULL, &replies, None);
     assert_eq!(refresh.counts.waiting, 6);
     assert_eq!(refresh.counts.backlog(), 13);
-    assert!(refresh.paused);
-    assert_eq!(refresh.library.as_deref(), Some("bullmq:6.7.0"));
+    assert!(refresh.meta.paused);
+    assert_eq!(refresh.meta.library.as_deref(), Some("bullmq:6.7.0"));
     assert_eq!(refresh.id_counter, Some(131));
     assert!(refresh.saw_markers);
     assert!(!refresh.oldest_candidates().contains(&"0:0"));
     assert!(refresh.oldest_candidates().contains(&"legacy"));
     assert_eq!(refresh.active_ids, vec!["20", "21"]);
     assert!(refresh.problems.is_empty());
-    assert_eq!(refresh.limits.global_concurrency, Some(3));
+    assert_eq!(refresh.limits().global_concurrency, Some(3));
     assert_eq!(
-        refresh.limits.global_rate_limit,
+        refresh.limits().global_rate_limit,
         Some(crate::model::RateLimit {
             max: 2,
             duration_ms: 1000
         })
     );
-    assert_eq!(refresh.limits.rate_limited_ms, Some(800));
-    assert_eq!(refresh.schedulers, Some(4));
+    assert_eq!(refresh.limits().rate_limited_ms, Some(800));
+    assert_eq!(refresh.meta.schedulers, Some(4));
 }
 
 #[test]
@@ -188,11 +189,14 @@ fn a_busy_queue_forgets_the_heads_it_no_longer_has() {
 fn a_refresh_without_the_meta_hash_keeps_what_it_said() {
     let queue = QueueId::new("bull", "q");
     let previous = Refresh {
-        paused: true,
-        library: Some("bullmq:6.7.0".into()),
-        max_len_events: Some(500),
+        meta: std::sync::Arc::new(Meta {
+            paused: true,
+            library: Some("bullmq:6.7.0".into()),
+            max_len_events: Some(500),
+            problem: Some("bull:q meta: unreadable (WRONGTYPE)".into()),
+            ..Meta::default()
+        }),
         id_counter: Some(7),
-        meta_problem: Some("bull:q meta: unreadable (WRONGTYPE)".into()),
         ..Refresh::default()
     };
     let plan = RefreshPlan::after(Some(&previous), false, false);
@@ -202,9 +206,9 @@ fn a_refresh_without_the_meta_hash_keeps_what_it_said() {
     assert_eq!(push_refresh(&mut pipe, &queue, &plan), 10);
     let replies: Vec<Value> = (0..10).map(|_| Value::Int(0)).collect();
     let refresh = parse_refresh(&queue, &plan, &replies, Some(&previous));
-    assert!(refresh.paused);
-    assert_eq!(refresh.library.as_deref(), Some("bullmq:6.7.0"));
-    assert_eq!(refresh.max_len_events, Some(500));
+    assert!(refresh.meta.paused);
+    assert_eq!(refresh.meta.library.as_deref(), Some("bullmq:6.7.0"));
+    assert_eq!(refresh.meta.max_len_events, Some(500));
     assert_eq!(
         refresh.problems,
         vec!["bull:q meta: unreadable (WRONGTYPE)"]
@@ -220,8 +224,8 @@ fn a_refresh_without_the_meta_hash_keeps_what_it_said() {
         Value::Nil,
     ]));
     let refresh = parse_refresh(&queue, &plan, &replies, Some(&previous));
-    assert!(!refresh.paused);
-    assert_eq!(refresh.library, None);
+    assert!(!refresh.meta.paused);
+    assert_eq!(refresh.meta.library, None);
     assert!(refresh.problems.is_empty());
     assert_eq!(refresh.id_counter, Some(7));
 }
@@ -236,7 +240,7 @@ fn garbage_and_short_replies_do_not_panic() {
         None,
     );
     assert_eq!(refresh.counts, JobCounts::default());
-    assert!(!refresh.paused);
+    assert!(!refresh.meta.paused);
 }
 
 #[test]

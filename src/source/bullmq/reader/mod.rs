@@ -37,6 +37,7 @@ use smallvec::SmallVec;
 
 use super::events::{parse_entries, LazyInterval, StreamId, StreamState};
 use super::keys::QueueId;
+use super::meta::MetaBook;
 use super::read::{parse_job_timing, push_first_event, push_job_timing, Refresh};
 use crate::model::{EventTotals, JobTiming, PollReport, RateSource};
 use crate::source::config::PollerConfig;
@@ -101,6 +102,8 @@ pub struct BullReader {
     /// std's SipHash: hashing 10,000 readings a second with SipHash was 6.8 % of an idle
     /// dashboard's CPU samples (`perf record`, 10,000 queues).
     hasher: foldhash::quality::RandomState,
+    /// One copy of each meta the queues hold.
+    metas: MetaBook,
 }
 
 impl BullReader {
@@ -121,6 +124,7 @@ impl BullReader {
             named_by_workers: BTreeSet::new(),
             gone: Vec::new(),
             hasher: foldhash::quality::RandomState::default(),
+            metas: MetaBook::default(),
         }
     }
 

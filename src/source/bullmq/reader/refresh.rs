@@ -4,6 +4,7 @@
 //! chunk's replies are parsed into the queues' state before the next is sent.
 
 use std::ops::Bound;
+use std::sync::Arc;
 
 use redis::{Pipeline, Value};
 
@@ -120,6 +121,13 @@ impl BullReader {
             let chunk = replies.get(at..at + n).unwrap_or_default();
             at += n;
             let mut refresh = parse_refresh(queue, &plan, chunk, state.refresh.as_ref());
+            let kept = state
+                .refresh
+                .as_ref()
+                .is_some_and(|prev| Arc::ptr_eq(&prev.meta, &refresh.meta));
+            if !kept {
+                refresh.meta = self.metas.share(refresh.meta);
+            }
             if legacy {
                 let markers = replies.get(at).map(count_markers).unwrap_or(0);
                 at += 1;
@@ -138,12 +146,13 @@ impl BullReader {
             if plan.meta {
                 state.meta_read_at = poll;
             }
-            state.stream.max_len = refresh.max_len_events.or(state.stream.max_len);
+            state.stream.max_len = refresh.meta.max_len_events.or(state.stream.max_len);
             let interval = std::mem::take(&mut state.interval);
             apply_rates(state, &interval, Some(&refresh));
             state.interval = interval;
             state.refresh = Some(refresh);
         }
+        self.metas.forget_unused();
     }
 }
 

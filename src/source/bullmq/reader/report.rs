@@ -46,7 +46,7 @@ fn reading(conn: &Conn, queue: &QueueId, state: &mut QueueState) -> QueueReading
     QueueReading {
         key: queue.queue_key(),
         counts: refresh.map(|r| r.counts.into()),
-        paused: Some(refresh.is_some_and(|r| r.paused)),
+        paused: Some(refresh.is_some_and(|r| r.meta.paused)),
         oldest_waiting_ts_ms: state.created_ms.iter().map(|(_, at)| *at).min(),
         oldest_is_lower_bound: false,
         unlocked_active: state.unlocked_active,
@@ -55,9 +55,9 @@ fn reading(conn: &Conn, queue: &QueueId, state: &mut QueueState) -> QueueReading
         failed_uncounted: false,
         timings: std::mem::take(&mut state.timings),
         finished_in_interval: state.finished_in_interval,
-        library: refresh.and_then(|r| r.library.clone()),
-        limits: refresh.map(|r| r.limits).unwrap_or_default(),
-        schedulers: refresh.and_then(|r| r.schedulers),
+        library: refresh.and_then(|r| r.meta.library.clone()),
+        limits: refresh.map(|r| r.limits()).unwrap_or_default(),
+        schedulers: refresh.and_then(|r| r.meta.schedulers),
         problems: refresh.map(|r| r.problems.clone()).unwrap_or_default(),
         // Only a cluster has nodes (a single Redis spares building a key per queue).
         node: conn
