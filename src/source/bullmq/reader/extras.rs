@@ -1,11 +1,13 @@
 //! Workers from CLIENT LIST, and the third round trip: creation times of the oldest
 //! waiting jobs, locks of active jobs, heartbeats of qtop workers.
 
+use std::hash::BuildHasher;
 use std::ops::Bound;
 use std::time::{Duration, Instant};
 
 use compact_str::CompactString;
 use redis::Value;
+use smallvec::SmallVec;
 
 use super::super::keys::QueueId;
 use super::super::workers::{busiest_node_per_queue, workers_from_clients};
@@ -129,6 +131,7 @@ impl BullReader {
             Bound::Unbounded,
         );
         let mut last: Option<&QueueId> = None;
+        let hasher = &self.hasher;
         for (queue, state) in self.queues.range_mut::<QueueId, _>(range) {
             if !state.refreshing {
                 continue;
@@ -140,11 +143,13 @@ impl BullReader {
                 continue;
             };
             let candidates = refresh.oldest_candidates();
+            let hashes: SmallVec<[u64; 7]> =
+                candidates.iter().map(|id| hasher.hash_one(*id)).collect();
             state
                 .created_ms
-                .retain(|(id, _)| candidates.contains(&id.as_str()));
-            for id in candidates {
-                if !state.created_ms.iter().any(|(known, _)| known == id) {
+                .retain(|(known, _)| hashes.contains(known));
+            for (id, hash) in candidates.into_iter().zip(hashes) {
+                if !state.created_ms.iter().any(|(known, _)| *known == hash) {
                     pipe.cmd("HGET").arg(queue.job(id)).arg("timestamp");
                     asks.push((queue.clone(), Ask::Created(id.into())));
                 }
@@ -188,9 +193,10 @@ impl BullReader {
                             .runnable_ms(&id)
                             .and_then(|d| i64::try_from(d).ok());
                         let at = due.map_or(ts, |due| due.max(ts));
-                        match state.created_ms.iter_mut().find(|(known, _)| *known == id) {
+                        let hash = self.hasher.hash_one(id.as_str());
+                        match state.created_ms.iter_mut().find(|(known, _)| *known == hash) {
                             Some(entry) => entry.1 = at,
-                            None => state.created_ms.push((id, at)),
+                            None => state.created_ms.push((hash, at)),
                         }
                     }
                 }

@@ -31,7 +31,6 @@ mod tail;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use compact_str::CompactString;
 use redis::Pipeline;
 use smallvec::SmallVec;
 
@@ -50,10 +49,11 @@ struct QueueState {
     refresh: Option<Refresh>,
     totals: EventTotals,
     rate_source: RateSource,
-    /// Creation times of the current oldest-waiting candidates (by job id): at most the
-    /// three ids read at the head of `wait` and one of each other list, kept inline (a map
-    /// of one was 148 bytes of heap a queue; a spilled vector of `String`s 224).
-    created_ms: SmallVec<[(CompactString, i64); 3]>,
+    /// Creation times of the current oldest-waiting candidates, by a hash of the job id
+    /// (`hasher`; 64 bits, among a queue's few candidates): at most the three ids read at
+    /// the head of `wait` and one of each other list, kept inline. The ids themselves
+    /// were 72 more bytes a queue, and the refresh's heads hold them.
+    created_ms: SmallVec<[(u64, i64); 3]>,
     unlocked_active: u64,
     legacy_markers: bool,
     /// Re-read on the next poll, in full, whatever the events say (a marker scan is now
