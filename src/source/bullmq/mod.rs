@@ -7,6 +7,7 @@ pub mod counts;
 pub mod dlq;
 pub mod dlq_export;
 pub mod events;
+pub mod heads;
 pub mod interval;
 pub mod job;
 pub mod keys;

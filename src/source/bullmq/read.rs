@@ -8,6 +8,7 @@ use compact_str::CompactString;
 use redis::{Cmd, Pipeline, Value};
 
 use super::counts::JobCounts;
+use super::heads::{Heads, LISTS};
 use super::keys::{suffix, KeyArg, QueueId};
 use super::meta::Meta;
 use crate::model::{QueueLimits, RateLimit};
@@ -67,7 +68,7 @@ impl RefreshPlan {
         }
         // Quiet: the heads only move with events (a job taken, a LIFO add), so known
         // candidates stand; counts that moved anyway force a full read next poll.
-        let heads_unknown = prev.heads.iter().all(Vec::is_empty);
+        let heads_unknown = prev.heads.is_empty();
         Self {
             meta: meta_due,
             id_counter: prev.id_counter.is_none(),
@@ -185,7 +186,7 @@ pub struct Refresh {
     /// Ids at the head of `wait`, of `prioritized` and of a legacy `paused` list, as last
     /// read (markers left out). A head not re-read keeps what its last read found, and
     /// only while that list still holds jobs.
-    pub heads: [Vec<CompactString>; 3],
+    pub heads: Heads,
     pub active_ids: Vec<CompactString>,
     /// The wait list holds legacy `0:` markers at its ends.
     pub saw_markers: bool,
@@ -210,12 +211,7 @@ impl Refresh {
     /// heads, together, each once. Made when asked: kept, it was a second copy of every
     /// queue's head ids.
     pub fn oldest_candidates(&self) -> Vec<&str> {
-        let mut ids: Vec<&str> = self
-            .heads
-            .iter()
-            .flatten()
-            .map(CompactString::as_str)
-            .collect();
+        let mut ids: Vec<&str> = self.heads.all().iter().map(CompactString::as_str).collect();
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -335,11 +331,12 @@ pub fn parse_refresh(
         refresh.counts.prioritized > 0,
         legacy_paused > 0,
     ];
-    for (i, ids) in heads.into_iter().enumerate() {
+    let mut lists: [Vec<CompactString>; LISTS] = Default::default();
+    for (i, (ids, list)) in heads.into_iter().zip(lists.iter_mut()).enumerate() {
         match ids {
             Some(ids) => {
                 refresh.saw_markers |= ids.iter().any(|id| is_marker(id));
-                refresh.heads[i] = ids
+                *list = ids
                     .into_iter()
                     .filter(|id| !is_marker(id))
                     .map(CompactString::from)
@@ -349,12 +346,13 @@ pub fn parse_refresh(
             // its last read found, never another list's, never a list now empty.
             None if nonempty[i] => {
                 if let Some(prev) = previous {
-                    refresh.heads[i].clone_from(&prev.heads[i]);
+                    list.extend(prev.heads.get(i).iter().cloned());
                 }
             }
             None => {}
         }
     }
+    refresh.heads = Heads::new(lists);
     if let Some(prev) = previous {
         if !plan.active_ids && refresh.counts.active > 0 {
             refresh.active_ids = prev.active_ids.clone();

@@ -116,7 +116,7 @@ fn an_idle_queue_reads_only_what_it_has() {
     // changed queue reads them again.
     let known = Refresh {
         id_counter: Some(41),
-        heads: [vec!["3".into()], vec![], vec![]],
+        heads: crate::source::bullmq::heads::Heads::new([vec!["3".into()], vec![], vec![]]),
         ..previous
     };
     let quiet = RefreshPlan::after(Some(&known), false, true);

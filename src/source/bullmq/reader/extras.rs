@@ -145,9 +145,7 @@ impl BullReader {
             let candidates = refresh.oldest_candidates();
             let hashes: SmallVec<[u64; 7]> =
                 candidates.iter().map(|id| hasher.hash_one(*id)).collect();
-            state
-                .created_ms
-                .retain(|(known, _)| hashes.contains(known));
+            state.created_ms.retain(|(known, _)| hashes.contains(known));
             for (id, hash) in candidates.into_iter().zip(hashes) {
                 if !state.created_ms.iter().any(|(known, _)| *known == hash) {
                     pipe.cmd("HGET").arg(queue.job(id)).arg("timestamp");
@@ -194,7 +192,11 @@ impl BullReader {
                             .and_then(|d| i64::try_from(d).ok());
                         let at = due.map_or(ts, |due| due.max(ts));
                         let hash = self.hasher.hash_one(id.as_str());
-                        match state.created_ms.iter_mut().find(|(known, _)| *known == hash) {
+                        match state
+                            .created_ms
+                            .iter_mut()
+                            .find(|(known, _)| *known == hash)
+                        {
                             Some(entry) => entry.1 = at,
                             None => state.created_ms.push((hash, at)),
                         }
