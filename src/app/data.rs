@@ -151,9 +151,9 @@ impl App {
         let mut shared = HashMap::new();
         rows.extend(self.tracked.iter().filter_map(|(key, t)| {
             let reading = t.latest_shared()?;
-            let stats = t.stats(&self.quiet, now, window, &mut shared);
+            let rates = t.rates(&self.quiet, now, window, &mut shared);
             let workers = self.latest_workers.count_for(key);
-            let mut row = QueueRow::build(reading, &stats, now, workers);
+            let mut row = QueueRow::build(reading, rates, now, workers);
             row.resting_workers = self.latest_workers.resting_for(key);
             Some(row)
         }));

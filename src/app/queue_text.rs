@@ -30,7 +30,7 @@ pub fn has(row: &QueueRow, state: State) -> bool {
     row.key().system.states().contains(&state)
 }
 
-/// A rate of the row (`row.added_per_s`…): blank where the system keeps no rates, `~` in
+/// A rate of the row (`row.rates.added_per_s`…): blank where the system keeps no rates, `~` in
 /// front of an estimate.
 pub fn rate(row: &QueueRow, value: Option<f64>) -> String {
     if row.rate_source() == RateSource::Unavailable {
@@ -44,7 +44,7 @@ pub fn error_percent(row: &QueueRow) -> String {
     if row.rate_source() == RateSource::Unavailable {
         return ABSENT.into();
     }
-    estimate(row, format::percent(row.error_rate))
+    estimate(row, format::percent(row.rates.error_rate))
 }
 
 fn estimate(row: &QueueRow, text: String) -> String {
@@ -173,7 +173,8 @@ pub fn flag_letters(row: &QueueRow) -> String {
 }
 
 pub fn p99(row: &QueueRow) -> String {
-    row.p99_processing_ms
+    row.rates
+        .p99_processing_ms
         .map_or("-".into(), |ms| format::millis(ms as f64))
 }
 
@@ -186,6 +187,7 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
+    use crate::app::rows::RowRates;
     use crate::model::{QueueCounts, QueueKey, QueueReading, System};
 
     fn row(system: System, rate_source: RateSource) -> QueueRow {
@@ -202,8 +204,11 @@ mod tests {
                 rate_source,
                 ..QueueReading::default()
             }),
-            added_per_s: Some(1.5),
-            error_rate: Some(0.0),
+            rates: Arc::new(RowRates {
+                added_per_s: Some(1.5),
+                error_rate: Some(0.0),
+                ..RowRates::default()
+            }),
             oldest_wait_s: Some(45.0),
             ..QueueRow::default()
         }
@@ -217,10 +222,10 @@ mod tests {
         assert_eq!(count(&sidekiq, State::Prioritized), "");
         // Sidekiq keeps failed (its dead set): unknown here, so a dash.
         assert_eq!(count(&sidekiq, State::Failed), "-");
-        assert_eq!(rate(&sidekiq, sidekiq.added_per_s), "1.5");
+        assert_eq!(rate(&sidekiq, sidekiq.rates.added_per_s), "1.5");
         assert_eq!(rate(&sidekiq, None), "-");
         let celery = row(System::Celery, RateSource::Unavailable);
-        assert_eq!(rate(&celery, celery.added_per_s), "");
+        assert_eq!(rate(&celery, celery.rates.added_per_s), "");
         assert_eq!(error_percent(&celery), "");
         let bull = row(System::Bullmq, RateSource::Events);
         assert_eq!(count(&bull, State::Retry), "");
@@ -277,7 +282,7 @@ mod tests {
     #[test]
     fn estimates_and_lower_bounds_are_marked() {
         let mut rq = row(System::Rq, RateSource::Estimated);
-        assert_eq!(rate(&rq, rq.added_per_s), "~1.5");
+        assert_eq!(rate(&rq, rq.rates.added_per_s), "~1.5");
         assert_eq!(error_percent(&rq), "~0");
         assert_eq!(rate(&rq, None), "-");
         assert_eq!(oldest(&rq), "45s");

@@ -17,12 +17,11 @@ pub struct QueueRow {
     /// The queue's latest reading (key, counts, limits…), shared with the app's record of
     /// it: copied into each of 10,000 rows, it was 4 MB.
     pub reading: Arc<QueueReading>,
+    /// Its rates over the table's window, shared by queues alike (quiet queues of one
+    /// shape have equal ones).
+    pub rates: Arc<RowRates>,
     pub paused: bool,
     pub oldest_wait_s: Option<f64>,
-    pub added_per_s: Option<f64>,
-    pub completed_per_s: Option<f64>,
-    pub error_rate: Option<f64>,
-    pub p99_processing_ms: Option<u64>,
     /// `None`: unknown (an ACL forbids CLIENT LIST, which BullMQ's workers are known from).
     pub workers: Option<usize>,
     /// Of `workers`, those that fetch no jobs now (a quiet Sidekiq, a suspended RQ).
@@ -30,6 +29,28 @@ pub struct QueueRow {
     /// Arrivals outpace completions: the backlog is growing.
     pub growing: bool,
     pub problems: usize,
+}
+
+/// A row's golden signals over the table's window.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RowRates {
+    pub added_per_s: Option<f64>,
+    pub completed_per_s: Option<f64>,
+    pub failed_per_s: Option<f64>,
+    pub error_rate: Option<f64>,
+    pub p99_processing_ms: Option<u64>,
+}
+
+impl RowRates {
+    pub fn of(stats: &QueueStats) -> Self {
+        Self {
+            added_per_s: stats.added_per_s,
+            completed_per_s: stats.completed_per_s,
+            failed_per_s: stats.failed_per_s,
+            error_rate: stats.error_rate,
+            p99_processing_ms: (stats.processing.count > 0).then_some(stats.processing.p99),
+        }
+    }
 }
 
 /// Why a queue with ready jobs looks unconsumed.
@@ -50,7 +71,7 @@ impl QueueRow {
     /// The row of a queue's latest reading, with its statistics over the table's window.
     pub fn build(
         reading: &Arc<QueueReading>,
-        rates: &QueueStats,
+        rates: Arc<RowRates>,
         now_ms: i64,
         workers: Option<usize>,
     ) -> Self {
@@ -64,12 +85,9 @@ impl QueueRow {
         };
         Self {
             reading: Arc::clone(reading),
+            rates,
             paused: reading.paused.unwrap_or(false),
             oldest_wait_s: reading.oldest_waiting_age_s(now_ms),
-            added_per_s: rates.added_per_s,
-            completed_per_s: rates.completed_per_s,
-            error_rate: rates.error_rate,
-            p99_processing_ms: (rates.processing.count > 0).then_some(rates.processing.p99),
             workers,
             resting_workers: 0,
             growing,
@@ -107,7 +125,7 @@ impl QueueRow {
         if self.paused || counts.ready() == 0 {
             return None;
         }
-        let completing = self.completed_per_s.is_some_and(|r| r > 0.0);
+        let completing = self.rates.completed_per_s.is_some_and(|r| r > 0.0);
         let running = counts.active.unwrap_or(0) > 0;
         match self.workers {
             // Its workers were all quieted (or suspended): they finish, they take nothing.
@@ -123,7 +141,7 @@ impl QueueRow {
             Some(0) => Some(Unconsumed::Nobody),
             Some(_) => None,
             // Workers unknown (CLIENT LIST not permitted): only when nothing moves.
-            None => (!completing && !running && self.completed_per_s.is_some())
+            None => (!completing && !running && self.rates.completed_per_s.is_some())
                 .then_some(Unconsumed::NothingMoves),
         }
     }
@@ -218,6 +236,16 @@ mod tests {
         }
     }
 
+    fn with_completed(row: QueueRow, completed_per_s: Option<f64>) -> QueueRow {
+        QueueRow {
+            rates: Arc::new(RowRates {
+                completed_per_s,
+                ..RowRates::default()
+            }),
+            ..row
+        }
+    }
+
     fn with_counts(mut row: QueueRow, counts: QueueCounts) -> QueueRow {
         Arc::make_mut(&mut row.reading).counts = Some(counts);
         row
@@ -246,24 +274,17 @@ mod tests {
             Some("1 job waiting, nobody is consuming this queue")
         );
         // Jobs completing with no named worker: a name Redis refused, said as such.
-        let unnamed = QueueRow {
-            completed_per_s: Some(3.0),
-            ..row("n", 4, 0)
-        };
+        let unnamed = with_completed(row("n", 4, 0), Some(3.0));
         assert!(unnamed
             .consumer_warning()
             .is_some_and(|w| w.contains("no worker connection is named")));
         // Workers unknown: a warning only when nothing runs or completes.
         let unknown = QueueRow {
             workers: None,
-            completed_per_s: Some(9.9),
-            ..row("u", 126, 0)
+            ..with_completed(row("u", 126, 0), Some(9.9))
         };
         assert_eq!(unknown.consumer_warning(), None);
-        let stuck = QueueRow {
-            completed_per_s: Some(0.0),
-            ..unknown
-        };
+        let stuck = with_completed(unknown.clone(), Some(0.0));
         assert!(stuck
             .consumer_warning()
             .is_some_and(|w| w.contains("workers unknown")));

@@ -286,10 +286,10 @@ fn rates_latency_and_growth_in_the_table() {
     let app = app_after(30);
     let orders = app.view.rows.iter().find(|r| *r.key() == key("orders"));
     let orders = orders.cloned().unwrap_or_default();
-    assert_eq!(orders.added_per_s, Some(40.0));
-    assert_eq!(orders.completed_per_s, Some(38.0));
-    assert_eq!(orders.error_rate, Some(0.05));
-    assert!(orders.p99_processing_ms.is_some_and(|ms| ms >= 120));
+    assert_eq!(orders.rates.added_per_s, Some(40.0));
+    assert_eq!(orders.rates.completed_per_s, Some(38.0));
+    assert_eq!(orders.rates.error_rate, Some(0.05));
+    assert!(orders.rates.p99_processing_ms.is_some_and(|ms| ms >= 120));
     assert_eq!(orders.workers, Some(3));
     assert!(!orders.growing);
     let thumbs = app.view.rows.iter().find(|r| *r.key() == key("thumbnails"));

@@ -12,8 +12,9 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
+use super::rows::RowRates;
 use crate::model::series::{Sample, Series, SeriesConfig, COARSE_SPAN_MS};
-use crate::model::{EventTotals, JobTiming, QueueHistory, QueueReading, QueueStats};
+use crate::model::{EventTotals, JobTiming, QueueHistory, QueueReading};
 
 pub(super) enum Tracked {
     Quiet(Quiet),
@@ -71,19 +72,23 @@ impl Tracked {
     }
 
     /// The table's golden signals over `window_ms`; quiet queues of one shape share theirs
-    /// through `shared` (one replay per shape and report, not per queue).
-    pub fn stats(
+    /// through `shared` (one replay per shape and report, not per queue, and one copy).
+    pub fn rates(
         &self,
         book: &QuietBook,
         now_ms: i64,
         window_ms: i64,
-        shared: &mut HashMap<Shape, QueueStats>,
-    ) -> QueueStats {
+        shared: &mut HashMap<Shape, Arc<RowRates>>,
+    ) -> Arc<RowRates> {
         match self {
-            Tracked::Quiet(quiet) => *shared
-                .entry(book.shape(quiet))
-                .or_insert_with(|| book.history(quiet).stats(now_ms, window_ms)),
-            Tracked::Moving(moving) => moving.history.stats(now_ms, window_ms),
+            Tracked::Quiet(quiet) => {
+                Arc::clone(shared.entry(book.shape(quiet)).or_insert_with(|| {
+                    Arc::new(RowRates::of(&book.history(quiet).stats(now_ms, window_ms)))
+                }))
+            }
+            Tracked::Moving(moving) => {
+                Arc::new(RowRates::of(&moving.history.stats(now_ms, window_ms)))
+            }
         }
     }
 

@@ -38,8 +38,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     } else {
         format!(
             "in {}/s  out {}/s  err {}%{}",
-            queue_text::rate(row, row.added_per_s),
-            queue_text::rate(row, row.completed_per_s),
+            queue_text::rate(row, row.rates.added_per_s),
+            queue_text::rate(row, row.rates.completed_per_s),
             queue_text::error_percent(row),
             if row.rate_source().is_estimate() {
                 " (estimated)"

@@ -164,10 +164,10 @@ fn cell(row: &QueueRow, column: Column, width: u16, theme: Theme) -> Cell<'stati
             };
             styled(queue_text::oldest(row), style)
         }
-        Column::AddedPerS => plain(queue_text::rate(row, row.added_per_s)),
-        Column::CompletedPerS => plain(queue_text::rate(row, row.completed_per_s)),
+        Column::AddedPerS => plain(queue_text::rate(row, row.rates.added_per_s)),
+        Column::CompletedPerS => plain(queue_text::rate(row, row.rates.completed_per_s)),
         Column::ErrorRate => {
-            let style = match row.error_rate {
+            let style = match row.rates.error_rate {
                 Some(e) if e >= 0.05 => theme.bad(),
                 Some(e) if e > 0.0 => theme.warn(),
                 _ => Style::default(),

@@ -102,7 +102,7 @@ async fn unchanged_readings_are_left_out_and_the_table_reads_the_same() {
         .iter()
         .find(|r| r.key().name == "q1")
         .unwrap();
-    assert_eq!(q1.added_per_s, Some(0.0));
+    assert_eq!(q1.rates.added_per_s, Some(0.0));
 
     // One queue changes: it comes alone, with its new count.
     redis.cmd(&["LPUSH", "bull:q2:wait", "late"]);
