@@ -60,11 +60,11 @@ async fn a_first_poll_of_thousands_of_queues_is_chunked_and_counts_alike() {
         );
     }
     // Every queue refreshed in full (about 15 commands each), then ~9,600 creation times:
-    // in pipelines of at most 8,192 commands (and a queue's few more), not one of about
+    // in pipelines of at most 2,048 commands (and a queue's few more), not one of about
     // 67,000 and one of 9,600.
     let poll = &report.poll;
     assert!(poll.commands > 70_000, "{poll:?}");
-    assert!(poll.largest_pipeline <= 8_192 + 20, "{poll:?}");
+    assert!(poll.largest_pipeline <= 2_048 + 20, "{poll:?}");
     // A steady poll after it is back to a few round trips.
     let report = poller.poll().await.unwrap();
     assert!(report.poll.round_trips <= 3, "{:?}", report.poll);
