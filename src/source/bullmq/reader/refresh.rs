@@ -22,7 +22,8 @@ use crate::source::connect::ConnectError;
 /// Commands in one pipeline at most (a queue's refresh is up to about 16). 2,048 rather
 /// than 8,192: a chunk's commands and replies then stay under 1 MB, and at 10,000 queues the
 /// dashboard's RSS when every queue is first on screen was 24.7 MB against 26.6 MB (the
-/// first poll takes 73 round trips instead of 19, about 30 ms more here).
+/// first poll takes about 75 round trips instead of 20; all queues were on screen as soon,
+/// 0.34-0.44 s against 0.33-0.54 s).
 pub(super) const MAX_PIPELINE: usize = 2_048;
 
 /// What was asked of one queue: its plan, the plan's command count, and a marker scan.
