@@ -70,6 +70,8 @@ struct QueueState {
     finished_in_interval: u64,
     /// When discovery (or a worker connection) added the queue.
     added_at: Option<Instant>,
+    /// The last discovery pass that found its keys (passes are numbered from 1).
+    seen_in_pass: u32,
     /// Hash of the reading last sent, when unchanged readings are left out.
     sent: Option<u64>,
 }
@@ -86,6 +88,8 @@ pub struct BullReader {
     cycle: Option<discovery::ScanCycle>,
     /// When the last periodic pass started, and the time between passes (`pace.rs`).
     pass_started: Option<Instant>,
+    /// Discovery passes begun (numbers them).
+    passes: u32,
     period: Duration,
     pace: pace::Pace,
     /// The server process last discovered on (`INFO server`'s `run_id`).
@@ -117,6 +121,7 @@ impl BullReader {
             qtop_workers: HashMap::new(),
             cycle: None,
             pass_started: None,
+            passes: 0,
             period: Duration::ZERO,
             pace: pace::Pace::default(),
             run_id: None,
