@@ -277,7 +277,7 @@ impl BullReader {
                     .and_then(|entries| entries.first().map(|entry| entry.id))
                     .or(Some(StreamId::default()));
                 let slot = self.next_slot;
-                self.next_slot += 1;
+                self.next_slot = self.next_slot.wrapping_add(1);
                 let state = QueueState {
                     stream: StreamState::new(last_id, readable),
                     slot,

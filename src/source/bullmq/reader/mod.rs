@@ -60,8 +60,8 @@ struct QueueState {
     /// due, or the counts moved without events).
     force_refresh: bool,
     /// Poll index of the last read of the meta hash.
-    meta_read_at: u64,
-    slot: u64,
+    meta_read_at: u32,
+    slot: u32,
     /// What the events said since the last poll (taken at the start of each poll).
     interval: LazyInterval,
     /// Re-read in the current poll.
@@ -72,8 +72,8 @@ struct QueueState {
     added_at: Option<Instant>,
     /// The last discovery pass that found its keys (passes are numbered from 1).
     seen_in_pass: u32,
-    /// Hash of the reading last sent, when unchanged readings are left out.
-    sent: Option<u64>,
+    /// Hash of the reading last sent, when unchanged readings are left out (0: none sent).
+    sent: u64,
 }
 
 pub struct BullReader {
@@ -82,7 +82,7 @@ pub struct BullReader {
     queues: BTreeMap<QueueId, Box<QueueState>>,
     last_discovery: Option<Instant>,
     poll_index: u64,
-    next_slot: u64,
+    next_slot: u32,
     qtop_workers: HashMap<(QueueId, String), Instant>,
     /// A periodic discovery pass in progress (advanced between polls).
     cycle: Option<discovery::ScanCycle>,
@@ -146,7 +146,7 @@ impl BullReader {
         self.pace.forget_mark();
         // The next report is whole again: whoever reads it starts from it.
         for state in self.queues.values_mut() {
-            state.sent = None;
+            state.sent = 0;
         }
     }
 
@@ -193,8 +193,8 @@ impl BullReader {
             state.refreshing = state.refresh.is_none()
                 || state.force_refresh
                 || state.interval.entries > 0
-                || state.slot % every == turn
-                || (has_active && state.slot % ACTIVE_RECONCILE_EVERY == active_turn);
+                || u64::from(state.slot) % every == turn
+                || (has_active && u64::from(state.slot) % ACTIVE_RECONCILE_EVERY == active_turn);
         }
 
         // Round trip 2: workers, trim checks, timing sample and the refreshes, which go

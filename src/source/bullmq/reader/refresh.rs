@@ -90,8 +90,9 @@ impl BullReader {
                 return (asked, last.cloned(), false);
             }
             let changed = state.interval.entries > 0 || state.force_refresh;
-            let age = poll.saturating_sub(state.meta_read_at);
-            let meta = changed || meta_due(age, state.slot, poll);
+            // Poll numbers kept in 32 bits wrap; the age between two of them does not.
+            let age = (poll as u32).wrapping_sub(state.meta_read_at);
+            let meta = changed || meta_due(u64::from(age), u64::from(state.slot), poll);
             let plan = RefreshPlan::after(state.refresh.as_ref(), changed, meta);
             let n = push_refresh(pipe, queue, &plan);
             if state.legacy_markers {
@@ -148,7 +149,7 @@ impl BullReader {
             state.force_refresh = moved || (refresh.saw_markers && !state.legacy_markers);
             state.legacy_markers |= refresh.saw_markers;
             if plan.meta {
-                state.meta_read_at = poll;
+                state.meta_read_at = poll as u32;
             }
             state.stream.max_len = refresh.meta.max_len_events.or(state.stream.max_len);
             let interval = std::mem::take(&mut state.interval);

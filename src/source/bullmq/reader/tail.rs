@@ -79,7 +79,8 @@ impl BullReader {
             .queues
             .iter()
             .filter(|(_, s)| {
-                s.stream.readable && (s.stream.hot || (!only_hot && s.slot % stride == turn))
+                s.stream.readable
+                    && (s.stream.hot || (!only_hot && u64::from(s.slot) % stride == turn))
             })
             .map(|(q, _)| q.clone())
             .collect();
