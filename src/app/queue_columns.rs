@@ -170,23 +170,8 @@ pub fn visible(rows: &[QueueRow], filter: &str, sort: Sort) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::rows::sample_row as row;
     use super::*;
-    use crate::model::{QueueKey, QueueReading};
-
-    fn row(name: &str, waiting: u64, workers: usize) -> QueueRow {
-        QueueRow {
-            reading: std::sync::Arc::new(QueueReading {
-                key: QueueKey::bullmq("bull", name),
-                counts: Some(QueueCounts {
-                    waiting: Some(waiting),
-                    ..QueueCounts::default()
-                }),
-                ..QueueReading::default()
-            }),
-            workers: Some(workers),
-            ..QueueRow::default()
-        }
-    }
 
     #[test]
     fn sorting_and_filtering() {

@@ -217,24 +217,28 @@ pub fn queue_label(key: &QueueKey) -> String {
 /// The table's columns and order live beside the rows.
 pub use super::queue_columns::{visible, Column, Sort};
 
+/// A BullMQ queue's row with `waiting` jobs and `workers` workers, for tests.
+#[cfg(test)]
+pub(super) fn sample_row(name: &str, waiting: u64, workers: usize) -> QueueRow {
+    QueueRow {
+        reading: Arc::new(QueueReading {
+            key: QueueKey::bullmq("bull", name),
+            counts: Some(QueueCounts {
+                waiting: Some(waiting),
+                ..QueueCounts::default()
+            }),
+            ..QueueReading::default()
+        }),
+        workers: Some(workers),
+        ..QueueRow::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn row(name: &str, waiting: u64, workers: usize) -> QueueRow {
-        QueueRow {
-            reading: std::sync::Arc::new(QueueReading {
-                key: QueueKey::bullmq("bull", name),
-                counts: Some(QueueCounts {
-                    waiting: Some(waiting),
-                    ..QueueCounts::default()
-                }),
-                ..QueueReading::default()
-            }),
-            workers: Some(workers),
-            ..QueueRow::default()
-        }
-    }
+    use super::sample_row as row;
 
     fn with_completed(row: QueueRow, completed_per_s: Option<f64>) -> QueueRow {
         QueueRow {
