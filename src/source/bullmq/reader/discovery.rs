@@ -36,13 +36,14 @@ pub(super) struct ScanCycle {
     last_step: Option<Instant>,
 }
 
-impl Default for ScanCycle {
-    fn default() -> Self {
+impl ScanCycle {
+    /// Pass `pass` (never 0: a queue no pass has found yet is marked 0).
+    fn numbered(pass: u32) -> Self {
         Self {
             prefix: 0,
             node: 0,
             cursor: 0,
-            pass: 0,
+            pass,
             new: BTreeSet::new(),
             started: Instant::now(),
             last_step: None,
@@ -205,11 +206,8 @@ impl BullReader {
 
     /// A new pass, numbered.
     fn new_cycle(&mut self) -> ScanCycle {
-        self.passes = self.passes.wrapping_add(1);
-        ScanCycle {
-            pass: self.passes,
-            ..ScanCycle::default()
-        }
+        self.passes = self.passes.checked_add(1).unwrap_or(1);
+        ScanCycle::numbered(self.passes)
     }
 
     async fn finish_cycle(
