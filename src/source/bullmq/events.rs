@@ -64,7 +64,7 @@ pub struct StreamState {
     /// (our last read before them) is checked in the poll's next round trip.
     pub check_trim_after: Option<StreamId>,
     /// Entries the last read of this stream returned.
-    pub last_batch: usize,
+    pub last_batch: u32,
     /// The queue's `opts.maxLenEvents` (BullMQ trims the stream to about this many, never
     /// fewer): `None` until read, taken as BullMQ's default then.
     pub max_len: Option<u64>,
@@ -110,7 +110,9 @@ impl StreamState {
     /// near the threshold (half of it) can be trimmed past between two reads; any other
     /// read that reaches it anyway is taken as a possible gap (see `tail.rs`).
     pub fn needs_trim_check(&self, count: usize) -> bool {
-        self.hot && self.last_batch * 2 >= self.gap_threshold(count)
+        self.hot
+            && usize::try_from(self.last_batch).unwrap_or(usize::MAX) * 2
+                >= self.gap_threshold(count)
     }
 
     /// Hand over what was read since the last poll, and start counting anew.

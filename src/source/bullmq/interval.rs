@@ -1,6 +1,8 @@
 //! What one poll interval's events said of a queue: counts by event and a sample of the
 //! jobs that finished, in room taken only when something happened.
 
+use crate::model::JobTiming;
+
 /// A finished job picked for latency measurement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FinishedJob {
@@ -32,6 +34,8 @@ pub struct Interval {
     pub entries: u64,
     pub finished_seen: u64,
     pub sample: Vec<FinishedJob>,
+    /// The sample's timings, read from the job hashes, for the poll's reading.
+    pub timings: Vec<JobTiming>,
 }
 
 /// An [`Interval`] that takes no room until something is counted in it: most queues are
@@ -52,6 +56,7 @@ static EMPTY: Interval = Interval {
     entries: 0,
     finished_seen: 0,
     sample: Vec::new(),
+    timings: Vec::new(),
 };
 
 impl std::ops::Deref for LazyInterval {
@@ -72,5 +77,13 @@ impl LazyInterval {
     /// Whether it holds room (something was written to it).
     pub fn is_allocated(&self) -> bool {
         self.0.is_some()
+    }
+
+    /// The timings, moved out (an empty interval stays without room).
+    pub fn take_timings(&mut self) -> Vec<JobTiming> {
+        self.0
+            .as_mut()
+            .map(|interval| std::mem::take(&mut interval.timings))
+            .unwrap_or_default()
     }
 }

@@ -2,6 +2,7 @@
 //! Commands are appended to a shared pipeline so that any number of queues costs one
 //! round trip; the parse never panics on what it finds.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use compact_str::CompactString;
@@ -187,13 +188,14 @@ pub struct Refresh {
     /// read (markers left out). A head not re-read keeps what its last read found, and
     /// only while that list still holds jobs.
     pub heads: Heads,
-    pub active_ids: Vec<CompactString>,
+    /// Boxed slices, not vectors: 16 bytes in every queue's refresh instead of 24.
+    pub active_ids: Box<[CompactString]>,
     /// The wait list holds legacy `0:` markers at its ends.
     pub saw_markers: bool,
     /// Length of a legacy (≤ v5) `paused` list (included in `counts.waiting`).
     pub legacy_paused: u64,
     /// What could not be read (the meta hash's problem included).
-    pub problems: Vec<String>,
+    pub problems: Box<[String]>,
 }
 
 impl Refresh {
@@ -211,7 +213,7 @@ impl Refresh {
     /// heads, together, each once. Made when asked: kept, it was a second copy of every
     /// queue's head ids.
     pub fn oldest_candidates(&self) -> Vec<&str> {
-        let mut ids: Vec<&str> = self.heads.all().iter().map(CompactString::as_str).collect();
+        let mut ids: Vec<&str> = self.heads.all().collect();
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -227,14 +229,13 @@ pub fn parse_refresh(
     previous: Option<&Refresh>,
 ) -> Refresh {
     let mut refresh = Refresh::default();
+    let mut problems = Vec::new();
     let mut count = |index: usize, what: &str| -> u64 {
         let Some(value) = replies.get(index) else {
             return 0;
         };
         if let Some(error) = server_error(value) {
-            refresh
-                .problems
-                .push(format!("{queue} {what}: unreadable ({error})"));
+            problems.push(format!("{queue} {what}: unreadable ({error})"));
             return 0;
         }
         as_i64(value).unwrap_or(0).max(0) as u64
@@ -302,9 +303,8 @@ pub fn parse_refresh(
         limiter_count,
         limiter_pttl,
     ));
-    refresh
-        .problems
-        .extend(refresh.meta.problem.iter().cloned());
+    problems.extend(refresh.meta.problem.iter().cloned());
+    refresh.problems = problems.into();
     refresh.id_counter = if plan.id_counter {
         let id_counter = replies.get(next).and_then(as_i64);
         next += 1;
@@ -331,7 +331,7 @@ pub fn parse_refresh(
         refresh.counts.prioritized > 0,
         legacy_paused > 0,
     ];
-    let mut lists: [Vec<CompactString>; LISTS] = Default::default();
+    let mut lists: [Vec<Cow<'_, str>>; LISTS] = Default::default();
     for (i, (ids, list)) in heads.into_iter().zip(lists.iter_mut()).enumerate() {
         match ids {
             Some(ids) => {
@@ -339,14 +339,14 @@ pub fn parse_refresh(
                 *list = ids
                     .into_iter()
                     .filter(|id| !is_marker(id))
-                    .map(CompactString::from)
+                    .map(Cow::Owned)
                     .collect();
             }
             // Not read this time: that list did not change (its events say so); keep what
             // its last read found, never another list's, never a list now empty.
             None if nonempty[i] => {
                 if let Some(prev) = previous {
-                    list.extend(prev.heads.get(i).iter().cloned());
+                    list.extend(prev.heads.get(i).map(Cow::Borrowed));
                 }
             }
             None => {}

@@ -56,7 +56,7 @@ fn a_refresh_reply_parses_into_counts_and_candidates() {
     assert!(refresh.saw_markers);
     assert!(!refresh.oldest_candidates().contains(&"0:0"));
     assert!(refresh.oldest_candidates().contains(&"legacy"));
-    assert_eq!(refresh.active_ids, vec!["20", "21"]);
+    assert_eq!(*refresh.active_ids, ["20", "21"]);
     assert!(refresh.problems.is_empty());
     assert_eq!(refresh.limits().global_concurrency, Some(3));
     assert_eq!(
@@ -209,10 +209,7 @@ fn a_refresh_without_the_meta_hash_keeps_what_it_said() {
     assert!(refresh.meta.paused);
     assert_eq!(refresh.meta.library.as_deref(), Some("bullmq:6.7.0"));
     assert_eq!(refresh.meta.max_len_events, Some(500));
-    assert_eq!(
-        refresh.problems,
-        vec!["bull:q meta: unreadable (WRONGTYPE)"]
-    );
+    assert_eq!(*refresh.problems, ["bull:q meta: unreadable (WRONGTYPE)"]);
 
     // Read again, the meta hash says what it says now, and the problem is gone.
     let plan = RefreshPlan { meta: true, ..plan };

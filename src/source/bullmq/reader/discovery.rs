@@ -32,7 +32,6 @@ pub(super) struct ScanCycle {
     /// of the pass (at connection) rather than at once. A set: a queue has several keys
     /// the pattern matches.
     new: BTreeSet<QueueId>,
-    started: Instant,
     last_step: Option<Instant>,
 }
 
@@ -45,7 +44,6 @@ impl ScanCycle {
             cursor: 0,
             pass,
             new: BTreeSet::new(),
-            started: Instant::now(),
             last_step: None,
         }
     }
@@ -231,7 +229,7 @@ impl BullReader {
             self.queues.retain(|q, state| {
                 let kept = state.seen_in_pass == cycle.pass
                     || named.contains(q)
-                    || state.added_at.is_some_and(|at| at >= cycle.started);
+                    || state.added_in_pass == cycle.pass;
                 if !kept {
                     gone.push(q.clone());
                 }
@@ -280,7 +278,7 @@ impl BullReader {
                     stream: StreamState::new(last_id, readable),
                     slot,
                     totals: self.carried.remove(queue).unwrap_or_default(),
-                    added_at: Some(Instant::now()),
+                    added_in_pass: self.passes,
                     ..QueueState::default()
                 };
                 states.push((queue.clone(), Box::new(state)));

@@ -204,7 +204,7 @@ impl BullReader {
                 }
                 Ask::Lock => {
                     if as_i64(reply) == Some(0) {
-                        state.unlocked_active += 1;
+                        state.unlocked_active = state.unlocked_active.saturating_add(1);
                     }
                 }
                 Ask::Heartbeat => {}

@@ -54,7 +54,9 @@ struct QueueState {
     /// the head of `wait` and one of each other list, kept inline. The ids themselves
     /// were 72 more bytes a queue, and the refresh's heads hold them.
     created_ms: SmallVec<[(u64, i64); 3]>,
-    unlocked_active: u64,
+    /// Active jobs without a lock, of at most one lock check per active id (32 bits,
+    /// which keeps a state's heap block at 432 bytes instead of 448).
+    unlocked_active: u32,
     legacy_markers: bool,
     /// Re-read on the next poll, in full, whatever the events say (a marker scan is now
     /// due, or the counts moved without events).
@@ -66,10 +68,9 @@ struct QueueState {
     interval: LazyInterval,
     /// Re-read in the current poll.
     refreshing: bool,
-    timings: Vec<JobTiming>,
-    finished_in_interval: u64,
-    /// When discovery (or a worker connection) added the queue.
-    added_at: Option<Instant>,
+    /// The discovery pass under way (or the last begun) when the queue was added, by
+    /// discovery or a worker connection: a pass keeps the queues added while it ran.
+    added_in_pass: u32,
     /// The last discovery pass that found its keys (passes are numbered from 1).
     seen_in_pass: u32,
     /// Hash of the reading last sent, when unchanged readings are left out (0: none sent).
@@ -233,8 +234,6 @@ impl BullReader {
                 apply_rates(state, &interval, None);
                 state.interval = interval;
             }
-            state.timings.clear();
-            state.finished_in_interval = state.interval.finished_seen;
         }
         let at = 1 + trim_checks.len();
         for ((queue, index), reply) in sampled
@@ -258,7 +257,7 @@ impl BullReader {
                     processing_ms: job.event_processing_ms,
                 },
             };
-            state.timings.push(timing);
+            state.interval.timings.push(timing);
         }
 
         // Round trip 3 (only when needed): creation times of new oldest candidates, locks,

@@ -50,16 +50,16 @@ fn reading(conn: &Conn, queue: &QueueId, state: &mut QueueState) -> QueueReading
         paused: Some(refresh.is_some_and(|r| r.meta.paused)),
         oldest_waiting_ts_ms: state.created_ms.iter().map(|(_, at)| *at).min(),
         oldest_is_lower_bound: false,
-        unlocked_active: state.unlocked_active,
+        unlocked_active: u64::from(state.unlocked_active),
         totals: Some(state.totals),
         rate_source: state.rate_source,
         failed_uncounted: false,
-        timings: std::mem::take(&mut state.timings),
-        finished_in_interval: state.finished_in_interval,
+        timings: state.interval.take_timings(),
+        finished_in_interval: state.interval.finished_seen,
         library: refresh.and_then(|r| r.meta.library.clone()),
         limits: refresh.map(|r| r.limits()).unwrap_or_default(),
         schedulers: refresh.and_then(|r| r.meta.schedulers),
-        problems: refresh.map(|r| r.problems.clone()).unwrap_or_default(),
+        problems: refresh.map(|r| r.problems.to_vec()).unwrap_or_default(),
         // Only a cluster has nodes (a single Redis spares building a key per queue).
         node: conn
             .is_cluster()

@@ -274,7 +274,7 @@ fn apply_read(
             state.stream.pending.gap = true;
         }
         state.stream.hot = !entries.is_empty();
-        state.stream.last_batch = entries.len();
+        state.stream.last_batch = u32::try_from(entries.len()).unwrap_or(u32::MAX);
         let full = entries.len() >= count;
         for entry in entries {
             state.stream.apply(entry, sample);
