@@ -1,11 +1,22 @@
-//! Connecting to Redis: URL handling, password redaction, and one clear line per failure.
+//! Connecting to Redis: where to connect (the URL's parts, TLS, cluster seeds) and a
+//! connection checked with a PING. Failures become one clear line (`connect_error.rs`);
+//! URLs are rewritten for redis-rs and shown without passwords (`connect_url.rs`).
 
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, Client, ErrorKind, RedisError, ServerErrorKind};
+use redis::{AsyncConnectionConfig, Client};
+
+#[path = "connect_error.rs"]
+mod error;
+#[path = "connect_url.rs"]
+mod url;
+
+pub use error::ConnectError;
+pub use url::redact;
+use url::unix_credentials_to_query;
 
 /// Where to connect, with the URL as given and a display form that never shows a password.
 #[derive(Clone)]
@@ -42,89 +53,6 @@ impl fmt::Debug for RedisTarget {
 
 /// How long a TLS handshake may take before qtop checks whether the server speaks TLS.
 const TLS_SUSPICION: Duration = Duration::from_secs(1);
-
-/// Why a connection could not be used, in words an operator can act on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnectError {
-    InvalidUrl(String),
-    Refused(String),
-    /// A unix socket path where no socket file is: (URL, path).
-    NoSocket(String, String),
-    /// The host name does not resolve: (URL, host, the resolver's words).
-    UnknownHost(String, String, String),
-    Timeout(String),
-    Auth(String),
-    NoAuth(String),
-    Tls(String, String),
-    /// A `rediss://` URL, and the server speaks plain Redis.
-    PlainServer(String),
-    NotRedis(String, String),
-    NoPermission(String, String),
-    Other(String, String),
-}
-
-impl fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::InvalidUrl(detail) => write!(f, "invalid Redis URL: {detail}"),
-            Self::Refused(at) => write!(
-                f,
-                "cannot connect to Redis at {at}: connection refused (is redis-server running there? set --redis or REDIS_URL)"
-            ),
-            Self::NoSocket(at, path) => write!(
-                f,
-                "cannot connect to Redis at {at}: there is no socket file at {path} (is redis-server running with `unixsocket {path}`?)"
-            ),
-            Self::UnknownHost(at, host, detail) => write!(
-                f,
-                "cannot connect to Redis at {at}: the host name '{host}' does not resolve ({detail}; check the spelling and DNS)"
-            ),
-            Self::Timeout(at) => write!(
-                f,
-                "cannot connect to Redis at {at}: no answer (timed out; check the host, port and firewall)"
-            ),
-            Self::Auth(at) => write!(
-                f,
-                "Redis at {at} refused the credentials: wrong username or password"
-            ),
-            Self::NoAuth(at) => write!(
-                f,
-                "Redis at {at} requires a password: give it in the URL (redis://user:PASSWORD@host:port, unix://:PASSWORD@/path/to/socket) or with password_env in a context"
-            ),
-            Self::Tls(at, detail) => write!(
-                f,
-                "TLS with Redis at {at} failed: {detail} (check the certificate; --insecure skips verification)"
-            ),
-            Self::PlainServer(at) => write!(
-                f,
-                "cannot connect to Redis at {at} over TLS: the server answers plain Redis, without TLS (use redis:// instead of rediss://)"
-            ),
-            Self::NotRedis(at, detail) => write!(
-                f,
-                "{at} did not answer like a Redis server ({detail})"
-            ),
-            Self::NoPermission(at, detail) => {
-                write!(f, "Redis at {at} denied a command qtop needs: {detail}")
-            }
-            Self::Other(at, detail) => write!(f, "Redis at {at}: {detail}"),
-        }
-    }
-}
-
-impl std::error::Error for ConnectError {}
-
-impl ConnectError {
-    /// Worth retrying: the server may be on its way (refused, no answer, no socket file
-    /// yet, a connection lost, a server still loading). Wrong credentials, an ACL denial,
-    /// TLS, a server that is not Redis, a bad URL or an unknown host are not: retrying
-    /// cannot fix them.
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            Self::Refused(_) | Self::NoSocket(..) | Self::Timeout(_) | Self::Other(..)
-        )
-    }
-}
 
 impl RedisTarget {
     /// Accepts `redis://`, `rediss://`, `unix://` and `redis+unix://` URLs.
@@ -404,87 +332,6 @@ impl RedisTarget {
         let path = &rest[rest.find('/')?..];
         Some(path.split('?').next().unwrap_or(path).to_string())
     }
-
-    /// Turn a redis-rs error into one clear line.
-    pub fn classify(&self, error: &RedisError) -> ConnectError {
-        let at = self.display.clone();
-        let detail = one_line(&self.scrub(&error.to_string()));
-        let lower = detail.to_lowercase();
-        if lower.contains("no such file or directory") {
-            if let Some(path) = self.socket_path() {
-                return ConnectError::NoSocket(at, path);
-            }
-        }
-        if error.is_connection_refusal() || lower.contains("connection refused") {
-            return ConnectError::Refused(at);
-        }
-        if error.is_timeout() {
-            return ConnectError::Timeout(at);
-        }
-        if let Some(cause) = resolver_failure(&lower) {
-            if let Some(host) = self.host() {
-                return match cause {
-                    Resolver::Unknown(words) => {
-                        ConnectError::UnknownHost(at, host, words.to_string())
-                    }
-                    // The DNS server did not answer: may pass, so retried.
-                    Resolver::Temporary => ConnectError::Other(
-                        at,
-                        format!("cannot resolve the host name '{host}' now (temporary failure in name resolution)"),
-                    ),
-                };
-            }
-        }
-        match error.kind() {
-            ErrorKind::AuthenticationFailed => return ConnectError::Auth(at),
-            ErrorKind::Server(ServerErrorKind::NoPerm) => {
-                return ConnectError::NoPermission(at, detail)
-            }
-            _ => {}
-        }
-        let code = error.code().unwrap_or_default();
-        if code == "WRONGPASS" || lower.contains("wrongpass") || lower.contains("invalid password")
-        {
-            return ConnectError::Auth(at);
-        }
-        if code == "NOAUTH" || lower.contains("noauth") {
-            return ConnectError::NoAuth(at);
-        }
-        if lower.contains("tls") || lower.contains("certificate") || lower.contains("handshake") {
-            return ConnectError::Tls(at, detail);
-        }
-        if matches!(error.kind(), ErrorKind::Parse)
-            || lower.contains("parse")
-            || lower.contains("invalid")
-        {
-            return ConnectError::NotRedis(at, detail);
-        }
-        if error.is_connection_dropped() || error.is_io_error() {
-            return ConnectError::Other(at, format!("connection lost ({detail})"));
-        }
-        ConnectError::Other(at, detail)
-    }
-}
-
-enum Resolver {
-    Unknown(&'static str),
-    Temporary,
-}
-
-/// A failed host name lookup, in the words of glibc, musl and macOS resolvers.
-fn resolver_failure(lower: &str) -> Option<Resolver> {
-    if lower.contains("temporary failure in name resolution") {
-        return Some(Resolver::Temporary);
-    }
-    [
-        "name or service not known",
-        "no address associated with hostname",
-        "nodename nor servname provided",
-        "failed to lookup address information",
-    ]
-    .into_iter()
-    .find(|words| lower.contains(words))
-    .map(|_| Resolver::Unknown("no such host"))
 }
 
 /// Whether `addr` answers a plain-text PING like Redis does (`+PONG`, or an error such
@@ -507,88 +354,6 @@ async fn answers_plain_redis(addr: &str) -> bool {
         tokio::time::timeout(Duration::from_secs(1), probe).await,
         Ok(Some(true))
     )
-}
-
-/// `unix://[user][:password]@/path` as redis-rs takes it: `unix:///path?user=…&pass=…`
-/// (both stay percent-encoded, as they were in the URL). Other URLs are unchanged.
-fn unix_credentials_to_query(url: &str) -> String {
-    let Some(rest) = url.strip_prefix("unix://") else {
-        return url.to_string();
-    };
-    let path_start = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(path_start);
-    let Some((userinfo, host)) = authority.rsplit_once('@') else {
-        return url.to_string();
-    };
-    let (user, password) = match userinfo.split_once(':') {
-        Some((user, password)) => (user, Some(password)),
-        None => (userinfo, None),
-    };
-    let mut pairs = Vec::new();
-    if !user.is_empty() {
-        pairs.push(format!("user={user}"));
-    }
-    if let Some(password) = password.filter(|p| !p.is_empty()) {
-        pairs.push(format!("pass={password}"));
-    }
-    if pairs.is_empty() {
-        return format!("unix://{host}{path}");
-    }
-    let sep = if path.contains('?') { '&' } else { '?' };
-    format!("unix://{host}{path}{sep}{}", pairs.join("&"))
-}
-
-/// Error texts can span lines; an operator gets one line, of bounded length.
-fn one_line(text: &str) -> String {
-    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match joined.char_indices().nth(200) {
-        Some((cut, _)) => format!("{}…", &joined[..cut]),
-        None => joined,
-    }
-}
-
-/// Split a URL into its display form (password → `***`) and the password itself.
-/// Handles `scheme://user:pass@host`, `scheme://:pass@host` and `?password=` / `?pass=` queries.
-pub fn redact(url: &str) -> (String, Option<String>) {
-    let mut display = url.to_string();
-    let mut secret = None;
-    if let Some(scheme_end) = url.find("://") {
-        let rest = &url[scheme_end + 3..];
-        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let authority = &rest[..authority_end];
-        if let Some(at) = authority.rfind('@') {
-            let userinfo = &authority[..at];
-            if let Some(colon) = userinfo.find(':') {
-                let password = &userinfo[colon + 1..];
-                if !password.is_empty() {
-                    secret = Some(password.to_string());
-                    display = format!(
-                        "{}://{}:***{}",
-                        &url[..scheme_end],
-                        &userinfo[..colon],
-                        &rest[at..]
-                    );
-                }
-            }
-        }
-    }
-    if let Some(query_start) = display.find('?') {
-        let (head, query) = display.split_at(query_start + 1);
-        let mut parts = Vec::new();
-        for pair in query.split('&') {
-            match pair.split_once('=') {
-                Some((key, value)) if key == "password" || key == "pass" => {
-                    if !value.is_empty() {
-                        secret = Some(value.to_string());
-                    }
-                    parts.push(format!("{key}=***"));
-                }
-                _ => parts.push(pair.to_string()),
-            }
-        }
-        display = format!("{head}{}", parts.join("&"));
-    }
-    (display, secret)
 }
 
 #[cfg(test)]
