@@ -15,6 +15,7 @@ pub mod lean_xread;
 pub mod meta;
 pub mod read;
 pub mod reader;
+pub mod timing;
 pub mod workers;
 
 pub use keys::QueueId;

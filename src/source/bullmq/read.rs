@@ -412,48 +412,6 @@ pub fn push_first_event(pipe: &mut Pipeline, queue: &QueueId) {
         .arg(1);
 }
 
-/// Append `HMGET <job> timestamp processedOn finishedOn` for a finished job.
-pub fn push_job_timing(pipe: &mut Pipeline, queue: &QueueId, job_id: &str) {
-    pipe.cmd("HMGET")
-        .arg(queue.job(job_id))
-        .arg("timestamp")
-        .arg("processedOn")
-        .arg("finishedOn");
-}
-
-/// `(wait_ms, processing_ms)` from the reply of [`push_job_timing`]; `None` when the hash
-/// is gone (removeOnComplete) or its fields are not numbers. Wait runs from when the job
-/// became runnable: `runnable_ms` (from its events: a delayed job's due time, a retry's
-/// return to wait) when later than its creation, so intended delays are not counted as lag.
-pub fn parse_job_timing(
-    reply: &Value,
-    runnable_ms: Option<u64>,
-) -> Option<(Option<u64>, Option<u64>)> {
-    let fields = as_array(reply)?;
-    let ms = |i: usize| fields.get(i).and_then(as_i64);
-    let (created, processed, finished) = (ms(0), ms(1), ms(2));
-    let runnable = runnable_ms.and_then(|r| i64::try_from(r).ok());
-    let ready = match (created, runnable) {
-        (Some(c), Some(r)) => Some(c.max(r)),
-        (c, r) => c.or(r),
-    };
-    if created.is_none() && processed.is_none() && finished.is_none() {
-        return None;
-    }
-    let span = |from: Option<i64>, to: Option<i64>| match (from, to) {
-        // Garbage can be any i64: never overflow.
-        (Some(a), Some(b)) if b >= a => b.checked_sub(a).map(|d| d as u64),
-        _ => None,
-    };
-    // A runnable time a little after the start (two clocks: Redis's for events, the
-    // worker's for processedOn) is a wait of 0, not an unknown one.
-    let wait = match (ready, processed) {
-        (Some(r), Some(p)) if r > p && r.checked_sub(p).is_some_and(|d| d < 1000) => Some(0),
-        _ => span(ready, processed),
-    };
-    Some((wait, span(processed, finished)))
-}
-
 #[cfg(test)]
 #[path = "read_tests.rs"]
 mod tests;
