@@ -3,8 +3,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use qtop::source::bullmq::clients::classify;
-use qtop::source::client_list::parse_client_list;
 use qtop::source::bullmq::workers::workers_from_clients;
+use qtop::source::client_list::parse_client_list;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

@@ -5,19 +5,31 @@
 use libfuzzer_sys::fuzz_target;
 use qtop::model::failures::normalize_reason;
 use qtop::model::Heartbeat;
-use qtop::source::bullmq::read::{parse_job_timing, parse_refresh, RefreshPlan};
-use qtop::source::bullmq::QueueId;
 use qtop::source::bullmq::dlq::classify_payload;
+use qtop::source::bullmq::read::{parse_refresh, RefreshPlan};
+use qtop::source::bullmq::timing::parse_job_timing;
+use qtop::source::bullmq::QueueId;
 use redis::Value;
 
 fuzz_target!(|data: &[u8]| {
     // Split the input into fields on 0xff, each a bulk string (or nil when empty).
     let fields: Vec<Value> = data
         .split(|b| *b == 0xff)
-        .map(|f| if f.is_empty() { Value::Nil } else { Value::BulkString(f.to_vec()) })
+        .map(|f| {
+            if f.is_empty() {
+                Value::Nil
+            } else {
+                Value::BulkString(f.to_vec())
+            }
+        })
         .collect();
-    let _ = parse_job_timing(&Value::Array(fields.clone()));
-    let _ = parse_refresh(&QueueId::new("bull", "q"), &RefreshPlan::FULL, &fields, None);
+    let _ = parse_job_timing(&Value::Array(fields.clone()), None);
+    let _ = parse_refresh(
+        &QueueId::new("bull", "q"),
+        &RefreshPlan::FULL,
+        &fields,
+        None,
+    );
     let _ = classify_payload(data);
     let text = String::from_utf8_lossy(data);
     let _ = normalize_reason(&text);

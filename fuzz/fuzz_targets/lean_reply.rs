@@ -3,9 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use qtop::source::bullmq::lean_xread::{first_entry_id, parse_xread};
 use qtop::source::lean::resp::ReplyScanner;
 use qtop::source::lean::value::to_value;
-use qtop::source::bullmq::lean_xread::{first_entry_id, parse_xread};
 
 fuzz_target!(|data: &[u8]| {
     let mut scanner = ReplyScanner::default();
