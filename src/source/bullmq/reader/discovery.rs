@@ -221,15 +221,13 @@ impl BullReader {
             .collect();
         self.start_streams(conn, &new).await?;
         // Queues whose keys are all gone (obliterated) leave the list, unless a worker
-        // connection names them or they were added after the pass began (its SCAN may
-        // have passed their keys before they existed).
+        // connection names them or they were added while the pass ran (its SCAN may have
+        // passed their keys before they existed; adding marks them with the pass).
         if self.config.queues.is_empty() {
             let named = &self.named_by_workers;
             let gone = &mut self.gone;
             self.queues.retain(|q, state| {
-                let kept = state.seen_in_pass == cycle.pass
-                    || named.contains(q)
-                    || state.added_in_pass == cycle.pass;
+                let kept = state.seen_in_pass == cycle.pass || named.contains(q);
                 if !kept {
                     gone.push(q.clone());
                 }
@@ -278,7 +276,7 @@ impl BullReader {
                     stream: StreamState::new(last_id, readable),
                     slot,
                     totals: self.carried.remove(queue).unwrap_or_default(),
-                    added_in_pass: self.passes,
+                    seen_in_pass: self.passes,
                     ..QueueState::default()
                 };
                 states.push((queue.clone(), Box::new(state)));

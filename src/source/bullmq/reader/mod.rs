@@ -69,10 +69,9 @@ struct QueueState {
     interval: LazyInterval,
     /// Re-read in the current poll.
     refreshing: bool,
-    /// The discovery pass under way (or the last begun) when the queue was added, by
-    /// discovery or a worker connection: a pass keeps the queues added while it ran.
-    added_in_pass: u32,
-    /// The last discovery pass that found its keys (passes are numbered from 1).
+    /// The last discovery pass that found its keys, or the pass under way (or the last
+    /// begun) when discovery or a worker connection added it: a pass keeps the queues it
+    /// found and those added while it ran (passes are numbered from 1).
     seen_in_pass: u32,
     /// Hash of the reading last sent, when unchanged readings are left out (0: none sent).
     sent: u64,
