@@ -15,6 +15,7 @@ mod common;
 mod advise;
 mod bullmq_truth;
 mod celery;
+mod celery_priority;
 mod connect_errors;
 mod dedup_rates;
 mod discovery;

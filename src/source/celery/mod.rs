@@ -9,6 +9,7 @@ pub mod events;
 pub mod keys;
 pub mod listener;
 pub mod message;
+pub mod probe;
 pub mod queue;
 pub mod reader;
 pub mod unacked;

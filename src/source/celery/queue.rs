@@ -3,11 +3,8 @@
 //! bound, from when qtop first saw each list's head message, and absent until a head has
 //! been seen at two polls (never a 0 that would look like data).
 
-use redis::Value;
-
 use super::keys::PRIORITY_STEPS;
 use crate::model::{EventTotals, JobTiming, QueueCounts, QueueKey, QueueReading, RateSource};
-use crate::source::value::as_i64;
 
 /// A list's head message (the next to be fetched, at the list's right end) and when qtop
 /// first saw it there (epoch ms).
@@ -26,9 +23,9 @@ pub struct ListReads {
     pub lengths: Vec<usize>,
     /// `LINDEX -1` of these (non-empty at the last poll).
     pub heads: Vec<usize>,
-    /// One `EXISTS` over these priority lists, empty at the last poll: most queues never
-    /// use priorities, and one command for their three lists costs Redis a third of three
-    /// `LLEN`. When one exists again, its `LLEN` follows in the same poll.
+    /// These priority lists, empty at the last poll, are probed by `EXISTS` together with
+    /// other queues' ([`super::probe`]): most queues never use priorities. When one exists
+    /// again, its `LLEN` follows in the same poll.
     pub probe: Vec<usize>,
 }
 
@@ -96,8 +93,7 @@ impl QueueState {
 
     /// What this poll reads of the queue's lists: the step-0 list (the one every queue
     /// uses, often emptied between polls) and every list not known empty by `LLEN`, the
-    /// priority lists empty at the last poll by one `EXISTS` (a probe of one list is a
-    /// `LLEN`: as cheap, and exact).
+    /// priority lists empty at the last poll by a probe.
     pub fn list_reads(&self) -> ListReads {
         let mut reads = ListReads::default();
         for (i, length) in self.lengths.iter().enumerate() {
@@ -110,27 +106,17 @@ impl QueueState {
                 reads.heads.push(i);
             }
         }
-        if reads.probe.len() < 2 {
-            reads.lengths.append(&mut reads.probe);
-            reads.lengths.sort_unstable();
-        }
         reads
     }
 
-    /// Take the `EXISTS` reply of the lists `probe`: still none, their lengths are 0;
-    /// `false` when one exists again (or the reply is not a count) and their `LLEN` must
-    /// be read.
-    pub fn take_probe(&mut self, probe: &[usize], reply: &Value) -> bool {
-        if as_i64(reply) != Some(0) {
-            return false;
-        }
+    /// A probe found none of the lists `probe`: their lengths are 0 again.
+    pub fn probed_empty(&mut self, probe: &[usize]) {
         for &i in probe {
             if let Some(length) = self.lengths.get_mut(i) {
                 *length = Some(0);
             }
             self.forget_head(i);
         }
-        true
     }
 
     /// Count arrivals: what is held now minus before, plus what left to run (`taken`).
@@ -231,9 +217,9 @@ mod tests {
             ([Some(0), Some(0), Some(0), Some(2)], &[0, 3], &[3], &[1, 2]),
             (
                 [Some(0), Some(4), Some(0), Some(2)],
-                &[0, 1, 2, 3],
+                &[0, 1, 3],
                 &[1, 3],
-                &[],
+                &[2],
             ),
             ([Some(0), none, Some(0), Some(0)], &[0, 1], &[], &[2, 3]),
             (
@@ -262,20 +248,16 @@ mod tests {
     }
 
     #[test]
-    fn a_probe_that_finds_a_list_asks_for_its_length() {
+    fn a_probe_that_finds_nothing_makes_its_lists_empty() {
         let mut state = QueueState {
-            lengths: [Some(1), Some(0), Some(0), Some(0)],
+            lengths: [Some(1), None, Some(0), Some(0)],
             ..QueueState::default()
         };
-        assert!(state.take_probe(&[1, 2, 3], &Value::Int(0)));
+        state.take_head(1, Some(4), 1_000);
+        assert_eq!(state.waiting(), None);
+        state.probed_empty(&[1, 2, 3]);
         assert_eq!(state.waiting(), Some(1));
-        for reply in [
-            Value::Int(1),
-            Value::Nil,
-            Value::BulkString(b"garbage".to_vec()),
-        ] {
-            assert!(!state.take_probe(&[1, 2, 3], &reply), "{reply:?}");
-        }
+        assert_eq!(state.heads[1], None);
     }
 
     #[test]

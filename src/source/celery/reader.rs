@@ -6,9 +6,10 @@
 //! One poll, however many queues there are:
 //! 1. `HLEN unacked`, `HKEYS unacked` (when it holds at most [`MAX_LISTED`] entries), per
 //!    queue `LLEN` of its step-0 list and of each priority list not empty at the last poll,
-//!    one `EXISTS` over the priority lists that were (most queues never use priorities), and
-//!    `LINDEX -1` (the next message) of the lists that were not empty at the last poll;
-//! 2. only when a priority list exists again: its `LLEN`;
+//!    one `EXISTS` over the priority lists that were (most queues never use priorities),
+//!    [`PROBE_KEYS`](super::probe::PROBE_KEYS) of them at a time, and `LINDEX -1` (the
+//!    next message) of the lists that were not empty at the last poll;
+//! 2. only when a probe finds a priority list again: `LLEN` of its lists;
 //! 3. only when `unacked` has entries not seen before: `HMGET` of at most
 //!    [`super::unacked::RESOLVE_PER_POLL`] of them (each parsed once, for its queue).
 //!
@@ -23,6 +24,7 @@ use redis::{Pipeline, Value};
 use super::keys;
 use super::listener::Listener;
 use super::message::{fingerprint, parse_envelope};
+use super::probe::{none_exist, Probes};
 use super::queue::{steps, ListReads, QueueState};
 use super::unacked::{Unacked, MAX_LISTED};
 use super::workers::{
@@ -168,19 +170,23 @@ impl CeleryReader {
         }
         let mut heads: Vec<(String, usize)> = Vec::new();
         let mut plans: Vec<ListReads> = Vec::with_capacity(self.queues.len());
+        let mut probes = Probes::default();
         for (name, state) in &self.queues {
             let reads = state.list_reads();
             for &i in &reads.lengths {
                 pipe.cmd("LLEN").arg(list_key(name, i));
             }
-            if !reads.probe.is_empty() {
-                let exists = pipe.cmd("EXISTS");
-                for &i in &reads.probe {
+            probes.add(name, &reads.probe);
+            heads.extend(reads.heads.iter().map(|&i| (name.clone(), i)));
+            plans.push(reads);
+        }
+        for group in probes.groups() {
+            let exists = pipe.cmd("EXISTS");
+            for (name, lists) in group {
+                for &i in lists {
                     exists.arg(list_key(name, i));
                 }
             }
-            heads.extend(reads.heads.iter().map(|&i| (name.clone(), i)));
-            plans.push(reads);
         }
         for (name, i) in &heads {
             pipe.cmd("LINDEX").arg(list_key(name, *i)).arg(-1);
@@ -198,9 +204,7 @@ impl CeleryReader {
             self.unacked.listed = false;
             Vec::new()
         };
-        // Priority lists found again by their probe: their LLEN in round trip 2.
-        let mut found_again: Vec<(String, usize)> = Vec::new();
-        for ((name, state), reads) in self.queues.iter_mut().zip(&plans) {
+        for (state, reads) in self.queues.values_mut().zip(&plans) {
             for &i in &reads.lengths {
                 let length = as_i64(at(next)).map(|n| n.max(0) as u64);
                 next += 1;
@@ -209,11 +213,20 @@ impl CeleryReader {
                     state.forget_head(i);
                 }
             }
-            if !reads.probe.is_empty() {
-                if !state.take_probe(&reads.probe, at(next)) {
-                    found_again.extend(reads.probe.iter().map(|&i| (name.clone(), i)));
+        }
+        // Priority lists of a probe that found one again: their LLEN in round trip 2.
+        let mut found_again: Vec<(String, usize)> = Vec::new();
+        for group in probes.groups() {
+            let empty = none_exist(at(next));
+            next += 1;
+            for (name, lists) in group {
+                if empty {
+                    if let Some(state) = self.queues.get_mut(name) {
+                        state.probed_empty(lists);
+                    }
+                } else {
+                    found_again.extend(lists.iter().map(|&i| (name.clone(), i)));
                 }
-                next += 1;
             }
         }
         let mut learned: Vec<(Option<String>, Option<String>, String)> = Vec::new();

@@ -1,0 +1,91 @@
+//! Celery's priority lists (kombu keeps priorities 3, 6 and 9 in lists of their own beside
+//! the queue's): qtop probes the ones it last saw empty together, many queues in one
+//! `EXISTS`, and a list that real Celery creates in a later poll is counted in that same
+//! poll, whichever probe group its queue is in.
+
+use crate::common;
+
+use crate::common::celery::send;
+use common::{RedisServer, Resp};
+use qtop::model::{PollReport, System};
+use qtop::source::{Poller, PollerConfig, RedisTarget};
+
+const QUEUES: usize = 40;
+
+fn int(redis: &RedisServer, args: &[&str]) -> u64 {
+    redis.cmd(args).trim().parse().unwrap_or(0)
+}
+
+/// Σ LLEN of a queue's four priority lists, as kombu's `_size` counts it.
+fn broker_depth(redis: &RedisServer, queue: &str) -> u64 {
+    ["", "\x06\x163", "\x06\x166", "\x06\x169"]
+        .iter()
+        .map(|step| int(redis, &["LLEN", &format!("{queue}{step}")]))
+        .sum()
+}
+
+fn poll(runtime: &tokio::runtime::Runtime, poller: &mut Poller) -> PollReport {
+    runtime.block_on(poller.poll()).unwrap()
+}
+
+/// Every queue's waiting count in `report` equals the broker's lists.
+fn assert_depths(redis: &RedisServer, report: &PollReport) {
+    assert_eq!(report.queues.len(), QUEUES, "{:?}", report.queues);
+    for reading in &report.queues {
+        let name = reading.key.name.as_str();
+        let waiting = reading.counts.as_ref().and_then(|c| c.waiting);
+        assert_eq!(waiting, Some(broker_depth(redis, name)), "{name}");
+    }
+}
+
+#[test]
+fn priority_lists_probed_together_are_counted_the_poll_they_appear() {
+    let redis = RedisServer::start_tcp();
+    let url = redis.tcp_url();
+    // Celery's default queue as a publish leaves it; the others copied from it.
+    send(&url, "celery", "tasks.nap", 1, Some("0"), None);
+    let Resp::Bulk(message) = redis.cmd_resp(&["LINDEX", "celery", "-1"]) else {
+        panic!("no message in celery");
+    };
+    for i in 1..QUEUES {
+        let name = format!("q{i}");
+        let member = format!("{name}\x06\x16\x06\x16{name}");
+        redis.cmd(&["SADD", &format!("_kombu.binding.{name}"), &member]);
+        redis.cmd(&["LPUSH", &name, &message]);
+    }
+    let config = PollerConfig {
+        systems: vec![System::Celery],
+        ..PollerConfig::default()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut poller = Poller::new(RedisTarget::parse(&url, false).unwrap(), config);
+    poll(&runtime, &mut poller);
+    // Every priority list is now known empty: each poll probes the 120 together.
+    let report = poll(&runtime, &mut poller);
+    assert_depths(&redis, &report);
+    let queues = QUEUES as u64;
+    // HLEN and HKEYS of `unacked`, LLEN and LINDEX of each step-0 list, and 2 EXISTS
+    // (one a queue would be 40).
+    assert_eq!(
+        report.poll.commands,
+        2 + 2 * queues + 2,
+        "{:?}",
+        report.poll
+    );
+    assert_eq!(report.poll.round_trips, 1);
+
+    // Real Celery publishes at priorities 9 and 3 to a queue of each probe group.
+    send(&url, "q2", "tasks.nap", 1, Some("0"), Some(3));
+    send(&url, "q37", "tasks.nap", 2, Some("0"), Some(9));
+    assert_eq!(broker_depth(&redis, "q2"), 2);
+    assert_eq!(broker_depth(&redis, "q37"), 3);
+    let report = poll(&runtime, &mut poller);
+    assert_depths(&redis, &report);
+    assert_eq!(report.poll.round_trips, 2, "the found lists' LLEN");
+    let report = poll(&runtime, &mut poller);
+    assert_depths(&redis, &report);
+    assert_eq!(report.poll.round_trips, 1, "they are read by LLEN now");
+}
