@@ -11,6 +11,7 @@ pub mod listener;
 pub mod message;
 pub mod probe;
 pub mod queue;
+mod rates;
 pub mod reader;
 pub mod unacked;
 pub mod workers;
