@@ -218,3 +218,14 @@ pub fn live_celery_workers(workers: &serde_json::Value) -> Vec<&serde_json::Valu
     live.sort_by_key(|w| w["name"].as_str().unwrap_or_default().to_string());
     live
 }
+
+/// Σ LLEN of a queue's four priority lists, as kombu's `_size` counts it.
+pub fn broker_depth(redis: &super::RedisServer, queue: &str) -> u64 {
+    ["", "\x06\x163", "\x06\x166", "\x06\x169"]
+        .iter()
+        .map(|step| {
+            let list = format!("{queue}{step}");
+            redis.cmd(&["LLEN", &list]).trim().parse().unwrap_or(0)
+        })
+        .sum()
+}

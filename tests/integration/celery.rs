@@ -10,7 +10,7 @@ use crate::common;
 use std::time::Duration;
 
 use crate::common::celery::{
-    celery_queue, celeryctl, celeryctl_with, live_celery_workers, send, CeleryWorker,
+    broker_depth, celery_queue, celeryctl, celeryctl_with, live_celery_workers, send, CeleryWorker,
 };
 use common::{
     assert_counts_match, qtop_json, queue, run_qtop, snapshot_json, wait_for, wait_until,
@@ -23,14 +23,6 @@ const T: Duration = Duration::from_secs(60);
 
 fn int(redis: &RedisServer, args: &[&str]) -> u64 {
     redis.cmd(args).trim().parse().unwrap_or(0)
-}
-
-/// Σ LLEN of a queue's four priority lists, as kombu's `_size` counts it.
-fn broker_depth(redis: &RedisServer, queue: &str) -> u64 {
-    ["", "\x06\x163", "\x06\x166", "\x06\x169"]
-        .iter()
-        .map(|step| int(redis, &["LLEN", &format!("{queue}{step}")]))
-        .sum()
 }
 
 /// `qtop args…` (a `workers` command with `--json`: no schema of its own), parsed.

@@ -5,24 +5,12 @@
 
 use crate::common;
 
-use crate::common::celery::send;
+use crate::common::celery::{broker_depth, send};
 use common::{RedisServer, Resp};
 use qtop::model::{PollReport, System};
 use qtop::source::{Poller, PollerConfig, RedisTarget};
 
 const QUEUES: usize = 40;
-
-fn int(redis: &RedisServer, args: &[&str]) -> u64 {
-    redis.cmd(args).trim().parse().unwrap_or(0)
-}
-
-/// Σ LLEN of a queue's four priority lists, as kombu's `_size` counts it.
-fn broker_depth(redis: &RedisServer, queue: &str) -> u64 {
-    ["", "\x06\x163", "\x06\x166", "\x06\x169"]
-        .iter()
-        .map(|step| int(redis, &["LLEN", &format!("{queue}{step}")]))
-        .sum()
-}
 
 fn poll(runtime: &tokio::runtime::Runtime, poller: &mut Poller) -> PollReport {
     runtime.block_on(poller.poll()).unwrap()
