@@ -13,6 +13,7 @@
 //! - `wait_for`/`wait_until` (and `_async`): the one way to wait for a condition;
 //!   `assert_holds`: what must not happen over a span of time.
 //! - `demo`: `qtop worker`/`qtop produce` processes and queue sizes for the demo tests.
+//! - `poller`: qtop's poller of one system in the test's process, and a runtime for it.
 //! - `make_certificates`: a CA and a server certificate for 127.0.0.1 (openssl).
 //! - `Prometheus`/`http_get`: a private Prometheus server per test, and its HTTP API.
 //!
@@ -27,6 +28,7 @@ mod certs;
 mod cluster;
 pub mod demo;
 mod node;
+pub mod poller;
 mod prometheus;
 mod python;
 mod qtop;

@@ -12,12 +12,12 @@ use std::time::Duration;
 use crate::common::celery::{
     broker_depth, celery_queue, celeryctl, celeryctl_with, live_celery_workers, send, CeleryWorker,
 };
+use crate::common::poller::{one_thread_runtime, poll, system_poller};
 use common::{
     assert_counts_match, qtop_json, queue, run_qtop, snapshot_json, wait_for, wait_until,
     NodeScript, RedisServer, SCENARIO_QUEUES,
 };
 use qtop::model::{PollReport, RateSource, System};
-use qtop::source::{Poller, PollerConfig, RedisTarget};
 
 const T: Duration = Duration::from_secs(60);
 
@@ -134,25 +134,14 @@ fn depth_workers_and_busy_equal_celerys_own_and_bullmq_on_the_same_redis_stays_e
     );
 }
 
-fn poll(runtime: &tokio::runtime::Runtime, poller: &mut Poller) -> PollReport {
-    runtime.block_on(poller.poll()).unwrap()
-}
-
 #[test]
 fn task_events_count_what_was_sent_and_time_it() {
     let redis = RedisServer::start_tcp();
     let broker = format!("{}/3", redis.tcp_url());
     let worker = CeleryWorker::start(&broker, "ev@qtop", &["celery"], 2, &["-E"]);
     worker.wait_ready(&broker, T);
-    let config = PollerConfig {
-        systems: vec![System::Celery],
-        ..PollerConfig::default()
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut poller = Poller::new(RedisTarget::parse(&broker, false).unwrap(), config);
+    let runtime = one_thread_runtime();
+    let mut poller = system_poller(&broker, System::Celery);
     poll(&runtime, &mut poller);
     runtime.block_on(poller.settle());
     let report = poll(&runtime, &mut poller);
@@ -241,11 +230,7 @@ fn task_events_count_what_was_sent_and_time_it() {
     let broker = format!("{}/4", redis.tcp_url());
     send(&broker, "celery", "tasks.nap", 4, Some("0"), None);
     send(&broker, "low", "tasks.boom", 3, None, None);
-    let config = PollerConfig {
-        systems: vec![System::Celery],
-        ..PollerConfig::default()
-    };
-    let mut poller = Poller::new(RedisTarget::parse(&broker, false).unwrap(), config);
+    let mut poller = system_poller(&broker, System::Celery);
     poll(&runtime, &mut poller);
     poll(&runtime, &mut poller);
     let mut worker = CeleryWorker::start(&broker, "two@qtop", &["celery", "low"], 2, &["-E"]);

@@ -6,15 +6,11 @@
 use crate::common;
 
 use crate::common::celery::{broker_depth, send};
+use crate::common::poller::{one_thread_runtime, poll, system_poller};
 use common::{RedisServer, Resp};
 use qtop::model::{PollReport, System};
-use qtop::source::{Poller, PollerConfig, RedisTarget};
 
 const QUEUES: usize = 40;
-
-fn poll(runtime: &tokio::runtime::Runtime, poller: &mut Poller) -> PollReport {
-    runtime.block_on(poller.poll()).unwrap()
-}
 
 /// Every queue's waiting count in `report` equals the broker's lists.
 fn assert_depths(redis: &RedisServer, report: &PollReport) {
@@ -41,15 +37,8 @@ fn priority_lists_probed_together_are_counted_the_poll_they_appear() {
         redis.cmd(&["SADD", &format!("_kombu.binding.{name}"), &member]);
         redis.cmd(&["LPUSH", &name, &message]);
     }
-    let config = PollerConfig {
-        systems: vec![System::Celery],
-        ..PollerConfig::default()
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut poller = Poller::new(RedisTarget::parse(&url, false).unwrap(), config);
+    let runtime = one_thread_runtime();
+    let mut poller = system_poller(&url, System::Celery);
     poll(&runtime, &mut poller);
     // Every priority list is now known empty: each poll probes the 120 together.
     let report = poll(&runtime, &mut poller);

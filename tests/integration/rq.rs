@@ -8,6 +8,7 @@ use crate::common;
 
 use std::time::Duration;
 
+use crate::common::poller::{one_thread_runtime, poll, system_poller};
 use crate::common::rq::{
     assert_figures_match, enqueue, live_rq_workers, rq_queue, rqctl, RqWorker,
 };
@@ -16,7 +17,6 @@ use common::{
     SCENARIO_QUEUES,
 };
 use qtop::model::System;
-use qtop::source::{Poller, PollerConfig, RedisTarget};
 
 const T: Duration = Duration::from_secs(60);
 
@@ -109,9 +109,6 @@ fn figures_equal_rqs_own_api_and_bullmq_on_the_same_redis_stays_exact() {
 }
 
 /// One poll through the library.
-fn poll(runtime: &tokio::runtime::Runtime, poller: &mut Poller) -> qtop::model::PollReport {
-    runtime.block_on(poller.poll()).unwrap()
-}
 
 #[test]
 fn rates_and_timings_follow_jobs_finishing_between_polls_in_constant_round_trips() {
@@ -122,15 +119,8 @@ fn rates_and_timings_follow_jobs_finishing_between_polls_in_constant_round_trips
         enqueue(&url, &format!("quiet-{i}"), "tasks.ok", &[], &[]);
     }
     enqueue(&url, "busy", "tasks.ok", &[], &[]);
-    let config = PollerConfig {
-        systems: vec![System::Rq],
-        ..PollerConfig::default()
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut poller = Poller::new(RedisTarget::parse(&url, false).unwrap(), config);
+    let runtime = one_thread_runtime();
+    let mut poller = system_poller(&url, System::Rq);
     let first = poll(&runtime, &mut poller);
     assert_eq!(first.queues.len(), 31);
     let totals = |report: &qtop::model::PollReport| {
